@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <wattbus-glib.h>
+
+#include "wbd-auth.h"
+#include "wbd-driver.h"
+#include "wbd-manager.h"
+
+#define WBD_BUS_NAME "org.wattbus.Wattbus1"
+
+typedef struct {
+	GMainLoop *loop;
+	WbdManager *manager;
+	gchar *config_dir;
+	gchar *state_dir;
+	gboolean use_system_bus;
+	gint exit_code;
+} WbdDaemon;
+
+static gboolean
+wbd_daemon_quit_cb(gpointer user_data)
+{
+	WbdDaemon *daemon = user_data;
+	g_message("stopping");
+	g_main_loop_quit(daemon->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+wbd_daemon_reload_cb(gpointer user_data)
+{
+	WbdDaemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	if (daemon->manager == NULL)
+		return G_SOURCE_CONTINUE;
+	if (!wbd_manager_reload(daemon->manager, &error))
+		g_warning("configuration not reloaded: %s", error->message);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+wbd_daemon_bus_acquired_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	WbdDaemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+
+	daemon->manager = wbd_manager_new(connection, daemon->config_dir, daemon->state_dir);
+	if (!wbd_manager_start(daemon->manager, &error)) {
+		g_critical("cannot start: %s", error->message);
+		daemon->exit_code = EXIT_FAILURE;
+		g_main_loop_quit(daemon->loop);
+	}
+}
+
+static void
+wbd_daemon_name_acquired_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	g_message("wattbusd %s ready as %s", PACKAGE_VERSION, name);
+}
+
+static void
+wbd_daemon_name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	WbdDaemon *daemon = user_data;
+	if (connection == NULL)
+		g_warning("cannot connect to the %s bus", daemon->use_system_bus ? "system" : "session");
+	else
+		g_warning("cannot own %s: is another wattbusd running?", name);
+	daemon->exit_code = EXIT_FAILURE;
+	g_main_loop_quit(daemon->loop);
+}
+
+int
+main(int argc, char **argv)
+{
+	WbdDaemon daemon = {0};
+	gboolean opt_session = FALSE;
+	gboolean opt_system = FALSE;
+	gboolean opt_verbose = FALSE;
+	gboolean opt_version = FALSE;
+	g_autofree gchar *opt_config = NULL;
+	g_autofree gchar *opt_state = NULL;
+	const GOptionEntry entries[] = {
+	    {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, N_("Use the system bus (the default)"), NULL},
+	    {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session, N_("Use the session bus"), NULL},
+	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, N_("Configuration directory"), N_("DIR")},
+	    {"state-dir", 's', 0, G_OPTION_ARG_FILENAME, &opt_state, N_("State directory"), N_("DIR")},
+	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, N_("Log debug messages"), NULL},
+	    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"), NULL},
+	    {NULL}};
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(WbdAuth) auth = NULL;
+	guint owner_id;
+
+	setlocale(LC_ALL, "");
+	bindtextdomain(GETTEXT_PACKAGE, WATTBUS_LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
+
+	context = g_option_context_new(NULL);
+	g_option_context_set_summary(context, _("Wattbus home energy daemon"));
+	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("wattbusd: %s\n", error->message);
+		return 2;
+	}
+	if (opt_version) {
+		g_print("wattbusd %s\n", PACKAGE_VERSION);
+		return EXIT_SUCCESS;
+	}
+	if (opt_session && opt_system) {
+		g_printerr("wattbusd: --system and --session exclude each other\n");
+		return 2;
+	}
+	if (opt_verbose)
+		g_log_set_debug_enabled(TRUE);
+
+	/* systemd's ConfigurationDirectory= and StateDirectory= may list several, ':'-separated */
+	daemon.config_dir = g_strdup(opt_config);
+	if (daemon.config_dir == NULL && g_getenv("CONFIGURATION_DIRECTORY") != NULL) {
+		g_auto(GStrv) dirs = g_strsplit(g_getenv("CONFIGURATION_DIRECTORY"), ":", 2);
+		daemon.config_dir = g_strdup(dirs[0]);
+	}
+	if (daemon.config_dir == NULL)
+		daemon.config_dir = g_strdup(WATTBUS_CONFDIR);
+	daemon.state_dir = g_strdup(opt_state);
+	if (daemon.state_dir == NULL && g_getenv("STATE_DIRECTORY") != NULL) {
+		g_auto(GStrv) dirs = g_strsplit(g_getenv("STATE_DIRECTORY"), ":", 2);
+		daemon.state_dir = g_strdup(dirs[0]);
+	}
+	if (daemon.state_dir == NULL)
+		daemon.state_dir = g_strdup(WATTBUS_STATEDIR);
+	daemon.use_system_bus = !opt_session;
+
+	/* register the error domain before any error crosses the bus */
+	(void)WATTBUS_ERROR;
+	auth = wbd_auth_new(daemon.use_system_bus);
+	wbd_auth_set_default(auth);
+	wbd_drivers_register_all();
+
+	g_message("starting wattbusd %s on the %s bus (configuration %s, state %s)",
+		  PACKAGE_VERSION,
+		  daemon.use_system_bus ? "system" : "session",
+		  daemon.config_dir,
+		  daemon.state_dir);
+
+	daemon.loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, wbd_daemon_quit_cb, &daemon);
+	g_unix_signal_add(SIGINT, wbd_daemon_quit_cb, &daemon);
+	g_unix_signal_add(SIGHUP, wbd_daemon_reload_cb, &daemon);
+
+	owner_id = g_bus_own_name(daemon.use_system_bus ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION,
+				  WBD_BUS_NAME,
+				  G_BUS_NAME_OWNER_FLAGS_NONE,
+				  wbd_daemon_bus_acquired_cb,
+				  wbd_daemon_name_acquired_cb,
+				  wbd_daemon_name_lost_cb,
+				  &daemon,
+				  NULL);
+	g_main_loop_run(daemon.loop);
+
+	g_bus_unown_name(owner_id);
+	g_clear_object(&daemon.manager);
+	wbd_auth_set_default(NULL);
+	g_main_loop_unref(daemon.loop);
+	g_free(daemon.config_dir);
+	g_free(daemon.state_dir);
+	return daemon.exit_code;
+}

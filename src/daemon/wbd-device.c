@@ -1,0 +1,1139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <wattbus-glib.h>
+
+#include "wbd-auth.h"
+#include "wbd-device.h"
+#include "wbd-driver.h"
+#include "wbd-log.h"
+
+#define WBD_DEVICE_PATH_PREFIX "/org/wattbus/Wattbus1/Devices/"
+#define WBD_DEVICE_MAX_BACKOFF_S 300
+/* a whole poll, whatever the driver's own time-outs, never takes longer */
+#define WBD_DEVICE_OPERATION_TIMEOUT_S 30
+
+typedef struct {
+	gchar *id;
+	const WbdDriverInfo *driver;
+	GHashTable *settings; /* key → value, both strings; includes secrets */
+	gchar *configured_name;
+	gchar *device_name;
+	guint poll_interval;
+	WbdDevice *parent; /* weak */
+	GPtrArray *children;
+
+	WattbusObjectSkeleton *object;
+	WattbusDevice *iface_device;
+	WattbusOutlet *iface_outlet;
+	WattbusElectricityMeter *iface_meter;
+	WbdDeviceCaps caps;
+
+	GCancellable *cancellable; /* cancelled when the device stops */
+	guint poll_id;
+	guint backoff_s;
+	gboolean polling;
+	gboolean started;
+	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
+} WbdDevicePrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE(WbdDevice, wbd_device, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_ID, PROP_DRIVER, PROP_SETTINGS, PROP_PARENT, N_PROPS };
+static GParamSpec *props[N_PROPS] = {NULL};
+
+enum { SIGNAL_CHILD_ADDED, SIGNAL_CHILD_REMOVED, N_SIGNALS };
+static guint signals[N_SIGNALS] = {0};
+
+#define GET_PRIVATE(o) ((WbdDevicePrivate *)wbd_device_get_instance_private(o))
+
+static void
+wbd_device_schedule_poll(WbdDevice *self, guint seconds);
+
+/* meter readings */
+
+static const gchar *quantity_names[WBD_QUANTITY_LAST] = {
+    "Power",
+    "Voltage",
+    "Current",
+    "Energy",
+    "PowerFactor",
+    "Frequency",
+    "ReactivePower",
+    "ApparentPower",
+};
+
+const gchar *
+wbd_quantity_to_string(WbdQuantity quantity)
+{
+	g_return_val_if_fail(quantity < WBD_QUANTITY_LAST, NULL);
+	return quantity_names[quantity];
+}
+
+void
+wbd_meter_reading_init(WbdMeterReading *reading)
+{
+	memset(reading, 0, sizeof(*reading));
+	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
+		reading->values[i] = NAN;
+		for (guint j = 0; j < WBD_METER_MAX_PHASES; j++)
+			reading->phase[i][j] = NAN;
+	}
+}
+
+void
+wbd_meter_reading_set(WbdMeterReading *reading, WbdQuantity quantity, gdouble value)
+{
+	g_return_if_fail(quantity < WBD_QUANTITY_LAST);
+	if (!isfinite(value))
+		return;
+	reading->values[quantity] = value;
+	reading->measured |= 1u << quantity;
+}
+
+gboolean
+wbd_meter_reading_has(const WbdMeterReading *reading, WbdQuantity quantity)
+{
+	return quantity < WBD_QUANTITY_LAST && (reading->measured & (1u << quantity)) != 0;
+}
+
+/* identity */
+
+gchar *
+wbd_device_build_object_path(const gchar *id)
+{
+	g_autofree gchar *escaped = g_dbus_escape_object_path(id);
+	return g_strconcat(WBD_DEVICE_PATH_PREFIX, escaped, NULL);
+}
+
+const gchar *
+wbd_device_get_id(WbdDevice *self)
+{
+	g_return_val_if_fail(WBD_IS_DEVICE(self), NULL);
+	return GET_PRIVATE(self)->id;
+}
+
+const gchar *
+wbd_device_get_driver_name(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	return priv->driver != NULL ? priv->driver->name : "";
+}
+
+const gchar *
+wbd_device_get_address(WbdDevice *self)
+{
+	return wattbus_device_get_address(GET_PRIVATE(self)->iface_device);
+}
+
+const gchar *
+wbd_device_get_object_path(WbdDevice *self)
+{
+	return g_dbus_object_get_object_path(G_DBUS_OBJECT(GET_PRIVATE(self)->object));
+}
+
+GDBusObjectSkeleton *
+wbd_device_get_object(WbdDevice *self)
+{
+	return G_DBUS_OBJECT_SKELETON(GET_PRIVATE(self)->object);
+}
+
+WbdDevice *
+wbd_device_get_parent(WbdDevice *self)
+{
+	return GET_PRIVATE(self)->parent;
+}
+
+GPtrArray *
+wbd_device_get_children(WbdDevice *self)
+{
+	return GET_PRIVATE(self)->children;
+}
+
+GHashTable *
+wbd_device_get_settings(WbdDevice *self)
+{
+	return GET_PRIVATE(self)->settings;
+}
+
+guint
+wbd_device_get_poll_interval(WbdDevice *self)
+{
+	return GET_PRIVATE(self)->poll_interval;
+}
+
+gboolean
+wbd_device_get_online(WbdDevice *self)
+{
+	return wattbus_device_get_online(GET_PRIVATE(self)->iface_device);
+}
+
+gboolean
+wbd_device_get_on(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	return priv->iface_outlet != NULL && wattbus_outlet_get_on(priv->iface_outlet);
+}
+
+WbdDeviceCaps
+wbd_device_get_capabilities(WbdDevice *self)
+{
+	return GET_PRIVATE(self)->caps;
+}
+
+/* what the driver reports */
+
+static void
+wbd_device_update_name(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	const gchar *name = priv->configured_name;
+	if (name == NULL || name[0] == '\0')
+		name = priv->device_name;
+	if (name == NULL || name[0] == '\0')
+		name = priv->id;
+	wattbus_device_set_name(priv->iface_device, name);
+}
+
+void
+wbd_device_set_device_name(WbdDevice *self, const gchar *name)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	if (g_strcmp0(priv->device_name, name) == 0)
+		return;
+	g_free(priv->device_name);
+	priv->device_name = g_strdup(name);
+	wbd_device_update_name(self);
+}
+
+/* device strings are hostile: keep them valid UTF-8 and bounded */
+static gchar *
+wbd_device_sanitize_string(const gchar *value)
+{
+	g_autofree gchar *valid = NULL;
+	if (value == NULL)
+		return g_strdup("");
+	valid = g_utf8_make_valid(value, -1);
+	if (g_utf8_strlen(valid, -1) > 256)
+		return g_utf8_substring(valid, 0, 256);
+	return g_steal_pointer(&valid);
+}
+
+#define DEFINE_STRING_SETTER(func, setter)                                                      \
+	void func(WbdDevice *self, const gchar *value)                                           \
+	{                                                                                        \
+		g_autofree gchar *clean = wbd_device_sanitize_string(value);                     \
+		g_return_if_fail(WBD_IS_DEVICE(self));                                           \
+		setter(GET_PRIVATE(self)->iface_device, clean);                                  \
+	}
+
+DEFINE_STRING_SETTER(wbd_device_set_kind, wattbus_device_set_kind)
+DEFINE_STRING_SETTER(wbd_device_set_vendor, wattbus_device_set_vendor)
+DEFINE_STRING_SETTER(wbd_device_set_model, wattbus_device_set_model)
+DEFINE_STRING_SETTER(wbd_device_set_serial_number, wattbus_device_set_serial_number)
+DEFINE_STRING_SETTER(wbd_device_set_firmware_version, wattbus_device_set_firmware_version)
+DEFINE_STRING_SETTER(wbd_device_set_hardware_version, wattbus_device_set_hardware_version)
+
+void
+wbd_device_set_mac_address(WbdDevice *self, const gchar *mac)
+{
+	g_autofree gchar *clean = wbd_device_sanitize_string(mac);
+	g_autofree gchar *lower = NULL;
+	g_strdelimit(clean, "-", ':');
+	lower = g_ascii_strdown(clean, -1);
+	wattbus_device_set_mac_address(GET_PRIVATE(self)->iface_device, lower);
+}
+
+/*
+ * GParamSpecDouble refuses NaN in g_object_set(), but the generated skeleton stores it
+ * and compares doubles bit by bit, so a NaN that stays NaN emits nothing. So call the
+ * skeleton's set_property as g_object_set() would, without the range check. Generated
+ * skeletons number their properties from 1 in the order of the interface info.
+ */
+static const gchar *quantity_gprops[WBD_QUANTITY_LAST] = {
+    "power",
+    "voltage",
+    "current",
+    "energy",
+    "power-factor",
+    "frequency",
+    "reactive-power",
+    "apparent-power",
+};
+
+static void
+wbd_skeleton_set_double(gpointer skeleton, WbdQuantity quantity, gdouble value)
+{
+	GObject *object = G_OBJECT(skeleton);
+	GDBusInterfaceInfo *info =
+	    g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
+	GParamSpec *pspec =
+	    g_object_class_find_property(G_OBJECT_GET_CLASS(object), quantity_gprops[quantity]);
+	g_auto(GValue) gvalue = G_VALUE_INIT;
+
+	g_return_if_fail(pspec != NULL && G_IS_PARAM_SPEC_DOUBLE(pspec));
+	g_value_init(&gvalue, G_TYPE_DOUBLE);
+	g_value_set_double(&gvalue, value);
+	for (guint i = 0; info->properties != NULL && info->properties[i] != NULL; i++) {
+		if (g_strcmp0(info->properties[i]->name, quantity_names[quantity]) == 0) {
+			G_OBJECT_GET_CLASS(object)->set_property(object, i + 1, &gvalue, pspec);
+			return;
+		}
+	}
+	g_return_if_reached();
+}
+
+
+static void
+wbd_device_set_meter_reading_on(WattbusElectricityMeter *meter, const WbdMeterReading *reading);
+
+static void
+wbd_device_set_meter_defaults(WattbusElectricityMeter *meter)
+{
+	WbdMeterReading empty;
+	wbd_meter_reading_init(&empty);
+	wbd_device_set_meter_reading_on(meter, &empty);
+}
+
+static gboolean wbd_device_handle_turn_on(WattbusOutlet *iface,
+					  GDBusMethodInvocation *invocation,
+					  WbdDevice *self);
+static gboolean wbd_device_handle_turn_off(WattbusOutlet *iface,
+					   GDBusMethodInvocation *invocation,
+					   WbdDevice *self);
+static gboolean wbd_device_handle_toggle(WattbusOutlet *iface,
+					 GDBusMethodInvocation *invocation,
+					 WbdDevice *self);
+
+/**
+ * wbd_device_set_capabilities:
+ *
+ * Adds and removes the D-Bus interfaces that follow from @caps. Drivers call it once
+ * they know what the device can do, usually after its first answer.
+ */
+void
+wbd_device_set_capabilities(WbdDevice *self, WbdDeviceCaps caps)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+
+	if (priv->caps == caps)
+		return;
+	wbd_dev_debug(self, "capabilities 0x%x → 0x%x", priv->caps, caps);
+	priv->caps = caps;
+
+	if ((caps & WBD_DEVICE_CAP_OUTLET) && priv->iface_outlet == NULL) {
+		priv->iface_outlet = wattbus_outlet_skeleton_new();
+		g_signal_connect(priv->iface_outlet,
+				 "handle-turn-on",
+				 G_CALLBACK(wbd_device_handle_turn_on),
+				 self);
+		g_signal_connect(priv->iface_outlet,
+				 "handle-turn-off",
+				 G_CALLBACK(wbd_device_handle_turn_off),
+				 self);
+		g_signal_connect(priv->iface_outlet,
+				 "handle-toggle",
+				 G_CALLBACK(wbd_device_handle_toggle),
+				 self);
+		wattbus_object_skeleton_set_outlet(priv->object, priv->iface_outlet);
+	} else if (!(caps & WBD_DEVICE_CAP_OUTLET) && priv->iface_outlet != NULL) {
+		wattbus_object_skeleton_set_outlet(priv->object, NULL);
+		g_signal_handlers_disconnect_by_data(priv->iface_outlet, self);
+		g_clear_object(&priv->iface_outlet);
+	}
+
+	if ((caps & WBD_DEVICE_CAP_ELECTRICITY_METER) && priv->iface_meter == NULL) {
+		priv->iface_meter = wattbus_electricity_meter_skeleton_new();
+		wbd_device_set_meter_defaults(priv->iface_meter);
+		wattbus_object_skeleton_set_electricity_meter(priv->object, priv->iface_meter);
+	} else if (!(caps & WBD_DEVICE_CAP_ELECTRICITY_METER) && priv->iface_meter != NULL) {
+		wattbus_object_skeleton_set_electricity_meter(priv->object, NULL);
+		g_clear_object(&priv->iface_meter);
+	}
+}
+
+void
+wbd_device_set_on(WbdDevice *self, gboolean on)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_return_if_fail(priv->iface_outlet != NULL);
+	wattbus_outlet_set_on(priv->iface_outlet, on);
+}
+
+static void
+wbd_device_set_phase_values(WattbusElectricityMeter *meter,
+			    const WbdMeterReading *reading,
+			    WbdQuantity quantity,
+			    const gchar *gprop)
+{
+	g_autoptr(GVariant) value = NULL;
+	guint n = 0;
+	if (reading->phase_measured & (1u << quantity))
+		n = MIN(reading->n_phases, WBD_METER_MAX_PHASES);
+	value = g_variant_ref_sink(g_variant_new_fixed_array(G_VARIANT_TYPE_DOUBLE,
+							     reading->phase[quantity],
+							     n,
+							     sizeof(gdouble)));
+	g_object_set(meter, gprop, value, NULL);
+}
+
+/**
+ * wbd_device_set_meter_reading:
+ *
+ * Publishes a whole meter reading at once: unmeasured quantities become NaN and
+ * `Measured` lists the others. Unchanged values emit nothing.
+ */
+static void
+wbd_device_set_meter_reading_on(WattbusElectricityMeter *meter, const WbdMeterReading *reading)
+{
+	static const struct {
+		WbdQuantity quantity;
+		const gchar *gprop;
+		const gchar *name;
+	} phase_props[] = {
+	    {WBD_QUANTITY_POWER, "phase-power", "PhasePower"},
+	    {WBD_QUANTITY_VOLTAGE, "phase-voltage", "PhaseVoltage"},
+	    {WBD_QUANTITY_CURRENT, "phase-current", "PhaseCurrent"},
+	    {WBD_QUANTITY_POWER_FACTOR, "phase-power-factor", "PhasePowerFactor"},
+	    {WBD_QUANTITY_REACTIVE_POWER, "phase-reactive-power", "PhaseReactivePower"},
+	    {WBD_QUANTITY_APPARENT_POWER, "phase-apparent-power", "PhaseApparentPower"},
+	};
+	g_autoptr(GPtrArray) measured = g_ptr_array_new();
+	const gchar *const *old_measured;
+	gboolean measured_changed = FALSE;
+
+	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
+		gboolean has = wbd_meter_reading_has(reading, i);
+		if (has)
+			g_ptr_array_add(measured, (gpointer)quantity_names[i]);
+		wbd_skeleton_set_double(meter, i, has ? reading->values[i] : NAN);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(phase_props); i++) {
+		if (reading->n_phases > 0 &&
+		    (reading->phase_measured & (1u << phase_props[i].quantity)))
+			g_ptr_array_add(measured, (gpointer)phase_props[i].name);
+		wbd_device_set_phase_values(meter,
+					    reading,
+					    phase_props[i].quantity,
+					    phase_props[i].gprop);
+	}
+	wattbus_electricity_meter_set_phases(meter, MIN(reading->n_phases, WBD_METER_MAX_PHASES));
+	g_ptr_array_add(measured, NULL);
+
+	old_measured = wattbus_electricity_meter_get_measured(meter);
+	measured_changed = old_measured == NULL ||
+			   !g_strv_equal(old_measured, (const gchar *const *)measured->pdata);
+	if (measured_changed)
+		wattbus_electricity_meter_set_measured(meter,
+						       (const gchar *const *)measured->pdata);
+}
+
+void
+wbd_device_set_meter_reading(WbdDevice *self, const WbdMeterReading *reading)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_return_if_fail(priv->iface_meter != NULL);
+	wbd_device_set_meter_reading_on(priv->iface_meter, reading);
+}
+
+/* children */
+
+void
+wbd_device_add_child(WbdDevice *self, WbdDevice *child)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_return_if_fail(WBD_IS_DEVICE(child));
+	g_return_if_fail(GET_PRIVATE(child)->parent == self);
+	g_ptr_array_add(priv->children, g_object_ref(child));
+	wattbus_device_set_online(GET_PRIVATE(child)->iface_device,
+				  wattbus_device_get_online(priv->iface_device));
+	wattbus_device_set_last_seen(GET_PRIVATE(child)->iface_device,
+				     wattbus_device_get_last_seen(priv->iface_device));
+	g_signal_emit(self, signals[SIGNAL_CHILD_ADDED], 0, child);
+}
+
+void
+wbd_device_remove_children(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GPtrArray) children = g_steal_pointer(&priv->children);
+	priv->children = g_ptr_array_new_with_free_func(g_object_unref);
+	for (guint i = 0; i < children->len; i++) {
+		WbdDevice *child = g_ptr_array_index(children, i);
+		wbd_device_stop(child);
+		g_signal_emit(self, signals[SIGNAL_CHILD_REMOVED], 0, child);
+	}
+}
+
+/* health */
+
+void
+wbd_device_report_success(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	guint64 now = (guint64)g_get_real_time();
+
+	if (!wattbus_device_get_online(priv->iface_device))
+		wbd_dev_message(self, "online");
+	g_object_set(priv->iface_device, "online", TRUE, "last-seen", now, "last-error", "", NULL);
+	for (guint i = 0; i < priv->children->len; i++)
+		wbd_device_report_success(g_ptr_array_index(priv->children, i));
+}
+
+void
+wbd_device_report_error(WbdDevice *self, const GError *error)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	gboolean was_online = wattbus_device_get_online(priv->iface_device);
+	const gchar *old = wattbus_device_get_last_error(priv->iface_device);
+
+	if (was_online || g_strcmp0(old, error->message) != 0)
+		wbd_dev_warning(self, "%s", error->message);
+	g_object_set(priv->iface_device, "online", FALSE, "last-error", error->message, NULL);
+	for (guint i = 0; i < priv->children->len; i++)
+		wbd_device_report_error(g_ptr_array_index(priv->children, i), error);
+}
+
+/* polling */
+
+typedef struct {
+	GCancellable *cancellable;
+	guint timeout_id;
+	gboolean timed_out;
+} OperationData;
+
+static void
+operation_data_free(OperationData *data)
+{
+	g_clear_handle_id(&data->timeout_id, g_source_remove);
+	g_clear_object(&data->cancellable);
+	g_free(data);
+}
+
+static gboolean
+operation_timeout_cb(gpointer user_data)
+{
+	OperationData *data = user_data;
+	data->timeout_id = 0;
+	data->timed_out = TRUE;
+	g_cancellable_cancel(data->cancellable);
+	return G_SOURCE_REMOVE;
+}
+
+/* a cancellable that fires on timeout, on device stop, or on the caller's cancellable */
+static OperationData *
+operation_data_new(WbdDevice *self, GCancellable *cancellable)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	OperationData *data = g_new0(OperationData, 1);
+	data->cancellable = g_cancellable_new();
+	if (cancellable != NULL)
+		g_cancellable_connect(cancellable,
+				      G_CALLBACK(g_cancellable_cancel),
+				      g_object_ref(data->cancellable),
+				      g_object_unref);
+	g_cancellable_connect(priv->cancellable,
+			      G_CALLBACK(g_cancellable_cancel),
+			      g_object_ref(data->cancellable),
+			      g_object_unref);
+	data->timeout_id =
+	    g_timeout_add_seconds(WBD_DEVICE_OPERATION_TIMEOUT_S, operation_timeout_cb, data);
+	return data;
+}
+
+/* every error that leaves the base class is in the WATTBUS_ERROR domain */
+static GError *
+wbd_device_normalize_error(WbdDevice *self, OperationData *op, GError *error)
+{
+	GError *result;
+	if (op != NULL && op->timed_out)
+		result = g_error_new(WATTBUS_ERROR,
+				     WATTBUS_ERROR_TIMEOUT,
+				     "The device did not answer within %u seconds",
+				     (guint)WBD_DEVICE_OPERATION_TIMEOUT_S);
+	else if (error->domain == WATTBUS_ERROR)
+		return error;
+	else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+		result = g_error_new(WATTBUS_ERROR,
+				     WATTBUS_ERROR_TIMEOUT,
+				     "The device did not answer in time");
+	else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		result = g_error_new(WATTBUS_ERROR,
+				     WATTBUS_ERROR_FAILED,
+				     "The operation was cancelled");
+	else if (error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR)
+		result = g_error_new(WATTBUS_ERROR,
+				     WATTBUS_ERROR_DEVICE_OFFLINE,
+				     "The device is not reachable: %s",
+				     error->message);
+	else
+		result = g_error_new(WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "%s", error->message);
+	g_error_free(error);
+	return result;
+}
+
+static void
+wbd_device_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	WbdDevice *self = WBD_DEVICE(source);
+	OperationData *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!WBD_DEVICE_GET_CLASS(self)->refresh_finish(self, res, &error)) {
+		g_task_return_error(task, wbd_device_normalize_error(self, op, error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * wbd_device_refresh_async:
+ *
+ * Polls the device once, through the driver, with a time-out. A child refreshes
+ * through its parent.
+ */
+void
+wbd_device_refresh_async(WbdDevice *self,
+			 GCancellable *cancellable,
+			 GAsyncReadyCallback callback,
+			 gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	OperationData *op = operation_data_new(self, cancellable);
+
+	g_task_set_source_tag(task, wbd_device_refresh_async);
+	g_task_set_task_data(task, op, (GDestroyNotify)operation_data_free);
+	WBD_DEVICE_GET_CLASS(self)->refresh_async(self,
+						  op->cancellable,
+						  wbd_device_refresh_cb,
+						  g_steal_pointer(&task));
+}
+
+gboolean
+wbd_device_refresh_finish(WbdDevice *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void
+wbd_device_poll_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	WbdDevice *self = WBD_DEVICE(source);
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) waiters = NULL;
+	gboolean ok;
+
+	ok = wbd_device_refresh_finish(self, res, &error);
+	priv->polling = FALSE;
+	waiters = g_steal_pointer(&priv->refresh_waiters);
+	priv->refresh_waiters = g_ptr_array_new_with_free_func(g_object_unref);
+
+	/* stopped while polling: nothing more to publish or schedule */
+	if (g_cancellable_is_cancelled(priv->cancellable)) {
+		for (guint i = 0; i < waiters->len; i++)
+			g_task_return_new_error(g_ptr_array_index(waiters, i),
+						WATTBUS_ERROR,
+						WATTBUS_ERROR_NOT_FOUND,
+						"The device was removed");
+		g_object_unref(self);
+		return;
+	}
+
+	if (ok) {
+		wbd_device_report_success(self);
+		priv->backoff_s = 0;
+		wbd_device_schedule_poll(self, priv->poll_interval);
+	} else {
+		wbd_device_report_error(self, error);
+		if (priv->backoff_s == 0)
+			priv->backoff_s = MAX(priv->poll_interval, 1);
+		else
+			priv->backoff_s = MIN(priv->backoff_s * 2, WBD_DEVICE_MAX_BACKOFF_S);
+		priv->backoff_s = MAX(priv->backoff_s, priv->poll_interval);
+		wbd_dev_debug(self, "next try in %u s", priv->backoff_s);
+		wbd_device_schedule_poll(self, priv->backoff_s);
+	}
+	for (guint i = 0; i < waiters->len; i++) {
+		GTask *waiter = g_ptr_array_index(waiters, i);
+		if (ok)
+			g_task_return_boolean(waiter, TRUE);
+		else
+			g_task_return_error(waiter, g_error_copy(error));
+	}
+	g_object_unref(self);
+}
+
+static void
+wbd_device_poll(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	if (priv->polling || g_cancellable_is_cancelled(priv->cancellable))
+		return;
+	priv->polling = TRUE;
+	g_clear_handle_id(&priv->poll_id, g_source_remove);
+	wbd_device_refresh_async(self, NULL, wbd_device_poll_done_cb, g_object_ref(self));
+}
+
+static gboolean
+wbd_device_poll_cb(gpointer user_data)
+{
+	WbdDevice *self = WBD_DEVICE(user_data);
+	GET_PRIVATE(self)->poll_id = 0;
+	wbd_device_poll(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+wbd_device_schedule_poll(WbdDevice *self, guint seconds)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_clear_handle_id(&priv->poll_id, g_source_remove);
+	if (priv->parent != NULL || g_cancellable_is_cancelled(priv->cancellable))
+		return;
+	/* seconds-granularity timers let GLib coalesce the wake-ups of many devices */
+	if (seconds == 0)
+		priv->poll_id = g_idle_add(wbd_device_poll_cb, self);
+	else
+		priv->poll_id = g_timeout_add_seconds(seconds, wbd_device_poll_cb, self);
+}
+
+/* a poll that the caller waits for; joins a poll already under way */
+static void
+wbd_device_poll_now(WbdDevice *self, GTask *waiter)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	if (priv->parent != NULL) {
+		wbd_device_poll_now(priv->parent, waiter);
+		return;
+	}
+	g_ptr_array_add(priv->refresh_waiters, waiter);
+	wbd_device_poll(self);
+}
+
+/* D-Bus handlers */
+
+static void
+wbd_device_return_error(GDBusMethodInvocation *invocation, const GError *error)
+{
+	if (error->domain == WATTBUS_ERROR) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_error(invocation,
+					      WATTBUS_ERROR,
+					      WATTBUS_ERROR_FAILED,
+					      "%s",
+					      error->message);
+}
+
+static void
+wbd_device_handle_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autoptr(GError) error = NULL;
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		wbd_device_return_error(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean
+wbd_device_handle_refresh(WattbusDevice *iface, GDBusMethodInvocation *invocation, WbdDevice *self)
+{
+	GTask *waiter = g_task_new(self, NULL, wbd_device_handle_refresh_cb, g_object_ref(invocation));
+	wbd_device_poll_now(self, waiter);
+	return TRUE;
+}
+
+typedef struct {
+	WbdDevice *self;
+	GDBusMethodInvocation *invocation;
+	gboolean on;
+	gboolean toggle;
+	OperationData *op;
+} SwitchData;
+
+static void
+switch_data_free(SwitchData *data)
+{
+	g_clear_object(&data->self);
+	g_clear_object(&data->invocation);
+	g_clear_pointer(&data->op, operation_data_free);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SwitchData, switch_data_free)
+
+static void
+wbd_device_set_on_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	WbdDevice *self = WBD_DEVICE(source);
+	OperationData *op = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!WBD_DEVICE_GET_CLASS(self)->set_on_finish(self, res, &error)) {
+		g_task_return_error(task, wbd_device_normalize_error(self, op, error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+void
+wbd_device_set_on_async(WbdDevice *self,
+			gboolean on,
+			GCancellable *cancellable,
+			GAsyncReadyCallback callback,
+			gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	OperationData *op;
+
+	g_task_set_source_tag(task, wbd_device_set_on_async);
+	if (WBD_DEVICE_GET_CLASS(self)->set_on_async == NULL ||
+	    !(GET_PRIVATE(self)->caps & WBD_DEVICE_CAP_OUTLET)) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_NOT_SUPPORTED,
+					"This device has no outlet to switch");
+		return;
+	}
+	op = operation_data_new(self, cancellable);
+	g_task_set_task_data(task, op, (GDestroyNotify)operation_data_free);
+	WBD_DEVICE_GET_CLASS(self)->set_on_async(self,
+						 on,
+						 op->cancellable,
+						 wbd_device_set_on_cb,
+						 g_steal_pointer(&task));
+}
+
+gboolean
+wbd_device_set_on_finish(WbdDevice *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void
+wbd_device_switch_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(SwitchData) data = user_data;
+	g_autoptr(GError) error = NULL;
+	WbdDevice *self = data->self;
+
+	if (!wbd_device_set_on_finish(self, res, &error)) {
+		wbd_dev_warning(self, "cannot switch %s: %s", data->on ? "on" : "off", error->message);
+		wbd_device_return_error(data->invocation, error);
+		return;
+	}
+	wbd_dev_info(self, "switched %s", data->on ? "on" : "off");
+	/* the new state is published before the caller hears back */
+	g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(GET_PRIVATE(self)->iface_outlet));
+	g_dbus_method_invocation_return_value(data->invocation, NULL);
+}
+
+static void
+wbd_device_switch_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(SwitchData) data = user_data;
+	g_autoptr(GError) error = NULL;
+	WbdDevicePrivate *priv = GET_PRIVATE(data->self);
+
+	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
+		wbd_device_return_error(data->invocation, error);
+		return;
+	}
+	WbdDevice *self = data->self;
+	gboolean on = data->on;
+
+	if (data->toggle)
+		on = data->on = priv->iface_outlet == NULL || !wattbus_outlet_get_on(priv->iface_outlet);
+	wbd_device_set_on_async(self,
+				on,
+				NULL,
+				wbd_device_switch_done_cb,
+				g_steal_pointer(&data));
+}
+
+static gboolean
+wbd_device_handle_switch(WbdDevice *self,
+			 GDBusMethodInvocation *invocation,
+			 gboolean on,
+			 gboolean toggle)
+{
+	SwitchData *data = g_new0(SwitchData, 1);
+	data->self = g_object_ref(self);
+	data->invocation = g_object_ref(invocation);
+	data->on = on;
+	data->toggle = toggle;
+	wbd_auth_check_async(wbd_auth_get_default(),
+			     invocation,
+			     GET_PRIVATE(self)->cancellable,
+			     wbd_device_switch_auth_cb,
+			     data);
+	return TRUE;
+}
+
+static gboolean
+wbd_device_handle_turn_on(WattbusOutlet *iface, GDBusMethodInvocation *invocation, WbdDevice *self)
+{
+	return wbd_device_handle_switch(self, invocation, TRUE, FALSE);
+}
+
+static gboolean
+wbd_device_handle_turn_off(WattbusOutlet *iface, GDBusMethodInvocation *invocation, WbdDevice *self)
+{
+	return wbd_device_handle_switch(self, invocation, FALSE, FALSE);
+}
+
+static gboolean
+wbd_device_handle_toggle(WattbusOutlet *iface, GDBusMethodInvocation *invocation, WbdDevice *self)
+{
+	return wbd_device_handle_switch(self, invocation, FALSE, TRUE);
+}
+
+/* life cycle */
+
+gboolean
+wbd_device_configure(WbdDevice *self, GError **error)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	WbdDeviceClass *klass = WBD_DEVICE_GET_CLASS(self);
+	if (klass->configure == NULL)
+		return TRUE;
+	return klass->configure(self, priv->settings, error);
+}
+
+void
+wbd_device_start(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	if (priv->started)
+		return;
+	priv->started = TRUE;
+	if (WBD_DEVICE_GET_CLASS(self)->start != NULL)
+		WBD_DEVICE_GET_CLASS(self)->start(self);
+	wbd_device_schedule_poll(self, 0);
+}
+
+void
+wbd_device_stop(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	if (g_cancellable_is_cancelled(priv->cancellable))
+		return;
+	g_cancellable_cancel(priv->cancellable);
+	g_clear_handle_id(&priv->poll_id, g_source_remove);
+	if (WBD_DEVICE_GET_CLASS(self)->stop != NULL)
+		WBD_DEVICE_GET_CLASS(self)->stop(self);
+	wbd_device_remove_children(self);
+}
+
+static void
+wbd_device_constructed(GObject *object)
+{
+	WbdDevice *self = WBD_DEVICE(object);
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_autofree gchar *path = NULL;
+	const gchar *value;
+
+	G_OBJECT_CLASS(wbd_device_parent_class)->constructed(object);
+
+	g_assert(priv->id != NULL);
+	if (priv->settings == NULL)
+		priv->settings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+	path = wbd_device_build_object_path(priv->id);
+	priv->object = wattbus_object_skeleton_new(path);
+	priv->iface_device = wattbus_device_skeleton_new();
+	g_signal_connect(priv->iface_device,
+			 "handle-refresh",
+			 G_CALLBACK(wbd_device_handle_refresh),
+			 self);
+
+	priv->configured_name = g_strdup(g_hash_table_lookup(priv->settings, "name"));
+	value = g_hash_table_lookup(priv->settings, "poll-interval");
+	if (priv->parent != NULL)
+		priv->poll_interval = 0;
+	else if (value != NULL)
+		priv->poll_interval = (guint)g_ascii_strtoull(value, NULL, 10);
+	else if (priv->driver != NULL)
+		priv->poll_interval = priv->driver->default_poll_interval;
+	if (priv->parent == NULL && priv->poll_interval == 0)
+		priv->poll_interval = 10;
+
+	value = g_hash_table_lookup(priv->settings, "address");
+	if (value == NULL && priv->parent != NULL)
+		value = wbd_device_get_address(priv->parent);
+	g_object_set(priv->iface_device,
+		     "id",
+		     priv->id,
+		     "driver",
+		     wbd_device_get_driver_name(self),
+		     "vendor",
+		     priv->driver != NULL && priv->driver->vendor != NULL ? priv->driver->vendor : "",
+		     "address",
+		     value != NULL ? value : "",
+		     "parent",
+		     priv->parent != NULL ? wbd_device_get_object_path(priv->parent) : "/",
+		     "poll-interval",
+		     priv->poll_interval,
+		     "online",
+		     FALSE,
+		     "last-seen",
+		     (guint64)0,
+		     "last-error",
+		     "",
+		     NULL);
+	wbd_device_update_name(self);
+	wattbus_object_skeleton_set_device(priv->object, priv->iface_device);
+}
+
+static void
+wbd_device_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(WBD_DEVICE(object));
+	switch (prop_id) {
+	case PROP_ID:
+		g_value_set_string(value, priv->id);
+		break;
+	case PROP_DRIVER:
+		g_value_set_pointer(value, (gpointer)priv->driver);
+		break;
+	case PROP_SETTINGS:
+		g_value_set_boxed(value, priv->settings);
+		break;
+	case PROP_PARENT:
+		g_value_set_object(value, priv->parent);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static void
+wbd_device_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(WBD_DEVICE(object));
+	switch (prop_id) {
+	case PROP_ID:
+		priv->id = g_value_dup_string(value);
+		break;
+	case PROP_DRIVER:
+		priv->driver = g_value_get_pointer(value);
+		break;
+	case PROP_SETTINGS:
+		priv->settings = g_value_dup_boxed(value);
+		break;
+	case PROP_PARENT:
+		g_set_weak_pointer(&priv->parent, g_value_get_object(value));
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static void
+wbd_device_dispose(GObject *object)
+{
+	WbdDevice *self = WBD_DEVICE(object);
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+
+	wbd_device_stop(self);
+	if (priv->iface_outlet != NULL)
+		g_signal_handlers_disconnect_by_data(priv->iface_outlet, self);
+	if (priv->iface_device != NULL)
+		g_signal_handlers_disconnect_by_data(priv->iface_device, self);
+	g_clear_object(&priv->iface_outlet);
+	g_clear_object(&priv->iface_meter);
+	g_clear_object(&priv->iface_device);
+	g_clear_object(&priv->object);
+	g_clear_weak_pointer(&priv->parent);
+	G_OBJECT_CLASS(wbd_device_parent_class)->dispose(object);
+}
+
+static void
+wbd_device_finalize(GObject *object)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(WBD_DEVICE(object));
+	g_free(priv->id);
+	g_free(priv->configured_name);
+	g_free(priv->device_name);
+	g_clear_pointer(&priv->settings, g_hash_table_unref);
+	g_clear_pointer(&priv->children, g_ptr_array_unref);
+	g_clear_pointer(&priv->refresh_waiters, g_ptr_array_unref);
+	g_clear_object(&priv->cancellable);
+	G_OBJECT_CLASS(wbd_device_parent_class)->finalize(object);
+}
+
+static void
+wbd_device_class_init(WbdDeviceClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->constructed = wbd_device_constructed;
+	object_class->get_property = wbd_device_get_property;
+	object_class->set_property = wbd_device_set_property;
+	object_class->dispose = wbd_device_dispose;
+	object_class->finalize = wbd_device_finalize;
+
+	props[PROP_ID] = g_param_spec_string("id",
+					     NULL,
+					     NULL,
+					     NULL,
+					     G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+						 G_PARAM_STATIC_STRINGS);
+	props[PROP_DRIVER] = g_param_spec_pointer("driver",
+						  NULL,
+						  NULL,
+						  G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+						      G_PARAM_STATIC_STRINGS);
+	props[PROP_SETTINGS] = g_param_spec_boxed("settings",
+						  NULL,
+						  NULL,
+						  G_TYPE_HASH_TABLE,
+						  G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+						      G_PARAM_STATIC_STRINGS);
+	props[PROP_PARENT] = g_param_spec_object("parent",
+						 NULL,
+						 NULL,
+						 WBD_TYPE_DEVICE,
+						 G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+						     G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, N_PROPS, props);
+
+	signals[SIGNAL_CHILD_ADDED] = g_signal_new("child-added",
+						   G_TYPE_FROM_CLASS(klass),
+						   G_SIGNAL_RUN_LAST,
+						   0,
+						   NULL,
+						   NULL,
+						   NULL,
+						   G_TYPE_NONE,
+						   1,
+						   WBD_TYPE_DEVICE);
+	signals[SIGNAL_CHILD_REMOVED] = g_signal_new("child-removed",
+						     G_TYPE_FROM_CLASS(klass),
+						     G_SIGNAL_RUN_LAST,
+						     0,
+						     NULL,
+						     NULL,
+						     NULL,
+						     G_TYPE_NONE,
+						     1,
+						     WBD_TYPE_DEVICE);
+}
+
+static void
+wbd_device_init(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	priv->children = g_ptr_array_new_with_free_func(g_object_unref);
+	priv->refresh_waiters = g_ptr_array_new_with_free_func(g_object_unref);
+	priv->cancellable = g_cancellable_new();
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * WbdQuantity:
+ *
+ * The quantities of the ElectricityMeter interface, in SI units.
+ */
+typedef enum {
+	WBD_QUANTITY_POWER,	     /* W */
+	WBD_QUANTITY_VOLTAGE,	     /* V */
+	WBD_QUANTITY_CURRENT,	     /* A */
+	WBD_QUANTITY_ENERGY,	     /* Wh */
+	WBD_QUANTITY_POWER_FACTOR,   /* no unit */
+	WBD_QUANTITY_FREQUENCY,	     /* Hz */
+	WBD_QUANTITY_REACTIVE_POWER, /* var */
+	WBD_QUANTITY_APPARENT_POWER, /* VA */
+	WBD_QUANTITY_LAST
+} WbdQuantity;
+
+#define WBD_METER_MAX_PHASES 3
+
+/**
+ * WbdMeterReading:
+ * @measured: bit (1 << #WbdQuantity) for each quantity in @values that was measured
+ * @values: the readings; unmeasured slots are ignored
+ * @n_phases: number of phases reported separately (0: totals only)
+ * @phase_measured: like @measured, for @phase
+ * @phase: per-phase readings (energy and frequency are not kept per phase)
+ *
+ * One reading of an electricity meter, as a driver reports it.
+ */
+typedef struct {
+	guint measured;
+	gdouble values[WBD_QUANTITY_LAST];
+	guint n_phases;
+	guint phase_measured;
+	gdouble phase[WBD_QUANTITY_LAST][WBD_METER_MAX_PHASES];
+} WbdMeterReading;
+
+void
+wbd_meter_reading_init(WbdMeterReading *reading);
+void
+wbd_meter_reading_set(WbdMeterReading *reading, WbdQuantity quantity, gdouble value);
+gboolean
+wbd_meter_reading_has(const WbdMeterReading *reading, WbdQuantity quantity);
+const gchar *
+wbd_quantity_to_string(WbdQuantity quantity);
+
+#define WBD_TYPE_DEVICE (wbd_device_get_type())
+G_DECLARE_DERIVABLE_TYPE(WbdDevice, wbd_device, WBD, DEVICE, GObject)
+
+/**
+ * WbdDeviceClass:
+ * @configure: reads the driver's own keys from @settings (a table of string keys to
+ *   string values, already checked for unknown keys); returns %FALSE with a
+ *   %WATTBUS_ERROR_INVALID_ARGUMENT error for a bad value. Called once, before the
+ *   device is exported. Optional.
+ * @start: called once the device is exported, before the first poll. Optional.
+ * @refresh_async: polls the device once and reports what it read with the
+ *   wbd_device_set_*() functions. Required, except for children that a parent polls
+ *   (those chain to their parent's refresh).
+ * @refresh_finish: finishes @refresh_async.
+ * @set_on_async: switches the outlet and confirms the new state, reporting it with
+ *   wbd_device_set_on() before completing. Required for devices that add the outlet
+ *   capability.
+ * @set_on_finish: finishes @set_on_async.
+ * @stop: closes connections and cancels the driver's own work; called when the device
+ *   is removed or re-created. Optional.
+ *
+ * The base class does the rest: D-Bus objects, authorization, the poll timer with its
+ * back-off, time-outs, Online/LastSeen/LastError, and batching changes.
+ * Drivers never touch D-Bus.
+ */
+struct _WbdDeviceClass {
+	GObjectClass parent_class;
+
+	gboolean (*configure)(WbdDevice *self, GHashTable *settings, GError **error);
+	void (*start)(WbdDevice *self);
+	void (*refresh_async)(WbdDevice *self,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data);
+	gboolean (*refresh_finish)(WbdDevice *self, GAsyncResult *res, GError **error);
+	void (*set_on_async)(WbdDevice *self,
+			     gboolean on,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data);
+	gboolean (*set_on_finish)(WbdDevice *self, GAsyncResult *res, GError **error);
+	void (*stop)(WbdDevice *self);
+
+	gpointer padding[8];
+};
+
+typedef enum {
+	WBD_DEVICE_CAP_NONE = 0,
+	WBD_DEVICE_CAP_OUTLET = 1 << 0,
+	WBD_DEVICE_CAP_ELECTRICITY_METER = 1 << 1,
+} WbdDeviceCaps;
+
+/* identity, for the core and the drivers */
+const gchar *
+wbd_device_get_id(WbdDevice *self);
+const gchar *
+wbd_device_get_driver_name(WbdDevice *self);
+const gchar *
+wbd_device_get_address(WbdDevice *self);
+const gchar *
+wbd_device_get_object_path(WbdDevice *self);
+GDBusObjectSkeleton *
+wbd_device_get_object(WbdDevice *self);
+WbdDevice *
+wbd_device_get_parent(WbdDevice *self);
+GPtrArray *
+wbd_device_get_children(WbdDevice *self);
+GHashTable *
+wbd_device_get_settings(WbdDevice *self);
+guint
+wbd_device_get_poll_interval(WbdDevice *self);
+gboolean
+wbd_device_get_online(WbdDevice *self);
+gboolean
+wbd_device_get_on(WbdDevice *self);
+WbdDeviceCaps
+wbd_device_get_capabilities(WbdDevice *self);
+gchar *
+wbd_device_build_object_path(const gchar *id);
+
+/* for the drivers: what the device said */
+void
+wbd_device_set_capabilities(WbdDevice *self, WbdDeviceCaps caps);
+void
+wbd_device_set_kind(WbdDevice *self, const gchar *kind);
+void
+wbd_device_set_vendor(WbdDevice *self, const gchar *vendor);
+void
+wbd_device_set_model(WbdDevice *self, const gchar *model);
+void
+wbd_device_set_serial_number(WbdDevice *self, const gchar *serial);
+void
+wbd_device_set_firmware_version(WbdDevice *self, const gchar *version);
+void
+wbd_device_set_hardware_version(WbdDevice *self, const gchar *version);
+void
+wbd_device_set_mac_address(WbdDevice *self, const gchar *mac);
+void
+wbd_device_set_device_name(WbdDevice *self, const gchar *name);
+void
+wbd_device_set_on(WbdDevice *self, gboolean on);
+void
+wbd_device_set_meter_reading(WbdDevice *self, const WbdMeterReading *reading);
+void
+wbd_device_add_child(WbdDevice *self, WbdDevice *child);
+void
+wbd_device_remove_children(WbdDevice *self);
+void
+wbd_device_report_success(WbdDevice *self);
+void
+wbd_device_report_error(WbdDevice *self, const GError *error);
+void
+wbd_device_commit(WbdDevice *self);
+
+/* for the core */
+gboolean
+wbd_device_configure(WbdDevice *self, GError **error);
+void
+wbd_device_start(WbdDevice *self);
+void
+wbd_device_stop(WbdDevice *self);
+void
+wbd_device_refresh_async(WbdDevice *self,
+			 GCancellable *cancellable,
+			 GAsyncReadyCallback callback,
+			 gpointer user_data);
+gboolean
+wbd_device_refresh_finish(WbdDevice *self, GAsyncResult *res, GError **error);
+void
+wbd_device_set_on_async(WbdDevice *self,
+			gboolean on,
+			GCancellable *cancellable,
+			GAsyncReadyCallback callback,
+			gpointer user_data);
+gboolean
+wbd_device_set_on_finish(WbdDevice *self, GAsyncResult *res, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * WbdDiscoverOptions:
+ * @timeout_ms: how long to listen, in milliseconds
+ * @target: host or host:port to probe instead of the broadcast address, or %NULL
+ */
+typedef struct {
+	guint timeout_ms;
+	gchar *target;
+} WbdDiscoverOptions;
+
+/**
+ * WbdDriverInfo:
+ * @name: the value of the `driver` setting, e.g. "kasa"
+ * @vendor: a default for the Vendor property
+ * @get_device_type: returns the #WbdDevice subclass for a configured device
+ * @keys: %NULL-terminated list of driver-specific setting keys, or %NULL
+ * @secret_keys: %NULL-terminated subset of @keys that are secrets, or %NULL
+ * @default_poll_interval: seconds between polls when not configured
+ * @discover_async: looks for devices on the network; optional
+ * @discover_finish: returns a #GPtrArray of floating-free #GVariant a{sv}, each with
+ *   at least "driver" and "address"
+ *
+ * What the core knows of a driver. A driver adds nothing to the core but a
+ * registration line in wbd-drivers.c.
+ */
+typedef struct {
+	const gchar *name;
+	const gchar *vendor;
+	GType (*get_device_type)(void);
+	const gchar *const *keys;
+	const gchar *const *secret_keys;
+	guint default_poll_interval;
+	void (*discover_async)(const WbdDiscoverOptions *options,
+			       GCancellable *cancellable,
+			       GAsyncReadyCallback callback,
+			       gpointer user_data);
+	GPtrArray *(*discover_finish)(GAsyncResult *res, GError **error);
+} WbdDriverInfo;
+
+void
+wbd_driver_register(const WbdDriverInfo *info);
+const WbdDriverInfo *
+wbd_driver_lookup(const gchar *name);
+GPtrArray *
+wbd_driver_list(void);
+gboolean
+wbd_driver_is_secret_key(const WbdDriverInfo *info, const gchar *key);
+gboolean
+wbd_driver_is_known_key(const WbdDriverInfo *info, const gchar *key);
+
+/* registers every driver built in; defined in wbd-drivers.c */
+void
+wbd_drivers_register_all(void);
+
+G_END_DECLS

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "wbd-driver.h"
+#include "wbd-kasa-driver.h"
+
+/* the one place that names the drivers built into wattbusd */
+void
+wbd_drivers_register_all(void)
+{
+	wbd_driver_register(wbd_kasa_driver_get_info());
+}

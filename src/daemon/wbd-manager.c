@@ -1,0 +1,744 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <wattbus-glib.h>
+
+#include "wbd-auth.h"
+#include "wbd-config.h"
+#include "wbd-device.h"
+#include "wbd-driver.h"
+#include "wbd-manager.h"
+
+#define WBD_MANAGER_PATH "/org/wattbus/Wattbus1"
+#define WBD_DISCOVER_DEFAULT_TIMEOUT_MS 3000
+#define WBD_DISCOVER_MAX_TIMEOUT_MS 60000
+
+struct _WbdManager {
+	GObject parent_instance;
+	GDBusConnection *connection;
+	GDBusObjectManagerServer *object_manager;
+	WattbusManager *skeleton;
+	gchar *config_dir;
+	gchar *state_dir;
+	GHashTable *devices; /* id → WbdDevice, children included */
+	GHashTable *configs; /* id → WbdDeviceConfig, of the top-level devices */
+	GCancellable *cancellable;
+};
+
+G_DEFINE_TYPE(WbdManager, wbd_manager, G_TYPE_OBJECT)
+
+static void
+wbd_manager_return_error(GDBusMethodInvocation *invocation, const GError *error)
+{
+	if (error->domain == WATTBUS_ERROR)
+		g_dbus_method_invocation_return_gerror(invocation, error);
+	else
+		g_dbus_method_invocation_return_error(invocation,
+						      WATTBUS_ERROR,
+						      WATTBUS_ERROR_FAILED,
+						      "%s",
+						      error->message);
+}
+
+/* devices */
+
+static void
+wbd_manager_export_device(WbdManager *self, WbdDevice *device);
+
+static void
+wbd_manager_child_added_cb(WbdDevice *parent, WbdDevice *child, WbdManager *self)
+{
+	wbd_manager_export_device(self, child);
+}
+
+static void
+wbd_manager_unexport_device(WbdManager *self, WbdDevice *device)
+{
+	g_autoptr(WbdDevice) ref = g_object_ref(device);
+	GPtrArray *children = wbd_device_get_children(device);
+	for (guint i = 0; i < children->len; i++)
+		wbd_manager_unexport_device(self, g_ptr_array_index(children, i));
+	g_signal_handlers_disconnect_by_data(device, self);
+	g_dbus_object_manager_server_unexport(self->object_manager,
+					      wbd_device_get_object_path(device));
+	g_hash_table_remove(self->devices, wbd_device_get_id(device));
+}
+
+static void
+wbd_manager_child_removed_cb(WbdDevice *parent, WbdDevice *child, WbdManager *self)
+{
+	wbd_manager_unexport_device(self, child);
+}
+
+static void
+wbd_manager_export_device(WbdManager *self, WbdDevice *device)
+{
+	const gchar *id = wbd_device_get_id(device);
+	if (g_hash_table_contains(self->devices, id)) {
+		g_warning("device id '%s' is used twice; the second device is not exported", id);
+		return;
+	}
+	g_hash_table_insert(self->devices, g_strdup(id), g_object_ref(device));
+	g_signal_connect(device, "child-added", G_CALLBACK(wbd_manager_child_added_cb), self);
+	g_signal_connect(device, "child-removed", G_CALLBACK(wbd_manager_child_removed_cb), self);
+	g_dbus_object_manager_server_export(self->object_manager, wbd_device_get_object(device));
+}
+
+static WbdDevice *
+wbd_manager_create_device(WbdManager *self, WbdDeviceConfig *config, GError **error)
+{
+	const WbdDriverInfo *info = wbd_driver_lookup(g_hash_table_lookup(config->settings, "driver"));
+	g_autoptr(WbdDevice) device = NULL;
+
+	g_return_val_if_fail(info != NULL, NULL);
+	device = g_object_new(info->get_device_type(),
+			      "id",
+			      config->id,
+			      "driver",
+			      info,
+			      "settings",
+			      config->settings,
+			      NULL);
+	if (!wbd_device_configure(device, error))
+		return NULL;
+	return g_steal_pointer(&device);
+}
+
+static void
+wbd_manager_remove_device(WbdManager *self, WbdDevice *device)
+{
+	g_autoptr(WbdDevice) ref = g_object_ref(device);
+	g_info("removing device '%s'", wbd_device_get_id(device));
+	g_hash_table_remove(self->configs, wbd_device_get_id(device));
+	/* unexport first, so that stopping (which drops the children) finds nothing left */
+	wbd_manager_unexport_device(self, device);
+	wbd_device_stop(device);
+}
+
+static gboolean
+wbd_manager_add_config(WbdManager *self, WbdDeviceConfig *config, GError **error)
+{
+	g_autoptr(WbdDevice) device = NULL;
+	const gchar *enabled = g_hash_table_lookup(config->settings, "enabled");
+	WbdDeviceConfig *copy;
+
+	if (g_strcmp0(enabled, "false") == 0) {
+		g_info("device '%s' is disabled in the configuration", config->id);
+		return TRUE;
+	}
+	device = wbd_manager_create_device(self, config, error);
+	if (device == NULL)
+		return FALSE;
+	copy = g_new0(WbdDeviceConfig, 1);
+	copy->id = g_strdup(config->id);
+	copy->origin = config->origin;
+	copy->settings = g_hash_table_ref(config->settings);
+	g_hash_table_insert(self->configs, g_strdup(config->id), copy);
+	wbd_manager_export_device(self, device);
+	g_info("added device '%s' (%s, %s)",
+	       config->id,
+	       wbd_device_get_driver_name(device),
+	       wbd_device_get_address(device));
+	wbd_device_start(device);
+	return TRUE;
+}
+
+/**
+ * wbd_manager_apply_config:
+ *
+ * Brings the running devices in line with @config: devices whose settings did not
+ * change are left alone.
+ */
+static void
+wbd_manager_apply_config(WbdManager *self, WbdConfig *config)
+{
+	g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GList) ids = NULL;
+
+	for (guint i = 0; i < config->devices->len; i++) {
+		WbdDeviceConfig *dev = g_ptr_array_index(config->devices, i);
+		if (g_strcmp0(g_hash_table_lookup(dev->settings, "enabled"), "false") != 0)
+			g_hash_table_insert(wanted, dev->id, dev);
+	}
+
+	ids = g_hash_table_get_keys(self->configs);
+	for (GList *l = ids; l != NULL; l = l->next) {
+		WbdDeviceConfig *old = g_hash_table_lookup(self->configs, l->data);
+		WbdDeviceConfig *new = g_hash_table_lookup(wanted, l->data);
+		if (new != NULL && new->origin == old->origin &&
+		    wbd_config_settings_equal(old->settings, new->settings)) {
+			g_hash_table_remove(wanted, l->data);
+			continue;
+		}
+		g_info("device '%s' %s", (const gchar *)l->data, new != NULL ? "changed" : "is gone");
+		wbd_manager_remove_device(self, g_hash_table_lookup(self->devices, l->data));
+	}
+	for (guint i = 0; i < config->devices->len; i++) {
+		WbdDeviceConfig *dev = g_ptr_array_index(config->devices, i);
+		g_autoptr(GError) error = NULL;
+		if (!g_hash_table_contains(wanted, dev->id))
+			continue;
+		if (g_hash_table_contains(self->devices, dev->id)) {
+			g_warning("device '%s': the id is already used by another device", dev->id);
+			continue;
+		}
+		if (!wbd_manager_add_config(self, dev, &error))
+			g_warning("device '%s': %s", dev->id, error->message);
+	}
+	if (config->exporters->len > 0)
+		g_warning("%u [exporter] group(s) ignored: this wattbusd has no exporters yet",
+			  config->exporters->len);
+}
+
+gboolean
+wbd_manager_reload(WbdManager *self, GError **error)
+{
+	g_autoptr(WbdConfig) config = wbd_config_load(self->config_dir, self->state_dir, TRUE, error);
+	if (config == NULL)
+		return FALSE;
+	g_message("reloading the configuration from %s", self->config_dir);
+	wbd_manager_apply_config(self, config);
+	return TRUE;
+}
+
+/* AddDevice */
+
+typedef struct {
+	WbdManager *self;
+	GDBusMethodInvocation *invocation;
+	GVariant *arg;
+} CallData;
+
+static void
+call_data_free(CallData *data)
+{
+	g_clear_object(&data->self);
+	g_clear_object(&data->invocation);
+	g_clear_pointer(&data->arg, g_variant_unref);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CallData, call_data_free)
+
+static CallData *
+call_data_new(WbdManager *self, GDBusMethodInvocation *invocation, GVariant *arg)
+{
+	CallData *data = g_new0(CallData, 1);
+	data->self = g_object_ref(self);
+	data->invocation = g_object_ref(invocation);
+	data->arg = arg != NULL ? g_variant_ref(arg) : NULL;
+	return data;
+}
+
+static gchar *
+wbd_manager_unique_id(WbdManager *self, const gchar *base)
+{
+	gchar *id = g_strdup(base);
+	for (guint n = 2; g_hash_table_contains(self->devices, id) ||
+			  g_hash_table_contains(self->configs, id);
+	     n++) {
+		g_free(id);
+		id = g_strdup_printf("%s-%u", base, n);
+	}
+	return id;
+}
+
+static void
+wbd_manager_add_device_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	WbdManager *self = data->self;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) settings = NULL;
+	g_autoptr(WbdDeviceConfig) config = NULL;
+	g_autofree gchar *id = NULL;
+	WbdDevice *device;
+
+	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	settings = wbd_config_settings_from_variant(data->arg, &error);
+	if (settings == NULL) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	id = g_strdup(g_hash_table_lookup(settings, "id"));
+	g_hash_table_remove(settings, "id");
+	if (id == NULL) {
+		const gchar *name = g_hash_table_lookup(settings, "name");
+		g_autofree gchar *base =
+		    wbd_config_make_id(name != NULL ? name : g_hash_table_lookup(settings, "address"));
+		id = wbd_manager_unique_id(self, base);
+	}
+	if (!wbd_config_validate_device(id, settings, TRUE, &error)) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	if (g_hash_table_contains(self->devices, id) || g_hash_table_contains(self->configs, id)) {
+		g_dbus_method_invocation_return_error(data->invocation,
+						      WATTBUS_ERROR,
+						      WATTBUS_ERROR_FAILED,
+						      "A device with the id '%s' exists already",
+						      id);
+		return;
+	}
+
+	config = g_new0(WbdDeviceConfig, 1);
+	config->id = g_strdup(id);
+	config->origin = WBD_CONFIG_ORIGIN_STATE;
+	config->settings = g_hash_table_ref(settings);
+	/* check the driver accepts the settings before anything is stored */
+	device = wbd_manager_create_device(self, config, &error);
+	if (device == NULL) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	g_object_unref(device);
+	if (!wbd_state_save_device(self->state_dir, id, settings, &error)) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	if (!wbd_manager_add_config(self, config, &error)) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	device = g_hash_table_lookup(self->devices, id);
+	wattbus_manager_complete_add_device(self->skeleton,
+					    g_steal_pointer(&data->invocation),
+					    device != NULL ? wbd_device_get_object_path(device) : "/");
+}
+
+static gboolean
+wbd_manager_handle_add_device(WattbusManager *skeleton,
+			      GDBusMethodInvocation *invocation,
+			      GVariant *settings,
+			      WbdManager *self)
+{
+	wbd_auth_check_async(wbd_auth_get_default(),
+			     invocation,
+			     self->cancellable,
+			     wbd_manager_add_device_auth_cb,
+			     call_data_new(self, invocation, settings));
+	return TRUE;
+}
+
+/* RemoveDevice */
+
+static WbdDevice *
+wbd_manager_lookup_path(WbdManager *self, const gchar *path)
+{
+	GHashTableIter iter;
+	WbdDevice *device;
+	g_hash_table_iter_init(&iter, self->devices);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&device)) {
+		if (g_strcmp0(wbd_device_get_object_path(device), path) == 0)
+			return device;
+	}
+	return NULL;
+}
+
+static void
+wbd_manager_remove_device_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	WbdManager *self = data->self;
+	g_autoptr(GError) error = NULL;
+	const gchar *path = g_variant_get_string(data->arg, NULL);
+	WbdDevice *device;
+	WbdDeviceConfig *config;
+
+	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	device = wbd_manager_lookup_path(self, path);
+	if (device == NULL) {
+		g_dbus_method_invocation_return_error(data->invocation,
+						      WATTBUS_ERROR,
+						      WATTBUS_ERROR_NOT_FOUND,
+						      "No device at %s",
+						      path);
+		return;
+	}
+	if (wbd_device_get_parent(device) != NULL) {
+		g_dbus_method_invocation_return_error(data->invocation,
+						      WATTBUS_ERROR,
+						      WATTBUS_ERROR_NOT_SUPPORTED,
+						      "'%s' is an outlet of '%s': remove the whole strip",
+						      wbd_device_get_id(device),
+						      wbd_device_get_id(wbd_device_get_parent(device)));
+		return;
+	}
+	config = g_hash_table_lookup(self->configs, wbd_device_get_id(device));
+	if (config == NULL || config->origin != WBD_CONFIG_ORIGIN_STATE) {
+		g_dbus_method_invocation_return_error(
+		    data->invocation,
+		    WATTBUS_ERROR,
+		    WATTBUS_ERROR_NOT_SUPPORTED,
+		    "Device '%s' comes from the configuration files in %s: edit them and reload",
+		    wbd_device_get_id(device),
+		    self->config_dir);
+		return;
+	}
+	if (!wbd_state_remove_device(self->state_dir, wbd_device_get_id(device), &error)) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	wbd_manager_remove_device(self, device);
+	wattbus_manager_complete_remove_device(self->skeleton, g_steal_pointer(&data->invocation));
+}
+
+static gboolean
+wbd_manager_handle_remove_device(WattbusManager *skeleton,
+				 GDBusMethodInvocation *invocation,
+				 const gchar *path,
+				 WbdManager *self)
+{
+	wbd_auth_check_async(wbd_auth_get_default(),
+			     invocation,
+			     self->cancellable,
+			     wbd_manager_remove_device_auth_cb,
+			     call_data_new(self, invocation, g_variant_new_string(path)));
+	return TRUE;
+}
+
+/* Reload */
+
+static void
+wbd_manager_reload_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error) ||
+	    !wbd_manager_reload(data->self, &error)) {
+		wbd_manager_return_error(data->invocation, error);
+		return;
+	}
+	wattbus_manager_complete_reload(data->self->skeleton, g_steal_pointer(&data->invocation));
+}
+
+static gboolean
+wbd_manager_handle_reload(WattbusManager *skeleton,
+			  GDBusMethodInvocation *invocation,
+			  WbdManager *self)
+{
+	wbd_auth_check_async(wbd_auth_get_default(),
+			     invocation,
+			     self->cancellable,
+			     wbd_manager_reload_auth_cb,
+			     call_data_new(self, invocation, NULL));
+	return TRUE;
+}
+
+/* Discover */
+
+typedef struct {
+	WbdManager *self;
+	GDBusMethodInvocation *invocation;
+	GPtrArray *results; /* GVariant a{sv} */
+	guint pending;
+	WbdDiscoverOptions options;
+} DiscoverData;
+
+static void
+discover_data_free(DiscoverData *data)
+{
+	g_clear_object(&data->self);
+	g_clear_object(&data->invocation);
+	g_clear_pointer(&data->results, g_ptr_array_unref);
+	g_free(data->options.target);
+	g_free(data);
+}
+
+/* adds "configured": the object path of a configured device with that address */
+static GVariant *
+wbd_manager_annotate_result(WbdManager *self, GVariant *result)
+{
+	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(result);
+	const gchar *address = NULL;
+	const gchar *driver = NULL;
+	const gchar *path = "/";
+	GHashTableIter iter;
+	WbdDevice *device;
+
+	g_variant_dict_lookup(&dict, "address", "&s", &address);
+	g_variant_dict_lookup(&dict, "driver", "&s", &driver);
+	g_hash_table_iter_init(&iter, self->devices);
+	while (address != NULL && g_hash_table_iter_next(&iter, NULL, (gpointer *)&device)) {
+		const gchar *configured = wbd_device_get_address(device);
+		if (wbd_device_get_parent(device) != NULL ||
+		    g_strcmp0(wbd_device_get_driver_name(device), driver) != 0)
+			continue;
+		if (g_strcmp0(configured, address) == 0 ||
+		    (g_str_has_prefix(configured, address) && configured[strlen(address)] == ':')) {
+			path = wbd_device_get_object_path(device);
+			break;
+		}
+	}
+	g_variant_dict_insert(&dict, "configured", "o", path);
+	return g_variant_dict_end(&dict);
+}
+
+static void
+wbd_manager_discover_done(DiscoverData *data)
+{
+	GVariantBuilder builder;
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < data->results->len; i++)
+		g_variant_builder_add_value(
+		    &builder,
+		    wbd_manager_annotate_result(data->self, g_ptr_array_index(data->results, i)));
+	wattbus_manager_complete_discover(data->self->skeleton,
+					  g_steal_pointer(&data->invocation),
+					  g_variant_builder_end(&builder));
+	discover_data_free(data);
+}
+
+static void
+wbd_manager_discover_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	DiscoverData *data = user_data;
+	const WbdDriverInfo *info = g_task_get_task_data(G_TASK(res));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) found = NULL;
+
+	found = info->discover_finish(g_task_propagate_pointer(G_TASK(res), NULL), &error);
+	if (found == NULL)
+		g_warning("discovery with the %s driver failed: %s", info->name, error->message);
+	for (guint i = 0; found != NULL && i < found->len; i++)
+		g_ptr_array_add(data->results, g_variant_ref(g_ptr_array_index(found, i)));
+	if (--data->pending == 0)
+		wbd_manager_discover_done(data);
+}
+
+/* the driver's own callback, wrapped in a task so we know which driver answered */
+static void
+wbd_manager_discover_driver_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_task_return_pointer(task, g_object_ref(res), g_object_unref);
+}
+
+static gboolean
+wbd_manager_parse_discover_options(GVariant *options, WbdDiscoverOptions *out, const gchar **driver,
+				   GError **error)
+{
+	GVariantIter iter;
+	const gchar *key;
+	GVariant *value;
+
+	out->timeout_ms = WBD_DISCOVER_DEFAULT_TIMEOUT_MS;
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) v = value;
+		if (g_strcmp0(key, "driver") == 0 && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)) {
+			*driver = g_variant_get_string(v, NULL);
+		} else if (g_strcmp0(key, "target") == 0 &&
+			   g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)) {
+			g_free(out->target);
+			out->target = g_variant_dup_string(v, NULL);
+		} else if (g_strcmp0(key, "timeout") == 0) {
+			gdouble seconds;
+			if (g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32))
+				seconds = g_variant_get_uint32(v);
+			else if (g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
+				seconds = g_variant_get_int32(v);
+			else if (g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE))
+				seconds = g_variant_get_double(v);
+			else if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
+				seconds = g_ascii_strtod(g_variant_get_string(v, NULL), NULL);
+			else
+				seconds = -1;
+			if (!(seconds >= 0.1 && seconds <= WBD_DISCOVER_MAX_TIMEOUT_MS / 1000)) {
+				g_set_error(error,
+					    WATTBUS_ERROR,
+					    WATTBUS_ERROR_INVALID_ARGUMENT,
+					    "Discover: timeout must be a number of seconds from 0.1 to %d",
+					    WBD_DISCOVER_MAX_TIMEOUT_MS / 1000);
+				return FALSE;
+			}
+			out->timeout_ms = (guint)(seconds * 1000);
+		} else {
+			g_set_error(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_INVALID_ARGUMENT,
+				    "Discover: unknown option '%s' of type %s (expected driver: s, "
+				    "timeout: u or d, target: s)",
+				    key,
+				    g_variant_get_type_string(v));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+wbd_manager_handle_discover(WattbusManager *skeleton,
+			    GDBusMethodInvocation *invocation,
+			    GVariant *options,
+			    WbdManager *self)
+{
+	DiscoverData *data = g_new0(DiscoverData, 1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) drivers = NULL;
+	const gchar *driver = NULL;
+
+	data->self = g_object_ref(self);
+	data->invocation = g_object_ref(invocation);
+	data->results = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	if (!wbd_manager_parse_discover_options(options, &data->options, &driver, &error)) {
+		wbd_manager_return_error(invocation, error);
+		discover_data_free(data);
+		return TRUE;
+	}
+	if (driver != NULL) {
+		const WbdDriverInfo *info = wbd_driver_lookup(driver);
+		if (info == NULL || info->discover_async == NULL) {
+			g_dbus_method_invocation_return_error(invocation,
+							      WATTBUS_ERROR,
+							      info == NULL ? WATTBUS_ERROR_INVALID_ARGUMENT
+									   : WATTBUS_ERROR_NOT_SUPPORTED,
+							      info == NULL ? "Discover: unknown driver '%s'"
+									   : "The %s driver cannot discover devices",
+							      driver);
+			discover_data_free(data);
+			return TRUE;
+		}
+		drivers = g_ptr_array_new();
+		g_ptr_array_add(drivers, (gpointer)info);
+	} else {
+		drivers = wbd_driver_list();
+	}
+	for (guint i = 0; i < drivers->len; i++) {
+		const WbdDriverInfo *info = g_ptr_array_index(drivers, i);
+		GTask *task;
+		if (info->discover_async == NULL)
+			continue;
+		task = g_task_new(NULL, self->cancellable, wbd_manager_discover_cb, data);
+		g_task_set_task_data(task, (gpointer)info, NULL);
+		data->pending++;
+		info->discover_async(&data->options,
+				     self->cancellable,
+				     wbd_manager_discover_driver_cb,
+				     task);
+	}
+	if (data->pending == 0)
+		wbd_manager_discover_done(data);
+	return TRUE;
+}
+
+/* life cycle */
+
+gboolean
+wbd_manager_start(WbdManager *self, GError **error)
+{
+	g_autoptr(GPtrArray) drivers = wbd_driver_list();
+	g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+	g_auto(GStrv) names_strv = NULL;
+	g_autoptr(WbdConfig) config = NULL;
+
+	for (guint i = 0; i < drivers->len; i++)
+		g_strv_builder_add(names, ((const WbdDriverInfo *)g_ptr_array_index(drivers, i))->name);
+	names_strv = g_strv_builder_end(names);
+	wattbus_manager_set_version(self->skeleton, PACKAGE_VERSION);
+	wattbus_manager_set_drivers(self->skeleton, (const gchar *const *)names_strv);
+
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton),
+					      self->connection,
+					      WBD_MANAGER_PATH,
+					      error))
+		return FALSE;
+	g_dbus_object_manager_server_set_connection(self->object_manager, self->connection);
+
+	/* at start-up a bad group is skipped with a warning; the rest still runs */
+	config = wbd_config_load(self->config_dir, self->state_dir, FALSE, error);
+	if (config == NULL)
+		return FALSE;
+	wbd_manager_apply_config(self, config);
+	return TRUE;
+}
+
+static void
+wbd_manager_dispose(GObject *object)
+{
+	WbdManager *self = WBD_MANAGER(object);
+	if (self->cancellable != NULL)
+		g_cancellable_cancel(self->cancellable);
+	if (self->devices != NULL) {
+		GHashTableIter iter;
+		WbdDevice *device;
+		g_hash_table_iter_init(&iter, self->devices);
+		while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&device)) {
+			g_signal_handlers_disconnect_by_data(device, self);
+			wbd_device_stop(device);
+		}
+		g_hash_table_remove_all(self->devices);
+	}
+	if (self->skeleton != NULL) {
+		g_signal_handlers_disconnect_by_data(self->skeleton, self);
+		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+	}
+	g_clear_object(&self->skeleton);
+	g_clear_object(&self->object_manager);
+	g_clear_object(&self->connection);
+	G_OBJECT_CLASS(wbd_manager_parent_class)->dispose(object);
+}
+
+static void
+wbd_manager_finalize(GObject *object)
+{
+	WbdManager *self = WBD_MANAGER(object);
+	g_free(self->config_dir);
+	g_free(self->state_dir);
+	g_clear_pointer(&self->devices, g_hash_table_unref);
+	g_clear_pointer(&self->configs, g_hash_table_unref);
+	g_clear_object(&self->cancellable);
+	G_OBJECT_CLASS(wbd_manager_parent_class)->finalize(object);
+}
+
+static void
+wbd_manager_class_init(WbdManagerClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = wbd_manager_dispose;
+	object_class->finalize = wbd_manager_finalize;
+}
+
+static void
+wbd_manager_init(WbdManager *self)
+{
+	self->devices = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->configs = g_hash_table_new_full(g_str_hash,
+					      g_str_equal,
+					      g_free,
+					      (GDestroyNotify)wbd_device_config_free);
+	self->cancellable = g_cancellable_new();
+	self->object_manager = g_dbus_object_manager_server_new(WBD_MANAGER_PATH);
+	self->skeleton = wattbus_manager_skeleton_new();
+	g_signal_connect(self->skeleton,
+			 "handle-add-device",
+			 G_CALLBACK(wbd_manager_handle_add_device),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-remove-device",
+			 G_CALLBACK(wbd_manager_handle_remove_device),
+			 self);
+	g_signal_connect(self->skeleton, "handle-reload", G_CALLBACK(wbd_manager_handle_reload), self);
+	g_signal_connect(self->skeleton,
+			 "handle-discover",
+			 G_CALLBACK(wbd_manager_handle_discover),
+			 self);
+}
+
+WbdManager *
+wbd_manager_new(GDBusConnection *connection, const gchar *config_dir, const gchar *state_dir)
+{
+	WbdManager *self = g_object_new(WBD_TYPE_MANAGER, NULL);
+	self->connection = g_object_ref(connection);
+	self->config_dir = g_strdup(config_dir);
+	self->state_dir = g_strdup(state_dir);
+	return self;
+}

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <wattbus-glib.h>
+
+#include "wbd-kasa-codec.h"
+#include "wbd-kasa-connection.h"
+
+#define WBD_KASA_REQUEST_TIMEOUT_MS 5000
+#define WBD_KASA_MAX_QUEUE 64
+
+/*
+ * One TCP connection per device, kept open and reused, one request in flight at a
+ * time (devices misbehave with parallel requests), reconnecting after any error.
+ * A peer that closes the connection after each reply costs one reconnect, not an
+ * error.
+ */
+struct _WbdKasaConnection {
+	GObject parent_instance;
+	gchar *host;
+	guint16 port;
+	gchar *log_id;
+	guint timeout_ms;
+	GSocketClient *client;
+	GSocketConnection *connection;
+	guint requests_on_connection;
+
+	GQueue queue; /* GTask waiting to be sent */
+	GTask *current;
+	GCancellable *io_cancellable;
+	gulong cancel_id;
+	GCancellable *task_cancellable;
+	guint timeout_id;
+	gboolean timed_out;
+	gboolean retried;
+	guint8 header[WBD_KASA_HEADER_SIZE];
+	guint8 *body;
+	guint32 body_len;
+	GBytes *frame;
+};
+
+G_DEFINE_TYPE(WbdKasaConnection, wbd_kasa_connection, G_TYPE_OBJECT)
+
+static void
+wbd_kasa_connection_next(WbdKasaConnection *self);
+static void
+wbd_kasa_connection_send(WbdKasaConnection *self);
+
+void
+wbd_kasa_connection_close(WbdKasaConnection *self)
+{
+	if (self->connection == NULL)
+		return;
+	g_debug("[%s] closing the connection", self->log_id);
+	/* closing a socket does not block */
+	g_io_stream_close(G_IO_STREAM(self->connection), NULL, NULL);
+	g_clear_object(&self->connection);
+	self->requests_on_connection = 0;
+}
+
+static void
+wbd_kasa_connection_finish_current(WbdKasaConnection *self, JsonNode *reply, GError *error)
+{
+	g_autoptr(GTask) task = g_steal_pointer(&self->current);
+
+	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	if (self->cancel_id != 0)
+		g_cancellable_disconnect(self->task_cancellable, self->cancel_id);
+	self->cancel_id = 0;
+	g_clear_object(&self->task_cancellable);
+	g_clear_object(&self->io_cancellable);
+	g_clear_pointer(&self->body, g_free);
+	g_clear_pointer(&self->frame, g_bytes_unref);
+
+	if (error != NULL) {
+		wbd_kasa_connection_close(self);
+		g_task_return_error(task, error);
+	} else {
+		self->requests_on_connection++;
+		g_task_return_pointer(task, reply, (GDestroyNotify)json_node_unref);
+	}
+	wbd_kasa_connection_next(self);
+}
+
+/* maps an I/O failure to what it means for the person reading LastError */
+static void
+wbd_kasa_connection_fail(WbdKasaConnection *self, GError *error)
+{
+	GError *mapped;
+	if (self->timed_out) {
+		mapped = g_error_new(WATTBUS_ERROR,
+				     WATTBUS_ERROR_TIMEOUT,
+				     "The device did not answer within %u s",
+				     self->timeout_ms / 1000);
+	} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		mapped = g_error_copy(error);
+	} else if (error->domain == WATTBUS_ERROR) {
+		mapped = g_error_copy(error);
+	} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+		mapped = g_error_new(G_IO_ERROR,
+				     G_IO_ERROR_CONNECTION_REFUSED,
+				     "The device refused the connection on port %u",
+				     self->port);
+	} else {
+		mapped = g_error_new(WATTBUS_ERROR,
+				     WATTBUS_ERROR_DEVICE_OFFLINE,
+				     "The device is not reachable: %s",
+				     error->message);
+	}
+	g_error_free(error);
+	wbd_kasa_connection_finish_current(self, NULL, mapped);
+}
+
+/* the peer closed a connection we had used before: reconnect and send once more */
+static gboolean
+wbd_kasa_connection_maybe_retry(WbdKasaConnection *self)
+{
+	if (self->retried || self->requests_on_connection == 0)
+		return FALSE;
+	g_debug("[%s] the device closed the connection; reconnecting", self->log_id);
+	self->retried = TRUE;
+	wbd_kasa_connection_close(self);
+	wbd_kasa_connection_send(self);
+	return TRUE;
+}
+
+static void
+wbd_kasa_connection_read_body_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(WbdKasaConnection) self = user_data;
+	GError *error = NULL;
+	gsize n = 0;
+	JsonNode *reply;
+
+	if (!g_input_stream_read_all_finish(G_INPUT_STREAM(source), res, &n, &error)) {
+		wbd_kasa_connection_fail(self, error);
+		return;
+	}
+	if (n != self->body_len) {
+		wbd_kasa_connection_fail(self,
+					 g_error_new(WATTBUS_ERROR,
+						     WATTBUS_ERROR_FAILED,
+						     "Bad reply from the device: the connection closed "
+						     "after %" G_GSIZE_FORMAT " of %u bytes",
+						     n,
+						     self->body_len));
+		return;
+	}
+	reply = wbd_kasa_payload_decode(self->body, self->body_len, &error);
+	if (reply == NULL) {
+		wbd_kasa_connection_fail(self, error);
+		return;
+	}
+	wbd_kasa_connection_finish_current(self, reply, NULL);
+}
+
+static void
+wbd_kasa_connection_read_header_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(WbdKasaConnection) self = user_data;
+	GError *error = NULL;
+	gsize n = 0;
+
+	if (!g_input_stream_read_all_finish(G_INPUT_STREAM(source), res, &n, &error)) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+		    wbd_kasa_connection_maybe_retry(self)) {
+			g_error_free(error);
+			return;
+		}
+		wbd_kasa_connection_fail(self, error);
+		return;
+	}
+	if (n == 0 && wbd_kasa_connection_maybe_retry(self))
+		return;
+	if (n != WBD_KASA_HEADER_SIZE) {
+		wbd_kasa_connection_fail(self,
+					 g_error_new(WATTBUS_ERROR,
+						     WATTBUS_ERROR_FAILED,
+						     n == 0 ? "The device closed the connection without "
+							      "answering"
+							    : "Bad reply from the device: the connection "
+							      "closed inside the frame header"));
+		return;
+	}
+	if (!wbd_kasa_frame_parse_header(self->header, &self->body_len, &error)) {
+		wbd_kasa_connection_fail(self, error);
+		return;
+	}
+	self->body = g_malloc(self->body_len);
+	g_input_stream_read_all_async(g_io_stream_get_input_stream(G_IO_STREAM(self->connection)),
+				      self->body,
+				      self->body_len,
+				      G_PRIORITY_DEFAULT,
+				      self->io_cancellable,
+				      wbd_kasa_connection_read_body_cb,
+				      g_object_ref(self));
+}
+
+static void
+wbd_kasa_connection_write_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(WbdKasaConnection) self = user_data;
+	GError *error = NULL;
+
+	if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, &error)) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+		    wbd_kasa_connection_maybe_retry(self)) {
+			g_error_free(error);
+			return;
+		}
+		wbd_kasa_connection_fail(self, error);
+		return;
+	}
+	g_input_stream_read_all_async(g_io_stream_get_input_stream(G_IO_STREAM(self->connection)),
+				      self->header,
+				      WBD_KASA_HEADER_SIZE,
+				      G_PRIORITY_DEFAULT,
+				      self->io_cancellable,
+				      wbd_kasa_connection_read_header_cb,
+				      g_object_ref(self));
+}
+
+static void
+wbd_kasa_connection_write(WbdKasaConnection *self)
+{
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(self->frame, &len);
+	/* the whole frame in one write: some devices treat each segment as a message */
+	g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(self->connection)),
+					data,
+					len,
+					G_PRIORITY_DEFAULT,
+					self->io_cancellable,
+					wbd_kasa_connection_write_cb,
+					g_object_ref(self));
+}
+
+static void
+wbd_kasa_connection_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(WbdKasaConnection) self = user_data;
+	GError *error = NULL;
+	GSocketConnection *connection;
+
+	connection = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), res, &error);
+	if (connection == NULL) {
+		wbd_kasa_connection_fail(self, error);
+		return;
+	}
+	if (G_IS_TCP_CONNECTION(connection)) {
+		GSocket *socket = g_socket_connection_get_socket(connection);
+		g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+	}
+	self->connection = connection;
+	self->requests_on_connection = 0;
+	wbd_kasa_connection_write(self);
+}
+
+static void
+wbd_kasa_connection_send(WbdKasaConnection *self)
+{
+	if (self->connection != NULL) {
+		wbd_kasa_connection_write(self);
+		return;
+	}
+	g_debug("[%s] connecting to %s:%u", self->log_id, self->host, self->port);
+	g_socket_client_connect_to_host_async(self->client,
+					      self->host,
+					      self->port,
+					      self->io_cancellable,
+					      wbd_kasa_connection_connect_cb,
+					      g_object_ref(self));
+}
+
+static gboolean
+wbd_kasa_connection_timeout_cb(gpointer user_data)
+{
+	WbdKasaConnection *self = user_data;
+	self->timeout_id = 0;
+	self->timed_out = TRUE;
+	g_cancellable_cancel(self->io_cancellable);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+wbd_kasa_connection_task_cancelled_cb(GCancellable *cancellable, gpointer user_data)
+{
+	GCancellable *io_cancellable = user_data;
+	g_cancellable_cancel(io_cancellable);
+}
+
+static void
+wbd_kasa_connection_next(WbdKasaConnection *self)
+{
+	GTask *task;
+	while (self->current == NULL && (task = g_queue_pop_head(&self->queue)) != NULL) {
+		if (g_task_return_error_if_cancelled(task)) {
+			g_object_unref(task);
+			continue;
+		}
+		self->current = task;
+		self->retried = FALSE;
+		self->timed_out = FALSE;
+		self->io_cancellable = g_cancellable_new();
+		self->frame = g_bytes_ref(g_task_get_task_data(task));
+		self->task_cancellable = g_task_get_cancellable(task) != NULL
+					     ? g_object_ref(g_task_get_cancellable(task))
+					     : NULL;
+		if (self->task_cancellable != NULL)
+			self->cancel_id =
+			    g_cancellable_connect(self->task_cancellable,
+						  G_CALLBACK(wbd_kasa_connection_task_cancelled_cb),
+						  self->io_cancellable,
+						  NULL);
+		self->timeout_id =
+		    g_timeout_add(self->timeout_ms, wbd_kasa_connection_timeout_cb, self);
+		wbd_kasa_connection_send(self);
+	}
+}
+
+/**
+ * wbd_kasa_connection_request_async:
+ * @request: the JSON request text
+ *
+ * Queues a request; the reply is the whole JSON object the device sent back.
+ */
+void
+wbd_kasa_connection_request_async(WbdKasaConnection *self,
+				  const gchar *request,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, wbd_kasa_connection_request_async);
+	if (g_queue_get_length(&self->queue) >= WBD_KASA_MAX_QUEUE) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_FAILED,
+					"Too many requests are waiting for this device");
+		return;
+	}
+	g_task_set_task_data(task, wbd_kasa_frame_encode(request), (GDestroyNotify)g_bytes_unref);
+	g_debug("[%s] → %s", self->log_id, request);
+	g_queue_push_tail(&self->queue, g_steal_pointer(&task));
+	wbd_kasa_connection_next(self);
+}
+
+JsonNode *
+wbd_kasa_connection_request_finish(WbdKasaConnection *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+void
+wbd_kasa_connection_set_timeout(WbdKasaConnection *self, guint timeout_ms)
+{
+	self->timeout_ms = MAX(timeout_ms, 100);
+}
+
+static void
+wbd_kasa_connection_dispose(GObject *object)
+{
+	WbdKasaConnection *self = WBD_KASA_CONNECTION(object);
+	GTask *task;
+	while ((task = g_queue_pop_head(&self->queue)) != NULL) {
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The device was removed");
+		g_object_unref(task);
+	}
+	wbd_kasa_connection_close(self);
+	g_clear_object(&self->client);
+	G_OBJECT_CLASS(wbd_kasa_connection_parent_class)->dispose(object);
+}
+
+static void
+wbd_kasa_connection_finalize(GObject *object)
+{
+	WbdKasaConnection *self = WBD_KASA_CONNECTION(object);
+	g_free(self->host);
+	g_free(self->log_id);
+	G_OBJECT_CLASS(wbd_kasa_connection_parent_class)->finalize(object);
+}
+
+static void
+wbd_kasa_connection_class_init(WbdKasaConnectionClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = wbd_kasa_connection_dispose;
+	object_class->finalize = wbd_kasa_connection_finalize;
+}
+
+static void
+wbd_kasa_connection_init(WbdKasaConnection *self)
+{
+	g_queue_init(&self->queue);
+	self->timeout_ms = WBD_KASA_REQUEST_TIMEOUT_MS;
+	self->client = g_socket_client_new();
+}
+
+WbdKasaConnection *
+wbd_kasa_connection_new(const gchar *host, guint16 port, const gchar *log_id)
+{
+	WbdKasaConnection *self = g_object_new(WBD_TYPE_KASA_CONNECTION, NULL);
+	self->host = g_strdup(host);
+	self->port = port;
+	self->log_id = g_strdup(log_id);
+	return self;
+}

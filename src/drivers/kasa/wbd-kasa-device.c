@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <libsoup/soup.h>
+#include <wattbus-glib.h>
+
+#include "wbd-kasa-codec.h"
+#include "wbd-kasa-connection.h"
+#include "wbd-kasa-device.h"
+#include "wbd-kasa-outlet.h"
+#include "wbd-kasa-sysinfo.h"
+#include "wbd-log.h"
+
+#define WBD_KASA_DEFAULT_HTTP_PORT 80
+#define WBD_KASA_KLAP_SEED_SIZE 16
+#define WBD_KASA_KLAP_REPLY_SIZE 48
+
+/*
+ * A Kasa plug, wall switch or strip on the legacy "IOT" protocol: XOR-obfuscated
+ * JSON over TCP 9999. A strip is a parent with one WbdKasaOutlet child per socket.
+ */
+struct _WbdKasaDevice {
+	WbdDevice parent_instance;
+	gchar *host;
+	guint16 port;
+	guint16 http_port;
+	WbdKasaConnection *connection;
+	SoupSession *soup;
+	gboolean has_emeter;
+	gboolean emeter_unsupported;
+	GPtrArray *child_ids; /* gchar *, the device's ids of the current children */
+};
+
+G_DEFINE_TYPE(WbdKasaDevice, wbd_kasa_device, WBD_TYPE_DEVICE)
+
+/* configuration */
+
+static gboolean
+wbd_kasa_device_configure(WbdDevice *device, GHashTable *settings, GError **error)
+{
+	WbdKasaDevice *self = WBD_KASA_DEVICE(device);
+	const gchar *address = g_hash_table_lookup(settings, "address");
+	const gchar *http_port = g_hash_table_lookup(settings, "http-port");
+	g_autoptr(GSocketConnectable) connectable = NULL;
+	g_autoptr(GError) local_error = NULL;
+	guint64 port = WBD_KASA_DEFAULT_HTTP_PORT;
+
+	connectable = g_network_address_parse(address, WBD_KASA_DEFAULT_PORT, &local_error);
+	if (connectable == NULL) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "Device '%s': '%s' is not a host or host:port (%s)",
+			    wbd_device_get_id(device),
+			    address,
+			    local_error->message);
+		return FALSE;
+	}
+	self->host = g_strdup(g_network_address_get_hostname(G_NETWORK_ADDRESS(connectable)));
+	self->port = g_network_address_get_port(G_NETWORK_ADDRESS(connectable));
+	if (http_port != NULL &&
+	    !g_ascii_string_to_unsigned(http_port, 10, 1, G_MAXUINT16, &port, NULL)) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "Device '%s': http-port must be a port number from 1 to 65535",
+			    wbd_device_get_id(device));
+		return FALSE;
+	}
+	self->http_port = (guint16)port;
+	self->connection = wbd_kasa_connection_new(self->host, self->port, wbd_device_get_id(device));
+	return TRUE;
+}
+
+/* what sysinfo says */
+
+static gboolean
+child_ids_equal(GPtrArray *ids, WbdKasaSysinfo *info)
+{
+	if (ids->len != info->children->len)
+		return FALSE;
+	for (guint i = 0; i < ids->len; i++) {
+		WbdKasaChild *child = g_ptr_array_index(info->children, i);
+		if (g_strcmp0(g_ptr_array_index(ids, i), child->id) != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+wbd_kasa_device_apply_identity(WbdDevice *device, WbdKasaSysinfo *info, const gchar *serial)
+{
+	wbd_device_set_model(device, info->model);
+	wbd_device_set_hardware_version(device, info->hw_ver);
+	wbd_device_set_firmware_version(device, info->sw_ver);
+	wbd_device_set_mac_address(device, info->mac);
+	wbd_device_set_serial_number(device, serial);
+}
+
+static void
+wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
+{
+	WbdDevice *device = WBD_DEVICE(self);
+	gboolean meter = info->has_emeter && !self->emeter_unsupported;
+	GPtrArray *children;
+
+	self->has_emeter = info->has_emeter;
+	wbd_kasa_device_apply_identity(device, info, info->device_id);
+	wbd_device_set_device_name(device, info->alias);
+	wbd_device_set_kind(device, wbd_kasa_sysinfo_get_kind(info));
+
+	if (info->children->len == 0) {
+		if (self->child_ids->len > 0) {
+			wbd_device_remove_children(device);
+			g_ptr_array_set_size(self->child_ids, 0);
+		}
+		wbd_device_set_capabilities(device,
+					    WBD_DEVICE_CAP_OUTLET |
+						(meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0));
+		wbd_device_set_on(device, info->relay_state == 1);
+		return;
+	}
+
+	/* a strip: the parent has no relay of its own, only the sum of its meters */
+	wbd_device_set_capabilities(device, meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0);
+	if (!child_ids_equal(self->child_ids, info)) {
+		wbd_dev_debug(self, "%u outlets", info->children->len);
+		wbd_device_remove_children(device);
+		g_ptr_array_set_size(self->child_ids, 0);
+		for (guint i = 0; i < info->children->len; i++) {
+			WbdKasaChild *child = g_ptr_array_index(info->children, i);
+			g_autofree gchar *id = g_strdup_printf("%s_%u", wbd_device_get_id(device), i + 1);
+			g_autoptr(WbdDevice) outlet = wbd_kasa_outlet_new(self, id, child->id, i);
+			g_ptr_array_add(self->child_ids, g_strdup(child->id));
+			wbd_device_add_child(device, outlet);
+		}
+	}
+	children = wbd_device_get_children(device);
+	for (guint i = 0; i < children->len && i < info->children->len; i++) {
+		WbdDevice *outlet = g_ptr_array_index(children, i);
+		WbdKasaChild *child = g_ptr_array_index(info->children, i);
+		g_autofree gchar *fallback = g_strdup_printf("%s %u", info->alias != NULL ? info->alias : "", i + 1);
+		wbd_kasa_device_apply_identity(outlet, info, child->id);
+		wbd_device_set_device_name(outlet,
+					   child->alias != NULL && child->alias[0] != '\0'
+					       ? child->alias
+					       : g_strstrip(fallback));
+		wbd_device_set_kind(outlet, "outlet");
+		wbd_device_set_capabilities(outlet,
+					    WBD_DEVICE_CAP_OUTLET |
+						(meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0));
+		wbd_device_set_on(outlet, child->on);
+	}
+}
+
+/* a module the device said it does not have is not asked for again */
+static void
+wbd_kasa_device_drop_emeter(WbdKasaDevice *self, const GError *error)
+{
+	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
+	wbd_dev_info(self, "no energy meter after all: %s", error->message);
+	self->emeter_unsupported = TRUE;
+	wbd_device_set_capabilities(WBD_DEVICE(self),
+				    wbd_device_get_capabilities(WBD_DEVICE(self)) &
+					~WBD_DEVICE_CAP_ELECTRICITY_METER);
+	for (guint i = 0; i < children->len; i++)
+		wbd_device_set_capabilities(g_ptr_array_index(children, i), WBD_DEVICE_CAP_OUTLET);
+}
+
+/* refresh: sysinfo, then the meter of the plug or of each outlet */
+
+typedef enum {
+	REFRESH_STEP_SYSINFO,
+	REFRESH_STEP_EMETER,
+	REFRESH_STEP_LAST,
+} RefreshStep;
+
+typedef struct {
+	RefreshStep step;
+	guint child; /* the outlet whose meter is being read */
+	GArray *readings;
+} RefreshData;
+
+static void
+refresh_data_free(RefreshData *data)
+{
+	g_clear_pointer(&data->readings, g_array_unref);
+	g_free(data);
+}
+
+static void
+wbd_kasa_device_refresh_step(GTask *task);
+
+static void
+wbd_kasa_device_klap_probe_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
+	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, NULL);
+	WbdKasaDevice *self = g_task_get_source_object(task);
+
+	if (body != NULL && msg != NULL && soup_message_get_status(msg) == SOUP_STATUS_OK &&
+	    g_bytes_get_size(body) == WBD_KASA_KLAP_REPLY_SIZE) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_NOT_SUPPORTED,
+					"The device has moved to TP-Link's newer KLAP protocol, which "
+					"this driver does not speak: turn on \"Third-Party "
+					"Compatibility\" in the Kasa app to re-open port %u",
+					self->port);
+		return;
+	}
+	g_task_return_new_error(task,
+				WATTBUS_ERROR,
+				WATTBUS_ERROR_DEVICE_OFFLINE,
+				"The device refused the connection on port %u",
+				self->port);
+}
+
+/* port 9999 refused: a device on new firmware answers KLAP's handshake over HTTP */
+static void
+wbd_kasa_device_probe_klap(WbdKasaDevice *self, GTask *task)
+{
+	g_autofree gchar *uri = g_uri_join(G_URI_FLAGS_NONE,
+					   "http",
+					   NULL,
+					   self->host,
+					   self->http_port,
+					   "/app/handshake1",
+					   NULL,
+					   NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new("POST", uri);
+	guint8 seed[WBD_KASA_KLAP_SEED_SIZE];
+	g_autoptr(GBytes) body = NULL;
+
+	if (msg == NULL) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_DEVICE_OFFLINE,
+					"The device refused the connection on port %u",
+					self->port);
+		g_object_unref(task);
+		return;
+	}
+	for (guint i = 0; i < sizeof(seed); i++)
+		seed[i] = (guint8)g_random_int_range(0, 256);
+	body = g_bytes_new(seed, sizeof(seed));
+	soup_message_set_request_body_from_bytes(msg, "application/octet-stream", body);
+	if (self->soup == NULL)
+		self->soup = soup_session_new_with_options("timeout", 5, "max-conns-per-host", 1, NULL);
+	soup_session_send_and_read_async(self->soup,
+					 msg,
+					 G_PRIORITY_DEFAULT,
+					 g_task_get_cancellable(task),
+					 wbd_kasa_device_klap_probe_cb,
+					 task);
+}
+
+static void
+wbd_kasa_device_sysinfo_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	WbdKasaDevice *self = g_task_get_source_object(task);
+	RefreshData *data = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) reply = NULL;
+	g_autoptr(WbdKasaSysinfo) info = NULL;
+	JsonObject *result;
+
+	reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
+	if (reply == NULL) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+			wbd_kasa_device_probe_klap(self, task);
+			return;
+		}
+		g_task_return_error(task, g_steal_pointer(&error));
+		g_object_unref(task);
+		return;
+	}
+	result = wbd_kasa_reply_get_result(reply, "system", "get_sysinfo", NULL, &error);
+	if (result != NULL)
+		info = wbd_kasa_sysinfo_parse(result, &error);
+	if (info == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		g_object_unref(task);
+		return;
+	}
+	wbd_kasa_device_apply_sysinfo(self, info);
+	data->step++;
+	wbd_kasa_device_refresh_step(task);
+}
+
+static void
+wbd_kasa_device_emeter_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	WbdKasaDevice *self = g_task_get_source_object(task);
+	RefreshData *data = g_task_get_task_data(task);
+	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) reply = NULL;
+	JsonObject *result = NULL;
+	WbdMeterReading reading;
+
+	reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
+	if (reply != NULL)
+		result = wbd_kasa_reply_get_result(reply, "emeter", "get_realtime", NULL, &error);
+	if (result == NULL) {
+		if (g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED)) {
+			wbd_kasa_device_drop_emeter(self, error);
+			data->step++;
+			wbd_kasa_device_refresh_step(task);
+			return;
+		}
+		g_task_return_error(task, g_steal_pointer(&error));
+		g_object_unref(task);
+		return;
+	}
+	wbd_kasa_parse_realtime(result, &reading);
+	if (children->len == 0) {
+		wbd_device_set_meter_reading(WBD_DEVICE(self), &reading);
+		data->step++;
+	} else {
+		if (data->child < children->len)
+			wbd_device_set_meter_reading(g_ptr_array_index(children, data->child), &reading);
+		g_array_append_val(data->readings, reading);
+		data->child++;
+		if (data->child >= children->len) {
+			WbdMeterReading total;
+			wbd_kasa_sum_readings((WbdMeterReading *)data->readings->data,
+					      data->readings->len,
+					      &total);
+			wbd_device_set_meter_reading(WBD_DEVICE(self), &total);
+			data->step++;
+		}
+	}
+	wbd_kasa_device_refresh_step(task);
+}
+
+static void
+wbd_kasa_device_refresh_step(GTask *task)
+{
+	WbdKasaDevice *self = g_task_get_source_object(task);
+	RefreshData *data = g_task_get_task_data(task);
+	g_autofree gchar *request = NULL;
+
+	switch (data->step) {
+	case REFRESH_STEP_SYSINFO:
+		request = wbd_kasa_build_request("system", "get_sysinfo", NULL, NULL);
+		wbd_kasa_connection_request_async(self->connection,
+						  request,
+						  g_task_get_cancellable(task),
+						  wbd_kasa_device_sysinfo_cb,
+						  task);
+		return;
+	case REFRESH_STEP_EMETER:
+		if (!self->has_emeter || self->emeter_unsupported) {
+			data->step++;
+			wbd_kasa_device_refresh_step(task);
+			return;
+		}
+		if (self->child_ids->len == 0) {
+			request = wbd_kasa_build_request("emeter", "get_realtime", NULL, NULL);
+		} else {
+			/* a strip's parent reading is one outlet's, so ask each outlet */
+			request = wbd_kasa_build_request("emeter",
+							 "get_realtime",
+							 NULL,
+							 g_ptr_array_index(self->child_ids, data->child));
+		}
+		wbd_kasa_connection_request_async(self->connection,
+						  request,
+						  g_task_get_cancellable(task),
+						  wbd_kasa_device_emeter_cb,
+						  task);
+		return;
+	case REFRESH_STEP_LAST:
+	default:
+		g_task_return_boolean(task, TRUE);
+		g_object_unref(task);
+		return;
+	}
+}
+
+static void
+wbd_kasa_device_refresh_async(WbdDevice *device,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	GTask *task = g_task_new(device, cancellable, callback, user_data);
+	RefreshData *data = g_new0(RefreshData, 1);
+	data->readings = g_array_new(FALSE, FALSE, sizeof(WbdMeterReading));
+	g_task_set_source_tag(task, wbd_kasa_device_refresh_async);
+	g_task_set_task_data(task, data, (GDestroyNotify)refresh_data_free);
+	wbd_kasa_device_refresh_step(task);
+}
+
+static gboolean
+wbd_kasa_device_refresh_finish(WbdDevice *device, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/* switching: set, then read back the state (and the meter) before answering */
+
+typedef struct {
+	gchar *child_id; /* NULL for a plug */
+	WbdDevice *target;
+	gboolean on;
+} SwitchData;
+
+static void
+switch_data_free(SwitchData *data)
+{
+	g_free(data->child_id);
+	g_clear_object(&data->target);
+	g_free(data);
+}
+
+static void
+wbd_kasa_device_switch_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	SwitchData *data = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!wbd_kasa_device_refresh_finish(WBD_DEVICE(source), res, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	wbd_device_report_success(WBD_DEVICE(source));
+	if (wbd_device_get_on(data->target) != data->on) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_FAILED,
+					"The device accepted the command but stayed %s",
+					data->on ? "off" : "on");
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+wbd_kasa_device_switch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	WbdKasaDevice *self = g_task_get_source_object(task);
+	GError *error = NULL;
+	g_autoptr(JsonNode) reply = NULL;
+
+	reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
+	if (reply == NULL ||
+	    wbd_kasa_reply_get_result(reply, "system", "set_relay_state", NULL, &error) == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	GCancellable *cancellable = g_task_get_cancellable(task);
+	wbd_kasa_device_refresh_async(WBD_DEVICE(self),
+				      cancellable,
+				      wbd_kasa_device_switch_refresh_cb,
+				      g_steal_pointer(&task));
+}
+
+void
+wbd_kasa_device_switch_async(WbdKasaDevice *self,
+			     WbdDevice *target,
+			     const gchar *child_id,
+			     gboolean on,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	SwitchData *data = g_new0(SwitchData, 1);
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) params = NULL;
+	g_autofree gchar *request = NULL;
+
+	data->child_id = g_strdup(child_id);
+	data->target = g_object_ref(target);
+	data->on = on;
+	g_task_set_source_tag(task, wbd_kasa_device_switch_async);
+	g_task_set_task_data(task, data, (GDestroyNotify)switch_data_free);
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "state");
+	json_builder_add_int_value(builder, on ? 1 : 0);
+	json_builder_end_object(builder);
+	params = json_builder_get_root(builder);
+	request = wbd_kasa_build_request("system", "set_relay_state", params, child_id);
+	wbd_kasa_connection_request_async(self->connection,
+					  request,
+					  cancellable,
+					  wbd_kasa_device_switch_cb,
+					  task);
+}
+
+gboolean
+wbd_kasa_device_switch_finish(WbdKasaDevice *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void
+wbd_kasa_device_set_on_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	GError *error = NULL;
+	if (!wbd_kasa_device_switch_finish(WBD_KASA_DEVICE(source), res, &error))
+		g_task_return_error(task, error);
+	else
+		g_task_return_boolean(task, TRUE);
+}
+
+static void
+wbd_kasa_device_set_on_async(WbdDevice *device,
+			     gboolean on,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data)
+{
+	GTask *task = g_task_new(device, cancellable, callback, user_data);
+	wbd_kasa_device_switch_async(WBD_KASA_DEVICE(device),
+				     device,
+				     NULL,
+				     on,
+				     cancellable,
+				     wbd_kasa_device_set_on_cb,
+				     task);
+}
+
+static gboolean
+wbd_kasa_device_set_on_finish(WbdDevice *device, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void
+wbd_kasa_device_stop(WbdDevice *device)
+{
+	WbdKasaDevice *self = WBD_KASA_DEVICE(device);
+	if (self->connection != NULL)
+		wbd_kasa_connection_close(self->connection);
+	if (self->soup != NULL)
+		soup_session_abort(self->soup);
+}
+
+static void
+wbd_kasa_device_dispose(GObject *object)
+{
+	WbdKasaDevice *self = WBD_KASA_DEVICE(object);
+	G_OBJECT_CLASS(wbd_kasa_device_parent_class)->dispose(object);
+	g_clear_object(&self->connection);
+	g_clear_object(&self->soup);
+}
+
+static void
+wbd_kasa_device_finalize(GObject *object)
+{
+	WbdKasaDevice *self = WBD_KASA_DEVICE(object);
+	g_free(self->host);
+	g_clear_pointer(&self->child_ids, g_ptr_array_unref);
+	G_OBJECT_CLASS(wbd_kasa_device_parent_class)->finalize(object);
+}
+
+static void
+wbd_kasa_device_class_init(WbdKasaDeviceClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	WbdDeviceClass *device_class = WBD_DEVICE_CLASS(klass);
+
+	object_class->dispose = wbd_kasa_device_dispose;
+	object_class->finalize = wbd_kasa_device_finalize;
+	device_class->configure = wbd_kasa_device_configure;
+	device_class->refresh_async = wbd_kasa_device_refresh_async;
+	device_class->refresh_finish = wbd_kasa_device_refresh_finish;
+	device_class->set_on_async = wbd_kasa_device_set_on_async;
+	device_class->set_on_finish = wbd_kasa_device_set_on_finish;
+	device_class->stop = wbd_kasa_device_stop;
+}
+
+static void
+wbd_kasa_device_init(WbdKasaDevice *self)
+{
+	self->child_ids = g_ptr_array_new_with_free_func(g_free);
+	self->port = WBD_KASA_DEFAULT_PORT;
+	self->http_port = WBD_KASA_DEFAULT_HTTP_PORT;
+}
