@@ -439,6 +439,7 @@ typedef struct {
 	WbdManager *self;
 	GDBusMethodInvocation *invocation;
 	GPtrArray *results; /* GVariant a{sv} */
+	GError *error;	    /* the first bad-argument error of a driver */
 	guint pending;
 	WbdDiscoverOptions options;
 } DiscoverData;
@@ -449,6 +450,7 @@ discover_data_free(DiscoverData *data)
 	g_clear_object(&data->self);
 	g_clear_object(&data->invocation);
 	g_clear_pointer(&data->results, g_ptr_array_unref);
+	g_clear_error(&data->error);
 	g_free(data->options.target);
 	g_free(data);
 }
@@ -486,6 +488,13 @@ static void
 wbd_manager_discover_done(DiscoverData *data)
 {
 	GVariantBuilder builder;
+
+	/* a bad option is the caller's mistake, not an empty network */
+	if (data->error != NULL) {
+		wbd_manager_return_error(data->invocation, data->error);
+		discover_data_free(data);
+		return;
+	}
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
 	for (guint i = 0; i < data->results->len; i++)
 		g_variant_builder_add_value(
@@ -506,8 +515,12 @@ wbd_manager_discover_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(GPtrArray) found = NULL;
 
 	found = info->discover_finish(g_task_propagate_pointer(G_TASK(res), NULL), &error);
-	if (found == NULL)
+	if (found == NULL && g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT)) {
+		if (data->error == NULL)
+			data->error = g_steal_pointer(&error);
+	} else if (found == NULL) {
 		g_warning("discovery with the %s driver failed: %s", info->name, error->message);
+	}
 	for (guint i = 0; found != NULL && i < found->len; i++)
 		g_ptr_array_add(data->results, g_variant_ref(g_ptr_array_index(found, i)));
 	if (--data->pending == 0)

@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""On the system bus every state-changing method asks polkit first; reading stays open.
+
+The daemon runs with --system on a private bus where python-dbusmock plays polkitd, so
+each action can be allowed or refused from the test.
+"""
+
+import subprocess
+import time
+
+import wbtest
+from wbtest import DEVICE, IFACE, METER, OUTLET, ROOT, device_path
+from gi.repository import Gio, GLib
+
+ERR = "org.wattbus.Wattbus1.Error."
+
+
+class PolkitTest(wbtest.DaemonTest):
+    system_bus = True
+
+    def setUp(self):
+        super().setUp()
+        env = {"DBUS_SYSTEM_BUS_ADDRESS": self.bus.address, "PATH": "/usr/bin:/bin"}
+        self.polkit = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "polkitd"],
+                                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait_for(self.polkit_up, 10, "mock polkitd")
+
+    def polkit_up(self):
+        reply = self.conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                    "NameHasOwner", GLib.Variant("(s)", ("org.freedesktop.PolicyKit1",)), None,
+                                    Gio.DBusCallFlags.NONE, 5000, None)
+        return reply.unpack()[0]
+
+    def allow(self, *actions):
+        self.conn.call_sync("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                            "org.freedesktop.DBus.Mock", "SetAllowed", GLib.Variant("(as)", (list(actions),)),
+                            None, Gio.DBusCallFlags.NONE, 5000, None)
+
+    def test_switching_needs_authorization(self):
+        emu = self.emulator("HS110(EU)_4.0_1.0.4.json")
+        self.write_config("[device plug]\ndriver=kasa\naddress=%s\npoll-interval=60\n" % emu.address)
+        self.start_daemon()
+        path = self.wait_online("plug")
+        self.allow()
+
+        err = self.call_error(path, OUTLET, "TurnOff")
+        self.assertEqual(err[0], ERR + "PermissionDenied")
+        self.assertIn("org.wattbus.Wattbus1.switch-outlet", err[1])
+        # refused before anything reached the device
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+        self.assertTrue(self.get(path, OUTLET, "On"))
+        # reading is open
+        self.assertGreater(self.get(path, METER, "Power"), 0)
+        self.call(path, DEVICE, "Refresh")
+
+        self.allow("org.wattbus.Wattbus1.switch-outlet")
+        self.call(path, OUTLET, "TurnOff")
+        self.assertFalse(self.get(path, OUTLET, "On"))
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 0)
+
+    def test_managing_needs_authorization(self):
+        self.start_daemon()
+        self.allow("org.wattbus.Wattbus1.switch-outlet")
+        args = ({"driver": GLib.Variant("s", "kasa"), "address": GLib.Variant("s", "127.0.0.1:1")},)
+        err = self.call_error(ROOT, IFACE, "AddDevice", args, "(a{sv})")
+        self.assertEqual(err[0], ERR + "PermissionDenied")
+        self.assertIn("manage-devices", err[1])
+        err = self.call_error(ROOT, IFACE, "Reload")
+        self.assertEqual(err[0], ERR + "PermissionDenied")
+        self.assertEqual(self.managed_objects(), {})
+
+        self.allow("org.wattbus.Wattbus1.manage-devices", "org.wattbus.Wattbus1.reload")
+        path = self.call(ROOT, IFACE, "AddDevice", args, "(a{sv})")[0]
+        self.assertIn(path, self.managed_objects())
+        self.call(ROOT, IFACE, "Reload")
+        self.allow()
+        err = self.call_error(ROOT, IFACE, "RemoveDevice", (path,), "(o)")
+        self.assertEqual(err[0], ERR + "PermissionDenied")
+        self.assertIn(path, self.managed_objects())
+
+    def test_polkit_gone_means_denied(self):
+        self.start_daemon()
+        self.polkit.terminate()
+        self.polkit.wait(5)
+        self.polkit = None
+        err = self.call_error(ROOT, IFACE, "Reload")
+        self.assertEqual(err[0], ERR + "PermissionDenied")
+        self.assert_daemon_alive()
+
+
+if __name__ == "__main__":
+    wbtest.main()

@@ -1,0 +1,309 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Test harness: a private D-Bus, the real wattbusd, and device emulators on 127.0.0.1.
+
+Paths come from the environment that meson sets (see tests/meson.build):
+WATTBUSD, WATTBUSCTL, WATTBUS_KASA_EMULATOR, WATTBUS_TEST_DATA.
+"""
+
+import json
+import math
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+import gi
+
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio, GLib  # noqa: E402
+
+BUS_NAME = "org.wattbus.Wattbus1"
+ROOT = "/org/wattbus/Wattbus1"
+IFACE = "org.wattbus.Wattbus1"
+DEVICE = IFACE + ".Device"
+OUTLET = IFACE + ".Outlet"
+METER = IFACE + ".ElectricityMeter"
+
+SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# defaults for running a test file by hand after building in _build
+_BUILD = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SOURCE_DIR, "_build"))
+os.environ.setdefault("WATTBUSD", os.path.join(_BUILD, "src", "wattbusd"))
+os.environ.setdefault("WATTBUSCTL", os.path.join(_BUILD, "src", "cli", "wattbusctl"))
+os.environ.setdefault("WATTBUS_KASA_EMULATOR", os.path.join(SOURCE_DIR, "tests", "emulators", "kasa-emulator.py"))
+DATA = os.environ.get("WATTBUS_TEST_DATA", os.path.join(SOURCE_DIR, "tests", "data"))
+KASA_FIXTURES = os.path.join(DATA, "kasa")
+
+
+def device_path(dev_id):
+    return ROOT + "/Devices/" + Gio.dbus_escape_object_path(dev_id)
+
+
+class Bus:
+    """A private dbus-daemon, as session or system bus."""
+
+    def __init__(self, tmpdir, name="bus"):
+        self.proc = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.address = self.proc.stdout.readline().decode().strip()
+        if not self.address:
+            raise RuntimeError("dbus-daemon did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+class Emulator:
+    """A Kasa device emulator (tests/emulators/kasa-emulator.py) as a subprocess."""
+
+    def __init__(self, fixture, *args, log=None):
+        cmd = ["/usr/bin/python3",
+               os.environ["WATTBUS_KASA_EMULATOR"], "--fixture", os.path.join(KASA_FIXTURES, fixture)]
+        cmd += list(args)
+        if log:
+            cmd += ["--log", log]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._reader, daemon=True).start()
+        line = self._readline(10)
+        if not line.startswith("READY "):
+            raise RuntimeError("emulator did not start: %r" % line)
+        ports = json.loads(line[len("READY "):])
+        self.port = ports["tcp"]
+        self.udp_port = ports["udp"]
+        self.http_port = ports.get("http")
+        self.address = "127.0.0.1:%d" % self.port
+
+    def _reader(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.strip())
+        self.lines.put(None)
+
+    def _readline(self, timeout):
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError("emulator did not answer in %s s" % timeout)
+        if line is None:
+            raise RuntimeError("emulator exited")
+        return line
+
+    def command(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out = []
+        while True:
+            reply = self._readline(10)
+            if reply == "OK":
+                return out
+            if reply.startswith("ERR"):
+                raise RuntimeError("emulator: %s" % reply)
+            out.append(reply)
+
+    def state(self):
+        for line in self.command("state"):
+            if line.startswith("STATE "):
+                return json.loads(line[len("STATE "):])
+        raise RuntimeError("no state")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class DaemonTest(unittest.TestCase):
+    """Base class: every test gets its own bus, config and state directories and daemon."""
+
+    system_bus = False  # run wattbusd --system on a private bus, with a mock polkit
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="wattbus-test-")
+        self.config_dir = os.path.join(self.tmp, "etc")
+        self.state_dir = os.path.join(self.tmp, "state")
+        os.makedirs(os.path.join(self.config_dir, "conf.d"))
+        self.emulators = []
+        self.daemon = None
+        self.polkit = None
+        self.bus = Bus(self.tmp)
+        self.conn = Gio.DBusConnection.new_for_address_sync(
+            self.bus.address,
+            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+            None, None)
+        self.signals = []
+        self.conn.signal_subscribe(BUS_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                   None, None, Gio.DBusSignalFlags.NONE, self._on_signal)
+        self.addCleanup(self._cleanup)
+
+    def _on_signal(self, conn, sender, path, iface, name, params):
+        self.signals.append((path, params.unpack()))
+
+    def _cleanup(self):
+        self.stop_daemon()
+        for emu in self.emulators:
+            emu.stop()
+        if self.polkit:
+            self.polkit.terminate()
+            self.polkit.wait(5)
+        self.bus.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # emulators and config
+
+    def emulator(self, fixture, *args, **kwargs):
+        emu = Emulator(fixture, *args, **kwargs)
+        self.emulators.append(emu)
+        return emu
+
+    def write_config(self, text, name="wattbus.conf"):
+        path = os.path.join(self.config_dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+
+    # the daemon
+
+    def start_daemon(self, *extra, wait=True):
+        self.log_path = os.path.join(self.tmp, "wattbusd-%d.log" % time.monotonic_ns())
+        env = dict(os.environ)
+        env["G_DEBUG"] = "fatal-criticals"
+        env["G_MESSAGES_DEBUG"] = "all"
+        args = [os.environ["WATTBUSD"], "--config", self.config_dir, "--state-dir", self.state_dir]
+        if self.system_bus:
+            env["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus.address
+            args.append("--system")
+        else:
+            env["DBUS_SESSION_BUS_ADDRESS"] = self.bus.address
+            args.append("--session")
+        self.log = open(self.log_path, "w")
+        self.daemon = subprocess.Popen(args + list(extra), env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_for(lambda: self.name_has_owner(), timeout=10, what="wattbusd owns its name")
+        return self.daemon
+
+    def stop_daemon(self, sig=signal.SIGTERM):
+        if self.daemon is None:
+            return None
+        if self.daemon.poll() is None:
+            self.daemon.send_signal(sig)
+            try:
+                self.daemon.wait(10)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        code = self.daemon.returncode
+        self.daemon = None
+        self.log.close()
+        return code
+
+    def daemon_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def assert_daemon_alive(self):
+        self.assertIsNone(self.daemon.poll(), "wattbusd died:\n" + self.daemon_log()[-4000:])
+
+    def run(self, result=None):
+        # print the daemon log when a test fails, as the anchors do
+        res = super().run(result)
+        return res
+
+    def tearDown(self):
+        failed = False
+        outcome = getattr(self, "_outcome", None)
+        if outcome is not None:
+            errors = getattr(outcome, "errors", None)
+            if errors:
+                failed = any(exc is not None for _, exc in errors)
+            result = getattr(outcome, "result", None)
+            if result is not None and (result.failures or result.errors):
+                failed = True
+        if failed and self.daemon is not None and os.path.exists(self.log_path):
+            sys.stderr.write("---- wattbusd log ----\n" + self.daemon_log()[-20000:] + "\n")
+
+    # D-Bus helpers
+
+    def name_has_owner(self):
+        reply = self.conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                    "NameHasOwner", GLib.Variant("(s)", (BUS_NAME,)), None,
+                                    Gio.DBusCallFlags.NONE, 5000, None)
+        return reply.unpack()[0]
+
+    def call(self, path, iface, method, args=None, signature=None, timeout=20000):
+        params = GLib.Variant(signature, args) if signature else None
+        reply = self.conn.call_sync(BUS_NAME, path, iface, method, params, None,
+                                    Gio.DBusCallFlags.NONE, timeout, None)
+        return reply.unpack() if reply is not None else None
+
+    def call_error(self, path, iface, method, args=None, signature=None):
+        """Calls a method that must fail; returns the D-Bus error name and message."""
+        try:
+            self.call(path, iface, method, args, signature)
+        except GLib.Error as e:
+            name = Gio.DBusError.get_remote_error(e)
+            Gio.DBusError.strip_remote_error(e)
+            return name, e.message
+        self.fail("%s.%s succeeded but should have failed" % (iface, method))
+
+    def get(self, path, iface, prop):
+        return self.call(path, "org.freedesktop.DBus.Properties", "Get", (iface, prop), "(ss)")[0]
+
+    def get_all(self, path, iface):
+        return self.call(path, "org.freedesktop.DBus.Properties", "GetAll", (iface,), "(s)")[0]
+
+    def managed_objects(self):
+        return self.call(ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")[0]
+
+    def iterate(self, seconds=0.05):
+        ctx = GLib.MainContext.default()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            while ctx.pending():
+                ctx.iteration(False)
+            time.sleep(0.01)
+
+    def wait_for(self, predicate, timeout=10, what="condition"):
+        end = time.monotonic() + timeout
+        last_exc = None
+        while time.monotonic() < end:
+            try:
+                if predicate():
+                    return
+            except GLib.Error as e:
+                last_exc = e
+            self.iterate(0.05)
+        msg = "timed out waiting for %s" % what
+        if last_exc:
+            msg += " (last error: %s)" % last_exc.message
+        if self.daemon is not None:
+            msg += "\n---- wattbusd log ----\n" + self.daemon_log()[-6000:]
+        self.fail(msg)
+
+    def wait_online(self, dev_id, timeout=10):
+        path = device_path(dev_id)
+        self.wait_for(lambda: self.get(path, DEVICE, "Online"), timeout, "%s online" % dev_id)
+        return path
+
+    def wait_prop(self, path, iface, prop, value, timeout=10):
+        def check():
+            v = self.get(path, iface, prop)
+            if isinstance(value, float) and isinstance(v, float):
+                return math.isclose(v, value, rel_tol=1e-9, abs_tol=1e-9)
+            return v == value
+        self.wait_for(check, timeout, "%s %s = %r" % (path, prop, value))
+
+
+def main():
+    unittest.main(verbosity=2)
