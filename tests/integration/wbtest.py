@@ -152,7 +152,15 @@ class DaemonTest(unittest.TestCase):
         self.signals.append((path, params.unpack()))
 
     def _cleanup(self):
-        self.stop_daemon()
+        code = self.stop_daemon()
+        # a sanitizer report ends the daemon with an error, or is at least in its log
+        if code is not None and code not in (0, -signal.SIGTERM):
+            self.fail("wattbusd exited with %s:\n%s" % (code, self.daemon_log()[-6000:]))
+        if os.path.exists(getattr(self, "log_path", "")):
+            log = self.daemon_log()
+            for marker in ("ERROR: AddressSanitizer", "runtime error:", "CRITICAL"):
+                if marker in log:
+                    self.fail("%s in the wattbusd log:\n%s" % (marker, log[-6000:]))
         for emu in self.emulators:
             emu.stop()
         if self.polkit:
