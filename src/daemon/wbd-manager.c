@@ -55,14 +55,16 @@ wbd_manager_child_added_cb(WbdDevice *parent, WbdDevice *child, WbdManager *self
 static void
 wbd_manager_unexport_device(WbdManager *self, WbdDevice *device)
 {
-	g_autoptr(WbdDevice) ref = g_object_ref(device);
 	GPtrArray *children = wbd_device_get_children(device);
+
+	g_object_ref(device); /* the table may hold the last reference */
 	for (guint i = 0; i < children->len; i++)
 		wbd_manager_unexport_device(self, g_ptr_array_index(children, i));
 	g_signal_handlers_disconnect_by_data(device, self);
 	g_dbus_object_manager_server_unexport(self->object_manager,
 					      wbd_device_get_object_path(device));
 	g_hash_table_remove(self->devices, wbd_device_get_id(device));
+	g_object_unref(device);
 }
 
 static void
@@ -108,12 +110,13 @@ wbd_manager_create_device(WbdManager *self, WbdDeviceConfig *config, GError **er
 static void
 wbd_manager_remove_device(WbdManager *self, WbdDevice *device)
 {
-	g_autoptr(WbdDevice) ref = g_object_ref(device);
+	g_object_ref(device);
 	g_info("removing device '%s'", wbd_device_get_id(device));
 	g_hash_table_remove(self->configs, wbd_device_get_id(device));
 	/* unexport first, so that stopping (which drops the children) finds nothing left */
 	wbd_manager_unexport_device(self, device);
 	wbd_device_stop(device);
+	g_object_unref(device);
 }
 
 static gboolean

@@ -34,7 +34,6 @@ class ClientTest(wbtest.DaemonTest):
 
     def setUp(self):
         super().setUp()
-        load_wattbus()
         os.environ["DBUS_SESSION_BUS_ADDRESS"] = self.bus.address
         self.plug = self.emulator(PLUG, "--alias", "Kettle")
         self.strip = self.emulator(STRIP)
@@ -53,6 +52,7 @@ class ClientTest(wbtest.DaemonTest):
     # Python through GObject introspection
 
     def test_python_gi_client(self):
+        load_wattbus()
         self.start_daemon()
         self.wait_online("kettle")
         self.wait_online("garden")
@@ -110,6 +110,7 @@ class ClientTest(wbtest.DaemonTest):
         del ctx
 
     def test_python_gi_async(self):
+        load_wattbus()
         self.start_daemon()
         self.wait_online("kettle")
         loop = GLib.MainLoop()

@@ -398,6 +398,8 @@ wbd_kasa_connection_init(WbdKasaConnection *self)
 	g_queue_init(&self->queue);
 	self->timeout_ms = WBD_KASA_REQUEST_TIMEOUT_MS;
 	self->client = g_socket_client_new();
+	/* devices are on the LAN: never ask a proxy resolver (libproxy) about them */
+	g_socket_client_set_enable_proxy(self->client, FALSE);
 }
 
 WbdKasaConnection *

@@ -247,7 +247,13 @@ wbd_kasa_device_probe_klap(WbdKasaDevice *self, GTask *task)
 	body = g_bytes_new(seed, sizeof(seed));
 	soup_message_set_request_body_from_bytes(msg, "application/octet-stream", body);
 	if (self->soup == NULL)
-		self->soup = soup_session_new_with_options("timeout", 5, "max-conns-per-host", 1, NULL);
+		self->soup = soup_session_new_with_options("timeout",
+							   5,
+							   "max-conns-per-host",
+							   1,
+							   "proxy-resolver",
+							   NULL,
+							   NULL);
 	soup_session_send_and_read_async(self->soup,
 					 msg,
 					 G_PRIORITY_DEFAULT,
