@@ -8,6 +8,7 @@
 #include "wbd-device.h"
 #include "wbd-driver.h"
 #include "wbd-log.h"
+#include "wbd-meter-reading.h"
 
 #define WBD_DEVICE_PATH_PREFIX "/org/wattbus/Wattbus1/Devices/"
 #define WBD_DEVICE_MAX_BACKOFF_S 300
@@ -36,6 +37,10 @@ typedef struct {
 	gboolean polling;
 	gboolean started;
 	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
+
+	GHashTable *pending_changes; /* D-Bus property name → GVariant, for values-changed */
+	guint64 pending_since;
+	guint changes_idle_id;
 } WbdDevicePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE(WbdDevice, wbd_device, G_TYPE_OBJECT)
@@ -43,7 +48,7 @@ G_DEFINE_TYPE_WITH_PRIVATE(WbdDevice, wbd_device, G_TYPE_OBJECT)
 enum { PROP_0, PROP_ID, PROP_DRIVER, PROP_SETTINGS, PROP_PARENT, N_PROPS };
 static GParamSpec *props[N_PROPS] = {NULL};
 
-enum { SIGNAL_CHILD_ADDED, SIGNAL_CHILD_REMOVED, N_SIGNALS };
+enum { SIGNAL_CHILD_ADDED, SIGNAL_CHILD_REMOVED, SIGNAL_VALUES_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS] = {0};
 
 #define GET_PRIVATE(o) ((WbdDevicePrivate *)wbd_device_get_instance_private(o))
@@ -52,51 +57,6 @@ static void
 wbd_device_schedule_poll(WbdDevice *self, guint seconds);
 
 /* meter readings */
-
-static const gchar *quantity_names[WBD_QUANTITY_LAST] = {
-    "Power",
-    "Voltage",
-    "Current",
-    "Energy",
-    "PowerFactor",
-    "Frequency",
-    "ReactivePower",
-    "ApparentPower",
-};
-
-const gchar *
-wbd_quantity_to_string(WbdQuantity quantity)
-{
-	g_return_val_if_fail(quantity < WBD_QUANTITY_LAST, NULL);
-	return quantity_names[quantity];
-}
-
-void
-wbd_meter_reading_init(WbdMeterReading *reading)
-{
-	memset(reading, 0, sizeof(*reading));
-	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
-		reading->values[i] = NAN;
-		for (guint j = 0; j < WBD_METER_MAX_PHASES; j++)
-			reading->phase[i][j] = NAN;
-	}
-}
-
-void
-wbd_meter_reading_set(WbdMeterReading *reading, WbdQuantity quantity, gdouble value)
-{
-	g_return_if_fail(quantity < WBD_QUANTITY_LAST);
-	if (!isfinite(value))
-		return;
-	reading->values[quantity] = value;
-	reading->measured |= 1u << quantity;
-}
-
-gboolean
-wbd_meter_reading_has(const WbdMeterReading *reading, WbdQuantity quantity)
-{
-	return quantity < WBD_QUANTITY_LAST && (reading->measured & (1u << quantity)) != 0;
-}
 
 /* identity */
 
@@ -182,6 +142,144 @@ wbd_device_get_capabilities(WbdDevice *self)
 	return GET_PRIVATE(self)->caps;
 }
 
+/* changes, for the exporters: one values-changed per device per main loop turn */
+
+static gboolean
+wbd_device_emit_changes_cb(gpointer user_data)
+{
+	WbdDevice *self = WBD_DEVICE(user_data);
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GHashTable) changes = g_steal_pointer(&priv->pending_changes);
+	GVariantBuilder builder;
+	GHashTableIter iter;
+	const gchar *name;
+	GVariant *value;
+
+	priv->changes_idle_id = 0;
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	g_hash_table_iter_init(&iter, changes);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&name, (gpointer *)&value))
+		g_variant_builder_add(&builder, "{sv}", name, value);
+	g_signal_emit(self,
+		      signals[SIGNAL_VALUES_CHANGED],
+		      0,
+		      priv->pending_since,
+		      g_variant_builder_end(&builder));
+	return G_SOURCE_REMOVE;
+}
+
+/* "power-factor" → "PowerFactor", the inverse of gdbus-codegen's naming */
+static gchar *
+wbd_property_to_dbus_name(const gchar *name)
+{
+	GString *str = g_string_new(NULL);
+	gboolean upper = TRUE;
+	for (const gchar *p = name; *p != '\0'; p++) {
+		if (*p == '-' || *p == '_') {
+			upper = TRUE;
+			continue;
+		}
+		g_string_append_c(str, upper ? g_ascii_toupper(*p) : *p);
+		upper = FALSE;
+	}
+	return g_string_free(str, FALSE);
+}
+
+static void
+wbd_device_property_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	GDBusInterfaceInfo *info =
+	    g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
+	g_autofree gchar *dbus_name = wbd_property_to_dbus_name(pspec->name);
+	GDBusPropertyInfo *prop = g_dbus_interface_info_lookup_property(info, dbus_name);
+	g_auto(GValue) value = G_VALUE_INIT;
+	GVariant *variant;
+
+	if (prop == NULL)
+		return;
+	/* identity is not a reading; of the Device interface only Online is */
+	if (G_DBUS_INTERFACE_SKELETON(skeleton) == G_DBUS_INTERFACE_SKELETON(priv->iface_device) &&
+	    g_strcmp0(dbus_name, "Online") != 0)
+		return;
+	g_value_init(&value, pspec->value_type);
+	g_object_get_property(skeleton, pspec->name, &value);
+	variant = g_dbus_gvalue_to_gvariant(&value, G_VARIANT_TYPE(prop->signature));
+	if (priv->pending_changes == NULL) {
+		priv->pending_changes = g_hash_table_new_full(g_str_hash,
+							      g_str_equal,
+							      g_free,
+							      (GDestroyNotify)g_variant_unref);
+		priv->pending_since = (guint64)g_get_real_time();
+	}
+	g_hash_table_replace(priv->pending_changes, g_steal_pointer(&dbus_name), g_variant_ref_sink(variant));
+	if (priv->changes_idle_id == 0)
+		priv->changes_idle_id = g_idle_add(wbd_device_emit_changes_cb, self);
+}
+
+static void
+wbd_device_track(WbdDevice *self, gpointer skeleton)
+{
+	g_signal_connect(skeleton, "notify", G_CALLBACK(wbd_device_property_notify_cb), self);
+}
+
+static void
+wbd_device_untrack(WbdDevice *self, gpointer skeleton)
+{
+	g_signal_handlers_disconnect_by_func(skeleton, wbd_device_property_notify_cb, self);
+}
+
+/**
+ * wbd_device_add_interface:
+ * @iface: a generated interface skeleton the driver fills (Tuya, WaterMeter, Inverter...)
+ *
+ * Exports a driver's own interface on the device's object. Its property changes
+ * reach the exporters like those of the built-in interfaces. Replaces an interface of
+ * the same name.
+ */
+void
+wbd_device_add_interface(WbdDevice *self, GDBusInterfaceSkeleton *iface)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	const gchar *name = g_dbus_interface_skeleton_get_info(iface)->name;
+	wbd_device_remove_interface(self, name);
+	wbd_device_track(self, iface);
+	g_dbus_object_skeleton_add_interface(G_DBUS_OBJECT_SKELETON(priv->object), iface);
+}
+
+void
+wbd_device_remove_interface(WbdDevice *self, const gchar *name)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GDBusInterface) iface =
+	    g_dbus_object_get_interface(G_DBUS_OBJECT(priv->object), name);
+	if (iface == NULL)
+		return;
+	wbd_device_untrack(self, iface);
+	g_dbus_object_skeleton_remove_interface(G_DBUS_OBJECT_SKELETON(priv->object),
+						G_DBUS_INTERFACE_SKELETON(iface));
+}
+
+/**
+ * wbd_device_authorize_async:
+ *
+ * Checks that the caller of @invocation may call a state-changing method of a driver's
+ * own interface (its action must be in the table of wbd-auth.c). Finish with
+ * wbd_auth_check_finish().
+ */
+void
+wbd_device_authorize_async(WbdDevice *self,
+			   GDBusMethodInvocation *invocation,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data)
+{
+	wbd_auth_check_async(wbd_auth_get_default(),
+			     invocation,
+			     GET_PRIVATE(self)->cancellable,
+			     callback,
+			     user_data);
+}
+
 /* what the driver reports */
 
 static void
@@ -245,57 +343,6 @@ wbd_device_set_mac_address(WbdDevice *self, const gchar *mac)
 	wattbus_device_set_mac_address(GET_PRIVATE(self)->iface_device, lower);
 }
 
-/*
- * GParamSpecDouble refuses NaN in g_object_set(), but the generated skeleton stores it
- * and compares doubles bit by bit, so a NaN that stays NaN emits nothing. So call the
- * skeleton's set_property as g_object_set() would, without the range check. Generated
- * skeletons number their properties from 1 in the order of the interface info.
- */
-static const gchar *quantity_gprops[WBD_QUANTITY_LAST] = {
-    "power",
-    "voltage",
-    "current",
-    "energy",
-    "power-factor",
-    "frequency",
-    "reactive-power",
-    "apparent-power",
-};
-
-static void
-wbd_skeleton_set_double(gpointer skeleton, WbdQuantity quantity, gdouble value)
-{
-	GObject *object = G_OBJECT(skeleton);
-	GDBusInterfaceInfo *info =
-	    g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
-	GParamSpec *pspec =
-	    g_object_class_find_property(G_OBJECT_GET_CLASS(object), quantity_gprops[quantity]);
-	g_auto(GValue) gvalue = G_VALUE_INIT;
-
-	g_return_if_fail(pspec != NULL && G_IS_PARAM_SPEC_DOUBLE(pspec));
-	g_value_init(&gvalue, G_TYPE_DOUBLE);
-	g_value_set_double(&gvalue, value);
-	for (guint i = 0; info->properties != NULL && info->properties[i] != NULL; i++) {
-		if (g_strcmp0(info->properties[i]->name, quantity_names[quantity]) == 0) {
-			G_OBJECT_GET_CLASS(object)->set_property(object, i + 1, &gvalue, pspec);
-			return;
-		}
-	}
-	g_return_if_reached();
-}
-
-
-static void
-wbd_device_set_meter_reading_on(WattbusElectricityMeter *meter, const WbdMeterReading *reading);
-
-static void
-wbd_device_set_meter_defaults(WattbusElectricityMeter *meter)
-{
-	WbdMeterReading empty;
-	wbd_meter_reading_init(&empty);
-	wbd_device_set_meter_reading_on(meter, &empty);
-}
-
 static gboolean wbd_device_handle_turn_on(WattbusOutlet *iface,
 					  GDBusMethodInvocation *invocation,
 					  WbdDevice *self);
@@ -337,7 +384,9 @@ wbd_device_set_capabilities(WbdDevice *self, WbdDeviceCaps caps)
 				 G_CALLBACK(wbd_device_handle_toggle),
 				 self);
 		wattbus_object_skeleton_set_outlet(priv->object, priv->iface_outlet);
+		wbd_device_track(self, priv->iface_outlet);
 	} else if (!(caps & WBD_DEVICE_CAP_OUTLET) && priv->iface_outlet != NULL) {
+		wbd_device_untrack(self, priv->iface_outlet);
 		wattbus_object_skeleton_set_outlet(priv->object, NULL);
 		g_signal_handlers_disconnect_by_data(priv->iface_outlet, self);
 		g_clear_object(&priv->iface_outlet);
@@ -345,9 +394,11 @@ wbd_device_set_capabilities(WbdDevice *self, WbdDeviceCaps caps)
 
 	if ((caps & WBD_DEVICE_CAP_ELECTRICITY_METER) && priv->iface_meter == NULL) {
 		priv->iface_meter = wattbus_electricity_meter_skeleton_new();
-		wbd_device_set_meter_defaults(priv->iface_meter);
+		wbd_meter_reading_publish_empty(priv->iface_meter);
 		wattbus_object_skeleton_set_electricity_meter(priv->object, priv->iface_meter);
+		wbd_device_track(self, priv->iface_meter);
 	} else if (!(caps & WBD_DEVICE_CAP_ELECTRICITY_METER) && priv->iface_meter != NULL) {
+		wbd_device_untrack(self, priv->iface_meter);
 		wattbus_object_skeleton_set_electricity_meter(priv->object, NULL);
 		g_clear_object(&priv->iface_meter);
 	}
@@ -361,80 +412,12 @@ wbd_device_set_on(WbdDevice *self, gboolean on)
 	wattbus_outlet_set_on(priv->iface_outlet, on);
 }
 
-static void
-wbd_device_set_phase_values(WattbusElectricityMeter *meter,
-			    const WbdMeterReading *reading,
-			    WbdQuantity quantity,
-			    const gchar *gprop)
-{
-	g_autoptr(GVariant) value = NULL;
-	guint n = 0;
-	if (reading->phase_measured & (1u << quantity))
-		n = MIN(reading->n_phases, WBD_METER_MAX_PHASES);
-	value = g_variant_ref_sink(g_variant_new_fixed_array(G_VARIANT_TYPE_DOUBLE,
-							     reading->phase[quantity],
-							     n,
-							     sizeof(gdouble)));
-	g_object_set(meter, gprop, value, NULL);
-}
-
-/**
- * wbd_device_set_meter_reading:
- *
- * Publishes a whole meter reading at once: unmeasured quantities become NaN and
- * `Measured` lists the others. Unchanged values emit nothing.
- */
-static void
-wbd_device_set_meter_reading_on(WattbusElectricityMeter *meter, const WbdMeterReading *reading)
-{
-	static const struct {
-		WbdQuantity quantity;
-		const gchar *gprop;
-		const gchar *name;
-	} phase_props[] = {
-	    {WBD_QUANTITY_POWER, "phase-power", "PhasePower"},
-	    {WBD_QUANTITY_VOLTAGE, "phase-voltage", "PhaseVoltage"},
-	    {WBD_QUANTITY_CURRENT, "phase-current", "PhaseCurrent"},
-	    {WBD_QUANTITY_POWER_FACTOR, "phase-power-factor", "PhasePowerFactor"},
-	    {WBD_QUANTITY_REACTIVE_POWER, "phase-reactive-power", "PhaseReactivePower"},
-	    {WBD_QUANTITY_APPARENT_POWER, "phase-apparent-power", "PhaseApparentPower"},
-	};
-	g_autoptr(GPtrArray) measured = g_ptr_array_new();
-	const gchar *const *old_measured;
-	gboolean measured_changed = FALSE;
-
-	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
-		gboolean has = wbd_meter_reading_has(reading, i);
-		if (has)
-			g_ptr_array_add(measured, (gpointer)quantity_names[i]);
-		wbd_skeleton_set_double(meter, i, has ? reading->values[i] : NAN);
-	}
-	for (guint i = 0; i < G_N_ELEMENTS(phase_props); i++) {
-		if (reading->n_phases > 0 &&
-		    (reading->phase_measured & (1u << phase_props[i].quantity)))
-			g_ptr_array_add(measured, (gpointer)phase_props[i].name);
-		wbd_device_set_phase_values(meter,
-					    reading,
-					    phase_props[i].quantity,
-					    phase_props[i].gprop);
-	}
-	wattbus_electricity_meter_set_phases(meter, MIN(reading->n_phases, WBD_METER_MAX_PHASES));
-	g_ptr_array_add(measured, NULL);
-
-	old_measured = wattbus_electricity_meter_get_measured(meter);
-	measured_changed = old_measured == NULL ||
-			   !g_strv_equal(old_measured, (const gchar *const *)measured->pdata);
-	if (measured_changed)
-		wattbus_electricity_meter_set_measured(meter,
-						       (const gchar *const *)measured->pdata);
-}
-
 void
 wbd_device_set_meter_reading(WbdDevice *self, const WbdMeterReading *reading)
 {
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	g_return_if_fail(priv->iface_meter != NULL);
-	wbd_device_set_meter_reading_on(priv->iface_meter, reading);
+	wbd_meter_reading_publish(priv->iface_meter, reading);
 }
 
 /* children */
@@ -992,6 +975,7 @@ wbd_device_constructed(GObject *object)
 		     NULL);
 	wbd_device_update_name(self);
 	wattbus_object_skeleton_set_device(priv->object, priv->iface_device);
+	wbd_device_track(self, priv->iface_device);
 }
 
 static void
@@ -1045,6 +1029,16 @@ wbd_device_dispose(GObject *object)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 
 	wbd_device_stop(self);
+	g_clear_handle_id(&priv->changes_idle_id, g_source_remove);
+	g_clear_pointer(&priv->pending_changes, g_hash_table_unref);
+	if (priv->iface_meter != NULL)
+		g_signal_handlers_disconnect_by_data(priv->iface_meter, self);
+	if (priv->object != NULL) {
+		GList *ifaces = g_dbus_object_get_interfaces(G_DBUS_OBJECT(priv->object));
+		for (GList *l = ifaces; l != NULL; l = l->next)
+			g_signal_handlers_disconnect_by_data(l->data, self);
+		g_list_free_full(ifaces, g_object_unref);
+	}
 	if (priv->iface_outlet != NULL)
 		g_signal_handlers_disconnect_by_data(priv->iface_outlet, self);
 	if (priv->iface_device != NULL)
@@ -1117,6 +1111,26 @@ wbd_device_class_init(WbdDeviceClass *klass)
 						   G_TYPE_NONE,
 						   1,
 						   WBD_TYPE_DEVICE);
+	/**
+	 * WbdDevice::values-changed:
+	 * @timestamp: when the first of these values changed, in µs since the epoch
+	 * @values: a{sv} of D-Bus property name to new value, of every interface but
+	 *   Device, whose Online alone is included
+	 *
+	 * Emitted once per main loop turn in which values changed: what the exporters
+	 * forward.
+	 */
+	signals[SIGNAL_VALUES_CHANGED] = g_signal_new("values-changed",
+						      G_TYPE_FROM_CLASS(klass),
+						      G_SIGNAL_RUN_LAST,
+						      0,
+						      NULL,
+						      NULL,
+						      NULL,
+						      G_TYPE_NONE,
+						      2,
+						      G_TYPE_UINT64,
+						      G_TYPE_VARIANT);
 	signals[SIGNAL_CHILD_REMOVED] = g_signal_new("child-removed",
 						     G_TYPE_FROM_CLASS(klass),
 						     G_SIGNAL_RUN_LAST,

@@ -5,51 +5,7 @@
 
 G_BEGIN_DECLS
 
-/**
- * WbdQuantity:
- *
- * The quantities of the ElectricityMeter interface, in SI units.
- */
-typedef enum {
-	WBD_QUANTITY_POWER,	     /* W */
-	WBD_QUANTITY_VOLTAGE,	     /* V */
-	WBD_QUANTITY_CURRENT,	     /* A */
-	WBD_QUANTITY_ENERGY,	     /* Wh */
-	WBD_QUANTITY_POWER_FACTOR,   /* no unit */
-	WBD_QUANTITY_FREQUENCY,	     /* Hz */
-	WBD_QUANTITY_REACTIVE_POWER, /* var */
-	WBD_QUANTITY_APPARENT_POWER, /* VA */
-	WBD_QUANTITY_LAST
-} WbdQuantity;
-
-#define WBD_METER_MAX_PHASES 3
-
-/**
- * WbdMeterReading:
- * @measured: bit (1 << #WbdQuantity) for each quantity in @values that was measured
- * @values: the readings; unmeasured slots are ignored
- * @n_phases: number of phases reported separately (0: totals only)
- * @phase_measured: like @measured, for @phase
- * @phase: per-phase readings (energy and frequency are not kept per phase)
- *
- * One reading of an electricity meter, as a driver reports it.
- */
-typedef struct {
-	guint measured;
-	gdouble values[WBD_QUANTITY_LAST];
-	guint n_phases;
-	guint phase_measured;
-	gdouble phase[WBD_QUANTITY_LAST][WBD_METER_MAX_PHASES];
-} WbdMeterReading;
-
-void
-wbd_meter_reading_init(WbdMeterReading *reading);
-void
-wbd_meter_reading_set(WbdMeterReading *reading, WbdQuantity quantity, gdouble value);
-gboolean
-wbd_meter_reading_has(const WbdMeterReading *reading, WbdQuantity quantity);
-const gchar *
-wbd_quantity_to_string(WbdQuantity quantity);
+#include "wbd-meter-reading.h"
 
 #define WBD_TYPE_DEVICE (wbd_device_get_type())
 G_DECLARE_DERIVABLE_TYPE(WbdDevice, wbd_device, WBD, DEVICE, GObject)
@@ -163,7 +119,14 @@ wbd_device_report_success(WbdDevice *self);
 void
 wbd_device_report_error(WbdDevice *self, const GError *error);
 void
-wbd_device_commit(WbdDevice *self);
+wbd_device_add_interface(WbdDevice *self, GDBusInterfaceSkeleton *iface);
+void
+wbd_device_remove_interface(WbdDevice *self, const gchar *name);
+void
+wbd_device_authorize_async(WbdDevice *self,
+			   GDBusMethodInvocation *invocation,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data);
 
 /* for the core */
 gboolean

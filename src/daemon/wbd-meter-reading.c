@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <math.h>
+
+#include "wbd-meter-reading.h"
+
+static const gchar *quantity_names[WBD_QUANTITY_LAST] = {
+    "Power",
+    "Voltage",
+    "Current",
+    "Energy",
+    "PowerFactor",
+    "Frequency",
+    "ReactivePower",
+    "ApparentPower",
+};
+
+const gchar *
+wbd_quantity_to_string(WbdQuantity quantity)
+{
+	g_return_val_if_fail(quantity < WBD_QUANTITY_LAST, NULL);
+	return quantity_names[quantity];
+}
+
+void
+wbd_meter_reading_init(WbdMeterReading *reading)
+{
+	memset(reading, 0, sizeof(*reading));
+	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
+		reading->values[i] = NAN;
+		for (guint j = 0; j < WBD_METER_MAX_PHASES; j++)
+			reading->phase[i][j] = NAN;
+	}
+}
+
+void
+wbd_meter_reading_set(WbdMeterReading *reading, WbdQuantity quantity, gdouble value)
+{
+	g_return_if_fail(quantity < WBD_QUANTITY_LAST);
+	if (!isfinite(value))
+		return;
+	reading->values[quantity] = value;
+	reading->measured |= 1u << quantity;
+}
+
+gboolean
+wbd_meter_reading_has(const WbdMeterReading *reading, WbdQuantity quantity)
+{
+	return quantity < WBD_QUANTITY_LAST && (reading->measured & (1u << quantity)) != 0;
+}
+
+/*
+ * GParamSpecDouble refuses NaN in g_object_set(), but the generated skeleton stores it
+ * and compares doubles bit by bit, so a NaN that stays NaN emits nothing. So call the
+ * skeleton's set_property as g_object_set() would, without the range check. Generated
+ * skeletons number their properties from 1 in the order of the interface info.
+ */
+static const gchar *quantity_gprops[WBD_QUANTITY_LAST] = {
+    "power",
+    "voltage",
+    "current",
+    "energy",
+    "power-factor",
+    "frequency",
+    "reactive-power",
+    "apparent-power",
+};
+
+static void
+wbd_skeleton_set_double(gpointer skeleton, WbdQuantity quantity, gdouble value)
+{
+	GObject *object = G_OBJECT(skeleton);
+	GDBusInterfaceInfo *info =
+	    g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
+	GParamSpec *pspec =
+	    g_object_class_find_property(G_OBJECT_GET_CLASS(object), quantity_gprops[quantity]);
+	g_auto(GValue) gvalue = G_VALUE_INIT;
+
+	g_return_if_fail(pspec != NULL && G_IS_PARAM_SPEC_DOUBLE(pspec));
+	g_value_init(&gvalue, G_TYPE_DOUBLE);
+	g_value_set_double(&gvalue, value);
+	for (guint i = 0; info->properties != NULL && info->properties[i] != NULL; i++) {
+		if (g_strcmp0(info->properties[i]->name, quantity_names[quantity]) == 0) {
+			G_OBJECT_GET_CLASS(object)->set_property(object, i + 1, &gvalue, pspec);
+			return;
+		}
+	}
+	g_return_if_reached();
+}
+
+
+void
+wbd_meter_reading_publish_empty(WattbusElectricityMeter *meter)
+{
+	WbdMeterReading empty;
+	wbd_meter_reading_init(&empty);
+	wbd_meter_reading_publish(meter, &empty);
+}
+
+static void
+wbd_meter_set_phase_values(WattbusElectricityMeter *meter,
+			    const WbdMeterReading *reading,
+			    WbdQuantity quantity,
+			    const gchar *gprop)
+{
+	g_autoptr(GVariant) value = NULL;
+	guint n = 0;
+	if (reading->phase_measured & (1u << quantity))
+		n = MIN(reading->n_phases, WBD_METER_MAX_PHASES);
+	value = g_variant_ref_sink(g_variant_new_fixed_array(G_VARIANT_TYPE_DOUBLE,
+							     reading->phase[quantity],
+							     n,
+							     sizeof(gdouble)));
+	g_object_set(meter, gprop, value, NULL);
+}
+
+/**
+ * wbd_device_set_meter_reading:
+ *
+ * Publishes a whole meter reading at once: unmeasured quantities become NaN and
+ * `Measured` lists the others. Unchanged values emit nothing.
+ */
+void
+wbd_meter_reading_publish(WattbusElectricityMeter *meter, const WbdMeterReading *reading)
+{
+	static const struct {
+		WbdQuantity quantity;
+		const gchar *gprop;
+		const gchar *name;
+	} phase_props[] = {
+	    {WBD_QUANTITY_POWER, "phase-power", "PhasePower"},
+	    {WBD_QUANTITY_VOLTAGE, "phase-voltage", "PhaseVoltage"},
+	    {WBD_QUANTITY_CURRENT, "phase-current", "PhaseCurrent"},
+	    {WBD_QUANTITY_POWER_FACTOR, "phase-power-factor", "PhasePowerFactor"},
+	    {WBD_QUANTITY_REACTIVE_POWER, "phase-reactive-power", "PhaseReactivePower"},
+	    {WBD_QUANTITY_APPARENT_POWER, "phase-apparent-power", "PhaseApparentPower"},
+	};
+	g_autoptr(GPtrArray) measured = g_ptr_array_new();
+	const gchar *const *old_measured;
+	gboolean measured_changed = FALSE;
+
+	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
+		gboolean has = wbd_meter_reading_has(reading, i);
+		if (has)
+			g_ptr_array_add(measured, (gpointer)quantity_names[i]);
+		wbd_skeleton_set_double(meter, i, has ? reading->values[i] : NAN);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(phase_props); i++) {
+		if (reading->n_phases > 0 &&
+		    (reading->phase_measured & (1u << phase_props[i].quantity)))
+			g_ptr_array_add(measured, (gpointer)phase_props[i].name);
+		wbd_meter_set_phase_values(meter,
+					    reading,
+					    phase_props[i].quantity,
+					    phase_props[i].gprop);
+	}
+	wattbus_electricity_meter_set_phases(meter, MIN(reading->n_phases, WBD_METER_MAX_PHASES));
+	g_ptr_array_add(measured, NULL);
+
+	old_measured = wattbus_electricity_meter_get_measured(meter);
+	measured_changed = old_measured == NULL ||
+			   !g_strv_equal(old_measured, (const gchar *const *)measured->pdata);
+	if (measured_changed)
+		wattbus_electricity_meter_set_measured(meter,
+						       (const gchar *const *)measured->pdata);
+}
+
