@@ -37,11 +37,13 @@ Commands on stdin (one per line; each answered by "OK" or "ERR <reason>"):
                                       switches every outlet)
   emeter [INDEX] KEY=VALUE...         set realtime readings (plug, all
                                       outlets of a strip, or one outlet)
-  state                               prints "STATE <json>" first: sysinfo,
-                                      realtime as a client would read it
-                                      (null: no emeter; list on strips)
+  state                               prints "STATE <json>" first:
+                                      {"sysinfo", "realtime" (as a client
+                                      reads it; null: no emeter; a list on
+                                      strips), "misbehave"}
   quit                                exit 0
-EOF on stdin is ignored; SIGTERM/SIGINT exit cleanly.
+EOF on stdin is ignored; SIGTERM/SIGINT exit cleanly, and so does the
+emulator when its parent process dies (checked every second).
 
 MODES: none, garbage (random payload), badjson (truncated JSON), oversize
 (prefix 0x7FFFFFF0 + a few bytes), half (half the payload, then silence),
@@ -447,7 +449,8 @@ class KlapHandler(BaseHTTPRequestHandler):
 def make_socket(host, port, kind):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, kind)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if kind == socket.SOCK_STREAM:  # UDP + SO_REUSEADDR would share ports
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError:
@@ -701,7 +704,13 @@ async def run(args, device):
         loop.add_signal_handler(sig, stop.set)
     threading.Thread(target=stdin_loop, args=(emu, loop, stop),
                      daemon=True).start()
-    await stop.wait()
+    parent = os.getppid()
+    while not stop.is_set():  # exit when orphaned: no leaks from dead tests
+        try:
+            await asyncio.wait_for(stop.wait(), 1.0)
+        except asyncio.TimeoutError:
+            if os.getppid() != parent:
+                break
     emu.close()
 
 
