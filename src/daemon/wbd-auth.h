@@ -25,4 +25,7 @@ wbd_auth_check_async(WbdAuth *self,
 gboolean
 wbd_auth_check_finish(WbdAuth *self, GAsyncResult *res, GError **error);
 
+void
+wbd_return_dbus_error(GDBusMethodInvocation *invocation, const GError *error);
+
 G_END_DECLS

@@ -420,6 +420,22 @@ wbd_device_set_meter_reading(WbdDevice *self, const WbdMeterReading *reading)
 	wbd_meter_reading_publish(priv->iface_meter, reading);
 }
 
+/**
+ * wbd_device_set_measurement:
+ * @measurement: what the meter measures: "load", "production", "net-consumption",
+ *   "total-consumption" or "storage"
+ *
+ * Sets the Measurement property of the meter. Does nothing on a device without the
+ * electricity meter capability, so call it after wbd_device_set_capabilities().
+ */
+void
+wbd_device_set_measurement(WbdDevice *self, const gchar *measurement)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	if (priv->iface_meter != NULL)
+		wattbus_electricity_meter_set_measurement(priv->iface_meter, measurement);
+}
+
 /* children */
 
 void
@@ -700,26 +716,12 @@ wbd_device_poll_now(WbdDevice *self, GTask *waiter)
 /* D-Bus handlers */
 
 static void
-wbd_device_return_error(GDBusMethodInvocation *invocation, const GError *error)
-{
-	if (error->domain == WATTBUS_ERROR) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return;
-	}
-	g_dbus_method_invocation_return_error(invocation,
-					      WATTBUS_ERROR,
-					      WATTBUS_ERROR_FAILED,
-					      "%s",
-					      error->message);
-}
-
-static void
 wbd_device_handle_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GDBusMethodInvocation) invocation = user_data;
 	g_autoptr(GError) error = NULL;
 	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
-		wbd_device_return_error(invocation, error);
+		wbd_return_dbus_error(invocation, error);
 		return;
 	}
 	g_dbus_method_invocation_return_value(invocation, NULL);
@@ -811,7 +813,7 @@ wbd_device_switch_done_cb(GObject *source, GAsyncResult *res, gpointer user_data
 
 	if (!wbd_device_set_on_finish(self, res, &error)) {
 		wbd_dev_warning(self, "cannot switch %s: %s", data->on ? "on" : "off", error->message);
-		wbd_device_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	wbd_dev_info(self, "switched %s", data->on ? "on" : "off");
@@ -828,7 +830,7 @@ wbd_device_switch_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	WbdDevicePrivate *priv = GET_PRIVATE(data->self);
 
 	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
-		wbd_device_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	WbdDevice *self = data->self;

@@ -111,6 +111,8 @@ wbd_device_set_on(WbdDevice *self, gboolean on);
 void
 wbd_device_set_meter_reading(WbdDevice *self, const WbdMeterReading *reading);
 void
+wbd_device_set_measurement(WbdDevice *self, const gchar *measurement);
+void
 wbd_device_add_child(WbdDevice *self, WbdDevice *child);
 void
 wbd_device_remove_children(WbdDevice *self);

@@ -28,19 +28,6 @@ struct _WbdManager {
 
 G_DEFINE_TYPE(WbdManager, wbd_manager, G_TYPE_OBJECT)
 
-static void
-wbd_manager_return_error(GDBusMethodInvocation *invocation, const GError *error)
-{
-	if (error->domain == WATTBUS_ERROR)
-		g_dbus_method_invocation_return_gerror(invocation, error);
-	else
-		g_dbus_method_invocation_return_error(invocation,
-						      WATTBUS_ERROR,
-						      WATTBUS_ERROR_FAILED,
-						      "%s",
-						      error->message);
-}
-
 /* devices */
 
 static void
@@ -259,12 +246,12 @@ wbd_manager_add_device_auth_cb(GObject *source, GAsyncResult *res, gpointer user
 	WbdDevice *device;
 
 	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	settings = wbd_config_settings_from_variant(data->arg, &error);
 	if (settings == NULL) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	id = g_strdup(g_hash_table_lookup(settings, "id"));
@@ -276,7 +263,7 @@ wbd_manager_add_device_auth_cb(GObject *source, GAsyncResult *res, gpointer user
 		id = wbd_manager_unique_id(self, base);
 	}
 	if (!wbd_config_validate_device(id, settings, TRUE, &error)) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	if (g_hash_table_contains(self->devices, id) || g_hash_table_contains(self->configs, id)) {
@@ -295,16 +282,16 @@ wbd_manager_add_device_auth_cb(GObject *source, GAsyncResult *res, gpointer user
 	/* check the driver accepts the settings before anything is stored */
 	device = wbd_manager_create_device(self, config, &error);
 	if (device == NULL) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	g_object_unref(device);
 	if (!wbd_state_save_device(self->state_dir, id, settings, &error)) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	if (!wbd_manager_add_config(self, config, &error)) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	device = g_hash_table_lookup(self->devices, id);
@@ -353,7 +340,7 @@ wbd_manager_remove_device_auth_cb(GObject *source, GAsyncResult *res, gpointer u
 	WbdDeviceConfig *config;
 
 	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	device = wbd_manager_lookup_path(self, path);
@@ -386,7 +373,7 @@ wbd_manager_remove_device_auth_cb(GObject *source, GAsyncResult *res, gpointer u
 		return;
 	}
 	if (!wbd_state_remove_device(self->state_dir, wbd_device_get_id(device), &error)) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	wbd_manager_remove_device(self, device);
@@ -417,7 +404,7 @@ wbd_manager_reload_auth_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 
 	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error) ||
 	    !wbd_manager_reload(data->self, &error)) {
-		wbd_manager_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	wattbus_manager_complete_reload(data->self->skeleton, g_steal_pointer(&data->invocation));
@@ -494,7 +481,7 @@ wbd_manager_discover_done(DiscoverData *data)
 
 	/* a bad option is the caller's mistake, not an empty network */
 	if (data->error != NULL) {
-		wbd_manager_return_error(data->invocation, data->error);
+		wbd_return_dbus_error(data->invocation, data->error);
 		discover_data_free(data);
 		return;
 	}
@@ -606,7 +593,7 @@ wbd_manager_handle_discover(WattbusManager *skeleton,
 	data->invocation = g_object_ref(invocation);
 	data->results = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
 	if (!wbd_manager_parse_discover_options(options, &data->options, &driver, &error)) {
-		wbd_manager_return_error(invocation, error);
+		wbd_return_dbus_error(invocation, error);
 		discover_data_free(data);
 		return TRUE;
 	}

@@ -117,12 +117,14 @@ wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
 		wbd_device_set_capabilities(device,
 					    WBD_DEVICE_CAP_OUTLET |
 						(meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0));
+		wbd_device_set_measurement(device, "load");
 		wbd_device_set_on(device, info->relay_state == 1);
 		return;
 	}
 
 	/* a strip: the parent has no relay of its own, only the sum of its meters */
 	wbd_device_set_capabilities(device, meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0);
+	wbd_device_set_measurement(device, "load");
 	if (!child_ids_equal(self->child_ids, info)) {
 		wbd_dev_debug(self, "%u outlets", info->children->len);
 		wbd_device_remove_children(device);
@@ -149,6 +151,7 @@ wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
 		wbd_device_set_capabilities(outlet,
 					    WBD_DEVICE_CAP_OUTLET |
 						(meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0));
+		wbd_device_set_measurement(outlet, "load");
 		wbd_device_set_on(outlet, child->on);
 	}
 }
