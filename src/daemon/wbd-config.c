@@ -81,9 +81,13 @@ wbd_config_make_id(const gchar *name)
 {
 	GString *id = g_string_new(NULL);
 	gboolean dash = FALSE;
-	for (const gchar *p = name; p != NULL && *p != '\0' && id->len < WBD_CONFIG_MAX_ID_LEN; p++) {
+	for (const gchar *p = name; p != NULL && *p != '\0'; p++) {
 		if (g_ascii_isalnum(*p)) {
-			if (dash && id->len > 0)
+			gboolean sep = dash && id->len > 0;
+			/* the separator and the character must both fit */
+			if (id->len + (sep ? 2 : 1) > WBD_CONFIG_MAX_ID_LEN)
+				break;
+			if (sep)
 				g_string_append_c(id, '-');
 			g_string_append_c(id, g_ascii_tolower(*p));
 			dash = FALSE;
@@ -262,7 +266,8 @@ wbd_config_settings_from_variant(GVariant *dict, GError **error)
 		gchar *str = NULL;
 
 		if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)) {
-			str = g_variant_dup_string(v, NULL);
+			/* as the config files do, so that a stored device reads back the same */
+			str = g_strstrip(g_variant_dup_string(v, NULL));
 		} else if (g_strcmp0(key, "poll-interval") == 0 &&
 			   g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32)) {
 			str = g_strdup_printf("%u", g_variant_get_uint32(v));

@@ -486,10 +486,12 @@ wbd_device_report_error(WbdDevice *self, const GError *error)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	gboolean was_online = wattbus_device_get_online(priv->iface_device);
 	const gchar *old = wattbus_device_get_last_error(priv->iface_device);
+	/* a D-Bus string must be UTF-8, whatever a driver quoted from a device */
+	g_autofree gchar *message = g_utf8_make_valid(error->message, -1);
 
-	if (was_online || g_strcmp0(old, error->message) != 0)
-		wbd_dev_warning(self, "%s", error->message);
-	g_object_set(priv->iface_device, "online", FALSE, "last-error", error->message, NULL);
+	if (was_online || g_strcmp0(old, message) != 0)
+		wbd_dev_warning(self, "%s", message);
+	g_object_set(priv->iface_device, "online", FALSE, "last-error", message, NULL);
 	for (guint i = 0; i < priv->children->len; i++)
 		wbd_device_report_error(g_ptr_array_index(priv->children, i), error);
 }

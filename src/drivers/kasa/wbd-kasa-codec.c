@@ -4,6 +4,7 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-json.h"
 #include "wbd-kasa-codec.h"
 
 #define WBD_KASA_INITIAL_KEY 171
@@ -78,7 +79,6 @@ JsonNode *
 wbd_kasa_payload_decode(const guint8 *payload, gsize len, GError **error)
 {
 	g_autofree guint8 *plain = NULL;
-	g_autoptr(JsonParser) parser = NULL;
 	g_autoptr(GError) local_error = NULL;
 	JsonNode *root;
 
@@ -100,24 +100,16 @@ wbd_kasa_payload_decode(const guint8 *payload, gsize len, GError **error)
 				    "Bad reply from the device: not JSON (is it a Kasa device?)");
 		return NULL;
 	}
-	parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, (const gchar *)plain, (gssize)len, &local_error)) {
+	root = wbd_json_parse_object((const gchar *)plain, len, &local_error);
+	if (root == NULL) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_FAILED,
-			    "Bad reply from the device: not JSON (%s)",
+			    "Bad reply from the device: %s",
 			    local_error->message);
 		return NULL;
 	}
-	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error_literal(error,
-				    WATTBUS_ERROR,
-				    WATTBUS_ERROR_FAILED,
-				    "Bad reply from the device: not a JSON object");
-		return NULL;
-	}
-	return json_node_ref(root);
+	return root;
 }
 
 gchar *
@@ -161,7 +153,7 @@ static gboolean
 get_err_code(JsonObject *obj, gint *err_code)
 {
 	gdouble code = 0;
-	if (!wbd_kasa_json_get_number(obj, "err_code", &code))
+	if (!wbd_json_get_number(obj, "err_code", &code))
 		return FALSE;
 	*err_code = (gint)CLAMP(code, G_MININT, G_MAXINT);
 	return TRUE;
@@ -190,7 +182,7 @@ wbd_kasa_reply_get_result(JsonNode *reply,
 
 	if (err_code != NULL)
 		*err_code = 0;
-	mod = wbd_kasa_json_get_object(root, module);
+	mod = wbd_json_get_object(root, module);
 	if (mod == NULL) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
@@ -200,7 +192,7 @@ wbd_kasa_reply_get_result(JsonNode *reply,
 		return NULL;
 	}
 	if (get_err_code(mod, &code) && code != 0) {
-		const gchar *msg = wbd_kasa_json_get_string(mod, "err_msg");
+		const gchar *msg = wbd_json_get_string(mod, "err_msg");
 		if (err_code != NULL)
 			*err_code = code;
 		g_set_error(error,
@@ -212,7 +204,7 @@ wbd_kasa_reply_get_result(JsonNode *reply,
 			    code);
 		return NULL;
 	}
-	result = wbd_kasa_json_get_object(mod, method);
+	result = wbd_json_get_object(mod, method);
 	if (result == NULL) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
@@ -223,7 +215,7 @@ wbd_kasa_reply_get_result(JsonNode *reply,
 		return NULL;
 	}
 	if (get_err_code(result, &code) && code != 0) {
-		const gchar *msg = wbd_kasa_json_get_string(result, "err_msg");
+		const gchar *msg = wbd_json_get_string(result, "err_msg");
 		if (err_code != NULL)
 			*err_code = code;
 		g_set_error(error,
@@ -237,49 +229,4 @@ wbd_kasa_reply_get_result(JsonNode *reply,
 		return NULL;
 	}
 	return result;
-}
-
-const gchar *
-wbd_kasa_json_get_string(JsonObject *obj, const gchar *key)
-{
-	JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
-	if (node == NULL || JSON_NODE_TYPE(node) != JSON_NODE_VALUE ||
-	    json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
-gboolean
-wbd_kasa_json_get_number(JsonObject *obj, const gchar *key, gdouble *value)
-{
-	JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
-	GType type;
-	if (node == NULL || JSON_NODE_TYPE(node) != JSON_NODE_VALUE)
-		return FALSE;
-	type = json_node_get_value_type(node);
-	if (type == G_TYPE_INT64)
-		*value = (gdouble)json_node_get_int(node);
-	else if (type == G_TYPE_DOUBLE)
-		*value = json_node_get_double(node);
-	else
-		return FALSE;
-	return TRUE;
-}
-
-JsonObject *
-wbd_kasa_json_get_object(JsonObject *obj, const gchar *key)
-{
-	JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
-	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
-		return NULL;
-	return json_node_get_object(node);
-}
-
-JsonArray *
-wbd_kasa_json_get_array(JsonObject *obj, const gchar *key)
-{
-	JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
-	if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
-		return NULL;
-	return json_node_get_array(node);
 }

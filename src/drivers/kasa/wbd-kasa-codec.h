@@ -3,6 +3,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "wbd-json.h"
+
 G_BEGIN_DECLS
 
 #define WBD_KASA_DEFAULT_PORT 9999
@@ -31,15 +33,5 @@ wbd_kasa_reply_get_result(JsonNode *reply,
 			  const gchar *method,
 			  gint *err_code,
 			  GError **error);
-
-/* typed, type-checked access to hostile JSON */
-const gchar *
-wbd_kasa_json_get_string(JsonObject *obj, const gchar *key);
-gboolean
-wbd_kasa_json_get_number(JsonObject *obj, const gchar *key, gdouble *value);
-JsonObject *
-wbd_kasa_json_get_object(JsonObject *obj, const gchar *key);
-JsonArray *
-wbd_kasa_json_get_array(JsonObject *obj, const gchar *key);
 
 G_END_DECLS

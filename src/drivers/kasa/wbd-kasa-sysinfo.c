@@ -34,7 +34,7 @@ wbd_kasa_sysinfo_free(WbdKasaSysinfo *info)
 static gchar *
 dup_string(JsonObject *obj, const gchar *key)
 {
-	return g_strdup(wbd_kasa_json_get_string(obj, key));
+	return g_strdup(wbd_json_get_string(obj, key));
 }
 
 /**
@@ -64,7 +64,7 @@ wbd_kasa_sysinfo_parse(JsonObject *sysinfo, GError **error)
 		info->type = dup_string(sysinfo, "type");
 	info->mac = dup_string(sysinfo, "mac");
 	if (info->mac == NULL) {
-		const gchar *mic_mac = wbd_kasa_json_get_string(sysinfo, "mic_mac");
+		const gchar *mic_mac = wbd_json_get_string(sysinfo, "mic_mac");
 		if (mic_mac != NULL && strlen(mic_mac) == 12) {
 			GString *mac = g_string_new(NULL);
 			for (guint i = 0; i < 12; i += 2)
@@ -72,7 +72,7 @@ wbd_kasa_sysinfo_parse(JsonObject *sysinfo, GError **error)
 			info->mac = g_string_free(mac, FALSE);
 		}
 	}
-	feature = wbd_kasa_json_get_string(sysinfo, "feature");
+	feature = wbd_json_get_string(sysinfo, "feature");
 	if (feature != NULL) {
 		g_auto(GStrv) features = g_strsplit(feature, ":", -1);
 		info->has_emeter = g_strv_contains((const gchar *const *)features, "ENE");
@@ -96,7 +96,7 @@ wbd_kasa_sysinfo_parse(JsonObject *sysinfo, GError **error)
 	}
 
 	info->relay_state = -1;
-	children = wbd_kasa_json_get_array(sysinfo, "children");
+	children = wbd_json_get_array(sysinfo, "children");
 	if (children != NULL && json_array_get_length(children) > 0) {
 		guint n = json_array_get_length(children);
 		if (n > WBD_KASA_MAX_CHILDREN) {
@@ -110,11 +110,11 @@ wbd_kasa_sysinfo_parse(JsonObject *sysinfo, GError **error)
 		for (guint i = 0; i < n; i++) {
 			JsonNode *node = json_array_get_element(children, i);
 			JsonObject *obj = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-			const gchar *id = wbd_kasa_json_get_string(obj, "id");
+			const gchar *id = wbd_json_get_string(obj, "id");
 			gdouble state = 0;
 			WbdKasaChild *child;
 
-			if (id == NULL || id[0] == '\0' || !wbd_kasa_json_get_number(obj, "state", &state)) {
+			if (id == NULL || id[0] == '\0' || !wbd_json_get_number(obj, "state", &state)) {
 				g_set_error(error,
 					    WATTBUS_ERROR,
 					    WATTBUS_ERROR_FAILED,
@@ -132,7 +132,7 @@ wbd_kasa_sysinfo_parse(JsonObject *sysinfo, GError **error)
 			child->on = state != 0;
 			g_ptr_array_add(info->children, child);
 		}
-	} else if (wbd_kasa_json_get_number(sysinfo, "relay_state", &relay)) {
+	} else if (wbd_json_get_number(sysinfo, "relay_state", &relay)) {
 		info->relay_state = relay != 0 ? 1 : 0;
 	} else {
 		g_set_error_literal(error,
@@ -161,9 +161,9 @@ read_quantity(JsonObject *obj,
 	      WbdQuantity quantity)
 {
 	gdouble value;
-	if (wbd_kasa_json_get_number(obj, bare, &value))
+	if (wbd_json_get_number(obj, bare, &value))
 		wbd_meter_reading_set(reading, quantity, value * bare_scale);
-	else if (wbd_kasa_json_get_number(obj, milli, &value))
+	else if (wbd_json_get_number(obj, milli, &value))
 		wbd_meter_reading_set(reading, quantity, value * milli_scale);
 }
 
