@@ -711,6 +711,14 @@ wbd_device_poll_now(WbdDevice *self, GTask *waiter)
 		wbd_device_poll_now(priv->parent, waiter);
 		return;
 	}
+	if (g_cancellable_is_cancelled(priv->cancellable)) {
+		g_task_return_new_error(waiter,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_NOT_FOUND,
+					"The device was removed");
+		g_object_unref(waiter);
+		return;
+	}
 	g_ptr_array_add(priv->refresh_waiters, waiter);
 	wbd_device_poll(self);
 }
