@@ -39,6 +39,7 @@ typedef struct {
 	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
 
 	GHashTable *pending_changes; /* D-Bus property name → GVariant, for values-changed */
+	GHashTable *last_values;     /* D-Bus property name → GVariant, last one reported */
 	guint64 pending_since;
 	guint changes_idle_id;
 } WbdDevicePrivate;
@@ -195,6 +196,7 @@ wbd_device_property_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdDevice *s
 	GDBusPropertyInfo *prop = g_dbus_interface_info_lookup_property(info, dbus_name);
 	g_auto(GValue) value = G_VALUE_INIT;
 	GVariant *variant;
+	GVariant *old;
 
 	if (prop == NULL)
 		return;
@@ -204,7 +206,14 @@ wbd_device_property_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdDevice *s
 		return;
 	g_value_init(&value, pspec->value_type);
 	g_object_get_property(skeleton, pspec->name, &value);
-	variant = g_dbus_gvalue_to_gvariant(&value, G_VARIANT_TYPE(prop->signature));
+	variant = g_variant_ref_sink(g_dbus_gvalue_to_gvariant(&value, G_VARIANT_TYPE(prop->signature)));
+	/* GObject notifies on every set, changed or not: report only real changes */
+	old = g_hash_table_lookup(priv->last_values, dbus_name);
+	if (old != NULL && g_variant_equal(old, variant)) {
+		g_variant_unref(variant);
+		return;
+	}
+	g_hash_table_replace(priv->last_values, g_strdup(dbus_name), g_variant_ref(variant));
 	if (priv->pending_changes == NULL) {
 		priv->pending_changes = g_hash_table_new_full(g_str_hash,
 							      g_str_equal,
@@ -212,7 +221,7 @@ wbd_device_property_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdDevice *s
 							      (GDestroyNotify)g_variant_unref);
 		priv->pending_since = (guint64)g_get_real_time();
 	}
-	g_hash_table_replace(priv->pending_changes, g_steal_pointer(&dbus_name), g_variant_ref_sink(variant));
+	g_hash_table_replace(priv->pending_changes, g_steal_pointer(&dbus_name), variant);
 	if (priv->changes_idle_id == 0)
 		priv->changes_idle_id = g_idle_add(wbd_device_emit_changes_cb, self);
 }
@@ -1073,6 +1082,7 @@ wbd_device_finalize(GObject *object)
 	g_clear_pointer(&priv->settings, g_hash_table_unref);
 	g_clear_pointer(&priv->children, g_ptr_array_unref);
 	g_clear_pointer(&priv->refresh_waiters, g_ptr_array_unref);
+	g_clear_pointer(&priv->last_values, g_hash_table_unref);
 	g_clear_object(&priv->cancellable);
 	G_OBJECT_CLASS(wbd_device_parent_class)->finalize(object);
 }
@@ -1161,5 +1171,7 @@ wbd_device_init(WbdDevice *self)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	priv->children = g_ptr_array_new_with_free_func(g_object_unref);
 	priv->refresh_waiters = g_ptr_array_new_with_free_func(g_object_unref);
+	priv->last_values =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
 	priv->cancellable = g_cancellable_new();
 }
