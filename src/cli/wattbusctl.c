@@ -33,6 +33,8 @@ static const WbcCommand wbc_commands[] = {
     {"remove", N_("DEVICE"), N_("Remove a device that was added with 'add'"), wbc_cmd_remove},
     {"reload", "", N_("Make the daemon read its configuration files again"), wbc_cmd_reload},
     {"version", "", N_("Show the versions of wattbusctl and of the daemon"), wbc_cmd_version},
+    {"exporters", N_("[flush|enable|disable EXPORTER]"),
+     N_("List the exporters, or act on one"), wbc_cmd_exporters},
     {"help", N_("[COMMAND]"), N_("Show the help of wattbusctl or of a command"), wbc_cmd_help},
 };
 
@@ -418,7 +420,10 @@ main(int argc, char *argv[])
 	WbcExit rc;
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, WATTBUS_LOCALEDIR);
+	/* WATTBUS_LOCALEDIR: translations not installed yet (the tests use the build dir's) */
+	bindtextdomain(GETTEXT_PACKAGE,
+		       g_getenv("WATTBUS_LOCALEDIR") != NULL ? g_getenv("WATTBUS_LOCALEDIR")
+							       : WATTBUS_LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 	g_set_prgname("wattbusctl");

@@ -69,5 +69,7 @@ WbcExit
 wbc_cmd_reload(WbcCtl *ctl, gint argc, gchar **argv);
 WbcExit
 wbc_cmd_version(WbcCtl *ctl, gint argc, gchar **argv);
+WbcExit
+wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-auth.h"
+#include "wbd-config.h"
 #include "wbd-driver.h"
 #include "wbd-manager.h"
 
@@ -137,6 +138,7 @@ main(int argc, char **argv)
 	if (daemon.state_dir == NULL)
 		daemon.state_dir = g_strdup(WATTBUS_STATEDIR);
 	daemon.use_system_bus = !opt_session;
+	wbd_config_set_state_dir(daemon.state_dir);
 
 	/* register the error domain before any error crosses the bus */
 	(void)WATTBUS_ERROR;

@@ -23,6 +23,9 @@ static const struct {
     {"org.wattbus.Wattbus1.Outlet", "TurnOn", "org.wattbus.Wattbus1.switch-outlet"},
     {"org.wattbus.Wattbus1.Outlet", "TurnOff", "org.wattbus.Wattbus1.switch-outlet"},
     {"org.wattbus.Wattbus1.Outlet", "Toggle", "org.wattbus.Wattbus1.switch-outlet"},
+    {"org.wattbus.Wattbus1.Exporter", "Flush", "org.wattbus.Wattbus1.manage-exporters"},
+    {"org.wattbus.Wattbus1.Exporter", "Enable", "org.wattbus.Wattbus1.manage-exporters"},
+    {"org.wattbus.Wattbus1.Exporter", "Disable", "org.wattbus.Wattbus1.manage-exporters"},
 };
 
 struct _WbdAuth {

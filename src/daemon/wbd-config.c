@@ -16,6 +16,28 @@
 /* keys every device group may have, besides the driver's own */
 static const gchar *const common_keys[] = {"driver", "address", "name", "poll-interval", "enabled", NULL};
 
+static gchar *state_dir_path = NULL;
+
+/**
+ * wbd_config_set_state_dir:
+ *
+ * Where the daemon keeps its state (`--state-dir`, `$STATE_DIRECTORY`); drivers and
+ * exporters that keep state of their own (certificate pins, spools) ask
+ * wbd_config_get_state_dir().
+ */
+void
+wbd_config_set_state_dir(const gchar *dir)
+{
+	g_free(state_dir_path);
+	state_dir_path = g_strdup(dir);
+}
+
+const gchar *
+wbd_config_get_state_dir(void)
+{
+	return state_dir_path != NULL ? state_dir_path : WATTBUS_STATEDIR;
+}
+
 GHashTable *
 wbd_config_settings_new(void)
 {

@@ -52,6 +52,11 @@ wbd_config_settings_from_variant(GVariant *dict, GError **error);
 GHashTable *
 wbd_config_settings_new(void);
 
+void
+wbd_config_set_state_dir(const gchar *dir);
+const gchar *
+wbd_config_get_state_dir(void);
+
 gboolean
 wbd_state_save_device(const gchar *state_dir, const gchar *id, GHashTable *settings, GError **error);
 gboolean

@@ -26,7 +26,7 @@ wbd_json_shape_ok(const guint8 *text, gsize len)
 
 	while (i < len && g_ascii_isspace(text[i]))
 		i++;
-	if (i == len || text[i] != '{')
+	if (i == len || (text[i] != '{' && text[i] != '['))
 		return FALSE;
 	for (; i < len; i++) {
 		guint8 c = text[i];
@@ -59,16 +59,16 @@ wbd_json_shape_ok(const guint8 *text, gsize len)
 }
 
 /**
- * wbd_json_parse_object:
+ * wbd_json_parse:
  * @text: JSON text from a device or a server: hostile
  *
- * Parses one JSON object, refusing deep nesting, trailing values and NUL bytes; the
- * error message is valid UTF-8 and quotes nothing but json-glib's diagnosis.
+ * Parses one JSON object or array, refusing deep nesting, trailing values and NUL
+ * bytes; the error message is valid UTF-8 and quotes nothing but json-glib's diagnosis.
  *
- * Returns: (transfer full): the object node, or %NULL with @error set
+ * Returns: (transfer full): the object or array node, or %NULL with @error set
  */
 JsonNode *
-wbd_json_parse_object(const gchar *text, gsize len, GError **error)
+wbd_json_parse(const gchar *text, gsize len, GError **error)
 {
 	g_autoptr(JsonParser) parser = NULL;
 	g_autoptr(GError) local_error = NULL;
@@ -83,7 +83,7 @@ wbd_json_parse_object(const gchar *text, gsize len, GError **error)
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_FAILED,
-			    "not JSON (one object, nested at most %d deep)",
+			    "not JSON (one object or array, nested at most %d deep)",
 			    WBD_JSON_MAX_DEPTH);
 		return NULL;
 	}
@@ -95,11 +95,29 @@ wbd_json_parse_object(const gchar *text, gsize len, GError **error)
 		return NULL;
 	}
 	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "not a JSON object");
+	if (root == NULL || (!JSON_NODE_HOLDS_OBJECT(root) && !JSON_NODE_HOLDS_ARRAY(root))) {
+		g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "not JSON");
 		return NULL;
 	}
 	return json_node_ref(root);
+}
+
+/**
+ * wbd_json_parse_object:
+ *
+ * Like wbd_json_parse(), for a reply that must be one object.
+ */
+JsonNode *
+wbd_json_parse_object(const gchar *text, gsize len, GError **error)
+{
+	g_autoptr(JsonNode) root = wbd_json_parse(text, len, error);
+	if (root == NULL)
+		return NULL;
+	if (!JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "not a JSON object");
+		return NULL;
+	}
+	return g_steal_pointer(&root);
 }
 
 const gchar *

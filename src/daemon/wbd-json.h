@@ -7,6 +7,8 @@ G_BEGIN_DECLS
 
 /* parsing of hostile JSON (devices, clouds), bounded and with clean errors */
 JsonNode *
+wbd_json_parse(const gchar *text, gsize len, GError **error);
+JsonNode *
 wbd_json_parse_object(const gchar *text, gsize len, GError **error);
 
 /* typed, type-checked access: NULL/FALSE for a missing member or one of another type */

@@ -9,6 +9,7 @@
 #include "wbd-device.h"
 #include "wbd-driver.h"
 #include "wbd-manager.h"
+#include "wbd-exporters.h"
 
 #define WBD_MANAGER_PATH "/org/wattbus/Wattbus1"
 #define WBD_DISCOVER_DEFAULT_TIMEOUT_MS 3000
@@ -23,6 +24,7 @@ struct _WbdManager {
 	gchar *state_dir;
 	GHashTable *devices; /* id → WbdDevice, children included */
 	GHashTable *configs; /* id → WbdDeviceConfig, of the top-level devices */
+	WbdExporters *exporters; /* src/exporters: fed by every exported device */
 	GCancellable *cancellable;
 };
 
@@ -48,6 +50,7 @@ wbd_manager_unexport_device(WbdManager *self, WbdDevice *device)
 	for (guint i = 0; i < children->len; i++)
 		wbd_manager_unexport_device(self, g_ptr_array_index(children, i));
 	g_signal_handlers_disconnect_by_data(device, self);
+	wbd_exporters_remove_device(self->exporters, device);
 	g_dbus_object_manager_server_unexport(self->object_manager,
 					      wbd_device_get_object_path(device));
 	g_hash_table_remove(self->devices, wbd_device_get_id(device));
@@ -72,6 +75,7 @@ wbd_manager_export_device(WbdManager *self, WbdDevice *device)
 	g_signal_connect(device, "child-added", G_CALLBACK(wbd_manager_child_added_cb), self);
 	g_signal_connect(device, "child-removed", G_CALLBACK(wbd_manager_child_removed_cb), self);
 	g_dbus_object_manager_server_export(self->object_manager, wbd_device_get_object(device));
+	wbd_exporters_add_device(self->exporters, device);
 }
 
 static WbdDevice *
@@ -176,9 +180,7 @@ wbd_manager_apply_config(WbdManager *self, WbdConfig *config)
 		if (!wbd_manager_add_config(self, dev, &error))
 			g_warning("device '%s': %s", dev->id, error->message);
 	}
-	if (config->exporters->len > 0)
-		g_warning("%u [exporter] group(s) ignored: this wattbusd has no exporters yet",
-			  config->exporters->len);
+	wbd_exporters_apply_config(self->exporters, config->exporters);
 }
 
 gboolean
@@ -670,6 +672,8 @@ wbd_manager_dispose(GObject *object)
 	WbdManager *self = WBD_MANAGER(object);
 	if (self->cancellable != NULL)
 		g_cancellable_cancel(self->cancellable);
+	/* first: what the exporters accepted reaches their spool */
+	g_clear_object(&self->exporters);
 	if (self->devices != NULL) {
 		GHashTableIter iter;
 		WbdDevice *device;
@@ -743,5 +747,6 @@ wbd_manager_new(GDBusConnection *connection, const gchar *config_dir, const gcha
 	self->connection = g_object_ref(connection);
 	self->config_dir = g_strdup(config_dir);
 	self->state_dir = g_strdup(state_dir);
+	self->exporters = wbd_exporters_new(self->object_manager, state_dir);
 	return self;
 }

@@ -6,12 +6,10 @@ The daemon runs with --system on a private bus where python-dbusmock plays polki
 each action can be allowed or refused from the test.
 """
 
-import subprocess
-import time
 
 import wbtest
-from wbtest import DEVICE, IFACE, METER, OUTLET, ROOT, device_path
-from gi.repository import Gio, GLib
+from wbtest import DEVICE, IFACE, METER, OUTLET, ROOT
+from gi.repository import GLib
 
 ERR = "org.wattbus.Wattbus1.Error."
 
@@ -21,21 +19,7 @@ class PolkitTest(wbtest.DaemonTest):
 
     def setUp(self):
         super().setUp()
-        env = {"DBUS_SYSTEM_BUS_ADDRESS": self.bus.address, "PATH": "/usr/bin:/bin"}
-        self.polkit = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "polkitd"],
-                                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.wait_for(self.polkit_up, 10, "mock polkitd")
-
-    def polkit_up(self):
-        reply = self.conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                    "NameHasOwner", GLib.Variant("(s)", ("org.freedesktop.PolicyKit1",)), None,
-                                    Gio.DBusCallFlags.NONE, 5000, None)
-        return reply.unpack()[0]
-
-    def allow(self, *actions):
-        self.conn.call_sync("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
-                            "org.freedesktop.DBus.Mock", "SetAllowed", GLib.Variant("(as)", (list(actions),)),
-                            None, Gio.DBusCallFlags.NONE, 5000, None)
+        self.start_mock_polkit()
 
     def test_switching_needs_authorization(self):
         emu = self.emulator("HS110(EU)_4.0_1.0.4.json")

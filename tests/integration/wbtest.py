@@ -152,22 +152,51 @@ class DaemonTest(unittest.TestCase):
         self.signals.append((path, params.unpack()))
 
     def _cleanup(self):
-        code = self.stop_daemon()
-        # a sanitizer report ends the daemon with an error, or is at least in its log
-        if code is not None and code not in (0, -signal.SIGTERM):
-            self.fail("wattbusd exited with %s:\n%s" % (code, self.daemon_log()[-6000:]))
-        if os.path.exists(getattr(self, "log_path", "")):
-            log = self.daemon_log()
-            for marker in ("ERROR: AddressSanitizer", "runtime error:", "CRITICAL"):
-                if marker in log:
-                    self.fail("%s in the wattbusd log:\n%s" % (marker, log[-6000:]))
-        for emu in self.emulators:
-            emu.stop()
-        if self.polkit:
-            self.polkit.terminate()
-            self.polkit.wait(5)
-        self.bus.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        problem = None
+        try:
+            code = self.stop_daemon()
+            # a sanitizer report ends the daemon with an error, or is at least in its log
+            if code is not None and code not in (0, -signal.SIGTERM):
+                problem = "wattbusd exited with %s" % code
+            elif os.path.exists(getattr(self, "log_path", "")):
+                log = self.daemon_log()
+                for marker in ("ERROR: AddressSanitizer", "runtime error:", "CRITICAL"):
+                    if marker in log:
+                        problem = "%s in the wattbusd log" % marker
+                        break
+            if problem and os.path.exists(getattr(self, "log_path", "")):
+                problem += ":\n" + self.daemon_log()[-6000:]
+        finally:
+            # whatever happened, no emulator, mock or bus outlives the test
+            for emu in self.emulators:
+                emu.stop()
+            if self.polkit:
+                self.polkit.terminate()
+                self.polkit.wait(5)
+            self.bus.stop()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        if problem:
+            self.fail(problem)
+
+    # polkit, played by python-dbusmock's polkitd template on the private bus
+
+    def start_mock_polkit(self):
+        env = {"DBUS_SYSTEM_BUS_ADDRESS": self.bus.address, "PATH": "/usr/bin:/bin"}
+        self.polkit = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "polkitd"],
+                                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait_for(self.polkit_up, 10, "mock polkitd")
+
+    def polkit_up(self):
+        reply = self.conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                    "NameHasOwner", GLib.Variant("(s)", ("org.freedesktop.PolicyKit1",)), None,
+                                    Gio.DBusCallFlags.NONE, 5000, None)
+        return reply.unpack()[0]
+
+    def allow(self, *actions):
+        """Lets the mock polkit grant exactly these actions."""
+        self.conn.call_sync("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                            "org.freedesktop.DBus.Mock", "SetAllowed", GLib.Variant("(as)", (list(actions),)),
+                            None, Gio.DBusCallFlags.NONE, 5000, None)
 
     # emulators and config
 

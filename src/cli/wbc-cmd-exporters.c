@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "wbc-format.h"
+#include "wbc-json.h"
+#include "wbc-table.h"
+#include "wbc.h"
+
+/* exporters: the objects with the Exporter interface, sorted by id */
+
+static gint
+wbc_exporter_compare(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(wattbus_exporter_get_id(WATTBUS_EXPORTER((gpointer)a)),
+			 wattbus_exporter_get_id(WATTBUS_EXPORTER((gpointer)b)));
+}
+
+static GList *
+wbc_list_exporters(WbcCtl *ctl)
+{
+	GDBusObjectManager *manager = wattbus_client_get_object_manager(ctl->client);
+	GList *objects = g_dbus_object_manager_get_objects(manager);
+	GList *exporters = NULL;
+
+	for (GList *l = objects; l != NULL; l = l->next) {
+		WattbusExporter *exporter = wattbus_object_get_exporter(WATTBUS_OBJECT(l->data));
+		if (exporter != NULL)
+			exporters = g_list_prepend(exporters, exporter);
+	}
+	g_list_free_full(objects, g_object_unref);
+	return g_list_sort(exporters, wbc_exporter_compare);
+}
+
+static WbcExit
+wbc_exporters_call(WbcCtl *ctl, GList *exporters, const gchar *action, const gchar *id)
+{
+	g_autoptr(GError) error = NULL;
+	WattbusExporter *exporter = NULL;
+	gboolean ok;
+
+	for (GList *l = exporters; l != NULL && exporter == NULL; l = l->next) {
+		if (g_strcmp0(wattbus_exporter_get_id(l->data), id) == 0)
+			exporter = l->data;
+	}
+	if (exporter == NULL) {
+		g_printerr("wattbusctl: ");
+		g_printerr(_("no exporter named '%s' (see 'wattbusctl exporters')"), id);
+		g_printerr("\n");
+		return WBC_EXIT_NOT_FOUND;
+	}
+	if (g_strcmp0(action, "flush") == 0)
+		ok = wattbus_exporter_call_flush_sync(exporter, NULL, &error);
+	else if (g_strcmp0(action, "enable") == 0)
+		ok = wattbus_exporter_call_enable_sync(exporter, NULL, &error);
+	else
+		ok = wattbus_exporter_call_disable_sync(exporter, NULL, &error);
+	if (!ok)
+		return wbc_ctl_report_error(g_steal_pointer(&error), NULL);
+	return WBC_EXIT_OK;
+}
+
+WbcExit
+wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
+{
+	const gchar *headers[] = {_("ID"),
+				  _("KIND"),
+				  _("TARGET"),
+				  _("STATE"),
+				  _("QUEUED"),
+				  _("SENT"),
+				  _("FAILED"),
+				  _("DROPPED"),
+				  _("LAST-SUCCESS"),
+				  _("LAST-ERROR")};
+	g_autoptr(WbcTable) table = NULL;
+	GList *exporters;
+	WbcExit rc;
+
+	rc = wbc_ctl_parse_options(ctl,
+				   "exporters",
+				   _("[flush|enable|disable EXPORTER]"),
+				   NULL,
+				   &argc,
+				   &argv,
+				   0,
+				   2);
+	if (rc != WBC_EXIT_OK)
+		return rc;
+	if (argc == 2 || (argc == 3 && g_strcmp0(argv[1], "flush") != 0 &&
+			  g_strcmp0(argv[1], "enable") != 0 && g_strcmp0(argv[1], "disable") != 0))
+		return wbc_ctl_usage_error("exporters",
+					   _("the action must be flush, enable or disable"));
+	rc = wbc_ctl_connect(ctl, TRUE);
+	if (rc != WBC_EXIT_OK)
+		return rc;
+
+	exporters = wbc_list_exporters(ctl);
+	if (argc == 3) {
+		rc = wbc_exporters_call(ctl, exporters, argv[1], argv[2]);
+	} else if (ctl->json) {
+		g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+		JsonArray *array = json_array_new();
+		for (GList *l = exporters; l != NULL; l = l->next)
+			json_array_add_element(array, wbc_json_from_proxy(G_DBUS_PROXY(l->data)));
+		json_node_take_array(root, array);
+		wbc_json_print(root);
+	} else if (exporters == NULL) {
+		g_print("%s\n", _("No exporters."));
+	} else {
+		table = wbc_table_new(G_N_ELEMENTS(headers), headers);
+		for (guint column = 4; column <= 7; column++)
+			wbc_table_set_right_aligned(table, column);
+		for (GList *l = exporters; l != NULL; l = l->next) {
+			WattbusExporter *exporter = l->data;
+			g_autofree gchar *queued =
+			    g_strdup_printf("%" G_GUINT64_FORMAT,
+					    wattbus_exporter_get_queued(exporter));
+			g_autofree gchar *sent =
+			    g_strdup_printf("%" G_GUINT64_FORMAT,
+					    wattbus_exporter_get_sent(exporter));
+			g_autofree gchar *failed =
+			    g_strdup_printf("%" G_GUINT64_FORMAT,
+					    wattbus_exporter_get_failed(exporter));
+			g_autofree gchar *dropped =
+			    g_strdup_printf("%" G_GUINT64_FORMAT,
+					    wattbus_exporter_get_dropped(exporter));
+			g_autofree gchar *success =
+			    wbc_format_time_usec(wattbus_exporter_get_last_success(exporter));
+			const gchar *cells[] = {wattbus_exporter_get_id(exporter),
+						wattbus_exporter_get_kind(exporter),
+						wattbus_exporter_get_target(exporter),
+						wattbus_exporter_get_state(exporter),
+						queued,
+						sent,
+						failed,
+						dropped,
+						success,
+						wattbus_exporter_get_last_error(exporter)};
+			wbc_table_add_row(table, cells);
+		}
+		wbc_table_print(table);
+	}
+	g_list_free_full(exporters, g_object_unref);
+	return rc;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <wattbus-glib.h>
+
+#include "wbd-envoy-child.h"
+#include "wbd-envoy-driver.h"
+
+/*
+ * A meter or a microinverter behind a gateway. The gateway reads everything and
+ * reports it here: a meter through the base class's meter reading, an inverter through
+ * its own org.wattbus.Wattbus1.Inverter interface.
+ */
+struct _WbdEnvoyChild {
+	WbdDevice parent_instance;
+	WattbusInverter *inverter;
+	gint64 last_report;
+};
+
+G_DEFINE_TYPE(WbdEnvoyChild, wbd_envoy_child, WBD_TYPE_DEVICE)
+
+/**
+ * wbd_envoy_child_set_report:
+ *
+ * Publishes an inverter's report, if it is a new one: the values of a report only
+ * change when its time does (spec §6), so a repeated report emits nothing.
+ *
+ * Returns: %TRUE when the report was new
+ */
+gboolean
+wbd_envoy_child_set_report(WbdEnvoyChild *self, const WbdEnvoyInverterReport *report)
+{
+	if (self->inverter != NULL && report->last_report == self->last_report)
+		return FALSE;
+	if (self->inverter == NULL) {
+		self->inverter = wattbus_inverter_skeleton_new();
+		wbd_device_add_interface(WBD_DEVICE(self),
+					 G_DBUS_INTERFACE_SKELETON(self->inverter));
+	}
+	self->last_report = report->last_report;
+	g_object_set(self->inverter,
+		     "power",
+		     report->watts,
+		     "max-power",
+		     report->max_watts,
+		     "last-report",
+		     (guint64)report->last_report * G_USEC_PER_SEC,
+		     NULL);
+	return TRUE;
+}
+
+/* a child is read by its gateway: refreshing it refreshes the gateway */
+static void
+wbd_envoy_child_gateway_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	GError *error = NULL;
+	if (wbd_device_refresh_finish(WBD_DEVICE(source), res, &error))
+		g_task_return_boolean(task, TRUE);
+	else
+		g_task_return_error(task, error);
+}
+
+static void
+wbd_envoy_child_refresh_async(WbdDevice *device,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(device, cancellable, callback, user_data);
+	WbdDevice *gateway = wbd_device_get_parent(device);
+	if (gateway == NULL) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_NOT_FOUND,
+					"The gateway of this device was removed");
+		return;
+	}
+	wbd_device_refresh_async(
+	    gateway, cancellable, wbd_envoy_child_gateway_refresh_cb, g_steal_pointer(&task));
+}
+
+static gboolean
+wbd_envoy_child_refresh_finish(WbdDevice *device, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void
+wbd_envoy_child_dispose(GObject *object)
+{
+	WbdEnvoyChild *self = WBD_ENVOY_CHILD(object);
+	G_OBJECT_CLASS(wbd_envoy_child_parent_class)->dispose(object);
+	g_clear_object(&self->inverter);
+}
+
+static void
+wbd_envoy_child_class_init(WbdEnvoyChildClass *klass)
+{
+	WbdDeviceClass *device_class = WBD_DEVICE_CLASS(klass);
+	G_OBJECT_CLASS(klass)->dispose = wbd_envoy_child_dispose;
+	device_class->refresh_async = wbd_envoy_child_refresh_async;
+	device_class->refresh_finish = wbd_envoy_child_refresh_finish;
+}
+
+static void
+wbd_envoy_child_init(WbdEnvoyChild *self)
+{
+}
+
+WbdDevice *
+wbd_envoy_child_new(WbdDevice *gateway, const gchar *id)
+{
+	return g_object_new(WBD_TYPE_ENVOY_CHILD,
+			    "id",
+			    id,
+			    "driver",
+			    wbd_envoy_driver_get_info(),
+			    "parent",
+			    gateway,
+			    NULL);
+}

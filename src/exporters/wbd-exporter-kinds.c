@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "wbd-emoncms-exporter.h"
+#include "wbd-exporter-info.h"
+
+/* the one place that names the exporter kinds built into wattbusd */
+void
+wbd_exporter_kinds_register_all(void)
+{
+	wbd_exporter_info_register(wbd_emoncms_exporter_get_info());
+}

@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <wattbus-glib.h>
+
+#include "wbd-auth.h"
+#include "wbd-exporter-filter.h"
+#include "wbd-exporter.h"
+
+#define WBD_EXPORTER_PATH_PREFIX "/org/wattbus/Wattbus1/Exporters/"
+#define WBD_EXPORTER_DEFAULT_MAX_QUEUED 1000000
+#define WBD_EXPORTER_DEFAULT_BATCH 500
+#define WBD_EXPORTER_DEFAULT_TIMEOUT_S 30
+#define WBD_EXPORTER_MAX_BACKOFF_S 300
+
+#define STATE_CONNECTING "connecting"
+#define STATE_CONNECTED "connected"
+#define STATE_BACKING_OFF "backing-off"
+#define STATE_DISABLED "disabled"
+#define STATE_ERROR "error"
+
+/* every exporter-scoped log line carries the exporter id */
+#define wbd_exp_info(self, fmt, ...) g_info("[%s] " fmt, wbd_exporter_get_id(self), ##__VA_ARGS__)
+#define wbd_exp_message(self, fmt, ...)                                                            \
+	g_message("[%s] " fmt, wbd_exporter_get_id(self), ##__VA_ARGS__)
+#define wbd_exp_warning(self, fmt, ...)                                                            \
+	g_warning("[%s] " fmt, wbd_exporter_get_id(self), ##__VA_ARGS__)
+
+typedef struct {
+	gchar *id;
+	const WbdExporterInfo *info;
+	GHashTable *settings;
+	WbdSpool *spool;
+	WbdExporterFilter *filter;
+	GHashTable *labels; /* device id → its name, for records the filter makes later */
+	guint64 max_queued;
+	guint batch_size;
+	guint timeout_s;
+
+	WattbusObjectSkeleton *object;
+	WattbusExporter *iface;
+
+	GCancellable *cancellable; /* cancelled when the exporter stops */
+	GCancellable *send_cancellable;
+	gboolean started;
+	gboolean enabled;
+	gboolean refused; /* the target said no: wait for Flush/Enable/a new config */
+	gboolean sending; /* a peek, send or remove is under way */
+	guint writing;	  /* readings of the append under way, 0 for none */
+	gboolean timed_out;
+	GPtrArray *pending; /* WbdSpoolRecord, accepted by the filter, not yet written */
+	guint write_id;
+	guint retry_id;
+	guint send_timeout_id;
+	guint tick_id;
+	guint snapshot_id;
+	guint backoff_s;
+	guint64 drops_unlogged; /* a full spool is logged once a minute at most */
+	gint64 drop_logged_us;
+} WbdExporterPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE(WbdExporter, wbd_exporter, G_TYPE_OBJECT)
+/* clang-format off */
+G_DEFINE_QUARK(wbd-exporter-error-quark, wbd_exporter_error)
+/* clang-format on */
+
+#define GET_PRIVATE(o) ((WbdExporterPrivate *)wbd_exporter_get_instance_private(o))
+
+static void
+wbd_exporter_kick(WbdExporter *self);
+
+/* identity */
+
+const gchar *
+wbd_exporter_get_id(WbdExporter *self)
+{
+	return GET_PRIVATE(self)->id;
+}
+
+/* the settings of the [exporter ID] group; includes secrets */
+GHashTable *
+wbd_exporter_get_settings(WbdExporter *self)
+{
+	return GET_PRIVATE(self)->settings;
+}
+
+/* the host the exporter sends to: never a user, key or path */
+void
+wbd_exporter_set_target(WbdExporter *self, const gchar *target)
+{
+	wattbus_exporter_set_target(GET_PRIVATE(self)->iface, target);
+}
+
+const gchar *
+wbd_exporter_get_object_path(WbdExporter *self)
+{
+	return g_dbus_object_get_object_path(G_DBUS_OBJECT(GET_PRIVATE(self)->object));
+}
+
+GDBusObjectSkeleton *
+wbd_exporter_get_object(WbdExporter *self)
+{
+	return G_DBUS_OBJECT_SKELETON(GET_PRIVATE(self)->object);
+}
+
+static gboolean
+wbd_exporter_is_stopped(WbdExporter *self)
+{
+	return g_cancellable_is_cancelled(GET_PRIVATE(self)->cancellable);
+}
+
+static void
+wbd_exporter_set_state(WbdExporter *self, const gchar *state)
+{
+	wattbus_exporter_set_state(GET_PRIVATE(self)->iface, state);
+}
+
+/* taking readings in */
+
+static void
+wbd_exporter_write(WbdExporter *self);
+
+static void
+wbd_exporter_write_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(WbdExporter) self = WBD_EXPORTER(user_data);
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GError) error = NULL;
+	guint64 dropped = 0;
+	guint64 count = 0;
+
+	if (!wbd_spool_append_finish(WBD_SPOOL(source), res, &dropped, &count, &error)) {
+		/* a full disk: better counted than hidden */
+		wbd_exp_warning(self,
+				"cannot store %u readings, they are lost: %s",
+				priv->writing,
+				error->message);
+		wattbus_exporter_set_dropped(priv->iface,
+					     wattbus_exporter_get_dropped(priv->iface) +
+						 priv->writing);
+	} else if (dropped > 0) {
+		priv->drops_unlogged += dropped;
+		if (g_get_monotonic_time() - priv->drop_logged_us >= 60 * G_USEC_PER_SEC ||
+		    priv->drop_logged_us == 0) {
+			wbd_exp_warning(self,
+					"spool full (max-queued=%" G_GUINT64_FORMAT
+					"): dropped the %" G_GUINT64_FORMAT " oldest readings",
+					priv->max_queued,
+					priv->drops_unlogged);
+			priv->drops_unlogged = 0;
+			priv->drop_logged_us = g_get_monotonic_time();
+		}
+		wattbus_exporter_set_dropped(priv->iface,
+					     wattbus_exporter_get_dropped(priv->iface) + dropped);
+	}
+	priv->writing = 0;
+	wattbus_exporter_set_queued(priv->iface, count);
+	if (wbd_exporter_is_stopped(self))
+		return;
+	if (priv->pending->len > 0)
+		wbd_exporter_write(self);
+	wbd_exporter_kick(self);
+}
+
+static void
+wbd_exporter_write(WbdExporter *self)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GPtrArray) batch = NULL;
+
+	if (priv->writing > 0 || priv->pending->len == 0)
+		return;
+	batch = g_steal_pointer(&priv->pending);
+	priv->pending = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+	priv->writing = batch->len;
+	wbd_spool_append_async(priv->spool,
+			       priv->id,
+			       batch,
+			       priv->max_queued,
+			       NULL,
+			       wbd_exporter_write_cb,
+			       g_object_ref(self));
+}
+
+static gboolean
+wbd_exporter_write_idle_cb(gpointer user_data)
+{
+	WbdExporter *self = WBD_EXPORTER(user_data);
+	GET_PRIVATE(self)->write_id = 0;
+	wbd_exporter_write(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+wbd_exporter_schedule_tick(WbdExporter *self);
+
+/* the filter's records get their labels and go to the spool in the next idle,
+ * so that the changes of one main loop turn are one transaction */
+static void
+wbd_exporter_take(WbdExporter *self, GPtrArray *records)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+
+	for (guint i = 0; i < records->len; i++) {
+		WbdSpoolRecord *record = g_ptr_array_index(records, i);
+		const gchar *label = g_hash_table_lookup(priv->labels, record->device);
+		g_free(record->label);
+		record->label = g_strdup(label != NULL ? label : record->device);
+		g_ptr_array_add(priv->pending, g_steal_pointer(&records->pdata[i]));
+	}
+	g_ptr_array_set_size(records, 0);
+	if (priv->pending->len > 0 && priv->write_id == 0 && !wbd_exporter_is_stopped(self))
+		priv->write_id = g_idle_add(wbd_exporter_write_idle_cb, self);
+	wbd_exporter_schedule_tick(self);
+}
+
+static gboolean
+wbd_exporter_tick_cb(gpointer user_data)
+{
+	WbdExporter *self = WBD_EXPORTER(user_data);
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+
+	priv->tick_id = 0;
+	wbd_exporter_filter_tick(priv->filter, g_get_real_time(), out);
+	wbd_exporter_take(self, out);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+wbd_exporter_schedule_tick(WbdExporter *self)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	gint64 next = wbd_exporter_filter_get_next_deadline(priv->filter);
+	gint64 delay_ms;
+
+	g_clear_handle_id(&priv->tick_id, g_source_remove);
+	if (next == G_MAXINT64 || wbd_exporter_is_stopped(self))
+		return;
+	delay_ms = (next - g_get_real_time()) / 1000 + 1;
+	priv->tick_id =
+	    g_timeout_add((guint)CLAMP(delay_ms, 1, G_MAXUINT), wbd_exporter_tick_cb, self);
+}
+
+static gboolean
+wbd_exporter_snapshot_cb(gpointer user_data)
+{
+	WbdExporter *self = WBD_EXPORTER(user_data);
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+	wbd_exporter_filter_snapshot(GET_PRIVATE(self)->filter, g_get_real_time(), out);
+	wbd_exporter_take(self, out);
+	return G_SOURCE_CONTINUE;
+}
+
+/**
+ * wbd_exporter_push:
+ * @label: the device's name now
+ * @time_us: when the values changed, in µs since the epoch
+ * @changes: a{sv} of D-Bus property name to value, from WbdDevice::values-changed
+ *
+ * Offers the exporter a change of a device; it takes what its settings select.
+ */
+void
+wbd_exporter_push(WbdExporter *self,
+		  const gchar *device,
+		  const gchar *label,
+		  gint64 time_us,
+		  GVariant *changes)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GPtrArray) out = NULL;
+
+	if (wbd_exporter_is_stopped(self) ||
+	    !wbd_exporter_filter_match_device(priv->filter, device))
+		return;
+	g_hash_table_replace(priv->labels, g_strdup(device), g_strdup(label));
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+	wbd_exporter_filter_push(priv->filter, device, time_us, changes, g_get_real_time(), out);
+	wbd_exporter_take(self, out);
+}
+
+/* the device is gone: what was held back of it is sent, its readings stay queued */
+void
+wbd_exporter_forget_device(WbdExporter *self, const gchar *device)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+	if (wbd_exporter_is_stopped(self))
+		return;
+	wbd_exporter_filter_forget_device(priv->filter, device, g_get_real_time(), out);
+	wbd_exporter_take(self, out);
+}
+
+/* delivering */
+
+static void
+wbd_exporter_retry_later(WbdExporter *self);
+
+static gboolean
+wbd_exporter_retry_cb(gpointer user_data)
+{
+	WbdExporter *self = WBD_EXPORTER(user_data);
+	GET_PRIVATE(self)->retry_id = 0;
+	wbd_exporter_kick(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+wbd_exporter_fail(WbdExporter *self, const GError *error)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	const gchar *old = wattbus_exporter_get_last_error(priv->iface);
+	gboolean refused = g_error_matches(error, WBD_EXPORTER_ERROR, WBD_EXPORTER_ERROR_REFUSED);
+
+	wattbus_exporter_set_failed(priv->iface, wattbus_exporter_get_failed(priv->iface) + 1);
+	if (g_strcmp0(old, error->message) != 0 || refused)
+		wbd_exp_warning(self,
+				"%s: %s",
+				refused ? "refused, not retrying until flushed or reconfigured"
+					: "delivery failed",
+				error->message);
+	wattbus_exporter_set_last_error(priv->iface, error->message);
+	if (refused) {
+		priv->refused = TRUE;
+		wbd_exporter_set_state(self, STATE_ERROR);
+		return;
+	}
+	wbd_exporter_retry_later(self);
+}
+
+static void
+wbd_exporter_retry_later(WbdExporter *self)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	priv->backoff_s =
+	    priv->backoff_s == 0 ? 1 : MIN(priv->backoff_s * 2, WBD_EXPORTER_MAX_BACKOFF_S);
+	g_debug("[%s] retrying in %u s", priv->id, priv->backoff_s);
+	if (priv->enabled)
+		wbd_exporter_set_state(self, STATE_BACKING_OFF);
+	g_clear_handle_id(&priv->retry_id, g_source_remove);
+	priv->retry_id = g_timeout_add_seconds(priv->backoff_s, wbd_exporter_retry_cb, self);
+}
+
+typedef struct {
+	WbdExporter *self;
+	GPtrArray *records;
+} SendData;
+
+static void
+send_data_free(SendData *data)
+{
+	g_clear_object(&data->self);
+	g_clear_pointer(&data->records, g_ptr_array_unref);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SendData, send_data_free)
+
+static void
+wbd_exporter_remove_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(SendData) data = user_data;
+	WbdExporter *self = data->self;
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GError) error = NULL;
+	guint64 count = 0;
+
+	priv->sending = FALSE;
+	/* delivered but still there: they will be delivered again, which is allowed */
+	if (!wbd_spool_remove_through_finish(WBD_SPOOL(source), res, &count, &error))
+		wbd_exp_warning(self, "cannot remove delivered readings: %s", error->message);
+	wattbus_exporter_set_queued(priv->iface, count);
+	wbd_exporter_kick(self);
+}
+
+static void
+wbd_exporter_send_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(SendData) data = user_data;
+	WbdExporter *self = data->self;
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GError) error = NULL;
+	WbdSpoolRecord *last;
+	gboolean ok;
+
+	g_clear_handle_id(&priv->send_timeout_id, g_source_remove);
+	g_clear_object(&priv->send_cancellable);
+	ok = WBD_EXPORTER_GET_CLASS(self)->send_finish(self, res, &error);
+	if (wbd_exporter_is_stopped(self)) {
+		priv->sending = FALSE;
+		return;
+	}
+	if (!ok) {
+		if (priv->timed_out) {
+			g_clear_error(&error);
+			g_set_error(&error,
+				    WBD_EXPORTER_ERROR,
+				    WBD_EXPORTER_ERROR_FAILED,
+				    "No answer from %s within %u s",
+				    wattbus_exporter_get_target(priv->iface),
+				    priv->timeout_s);
+		}
+		priv->sending = FALSE;
+		wbd_exporter_fail(self, error);
+		return;
+	}
+	if (priv->backoff_s > 0 ||
+	    !g_str_equal(wattbus_exporter_get_state(priv->iface), STATE_CONNECTED))
+		wbd_exp_info(self, "delivering to %s", wattbus_exporter_get_target(priv->iface));
+	priv->backoff_s = 0;
+	g_object_set(priv->iface,
+		     "sent",
+		     wattbus_exporter_get_sent(priv->iface) + data->records->len,
+		     "last-success",
+		     (guint64)g_get_real_time(),
+		     "last-error",
+		     "",
+		     NULL);
+	if (priv->enabled)
+		wbd_exporter_set_state(self, STATE_CONNECTED);
+	last = g_ptr_array_index(data->records, data->records->len - 1);
+	wbd_spool_remove_through_async(priv->spool,
+				       priv->id,
+				       last->seq,
+				       NULL,
+				       wbd_exporter_remove_cb,
+				       g_steal_pointer(&data));
+}
+
+static gboolean
+wbd_exporter_send_timeout_cb(gpointer user_data)
+{
+	WbdExporter *self = WBD_EXPORTER(user_data);
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	priv->send_timeout_id = 0;
+	priv->timed_out = TRUE;
+	g_cancellable_cancel(priv->send_cancellable);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+wbd_exporter_peek_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(SendData) data = g_new0(SendData, 1);
+	WbdExporter *self;
+	WbdExporterPrivate *priv;
+	g_autoptr(GError) error = NULL;
+
+	data->self = user_data;
+	self = data->self;
+	priv = GET_PRIVATE(self);
+	data->records = wbd_spool_peek_finish(WBD_SPOOL(source), res, &error);
+	if (data->records == NULL) {
+		priv->sending = FALSE;
+		wbd_exporter_fail(self, error);
+		return;
+	}
+	if (data->records->len == 0 || wbd_exporter_is_stopped(self) || !priv->enabled) {
+		priv->sending = FALSE;
+		return;
+	}
+	priv->timed_out = FALSE;
+	priv->send_cancellable = g_cancellable_new();
+	priv->send_timeout_id =
+	    g_timeout_add_seconds(priv->timeout_s, wbd_exporter_send_timeout_cb, self);
+	g_debug("[%s] sending %u readings", priv->id, data->records->len);
+	WBD_EXPORTER_GET_CLASS(self)->send_async(self,
+						 data->records,
+						 priv->send_cancellable,
+						 wbd_exporter_send_cb,
+						 data);
+	data = NULL;
+}
+
+/* sends the oldest queued readings, unless something stands in the way */
+static void
+wbd_exporter_kick(WbdExporter *self)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	guint64 queued = wattbus_exporter_get_queued(priv->iface);
+
+	if (!priv->started || wbd_exporter_is_stopped(self) || !priv->enabled || priv->refused ||
+	    priv->sending || priv->retry_id != 0 || queued == 0)
+		return;
+	priv->sending = TRUE;
+	if (!g_str_equal(wattbus_exporter_get_state(priv->iface), STATE_CONNECTED))
+		wbd_exporter_set_state(self, STATE_CONNECTING);
+	wbd_spool_peek_async(priv->spool,
+			     priv->id,
+			     priv->batch_size,
+			     NULL,
+			     wbd_exporter_peek_cb,
+			     g_object_ref(self));
+}
+
+/* D-Bus methods */
+
+typedef struct {
+	WbdExporter *self;
+	GDBusMethodInvocation *invocation;
+} CallData;
+
+static void
+call_data_free(CallData *data)
+{
+	g_clear_object(&data->self);
+	g_clear_object(&data->invocation);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CallData, call_data_free)
+
+static void
+wbd_exporter_return_error(GDBusMethodInvocation *invocation, const GError *error)
+{
+	if (error->domain == WATTBUS_ERROR)
+		g_dbus_method_invocation_return_gerror(invocation, error);
+	else
+		g_dbus_method_invocation_return_error_literal(invocation,
+							      WATTBUS_ERROR,
+							      WATTBUS_ERROR_FAILED,
+							      error->message);
+}
+
+/* every method: authorization first, then the work */
+static void
+wbd_exporter_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CallData) data = user_data;
+	WbdExporter *self = data->self;
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	const gchar *method = g_dbus_method_invocation_get_method_name(data->invocation);
+	g_autoptr(GError) error = NULL;
+
+	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
+		wbd_exporter_return_error(data->invocation, error);
+		return;
+	}
+	if (g_str_equal(method, "Flush") && !priv->enabled) {
+		g_dbus_method_invocation_return_error(data->invocation,
+						      WATTBUS_ERROR,
+						      WATTBUS_ERROR_NOT_SUPPORTED,
+						      "Exporter '%s' is disabled: enable it first",
+						      priv->id);
+		return;
+	}
+	if (g_str_equal(method, "Disable")) {
+		if (priv->enabled)
+			wbd_exp_message(self, "disabled");
+		priv->enabled = FALSE;
+		g_clear_handle_id(&priv->retry_id, g_source_remove);
+		wbd_exporter_set_state(self, STATE_DISABLED);
+	} else {
+		if (!priv->enabled)
+			wbd_exp_message(self, "enabled");
+		priv->enabled = TRUE;
+		priv->refused = FALSE;
+		priv->backoff_s = 0;
+		g_clear_handle_id(&priv->retry_id, g_source_remove);
+		if (!priv->sending)
+			wbd_exporter_set_state(self, STATE_CONNECTING);
+		wbd_exporter_kick(self);
+	}
+	g_dbus_method_invocation_return_value(data->invocation, NULL);
+}
+
+static gboolean
+wbd_exporter_handle_method(WattbusExporter *iface,
+			   GDBusMethodInvocation *invocation,
+			   WbdExporter *self)
+{
+	CallData *data = g_new0(CallData, 1);
+	data->self = g_object_ref(self);
+	data->invocation = g_object_ref(invocation);
+	wbd_auth_check_async(wbd_auth_get_default(),
+			     invocation,
+			     GET_PRIVATE(self)->cancellable,
+			     wbd_exporter_auth_cb,
+			     data);
+	return TRUE;
+}
+
+/* life cycle */
+
+static gboolean
+parse_count(GHashTable *settings,
+	    const gchar *key,
+	    guint64 min,
+	    guint64 max,
+	    guint64 *out,
+	    GError **error)
+{
+	const gchar *value = g_hash_table_lookup(settings, key);
+	if (value == NULL)
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(value, 10, min, max, out, NULL)) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "%s must be a whole number from %" G_GUINT64_FORMAT
+			    " to %" G_GUINT64_FORMAT,
+			    key,
+			    min,
+			    max);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+wbd_exporter_configure(WbdExporter *self, GError **error)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	const gchar *enabled = g_hash_table_lookup(priv->settings, "enabled");
+	guint64 batch = WBD_EXPORTER_DEFAULT_BATCH;
+	guint64 timeout = WBD_EXPORTER_DEFAULT_TIMEOUT_S;
+
+	priv->max_queued = WBD_EXPORTER_DEFAULT_MAX_QUEUED;
+	if (enabled != NULL && !g_str_equal(enabled, "true") && !g_str_equal(enabled, "false")) {
+		g_set_error_literal(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_INVALID_ARGUMENT,
+				    "enabled must be true or false");
+		return FALSE;
+	}
+	priv->enabled = g_strcmp0(enabled, "false") != 0;
+	if (!parse_count(priv->settings, "max-queued", 1, G_MAXINT64, &priv->max_queued, error) ||
+	    !parse_count(priv->settings, "batch-size", 1, 10000, &batch, error) ||
+	    !parse_count(priv->settings, "timeout", 1, 3600, &timeout, error))
+		return FALSE;
+	priv->batch_size = (guint)batch;
+	priv->timeout_s = (guint)timeout;
+	priv->filter = wbd_exporter_filter_new(priv->settings, error);
+	if (priv->filter == NULL)
+		return FALSE;
+	return WBD_EXPORTER_GET_CLASS(self)->configure(self, priv->settings, error);
+}
+
+/**
+ * wbd_exporter_new:
+ * @info: the kind, as registered
+ * @settings: the settings of the [exporter ID] group, checked with
+ *   wbd_exporter_info_validate()
+ * @spool: where the exporter keeps its readings; those of an earlier run with the
+ *   same @id are delivered first
+ *
+ * Returns: (transfer full): the exporter, not yet started; or %NULL with a
+ *   %WATTBUS_ERROR_INVALID_ARGUMENT error naming the exporter
+ */
+WbdExporter *
+wbd_exporter_new(const WbdExporterInfo *info,
+		 const gchar *id,
+		 GHashTable *settings,
+		 WbdSpool *spool,
+		 GError **error)
+{
+	g_autoptr(WbdExporter) self = g_object_new(info->get_type(), NULL);
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autofree gchar *escaped = g_dbus_escape_object_path(id);
+	g_autofree gchar *path = g_strconcat(WBD_EXPORTER_PATH_PREFIX, escaped, NULL);
+
+	priv->id = g_strdup(id);
+	priv->info = info;
+	priv->settings = g_hash_table_ref(settings);
+	priv->spool = g_object_ref(spool);
+	priv->object = wattbus_object_skeleton_new(path);
+	g_object_set(priv->iface,
+		     "id",
+		     id,
+		     "kind",
+		     info->kind,
+		     "target",
+		     "",
+		     "state",
+		     STATE_CONNECTING,
+		     "last-error",
+		     "",
+		     "queued",
+		     wbd_spool_count(spool, id),
+		     NULL);
+	if (!wbd_exporter_configure(self, error)) {
+		g_prefix_error(error, "Exporter '%s': ", id);
+		return NULL;
+	}
+	if (!priv->enabled)
+		wbd_exporter_set_state(self, STATE_DISABLED);
+	wattbus_object_skeleton_set_exporter(priv->object, priv->iface);
+	return g_steal_pointer(&self);
+}
+
+/* starts delivering what the spool holds, and the timers */
+void
+wbd_exporter_start(WbdExporter *self)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	guint interval = wbd_exporter_filter_get_interval(priv->filter);
+
+	if (priv->started)
+		return;
+	priv->started = TRUE;
+	if (interval > 0)
+		priv->snapshot_id = g_timeout_add_seconds(interval, wbd_exporter_snapshot_cb, self);
+	if (wattbus_exporter_get_queued(priv->iface) > 0)
+		wbd_exp_info(self,
+			     "%" G_GUINT64_FORMAT " readings queued from before",
+			     wattbus_exporter_get_queued(priv->iface));
+	wbd_exporter_kick(self);
+}
+
+/**
+ * wbd_exporter_stop:
+ *
+ * Stops delivering. What the exporter accepted but had not yet written, and what
+ * min-interval held back, is queued for the spool: wbd_spool_wait() makes sure it
+ * is on disk.
+ */
+void
+wbd_exporter_stop(WbdExporter *self)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GPtrArray) out = NULL;
+
+	if (wbd_exporter_is_stopped(self))
+		return;
+	if (priv->filter != NULL) {
+		out = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+		wbd_exporter_filter_tick(priv->filter, G_MAXINT64 / 2, out);
+		wbd_exporter_take(self, out);
+	}
+	g_cancellable_cancel(priv->cancellable);
+	if (priv->send_cancellable != NULL)
+		g_cancellable_cancel(priv->send_cancellable);
+	g_clear_handle_id(&priv->write_id, g_source_remove);
+	g_clear_handle_id(&priv->retry_id, g_source_remove);
+	g_clear_handle_id(&priv->send_timeout_id, g_source_remove);
+	g_clear_handle_id(&priv->tick_id, g_source_remove);
+	g_clear_handle_id(&priv->snapshot_id, g_source_remove);
+	if (priv->pending->len > 0 && priv->spool != NULL) {
+		/* queued behind any write under way, so the order stays */
+		wbd_spool_append_async(priv->spool,
+				       priv->id,
+				       priv->pending,
+				       priv->max_queued,
+				       NULL,
+				       NULL,
+				       NULL);
+		g_ptr_array_unref(priv->pending);
+		priv->pending =
+		    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+	}
+	if (WBD_EXPORTER_GET_CLASS(self)->stop != NULL)
+		WBD_EXPORTER_GET_CLASS(self)->stop(self);
+}
+
+static void
+wbd_exporter_dispose(GObject *object)
+{
+	WbdExporter *self = WBD_EXPORTER(object);
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+
+	wbd_exporter_stop(self);
+	if (priv->iface != NULL)
+		g_signal_handlers_disconnect_by_data(priv->iface, self);
+	g_clear_object(&priv->iface);
+	g_clear_object(&priv->object);
+	g_clear_object(&priv->spool);
+	G_OBJECT_CLASS(wbd_exporter_parent_class)->dispose(object);
+}
+
+static void
+wbd_exporter_finalize(GObject *object)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(WBD_EXPORTER(object));
+	g_free(priv->id);
+	g_clear_pointer(&priv->settings, g_hash_table_unref);
+	g_clear_pointer(&priv->filter, wbd_exporter_filter_free);
+	g_clear_pointer(&priv->labels, g_hash_table_unref);
+	g_clear_pointer(&priv->pending, g_ptr_array_unref);
+	g_clear_object(&priv->cancellable);
+	g_clear_object(&priv->send_cancellable);
+	G_OBJECT_CLASS(wbd_exporter_parent_class)->finalize(object);
+}
+
+static void
+wbd_exporter_class_init(WbdExporterClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = wbd_exporter_dispose;
+	object_class->finalize = wbd_exporter_finalize;
+}
+
+static void
+wbd_exporter_init(WbdExporter *self)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	priv->cancellable = g_cancellable_new();
+	priv->labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	priv->pending = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+	priv->iface = wattbus_exporter_skeleton_new();
+	g_signal_connect(priv->iface, "handle-flush", G_CALLBACK(wbd_exporter_handle_method), self);
+	g_signal_connect(priv->iface,
+			 "handle-enable",
+			 G_CALLBACK(wbd_exporter_handle_method),
+			 self);
+	g_signal_connect(priv->iface,
+			 "handle-disable",
+			 G_CALLBACK(wbd_exporter_handle_method),
+			 self);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "wbd-exporter-info.h"
+#include "wbd-spool.h"
+
+G_BEGIN_DECLS
+
+#define WBD_EXPORTER_ERROR (wbd_exporter_error_quark())
+GQuark
+wbd_exporter_error_quark(void);
+
+/**
+ * WbdExporterError:
+ * @WBD_EXPORTER_ERROR_FAILED: the delivery failed and is worth retrying (network,
+ *   time-out, a server error)
+ * @WBD_EXPORTER_ERROR_REFUSED: the target refused the readings (a wrong key, a bad
+ *   name): retrying the same request would not help
+ */
+typedef enum {
+	WBD_EXPORTER_ERROR_FAILED,
+	WBD_EXPORTER_ERROR_REFUSED,
+} WbdExporterError;
+
+#define WBD_TYPE_EXPORTER (wbd_exporter_get_type())
+G_DECLARE_DERIVABLE_TYPE(WbdExporter, wbd_exporter, WBD, EXPORTER, GObject)
+
+/**
+ * WbdExporterClass:
+ * @configure: reads the kind's own keys from @settings (string keys to string
+ *   values, already checked for unknown keys), and sets the target with
+ *   wbd_exporter_set_target(); returns %FALSE with a %WATTBUS_ERROR_INVALID_ARGUMENT
+ *   error for a bad value, never quoting a secret. Called once, before the exporter
+ *   is exported. Required.
+ * @send_async: delivers @records (#WbdSpoolRecord, oldest first, at least one, at most
+ *   the `batch-size` setting) to the target. While the exporter keeps up, that is
+ *   usually the one new reading; after an outage, the oldest of the backlog. Required. The base
+ * class owns the spool, the order, the retries with back-off and the time-out: @cancellable is
+ * cancelled when the `timeout` setting expires or the exporter stops.
+ * @send_finish: %TRUE when the target acknowledged every record; else an error in
+ *   %WBD_EXPORTER_ERROR: %WBD_EXPORTER_ERROR_REFUSED stops delivery (state `error`),
+ *   anything else is retried after a back-off. The message goes to LastError: it
+ *   must never contain a secret.
+ * @stop: cancels the kind's own work; called when the exporter is removed or
+ *   re-created. Optional.
+ *
+ * The base class does the rest: the D-Bus object and its methods, selecting and
+ * rating readings, the spool, the delivery loop. Kinds never touch D-Bus or the
+ * spool.
+ */
+struct _WbdExporterClass {
+	GObjectClass parent_class;
+
+	gboolean (*configure)(WbdExporter *self, GHashTable *settings, GError **error);
+	void (*send_async)(WbdExporter *self,
+			   GPtrArray *records,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data);
+	gboolean (*send_finish)(WbdExporter *self, GAsyncResult *res, GError **error);
+	void (*stop)(WbdExporter *self);
+
+	gpointer padding[8];
+};
+
+WbdExporter *
+wbd_exporter_new(const WbdExporterInfo *info,
+		 const gchar *id,
+		 GHashTable *settings,
+		 WbdSpool *spool,
+		 GError **error);
+
+/* for the kinds */
+const gchar *
+wbd_exporter_get_id(WbdExporter *self);
+GHashTable *
+wbd_exporter_get_settings(WbdExporter *self);
+void
+wbd_exporter_set_target(WbdExporter *self, const gchar *target);
+
+/* for the core */
+const gchar *
+wbd_exporter_get_object_path(WbdExporter *self);
+GDBusObjectSkeleton *
+wbd_exporter_get_object(WbdExporter *self);
+void
+wbd_exporter_start(WbdExporter *self);
+void
+wbd_exporter_stop(WbdExporter *self);
+void
+wbd_exporter_push(WbdExporter *self,
+		  const gchar *device,
+		  const gchar *label,
+		  gint64 time_us,
+		  GVariant *changes);
+void
+wbd_exporter_forget_device(WbdExporter *self, const gchar *device);
+
+G_END_DECLS

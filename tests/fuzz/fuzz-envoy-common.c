@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <wattbus-glib.h>
+
+#include "fuzz-envoy.h"
+
+/* the harness plumbing of fuzz-kasa.h, for the Envoy targets, which link no Kasa code */
+void
+wbf_fail(const gchar *file, gint line, const gchar *expr)
+{
+	fprintf(stderr, "%s:%d: invariant failed: %s\n", file, line, expr);
+	abort();
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	/* a critical or a warning from hostile input is a bug: make it a crash */
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+	return 0;
+}
+
+/* an error for D-Bus: our domain, and a message D-Bus can carry */
+void
+wbf_envoy_check_error(const GError *error)
+{
+	WBF_ASSERT(error != NULL);
+	WBF_ASSERT(error->domain == WATTBUS_ERROR);
+	WBF_ASSERT(error->message != NULL && g_utf8_validate(error->message, -1, NULL));
+}
+
+/* what the base class publishes: measured values finite, the others NaN */
+void
+wbf_envoy_check_reading(const WbdMeterReading *reading, guint max_phases)
+{
+	WBF_ASSERT(reading->n_phases <= max_phases);
+	WBF_ASSERT(reading->n_phases != 1);
+	WBF_ASSERT(reading->n_phases > 0 || reading->phase_measured == 0);
+	WBF_ASSERT((reading->phase_measured & (1u << WBD_QUANTITY_ENERGY)) == 0);
+	WBF_ASSERT((reading->phase_measured & (1u << WBD_QUANTITY_FREQUENCY)) == 0);
+	for (guint q = 0; q < WBD_QUANTITY_LAST; q++) {
+		if (wbd_meter_reading_has(reading, q))
+			WBF_ASSERT(isfinite(reading->values[q]));
+		else
+			WBF_ASSERT(isnan(reading->values[q]));
+		if (reading->phase_measured & (1u << q)) {
+			for (guint p = 0; p < reading->n_phases; p++)
+				WBF_ASSERT(isfinite(reading->phase[q][p]));
+		}
+	}
+}
