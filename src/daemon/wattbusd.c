@@ -138,6 +138,7 @@ main(int argc, char **argv)
 	if (daemon.state_dir == NULL)
 		daemon.state_dir = g_strdup(WATTBUS_STATEDIR);
 	daemon.use_system_bus = !opt_session;
+	wbd_config_set_config_dir(daemon.config_dir);
 	wbd_config_set_state_dir(daemon.state_dir);
 
 	/* register the error domain before any error crosses the bus */

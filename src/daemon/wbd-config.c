@@ -17,6 +17,26 @@
 static const gchar *const common_keys[] = {"driver", "address", "name", "poll-interval", "enabled", NULL};
 
 static gchar *state_dir_path = NULL;
+static gchar *config_dir_path = NULL;
+
+/**
+ * wbd_config_set_config_dir:
+ *
+ * The daemon's configuration directory (`--config`, `$CONFIGURATION_DIRECTORY`), for
+ * drivers that read files of their own next to wattbus.conf (Tuya profiles).
+ */
+void
+wbd_config_set_config_dir(const gchar *dir)
+{
+	g_free(config_dir_path);
+	config_dir_path = g_strdup(dir);
+}
+
+const gchar *
+wbd_config_get_config_dir(void)
+{
+	return config_dir_path != NULL ? config_dir_path : WATTBUS_CONFDIR;
+}
 
 /**
  * wbd_config_set_state_dir:

@@ -53,6 +53,10 @@ GHashTable *
 wbd_config_settings_new(void);
 
 void
+wbd_config_set_config_dir(const gchar *dir);
+const gchar *
+wbd_config_get_config_dir(void);
+void
 wbd_config_set_state_dir(const gchar *dir);
 const gchar *
 wbd_config_get_state_dir(void);

@@ -3,6 +3,7 @@
 
 #include "wbd-driver.h"
 #include "wbd-kasa-driver.h"
+#include "wbd-tuya-driver.h"
 #include "wbd-envoy-driver.h"
 
 /* the one place that names the drivers built into wattbusd */
@@ -10,5 +11,6 @@ void
 wbd_drivers_register_all(void)
 {
 	wbd_driver_register(wbd_kasa_driver_get_info());
+	wbd_driver_register(wbd_tuya_driver_get_info());
 	wbd_driver_register(wbd_envoy_driver_get_info());
 }

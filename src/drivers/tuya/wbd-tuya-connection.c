@@ -1,0 +1,989 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <wattbus-glib.h>
+
+#include "wbd-tuya-connection.h"
+
+#define WBD_TUYA_TIMEOUT_MS 5000
+#define WBD_TUYA_READ_SIZE 4096
+#define WBD_TUYA_MAX_QUEUE 32
+/* spec §9: a heartbeat after 10 s of idleness; the link is dead after 25 s of silence */
+#define WBD_TUYA_HEARTBEAT_CHECK_S 5
+#define WBD_TUYA_HEARTBEAT_IDLE_US (10 * G_USEC_PER_SEC)
+#define WBD_TUYA_DEAD_US (25 * G_USEC_PER_SEC)
+/* bad frames in a row before the stream is given up */
+#define WBD_TUYA_MAX_BAD_FRAMES 3
+
+/*
+ * One persistent TCP connection to a Tuya device: connect, the 3.4/3.5 session-key
+ * handshake, then requests one at a time while every frame the device sends is read
+ * as it comes. Any frame with DPs (replies and pushes alike) is announced with the
+ * "dps" signal. A connection that fails or stalls is closed and announced with
+ * "closed"; the next request opens a new one (and a new session).
+ */
+typedef enum {
+	STATE_CLOSED,
+	STATE_CONNECTING,
+	STATE_HANDSHAKE,
+	STATE_READY,
+} State;
+
+typedef struct {
+	guint32 cmd;
+	gchar *json;
+	WbdTuyaRequestKind kind;
+} Request;
+
+struct _WbdTuyaConnection {
+	GObject parent_instance;
+	gchar *host;
+	guint16 port;
+	gchar *device_id;
+	gchar *log_id;
+	guint8 local_key[WBD_TUYA_KEY_SIZE];
+	guint8 session_key[WBD_TUYA_KEY_SIZE];
+	guint8 client_nonce[WBD_TUYA_NONCE_SIZE];
+	WbdTuyaVersion version;
+	guint timeout_ms;
+
+	GSocketClient *client;
+	GSocketConnection *connection;
+	GCancellable *cancellable; /* the current connection's I/O */
+	guint generation;	   /* which connection an I/O callback belongs to */
+	State state;
+	gboolean have_session; /* the session key is in use */
+	gboolean writing;      /* one write at a time on the stream */
+	GQueue outq;	       /* Outgoing frames */
+	guint32 seq;
+	GByteArray *inbuf;
+	guint8 *readbuf;
+	GQueue queue;	/* GTask of Request, not sent yet */
+	GTask *current; /* sent, waiting for its answer */
+	guint timeout_id;
+	guint heartbeat_id;
+	gint64 last_rx;
+	gint64 last_tx;
+	guint bad_frames;
+};
+
+G_DEFINE_TYPE(WbdTuyaConnection, wbd_tuya_connection, G_TYPE_OBJECT)
+
+enum { SIGNAL_DPS, SIGNAL_CLOSED, N_SIGNALS };
+static guint signals[N_SIGNALS] = {0};
+
+static void
+wbd_tuya_connection_pump(WbdTuyaConnection *self);
+
+typedef void (*WrittenFunc)(WbdTuyaConnection *self);
+
+typedef struct {
+	GBytes *frame;
+	WrittenFunc written;
+} Outgoing;
+
+static void
+outgoing_free(Outgoing *out)
+{
+	g_bytes_unref(out->frame);
+	g_free(out);
+}
+
+static void
+request_free(Request *request)
+{
+	g_free(request->json);
+	g_free(request);
+}
+
+/* an I/O callback's view of which connection it was started on */
+typedef struct {
+	WbdTuyaConnection *self;
+	guint generation;
+	GBytes *frame; /* what is being written */
+	void (*written)(WbdTuyaConnection *self);
+} IoData;
+
+static IoData *
+io_data_new(WbdTuyaConnection *self)
+{
+	IoData *io = g_new0(IoData, 1);
+	io->self = g_object_ref(self);
+	io->generation = self->generation;
+	return io;
+}
+
+static void
+io_data_free(IoData *io)
+{
+	g_object_unref(io->self);
+	g_clear_pointer(&io->frame, g_bytes_unref);
+	g_free(io);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IoData, io_data_free)
+
+static gboolean
+io_data_is_current(IoData *io)
+{
+	return io->generation == io->self->generation && io->self->state != STATE_CLOSED;
+}
+
+static const guint8 *
+wbd_tuya_connection_key(WbdTuyaConnection *self)
+{
+	if (self->have_session)
+		return self->session_key;
+	return self->local_key;
+}
+
+static void
+wbd_tuya_connection_fail_all(WbdTuyaConnection *self, const GError *error)
+{
+	g_autoptr(GTask) current = g_steal_pointer(&self->current);
+	GTask *task;
+
+	if (current != NULL)
+		g_task_return_error(current, g_error_copy(error));
+	while ((task = g_queue_pop_head(&self->queue)) != NULL) {
+		g_task_return_error(task, g_error_copy(error));
+		g_object_unref(task);
+	}
+}
+
+/* ends the connection; @error says why, for the requests and the "closed" signal */
+static void
+wbd_tuya_connection_shutdown(WbdTuyaConnection *self, const GError *error, gboolean announce)
+{
+	/* a "closed" handler may drop the last reference */
+	g_autoptr(WbdTuyaConnection) keep = g_object_ref(self);
+
+	(void)keep;
+	if (self->state == STATE_CLOSED)
+		return;
+	g_debug("[%s] closing the connection: %s", self->log_id, error->message);
+	self->state = STATE_CLOSED;
+	self->generation++;
+	g_cancellable_cancel(self->cancellable);
+	g_clear_object(&self->cancellable);
+	/* the socket itself, so that the device sees the close even with I/O pending */
+	if (self->connection != NULL)
+		g_socket_close(g_socket_connection_get_socket(self->connection), NULL);
+	g_clear_object(&self->connection);
+	self->writing = FALSE;
+	g_queue_clear_full(&self->outq, (GDestroyNotify)outgoing_free);
+	self->have_session = FALSE;
+	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	g_clear_handle_id(&self->heartbeat_id, g_source_remove);
+	g_byte_array_set_size(self->inbuf, 0);
+	memset(self->session_key, 0, sizeof(self->session_key));
+	self->bad_frames = 0;
+	wbd_tuya_connection_fail_all(self, error);
+	if (announce)
+		g_signal_emit(self, signals[SIGNAL_CLOSED], 0, error);
+}
+
+static void
+wbd_tuya_connection_fail(WbdTuyaConnection *self, GError *error)
+{
+	wbd_tuya_connection_shutdown(self, error, TRUE);
+	g_error_free(error);
+}
+
+/* maps an I/O error to what it means for LastError */
+static GError *
+wbd_tuya_connection_map_io_error(WbdTuyaConnection *self, const GError *error)
+{
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+		return g_error_new(WATTBUS_ERROR,
+				   WATTBUS_ERROR_DEVICE_OFFLINE,
+				   "The device refused the connection on port %u (is another app "
+				   "connected to it?)",
+				   self->port);
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
+		return g_error_new_literal(WATTBUS_ERROR,
+					   WATTBUS_ERROR_DEVICE_OFFLINE,
+					   "The device closed the connection");
+	return g_error_new(WATTBUS_ERROR,
+			   WATTBUS_ERROR_DEVICE_OFFLINE,
+			   "The device is not reachable: %s",
+			   error->message);
+}
+
+/* what is left of a frame the device began but did not finish, for the error message */
+static gchar *
+wbd_tuya_connection_describe_partial(WbdTuyaConnection *self)
+{
+	gsize start = 0, frame_len = 0;
+	const guint8 *p;
+	guint have;
+
+	if (self->inbuf->len == 0 ||
+	    wbd_tuya_frame_scan(self->inbuf->data, self->inbuf->len, &start, &frame_len) != WBD_TUYA_SCAN_NEED_MORE ||
+	    self->inbuf->len - start < 4)
+		return NULL;
+	p = self->inbuf->data + start;
+	have = self->inbuf->len - (guint)start;
+	if (frame_len > 0)
+		return g_strdup_printf("%u of %" G_GSIZE_FORMAT " bytes", have, frame_len);
+	if (p[0] == 0 && p[1] == 0 && ((p[2] == 0x55 && p[3] == 0xaa) || (p[2] == 0x66 && p[3] == 0x99)))
+		return g_strdup_printf("%u bytes, not even the whole header", have);
+	return NULL;
+}
+
+/* time-outs */
+
+static gboolean
+wbd_tuya_connection_timeout_cb(gpointer user_data)
+{
+	WbdTuyaConnection *self = user_data;
+	guint seconds = self->timeout_ms / 1000;
+	g_autofree gchar *partial = NULL;
+	GError *error;
+
+	self->timeout_id = 0;
+	if (self->state == STATE_CONNECTING) {
+		error = g_error_new(WATTBUS_ERROR,
+				    WATTBUS_ERROR_TIMEOUT,
+				    "The device did not accept a connection within %u s",
+				    seconds);
+	} else if (self->state == STATE_HANDSHAKE) {
+		error = g_error_new(WATTBUS_ERROR,
+				    WATTBUS_ERROR_TIMEOUT,
+				    "The device did not answer the session-key handshake within "
+				    "%u s: check the protocol version (%s) and the local key",
+				    seconds,
+				    wbd_tuya_version_to_string(self->version));
+	} else if ((partial = wbd_tuya_connection_describe_partial(self)) != NULL) {
+		error = g_error_new(WATTBUS_ERROR,
+				    WATTBUS_ERROR_TIMEOUT,
+				    "Truncated frame from the device: %s arrived within %u s",
+				    partial,
+				    seconds);
+	} else {
+		error = g_error_new(WATTBUS_ERROR,
+				    WATTBUS_ERROR_TIMEOUT,
+				    "The device did not answer within %u s",
+				    seconds);
+	}
+	wbd_tuya_connection_fail(self, error);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+wbd_tuya_connection_arm_timeout(WbdTuyaConnection *self)
+{
+	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	self->timeout_id = g_timeout_add(self->timeout_ms, wbd_tuya_connection_timeout_cb, self);
+}
+
+/* writing: frames are encoded when queued and written one at a time */
+
+static void
+wbd_tuya_connection_write_next(WbdTuyaConnection *self);
+
+static void
+wbd_tuya_connection_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(IoData) io = user_data;
+	WbdTuyaConnection *self = io->self;
+	g_autoptr(GError) error = NULL;
+	gboolean ok = g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, &error);
+
+	if (!io_data_is_current(io))
+		return;
+	self->writing = FALSE;
+	if (!ok) {
+		wbd_tuya_connection_fail(self, wbd_tuya_connection_map_io_error(self, error));
+		return;
+	}
+	if (io->written != NULL)
+		io->written(self);
+	if (io_data_is_current(io))
+		wbd_tuya_connection_write_next(self);
+}
+
+static void
+wbd_tuya_connection_write_next(WbdTuyaConnection *self)
+{
+	Outgoing *out;
+	IoData *io;
+
+	if (self->writing || self->state == STATE_CLOSED || (out = g_queue_pop_head(&self->outq)) == NULL)
+		return;
+	self->writing = TRUE;
+	io = io_data_new(self);
+	io->frame = g_bytes_ref(out->frame);
+	io->written = out->written;
+	outgoing_free(out);
+	/* the whole frame in one write: some devices take each segment for a message */
+	g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(self->connection)),
+					g_bytes_get_data(io->frame, NULL),
+					g_bytes_get_size(io->frame),
+					G_PRIORITY_DEFAULT,
+					self->cancellable,
+					wbd_tuya_connection_written_cb,
+					io);
+}
+
+/* encodes now, with the current key and the next sequence number */
+static gboolean
+wbd_tuya_connection_write(WbdTuyaConnection *self,
+			  guint32 cmd,
+			  const guint8 *payload,
+			  gsize len,
+			  WrittenFunc written)
+{
+	WbdTuyaEncode opts = {
+	    .version = self->version,
+	    .key = wbd_tuya_connection_key(self),
+	    .seq = ++self->seq,
+	    .cmd = cmd,
+	    .retcode = -1,
+	};
+	Outgoing *out;
+	GBytes *frame = wbd_tuya_frame_encode(&opts, payload, len);
+
+	if (frame == NULL) {
+		wbd_tuya_connection_fail(self,
+					 g_error_new_literal(WATTBUS_ERROR,
+							     WATTBUS_ERROR_FAILED,
+							     "Cannot encrypt the request"));
+		return FALSE;
+	}
+	self->last_tx = g_get_monotonic_time();
+	out = g_new0(Outgoing, 1);
+	out->frame = frame;
+	out->written = written;
+	g_queue_push_tail(&self->outq, out);
+	wbd_tuya_connection_write_next(self);
+	return TRUE;
+}
+
+static void
+wbd_tuya_connection_complete_current(WbdTuyaConnection *self, GVariant *dps)
+{
+	g_autoptr(GTask) task = g_steal_pointer(&self->current);
+	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	if (dps != NULL)
+		g_task_return_pointer(task, g_variant_ref(dps), (GDestroyNotify)g_variant_unref);
+	else
+		g_task_return_pointer(task,
+				      g_variant_ref_sink(g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+				      (GDestroyNotify)g_variant_unref);
+	wbd_tuya_connection_pump(self);
+}
+
+static void
+wbd_tuya_connection_request_written(WbdTuyaConnection *self)
+{
+	Request *request = self->current != NULL ? g_task_get_task_data(self->current) : NULL;
+	if (request != NULL && request->kind == WBD_TUYA_REQUEST_NO_REPLY)
+		wbd_tuya_connection_complete_current(self, NULL);
+}
+
+static void
+wbd_tuya_connection_send_current(WbdTuyaConnection *self)
+{
+	Request *request = g_task_get_task_data(self->current);
+	g_debug("[%s] → 0x%02x %s", self->log_id, request->cmd, request->json);
+	wbd_tuya_connection_arm_timeout(self);
+	wbd_tuya_connection_write(self,
+				  request->cmd,
+				  (const guint8 *)request->json,
+				  strlen(request->json),
+				  wbd_tuya_connection_request_written);
+}
+
+/* the session-key handshake of 3.4 and 3.5 */
+
+static void
+wbd_tuya_connection_handle_session_response(WbdTuyaConnection *self, WbdTuyaFrame *frame)
+{
+	guint8 device_nonce[WBD_TUYA_NONCE_SIZE];
+	guint8 proof[WBD_TUYA_HMAC_SIZE];
+	GError *error = NULL;
+
+	if (frame->cmd != WBD_TUYA_CMD_SESS_KEY_NEG_RESP) {
+		g_debug("[%s] ignoring command 0x%02x during the handshake", self->log_id, frame->cmd);
+		return;
+	}
+	if (!wbd_tuya_check_session_response(self->local_key,
+					     self->client_nonce,
+					     frame->payload,
+					     device_nonce,
+					     &error)) {
+		wbd_tuya_connection_fail(self, error);
+		return;
+	}
+	wbd_tuya_hmac_sha256(self->local_key, WBD_TUYA_KEY_SIZE, device_nonce, sizeof(device_nonce), proof);
+	/* 0x05 still goes out under the local key */
+	if (!wbd_tuya_connection_write(self,
+				       WBD_TUYA_CMD_SESS_KEY_NEG_FINISH,
+				       proof,
+				       sizeof(proof),
+				       NULL))
+		return;
+	wbd_tuya_session_key(self->version,
+			     self->local_key,
+			     self->client_nonce,
+			     device_nonce,
+			     self->session_key);
+	/* devices do not answer 0x05: the session is up */
+	g_debug("[%s] session key negotiated", self->log_id);
+	self->have_session = TRUE;
+	self->state = STATE_READY;
+	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	wbd_tuya_connection_pump(self);
+}
+
+static void
+wbd_tuya_connection_start_handshake(WbdTuyaConnection *self)
+{
+	self->state = STATE_HANDSHAKE;
+	if (!wbd_tuya_random_bytes(self->client_nonce, sizeof(self->client_nonce))) {
+		wbd_tuya_connection_fail(self,
+					 g_error_new_literal(WATTBUS_ERROR,
+							     WATTBUS_ERROR_FAILED,
+							     "No random bytes for the session key"));
+		return;
+	}
+	wbd_tuya_connection_arm_timeout(self);
+	wbd_tuya_connection_write(self,
+				  WBD_TUYA_CMD_SESS_KEY_NEG_START,
+				  self->client_nonce,
+				  sizeof(self->client_nonce),
+				  NULL);
+}
+
+/* reading */
+
+static gboolean
+wbd_tuya_connection_matches(Request *request, WbdTuyaFrame *frame, gboolean has_dps)
+{
+	guint32 reply_cmd = request->cmd;
+	switch (request->kind) {
+	case WBD_TUYA_REQUEST_REPLY:
+		return frame->cmd == reply_cmd;
+	case WBD_TUYA_REQUEST_DPS:
+		return has_dps && (frame->cmd == reply_cmd || frame->cmd == WBD_TUYA_CMD_STATUS);
+	case WBD_TUYA_REQUEST_ACK:
+		return frame->cmd == reply_cmd || (has_dps && frame->cmd == WBD_TUYA_CMD_STATUS);
+	case WBD_TUYA_REQUEST_NO_REPLY:
+	default:
+		return FALSE;
+	}
+}
+
+/* a refusal (return code 1, or a bare string) fails the request it answers */
+static gboolean
+wbd_tuya_connection_refused(WbdTuyaConnection *self, WbdTuyaFrame *frame, const gchar *what)
+{
+	Request *request = self->current != NULL ? g_task_get_task_data(self->current) : NULL;
+	g_autoptr(GTask) task = NULL;
+
+	g_debug("[%s] ← 0x%02x refused: %s", self->log_id, frame->cmd, what);
+	if (request == NULL || frame->cmd != request->cmd)
+		return FALSE;
+	task = g_steal_pointer(&self->current);
+	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	g_task_return_new_error(task,
+				WATTBUS_ERROR,
+				WATTBUS_ERROR_NOT_SUPPORTED,
+				"The device refused the request: %s",
+				what);
+	wbd_tuya_connection_pump(self);
+	return TRUE;
+}
+
+static void
+wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
+{
+	gsize len = 0;
+	const guint8 *plain = g_bytes_get_data(frame->payload, &len);
+	g_autoptr(GVariant) dps = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean has_dps = FALSE;
+	Request *request;
+
+	self->last_rx = g_get_monotonic_time();
+	self->bad_frames = 0;
+	if (self->state == STATE_HANDSHAKE) {
+		wbd_tuya_connection_handle_session_response(self, frame);
+		return;
+	}
+	if (frame->has_retcode && frame->retcode != 0) {
+		g_autofree gchar *text = wbd_tuya_payload_to_text(plain, len);
+		wbd_tuya_connection_refused(self, frame, text[0] != '\0' ? text : "(no reason given)");
+		return;
+	}
+	dps = wbd_tuya_payload_parse(plain, len, &has_dps, &error);
+	if (dps == NULL) {
+		g_autofree gchar *text = wbd_tuya_payload_to_text(plain, len);
+		if (!wbd_tuya_connection_refused(self, frame, text))
+			g_debug("[%s] ignoring command 0x%02x: %s", self->log_id, frame->cmd, error->message);
+		return;
+	}
+	g_debug("[%s] ← 0x%02x %" G_GSIZE_FORMAT " DPs", self->log_id, frame->cmd, g_variant_n_children(dps));
+	if (has_dps && g_variant_n_children(dps) > 0)
+		g_signal_emit(self, signals[SIGNAL_DPS], 0, dps, frame->cmd);
+	/* a handler may have closed us */
+	if (self->state != STATE_READY || self->current == NULL)
+		return;
+	request = g_task_get_task_data(self->current);
+	if (wbd_tuya_connection_matches(request, frame, has_dps))
+		wbd_tuya_connection_complete_current(self, has_dps ? dps : NULL);
+}
+
+/* a frame that does not verify: it fails what waits for an answer; a few in a row end the stream */
+static gboolean
+wbd_tuya_connection_handle_bad_frame(WbdTuyaConnection *self, GError *error)
+{
+	g_autoptr(GTask) task = NULL;
+
+	self->bad_frames++;
+	g_debug("[%s] dropping a frame: %s", self->log_id, error->message);
+	if (self->state == STATE_HANDSHAKE || self->bad_frames >= WBD_TUYA_MAX_BAD_FRAMES) {
+		wbd_tuya_connection_fail(self, error);
+		return FALSE;
+	}
+	if (self->current != NULL) {
+		task = g_steal_pointer(&self->current);
+		g_clear_handle_id(&self->timeout_id, g_source_remove);
+		g_task_return_error(task, error);
+		wbd_tuya_connection_pump(self);
+		return self->state != STATE_CLOSED;
+	}
+	g_warning("[%s] %s", self->log_id, error->message);
+	g_error_free(error);
+	return TRUE;
+}
+
+static void
+wbd_tuya_connection_process_input(WbdTuyaConnection *self)
+{
+	guint generation = self->generation;
+
+	while (self->generation == generation && self->inbuf->len > 0) {
+		gsize start = 0, frame_len = 0;
+		WbdTuyaScan scan = wbd_tuya_frame_scan(self->inbuf->data, self->inbuf->len, &start, &frame_len);
+		WbdTuyaFrame frame = {0};
+		GError *error = NULL;
+		gboolean ok;
+
+		if (scan == WBD_TUYA_SCAN_NEED_MORE) {
+			if (start > 0)
+				g_byte_array_remove_range(self->inbuf, 0, (guint)start);
+			return;
+		}
+		if (scan == WBD_TUYA_SCAN_BAD_LENGTH) {
+			/* resynchronise: look for the next prefix after this one */
+			g_byte_array_remove_range(self->inbuf, 0, (guint)start + 4);
+			error = g_error_new(WATTBUS_ERROR,
+					    WATTBUS_ERROR_FAILED,
+					    frame_len > WBD_TUYA_MAX_FRAME
+						? "The device sent an oversized frame (%" G_GSIZE_FORMAT
+						  " bytes; the limit is %u)"
+						: "The device sent a frame with a bad length field (%" G_GSIZE_FORMAT
+						  " bytes; the limit is %u)",
+					    frame_len,
+					    (guint)WBD_TUYA_MAX_FRAME);
+			if (!wbd_tuya_connection_handle_bad_frame(self, error))
+				return;
+			continue;
+		}
+		ok = wbd_tuya_frame_decode(self->inbuf->data + start,
+					   frame_len,
+					   self->version,
+					   wbd_tuya_connection_key(self),
+					   TRUE,
+					   &frame,
+					   &error);
+		g_byte_array_remove_range(self->inbuf, 0, (guint)(start + frame_len));
+		if (!ok) {
+			if (self->state == STATE_HANDSHAKE) {
+				GError *mapped = g_error_new(WATTBUS_ERROR,
+							     WATTBUS_ERROR_FAILED,
+							     "The device's session-key answer does not "
+							     "verify: check the local key and the "
+							     "protocol version (%s)",
+							     error->message);
+				g_error_free(error);
+				error = mapped;
+			}
+			if (!wbd_tuya_connection_handle_bad_frame(self, error))
+				return;
+			continue;
+		}
+		wbd_tuya_connection_handle_frame(self, &frame);
+		wbd_tuya_frame_clear(&frame);
+	}
+}
+
+static void
+wbd_tuya_connection_read(WbdTuyaConnection *self);
+
+static void
+wbd_tuya_connection_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(IoData) io = user_data;
+	WbdTuyaConnection *self = io->self;
+	g_autoptr(GError) error = NULL;
+	gssize n;
+
+	n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, &error);
+	if (!io_data_is_current(io))
+		return;
+	if (n < 0) {
+		wbd_tuya_connection_fail(self, wbd_tuya_connection_map_io_error(self, error));
+		return;
+	}
+	if (n == 0) {
+		g_autofree gchar *partial = wbd_tuya_connection_describe_partial(self);
+		if (partial != NULL)
+			wbd_tuya_connection_fail(self,
+						 g_error_new(WATTBUS_ERROR,
+							     WATTBUS_ERROR_DEVICE_OFFLINE,
+							     "Truncated frame from the device: it closed "
+							     "the connection after %s",
+							     partial));
+		else
+			wbd_tuya_connection_fail(self,
+						 g_error_new_literal(WATTBUS_ERROR,
+								     WATTBUS_ERROR_DEVICE_OFFLINE,
+								     self->state == STATE_HANDSHAKE
+									 ? "The device closed the connection "
+									   "during the session-key handshake "
+									   "(check the protocol version and the "
+									   "local key)"
+									 : "The device closed the connection"));
+		return;
+	}
+	g_byte_array_append(self->inbuf, self->readbuf, (guint)n);
+	wbd_tuya_connection_process_input(self);
+	if (io_data_is_current(io))
+		wbd_tuya_connection_read(self);
+}
+
+static void
+wbd_tuya_connection_read(WbdTuyaConnection *self)
+{
+	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(self->connection)),
+				  self->readbuf,
+				  WBD_TUYA_READ_SIZE,
+				  G_PRIORITY_DEFAULT,
+				  self->cancellable,
+				  wbd_tuya_connection_read_cb,
+				  io_data_new(self));
+}
+
+/* heartbeats */
+
+static void
+wbd_tuya_connection_heartbeat_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	reply = wbd_tuya_connection_request_finish(WBD_TUYA_CONNECTION(source), res, &error);
+	if (reply == NULL)
+		g_debug("heartbeat failed: %s", error->message);
+}
+
+static gboolean
+wbd_tuya_connection_heartbeat_timer_cb(gpointer user_data)
+{
+	WbdTuyaConnection *self = user_data;
+	gint64 now = g_get_monotonic_time();
+	g_autofree gchar *json = NULL;
+
+	if (self->state != STATE_READY)
+		return G_SOURCE_CONTINUE;
+	if (now - self->last_rx > WBD_TUYA_DEAD_US) {
+		self->heartbeat_id = 0;
+		wbd_tuya_connection_fail(self,
+					 g_error_new(WATTBUS_ERROR,
+						     WATTBUS_ERROR_TIMEOUT,
+						     "The device stopped answering: nothing received "
+						     "for %u s",
+						     (guint)(WBD_TUYA_DEAD_US / G_USEC_PER_SEC)));
+		return G_SOURCE_REMOVE;
+	}
+	if (self->current != NULL || !g_queue_is_empty(&self->queue) ||
+	    now - self->last_tx < WBD_TUYA_HEARTBEAT_IDLE_US)
+		return G_SOURCE_CONTINUE;
+	json = wbd_tuya_build_heartbeat(self->device_id);
+	wbd_tuya_connection_request_async(self,
+					  WBD_TUYA_CMD_HEART_BEAT,
+					  json,
+					  WBD_TUYA_REQUEST_REPLY,
+					  NULL,
+					  wbd_tuya_connection_heartbeat_cb,
+					  NULL);
+	return G_SOURCE_CONTINUE;
+}
+
+/* connecting */
+
+static void
+wbd_tuya_connection_connect_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(IoData) io = user_data;
+	WbdTuyaConnection *self = io->self;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocketConnection) connection = NULL;
+
+	connection = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(source), res, &error);
+	if (!io_data_is_current(io))
+		return;
+	if (connection == NULL) {
+		wbd_tuya_connection_fail(self, wbd_tuya_connection_map_io_error(self, error));
+		return;
+	}
+	if (G_IS_TCP_CONNECTION(connection))
+		g_socket_set_option(g_socket_connection_get_socket(connection), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+	g_debug("[%s] connected to %s:%u (protocol %s)",
+		self->log_id,
+		self->host,
+		self->port,
+		wbd_tuya_version_to_string(self->version));
+	self->connection = g_steal_pointer(&connection);
+	self->last_rx = self->last_tx = g_get_monotonic_time();
+	self->heartbeat_id = g_timeout_add_seconds(WBD_TUYA_HEARTBEAT_CHECK_S,
+						   wbd_tuya_connection_heartbeat_timer_cb,
+						   self);
+	wbd_tuya_connection_read(self);
+	if (self->version >= WBD_TUYA_VERSION_3_4) {
+		wbd_tuya_connection_start_handshake(self);
+		return;
+	}
+	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	self->state = STATE_READY;
+	wbd_tuya_connection_pump(self);
+}
+
+static void
+wbd_tuya_connection_connect(WbdTuyaConnection *self)
+{
+	self->state = STATE_CONNECTING;
+	self->generation++;
+	self->seq = 0;
+	self->bad_frames = 0;
+	g_byte_array_set_size(self->inbuf, 0);
+	self->cancellable = g_cancellable_new();
+	g_debug("[%s] connecting to %s:%u", self->log_id, self->host, self->port);
+	wbd_tuya_connection_arm_timeout(self);
+	g_socket_client_connect_to_host_async(self->client,
+					      self->host,
+					      self->port,
+					      self->cancellable,
+					      wbd_tuya_connection_connect_cb,
+					      io_data_new(self));
+}
+
+static void
+wbd_tuya_connection_pump(WbdTuyaConnection *self)
+{
+	GTask *task;
+
+	if (self->state == STATE_CLOSED) {
+		if (!g_queue_is_empty(&self->queue))
+			wbd_tuya_connection_connect(self);
+		return;
+	}
+	while (self->state == STATE_READY && self->current == NULL &&
+	       (task = g_queue_pop_head(&self->queue)) != NULL) {
+		if (g_task_return_error_if_cancelled(task)) {
+			g_object_unref(task);
+			continue;
+		}
+		self->current = task;
+		wbd_tuya_connection_send_current(self);
+	}
+}
+
+/**
+ * wbd_tuya_connection_request_async:
+ * @cmd: the command; the reply is matched by it
+ * @json: the JSON payload (encrypted as the version says)
+ * @kind: what completes the request
+ *
+ * Queues a request, connecting (and negotiating a session key) first if needed.
+ * Finishes with the DPs of the frame that completed it (an empty a{sv} for an ACK).
+ */
+void
+wbd_tuya_connection_request_async(WbdTuyaConnection *self,
+				  guint32 cmd,
+				  const gchar *json,
+				  WbdTuyaRequestKind kind,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	Request *request = g_new0(Request, 1);
+
+	g_task_set_source_tag(task, wbd_tuya_connection_request_async);
+	request->cmd = cmd;
+	request->json = g_strdup(json);
+	request->kind = kind;
+	g_task_set_task_data(task, request, (GDestroyNotify)request_free);
+	if (g_queue_get_length(&self->queue) >= WBD_TUYA_MAX_QUEUE) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_FAILED,
+					"Too many requests are waiting for this device");
+		return;
+	}
+	g_queue_push_tail(&self->queue, g_steal_pointer(&task));
+	wbd_tuya_connection_pump(self);
+}
+
+GVariant *
+wbd_tuya_connection_request_finish(WbdTuyaConnection *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+gboolean
+wbd_tuya_connection_is_ready(WbdTuyaConnection *self)
+{
+	return self->state == STATE_READY;
+}
+
+void
+wbd_tuya_connection_set_version(WbdTuyaConnection *self, WbdTuyaVersion version)
+{
+	if (self->version == version)
+		return;
+	wbd_tuya_connection_close(self);
+	self->version = version;
+}
+
+WbdTuyaVersion
+wbd_tuya_connection_get_version(WbdTuyaConnection *self)
+{
+	return self->version;
+}
+
+void
+wbd_tuya_connection_set_timeout(WbdTuyaConnection *self, guint timeout_ms)
+{
+	self->timeout_ms = MAX(timeout_ms, 100);
+}
+
+/* closes without the "closed" signal; pending requests fail as cancelled */
+void
+wbd_tuya_connection_close(WbdTuyaConnection *self)
+{
+	g_autoptr(GError) error =
+	    g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED, "The connection was closed");
+	GTask *task;
+
+	wbd_tuya_connection_shutdown(self, error, FALSE);
+	while ((task = g_queue_pop_head(&self->queue)) != NULL) {
+		g_task_return_error(task, g_error_copy(error));
+		g_object_unref(task);
+	}
+}
+
+static void
+wbd_tuya_connection_dispose(GObject *object)
+{
+	WbdTuyaConnection *self = WBD_TUYA_CONNECTION(object);
+	wbd_tuya_connection_close(self);
+	g_clear_object(&self->client);
+	G_OBJECT_CLASS(wbd_tuya_connection_parent_class)->dispose(object);
+}
+
+static void
+wbd_tuya_connection_finalize(GObject *object)
+{
+	WbdTuyaConnection *self = WBD_TUYA_CONNECTION(object);
+	g_free(self->host);
+	g_free(self->device_id);
+	g_free(self->log_id);
+	g_free(self->readbuf);
+	g_byte_array_unref(self->inbuf);
+	memset(self->local_key, 0, sizeof(self->local_key));
+	G_OBJECT_CLASS(wbd_tuya_connection_parent_class)->finalize(object);
+}
+
+static void
+wbd_tuya_connection_class_init(WbdTuyaConnectionClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = wbd_tuya_connection_dispose;
+	object_class->finalize = wbd_tuya_connection_finalize;
+
+	/**
+	 * WbdTuyaConnection::dps:
+	 * @dps: a{sv} of the DPs in the frame
+	 * @cmd: the frame's command (0x08 for a push)
+	 *
+	 * The device sent DP values, in a reply or on its own.
+	 */
+	signals[SIGNAL_DPS] = g_signal_new("dps",
+					   G_TYPE_FROM_CLASS(klass),
+					   G_SIGNAL_RUN_LAST,
+					   0,
+					   NULL,
+					   NULL,
+					   NULL,
+					   G_TYPE_NONE,
+					   2,
+					   G_TYPE_VARIANT,
+					   G_TYPE_UINT);
+	/**
+	 * WbdTuyaConnection::closed:
+	 * @error: why
+	 *
+	 * The connection failed or the device closed it. Not emitted for
+	 * wbd_tuya_connection_close().
+	 */
+	signals[SIGNAL_CLOSED] = g_signal_new("closed",
+					      G_TYPE_FROM_CLASS(klass),
+					      G_SIGNAL_RUN_LAST,
+					      0,
+					      NULL,
+					      NULL,
+					      NULL,
+					      G_TYPE_NONE,
+					      1,
+					      G_TYPE_ERROR);
+}
+
+static void
+wbd_tuya_connection_init(WbdTuyaConnection *self)
+{
+	g_queue_init(&self->queue);
+	g_queue_init(&self->outq);
+	self->timeout_ms = WBD_TUYA_TIMEOUT_MS;
+	self->inbuf = g_byte_array_new();
+	self->readbuf = g_malloc(WBD_TUYA_READ_SIZE);
+	self->client = g_socket_client_new();
+	/* devices are on the LAN: never ask a proxy resolver (libproxy) about them */
+	g_socket_client_set_enable_proxy(self->client, FALSE);
+}
+
+WbdTuyaConnection *
+wbd_tuya_connection_new(const gchar *host,
+			guint16 port,
+			const gchar *device_id,
+			const guint8 *local_key,
+			WbdTuyaVersion version,
+			const gchar *log_id)
+{
+	WbdTuyaConnection *self = g_object_new(WBD_TYPE_TUYA_CONNECTION, NULL);
+	self->host = g_strdup(host);
+	self->port = port;
+	self->device_id = g_strdup(device_id);
+	self->log_id = g_strdup(log_id);
+	memcpy(self->local_key, local_key, WBD_TUYA_KEY_SIZE);
+	self->version = version;
+	return self;
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "wbd-tuya-crypto.h"
+
+/* the zlib/IEEE CRC-32: reflected polynomial 0xEDB88320, init and final xor 0xFFFFFFFF */
+static guint32 crc_table[256];
+
+static void
+wbd_tuya_crc32_init(void)
+{
+	for (guint32 i = 0; i < 256; i++) {
+		guint32 c = i;
+		for (guint k = 0; k < 8; k++)
+			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+guint32
+wbd_tuya_crc32(const guint8 *data, gsize len)
+{
+	static gsize initialized = 0;
+	guint32 crc = 0xFFFFFFFFu;
+
+	if (g_once_init_enter(&initialized)) {
+		wbd_tuya_crc32_init();
+		g_once_init_leave(&initialized, 1);
+	}
+	for (gsize i = 0; i < len; i++)
+		crc = crc_table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+	return crc ^ 0xFFFFFFFFu;
+}
+
+gboolean
+wbd_tuya_random_bytes(guint8 *out, gsize len)
+{
+	return RAND_bytes(out, (int)len) == 1;
+}
+
+/* constant time, for tags and HMACs */
+gboolean
+wbd_tuya_memeq(const guint8 *a, const guint8 *b, gsize len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void
+wbd_tuya_hmac_sha256(const guint8 *key, gsize key_len, const guint8 *data, gsize len, guint8 *out)
+{
+	unsigned int out_len = WBD_TUYA_HMAC_SIZE;
+	static const guint8 empty = 0;
+	if (HMAC(EVP_sha256(), key, (int)key_len, len > 0 ? data : &empty, len, out, &out_len) ==
+	    NULL)
+		memset(out, 0, WBD_TUYA_HMAC_SIZE);
+}
+
+void
+wbd_tuya_md5(const guint8 *data, gsize len, guint8 *out)
+{
+	unsigned int out_len = 16;
+	if (EVP_Digest(data, len, out, &out_len, EVP_md5(), NULL) != 1)
+		memset(out, 0, 16);
+}
+
+gchar *
+wbd_tuya_md5_hex(const guint8 *data, gsize len)
+{
+	guint8 digest[16];
+	gchar *hex = g_malloc(33);
+	wbd_tuya_md5(data, len, digest);
+	for (guint i = 0; i < 16; i++)
+		g_snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return hex;
+}
+
+/* AES-128-ECB over whole blocks; our own PKCS#7 so that its check is strict */
+static gboolean
+wbd_tuya_ecb(const guint8 *key, gboolean encrypt, const guint8 *in, gsize len, guint8 *out)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n = 0;
+	gboolean ok;
+
+	if (ctx == NULL)
+		return FALSE;
+	ok = EVP_CipherInit_ex(ctx, EVP_aes_128_ecb(), NULL, key, NULL, encrypt ? 1 : 0) == 1 &&
+	     EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+	     (len == 0 || EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1) && (gsize)n == len;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok;
+}
+
+/**
+ * wbd_tuya_ecb_encrypt:
+ * @pad: add PKCS#7 padding (always at least one byte); without it @len must be a
+ *   multiple of 16
+ *
+ * Returns: (transfer full) (nullable): the ciphertext
+ */
+GBytes *
+wbd_tuya_ecb_encrypt(const guint8 *key, const guint8 *data, gsize len, gboolean pad)
+{
+	gsize padded = pad ? (len / WBD_TUYA_AES_BLOCK + 1) * WBD_TUYA_AES_BLOCK : len;
+	g_autofree guint8 *buf = NULL;
+	g_autofree guint8 *out = NULL;
+
+	if (padded % WBD_TUYA_AES_BLOCK != 0)
+		return NULL;
+	buf = g_malloc(MAX(padded, 1));
+	out = g_malloc(MAX(padded, 1));
+	if (len > 0)
+		memcpy(buf, data, len);
+	memset(buf + len, (int)(padded - len), padded - len);
+	if (!wbd_tuya_ecb(key, TRUE, buf, padded, out))
+		return NULL;
+	return g_bytes_new_take(g_steal_pointer(&out), padded);
+}
+
+/**
+ * wbd_tuya_ecb_decrypt:
+ * @unpad: check and remove PKCS#7 padding
+ *
+ * Returns: (transfer full) (nullable): the plaintext, or %NULL when @len is not a
+ *   whole number of blocks or the padding is not valid (the usual sign of a wrong key)
+ */
+GBytes *
+wbd_tuya_ecb_decrypt(const guint8 *key, const guint8 *data, gsize len, gboolean unpad)
+{
+	g_autofree guint8 *out = NULL;
+	gsize plain_len = len;
+
+	if (len % WBD_TUYA_AES_BLOCK != 0 || (unpad && len == 0))
+		return NULL;
+	out = g_malloc(MAX(len, 1));
+	if (!wbd_tuya_ecb(key, FALSE, data, len, out))
+		return NULL;
+	if (unpad) {
+		guint8 pad = out[len - 1];
+		if (pad == 0 || pad > WBD_TUYA_AES_BLOCK)
+			return NULL;
+		for (gsize i = len - pad; i < len; i++) {
+			if (out[i] != pad)
+				return NULL;
+		}
+		plain_len = len - pad;
+	}
+	return g_bytes_new_take(g_steal_pointer(&out), plain_len);
+}
+
+static gboolean
+wbd_tuya_gcm(gboolean encrypt,
+	     const guint8 *key,
+	     const guint8 *iv,
+	     const guint8 *aad,
+	     gsize aad_len,
+	     const guint8 *in,
+	     gsize len,
+	     guint8 *out,
+	     guint8 *tag)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	guint8 final[WBD_TUYA_AES_BLOCK];
+	int n = 0;
+	gboolean ok;
+
+	if (ctx == NULL)
+		return FALSE;
+	ok = EVP_CipherInit_ex(ctx, EVP_aes_128_gcm(), NULL, NULL, NULL, encrypt ? 1 : 0) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, WBD_TUYA_GCM_IV_SIZE, NULL) == 1 &&
+	     EVP_CipherInit_ex(ctx, NULL, NULL, key, iv, encrypt ? 1 : 0) == 1;
+	if (ok && aad_len > 0)
+		ok = EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) == 1;
+	if (ok && len > 0)
+		ok = EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1 && (gsize)n == len;
+	if (ok && !encrypt)
+		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, WBD_TUYA_GCM_TAG_SIZE, tag) == 1;
+	/* decrypting, this is where the tag is checked */
+	if (ok)
+		ok = EVP_CipherFinal_ex(ctx, final, &n) == 1 && n == 0;
+	if (ok && encrypt)
+		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, WBD_TUYA_GCM_TAG_SIZE, tag) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok;
+}
+
+/* AES-128-GCM, 12-byte IV, 16-byte tag; @out has room for @len bytes */
+gboolean
+wbd_tuya_gcm_encrypt(const guint8 *key,
+		     const guint8 *iv,
+		     const guint8 *aad,
+		     gsize aad_len,
+		     const guint8 *data,
+		     gsize len,
+		     guint8 *out,
+		     guint8 *tag)
+{
+	return wbd_tuya_gcm(TRUE, key, iv, aad, aad_len, data, len, out, tag);
+}
+
+/* Returns: %FALSE when the tag does not verify; @out is then not to be used */
+gboolean
+wbd_tuya_gcm_decrypt(const guint8 *key,
+		     const guint8 *iv,
+		     const guint8 *aad,
+		     gsize aad_len,
+		     const guint8 *data,
+		     gsize len,
+		     const guint8 *tag,
+		     guint8 *out)
+{
+	guint8 tag_copy[WBD_TUYA_GCM_TAG_SIZE];
+	memcpy(tag_copy, tag, sizeof(tag_copy));
+	return wbd_tuya_gcm(FALSE, key, iv, aad, aad_len, data, len, out, tag_copy);
+}

@@ -1,0 +1,3 @@
+[profile]
+[dp 1]
+type=float
