@@ -72,7 +72,10 @@ wbc_build_summary(void)
 		const WbcCommand *cmd = &wbc_commands[i];
 		const gchar *parameters = cmd->parameters[0] != '\0' ? _(cmd->parameters) : "";
 		g_autofree gchar *usage = g_strdup_printf("%s %s", cmd->name, parameters);
-		g_string_append_printf(str, "\n  %-18s %s", usage, _(cmd->summary));
+		/* pad by characters, not bytes: translations have non-ASCII letters */
+		glong width = g_utf8_strlen(usage, -1);
+		g_string_append_printf(str, "\n  %s%*s %s", usage, (gint)MAX(18 - width, 0), "",
+				       _(cmd->summary));
 	}
 	return g_string_free(str, FALSE);
 }

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What the Python examples share: the choice of bus, as wattbusctl makes it (the system
+bus unless --session is given or WATTBUS_BUS=session), and the connection to wattbusd
+through libwattbus-glib (gi.repository.Wattbus)."""
+
+import argparse
+import math
+import os
+import re
+import sys
+
+import gi
+
+gi.require_version("Wattbus", "1.0")
+from gi.repository import Gio, GLib, Wattbus  # noqa: E402
+
+
+def parser(description):
+    """An argument parser with --session and --system."""
+    p = argparse.ArgumentParser(description=description)
+    p.set_defaults(bus_name=None)
+    bus = p.add_mutually_exclusive_group()
+    bus.add_argument("--session", action="store_true", help="use the session bus")
+    bus.add_argument("--system", action="store_true", help="use the system bus (the default)")
+    return p
+
+
+def connect(args, need_daemon=True):
+    """A Wattbus.Client on the chosen bus; exits with 3, as wattbusctl does, when the
+    bus cannot be reached or (need_daemon) the daemon does not run. The client follows
+    the daemon: it may start later, stop and come back."""
+    env = os.environ.get("WATTBUS_BUS", "") or "system"
+    if env not in ("session", "system"):
+        sys.exit("WATTBUS_BUS must be 'session' or 'system', not '%s'" % env)
+    session = args.session or (env == "session" and not args.system)
+    args.bus_name = "session" if session else "system"
+    try:
+        client = Wattbus.Client.new_sync(Gio.BusType.SESSION if session else Gio.BusType.SYSTEM, None)
+    except GLib.Error as e:
+        print("cannot connect to the %s bus: %s" % ("session" if session else "system", e.message),
+              file=sys.stderr)
+        sys.exit(3)
+    if need_daemon and not client.is_running():
+        print("the wattbus daemon is not running", file=sys.stderr)
+        sys.exit(3)
+    return client
+
+
+def lookup(client, device):
+    """The Wattbus.Object of a device id or object path; exits with 4 when there is none."""
+    obj = client.lookup_device(device)
+    if obj is None:
+        print("no device named '%s'" % device, file=sys.stderr)
+        sys.exit(4)
+    return obj
+
+
+def watch_meters(client, callback):
+    """Calls callback(obj, meter) for every device with a meter, now and whenever one
+    appears: a new device gets its ElectricityMeter interface after its first poll."""
+    seen = set()
+
+    def check(obj):
+        meter = obj.get_electricity_meter()
+        if meter is not None and obj.get_object_path() not in seen:
+            seen.add(obj.get_object_path())
+            callback(obj, meter)
+
+    for obj in client.list_devices():
+        check(obj)
+    client.connect("device-added", lambda _client, obj: check(obj))
+    client.get_object_manager().connect("interface-added", lambda _m, obj, _iface: check(obj))
+    client.connect("device-removed", lambda _client, obj: seen.discard(obj.get_object_path()))
+
+
+def reading(meter, prop):
+    """A reading of an ElectricityMeter proxy ("Power", "Energy", ...), or None when the
+    device does not measure it (the property is NaN then)."""
+    if meter is None or prop not in (meter.props.measured or []):
+        return None
+    # the GObject property of a D-Bus property: "PowerFactor" is "power-factor"
+    value = meter.get_property(re.sub(r"(?<!^)([A-Z])", r"-\1", prop).lower())
+    return None if math.isnan(value) else value
