@@ -823,6 +823,116 @@ wbd_device_set_on_finish(WbdDevice *self, GAsyncResult *res, GError **error)
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
+/* commands from outside D-Bus (exporters) */
+
+static void
+wbd_device_real_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	GError *error = NULL;
+
+	if (!wbd_device_set_on_finish(WBD_DEVICE(source), res, &error))
+		g_task_return_error(task, error);
+	else
+		g_task_return_boolean(task, TRUE);
+}
+
+/* the default: the outlet's On, through the same path as TurnOn/TurnOff */
+static void
+wbd_device_real_command_async(WbdDevice *self,
+			      const gchar *property,
+			      GVariant *value,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+
+	g_task_set_source_tag(task, wbd_device_real_command_async);
+	if (!g_str_equal(property, "On")) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_NOT_SUPPORTED,
+					"This device has no writable property %s",
+					property);
+		return;
+	}
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_INVALID_ARGUMENT,
+					"On takes a boolean");
+		return;
+	}
+	wbd_device_set_on_async(self,
+				g_variant_get_boolean(value),
+				cancellable,
+				wbd_device_real_command_cb,
+				g_steal_pointer(&task));
+}
+
+static gboolean
+wbd_device_real_command_finish(WbdDevice *self, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void
+wbd_device_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	WbdDevice *self = WBD_DEVICE(source);
+	GError *error = NULL;
+
+	if (!WBD_DEVICE_GET_CLASS(self)->command_finish(self, res, &error)) {
+		g_task_return_error(task,
+				    wbd_device_normalize_error(self, g_task_get_task_data(task), error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * wbd_device_command_async:
+ * @property: a writable D-Bus property of the device, e.g. `On` or `Valve`
+ * @value: its new value, of the property's D-Bus type (`On`: a boolean)
+ *
+ * Sets @property on the device through the driver, with the checks and the time-out
+ * of the D-Bus method that sets it, but without polkit: the caller (an exporter with
+ * commands enabled in its configuration) is the authorization. Completes once the
+ * device acknowledged; errors are in %WATTBUS_ERROR (%WATTBUS_ERROR_NOT_SUPPORTED,
+ * %WATTBUS_ERROR_INVALID_ARGUMENT, %WATTBUS_ERROR_DEVICE_OFFLINE,
+ * %WATTBUS_ERROR_TIMEOUT, ...).
+ */
+void
+wbd_device_command_async(WbdDevice *self,
+			 const gchar *property,
+			 GVariant *value,
+			 GCancellable *cancellable,
+			 GAsyncReadyCallback callback,
+			 gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_autoptr(GVariant) owned = g_variant_ref_sink(value);
+	OperationData *op = operation_data_new(self, cancellable);
+
+	g_task_set_source_tag(task, wbd_device_command_async);
+	g_task_set_task_data(task, op, (GDestroyNotify)operation_data_free);
+	WBD_DEVICE_GET_CLASS(self)->command_async(self,
+						  property,
+						  owned,
+						  op->cancellable,
+						  wbd_device_command_cb,
+						  g_steal_pointer(&task));
+}
+
+gboolean
+wbd_device_command_finish(WbdDevice *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
 static void
 wbd_device_switch_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -1097,6 +1207,8 @@ wbd_device_class_init(WbdDeviceClass *klass)
 	object_class->set_property = wbd_device_set_property;
 	object_class->dispose = wbd_device_dispose;
 	object_class->finalize = wbd_device_finalize;
+	klass->command_async = wbd_device_real_command_async;
+	klass->command_finish = wbd_device_real_command_finish;
 
 	props[PROP_ID] = g_param_spec_string("id",
 					     NULL,

@@ -27,6 +27,13 @@ G_DECLARE_DERIVABLE_TYPE(WbdDevice, wbd_device, WBD, DEVICE, GObject)
  * @set_on_finish: finishes @set_on_async.
  * @stop: closes connections and cancels the driver's own work; called when the device
  *   is removed or re-created. Optional.
+ * @command_async: sets the writable D-Bus property @property (e.g. `On`, `Valve`) to
+ *   @value on the device, checked as the D-Bus method that sets it checks it, for
+ *   callers that are not on D-Bus (exporters taking commands from a broker). The
+ *   default handles `On` (a boolean, through @set_on_async) and gives
+ *   %WATTBUS_ERROR_NOT_SUPPORTED for anything else; drivers with writable properties of
+ *   their own override it and chain up for the rest. Optional.
+ * @command_finish: finishes @command_async.
  *
  * The base class does the rest: D-Bus objects, authorization, the poll timer with its
  * back-off, time-outs, Online/LastSeen/LastError, and batching changes.
@@ -49,8 +56,15 @@ struct _WbdDeviceClass {
 			     gpointer user_data);
 	gboolean (*set_on_finish)(WbdDevice *self, GAsyncResult *res, GError **error);
 	void (*stop)(WbdDevice *self);
+	void (*command_async)(WbdDevice *self,
+			      const gchar *property,
+			      GVariant *value,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data);
+	gboolean (*command_finish)(WbdDevice *self, GAsyncResult *res, GError **error);
 
-	gpointer padding[8];
+	gpointer padding[6];
 };
 
 typedef enum {
@@ -152,5 +166,14 @@ wbd_device_set_on_async(WbdDevice *self,
 			gpointer user_data);
 gboolean
 wbd_device_set_on_finish(WbdDevice *self, GAsyncResult *res, GError **error);
+void
+wbd_device_command_async(WbdDevice *self,
+			 const gchar *property,
+			 GVariant *value,
+			 GCancellable *cancellable,
+			 GAsyncReadyCallback callback,
+			 gpointer user_data);
+gboolean
+wbd_device_command_finish(WbdDevice *self, GAsyncResult *res, GError **error);
 
 G_END_DECLS

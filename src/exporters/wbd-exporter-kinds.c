@@ -3,10 +3,16 @@
 
 #include "wbd-emoncms-exporter.h"
 #include "wbd-exporter-info.h"
+#include "wbd-mqtt-exporter.h"
+#include "wbd-sse-exporter.h"
+#include "wbd-tuya-edge-exporter.h"
 
 /* the one place that names the exporter kinds built into wattbusd */
 void
 wbd_exporter_kinds_register_all(void)
 {
 	wbd_exporter_info_register(wbd_emoncms_exporter_get_info());
+	wbd_exporter_info_register(wbd_mqtt_exporter_get_info());
+	wbd_exporter_info_register(wbd_tuya_edge_exporter_get_info());
+	wbd_exporter_info_register(wbd_sse_exporter_get_info());
 }

@@ -57,6 +57,8 @@ typedef struct {
 	guint backoff_s;
 	guint64 drops_unlogged; /* a full spool is logged once a minute at most */
 	gint64 drop_logged_us;
+	WbdExporterDeviceLookup lookup; /* the daemon's devices, for commands */
+	gpointer lookup_data;
 } WbdExporterPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE(WbdExporter, wbd_exporter, G_TYPE_OBJECT)
@@ -89,6 +91,20 @@ void
 wbd_exporter_set_target(WbdExporter *self, const gchar *target)
 {
 	wattbus_exporter_set_target(GET_PRIVATE(self)->iface, target);
+}
+
+/* FALSE while disabled (the `enabled` setting, Disable()): a live kind sends nothing */
+gboolean
+wbd_exporter_get_enabled(WbdExporter *self)
+{
+	return GET_PRIVATE(self)->enabled;
+}
+
+/* a kind with push_live: changes go to it at once, not through the spool */
+gboolean
+wbd_exporter_is_live(WbdExporter *self)
+{
+	return WBD_EXPORTER_GET_CLASS(self)->push_live != NULL;
 }
 
 const gchar *
@@ -276,6 +292,10 @@ wbd_exporter_push(WbdExporter *self,
 	    !wbd_exporter_filter_match_device(priv->filter, device))
 		return;
 	g_hash_table_replace(priv->labels, g_strdup(device), g_strdup(label));
+	if (wbd_exporter_is_live(self)) {
+		WBD_EXPORTER_GET_CLASS(self)->push_live(self, device, label, time_us, changes);
+		return;
+	}
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
 	wbd_exporter_filter_push(priv->filter, device, time_us, changes, g_get_real_time(), out);
 	wbd_exporter_take(self, out);
@@ -290,6 +310,10 @@ wbd_exporter_forget_device(WbdExporter *self, const gchar *device)
 	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
 	if (wbd_exporter_is_stopped(self))
 		return;
+	if (wbd_exporter_is_live(self)) {
+		WBD_EXPORTER_GET_CLASS(self)->push_live(self, device, NULL, g_get_real_time(), NULL);
+		return;
+	}
 	wbd_exporter_filter_forget_device(priv->filter, device, g_get_real_time(), out);
 	wbd_exporter_take(self, out);
 }
@@ -483,7 +507,7 @@ wbd_exporter_kick(WbdExporter *self)
 	guint64 queued = wattbus_exporter_get_queued(priv->iface);
 
 	if (!priv->started || wbd_exporter_is_stopped(self) || !priv->enabled || priv->refused ||
-	    priv->sending || priv->retry_id != 0 || queued == 0)
+	    priv->sending || priv->retry_id != 0 || queued == 0 || wbd_exporter_is_live(self))
 		return;
 	priv->sending = TRUE;
 	if (!g_str_equal(wattbus_exporter_get_state(priv->iface), STATE_CONNECTED))
@@ -494,6 +518,45 @@ wbd_exporter_kick(WbdExporter *self)
 			     NULL,
 			     wbd_exporter_peek_cb,
 			     g_object_ref(self));
+}
+
+/**
+ * wbd_exporter_retry_now:
+ *
+ * For kinds that learn by themselves that the target is reachable again (a broker
+ * connection is back): ends a back-off, not a refusal, and delivers what is queued.
+ */
+void
+wbd_exporter_retry_now(WbdExporter *self)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+
+	if (priv->retry_id == 0)
+		return;
+	g_clear_handle_id(&priv->retry_id, g_source_remove);
+	wbd_exporter_kick(self);
+}
+
+void
+wbd_exporter_set_device_lookup(WbdExporter *self, WbdExporterDeviceLookup lookup, gpointer data)
+{
+	GET_PRIVATE(self)->lookup = lookup;
+	GET_PRIVATE(self)->lookup_data = data;
+}
+
+/**
+ * wbd_exporter_lookup_device:
+ * @device: a device id
+ *
+ * For kinds that take commands: the daemon's device (children included) with that id.
+ *
+ * Returns: (transfer none) (nullable): the device, or %NULL if there is none
+ */
+WbdDevice *
+wbd_exporter_lookup_device(WbdExporter *self, const gchar *device)
+{
+	WbdExporterPrivate *priv = GET_PRIVATE(self);
+	return priv->lookup != NULL ? priv->lookup(device, priv->lookup_data) : NULL;
 }
 
 /* D-Bus methods */
@@ -561,7 +624,9 @@ wbd_exporter_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		priv->backoff_s = 0;
 		g_clear_handle_id(&priv->retry_id, g_source_remove);
 		if (!priv->sending)
-			wbd_exporter_set_state(self, STATE_CONNECTING);
+			wbd_exporter_set_state(self,
+					       wbd_exporter_is_live(self) ? STATE_CONNECTED
+									  : STATE_CONNECTING);
 		wbd_exporter_kick(self);
 	}
 	g_dbus_method_invocation_return_value(data->invocation, NULL);
@@ -701,6 +766,11 @@ wbd_exporter_start(WbdExporter *self)
 	if (priv->started)
 		return;
 	priv->started = TRUE;
+	if (wbd_exporter_is_live(self)) {
+		if (priv->enabled)
+			wbd_exporter_set_state(self, STATE_CONNECTED);
+		return;
+	}
 	if (interval > 0)
 		priv->snapshot_id = g_timeout_add_seconds(interval, wbd_exporter_snapshot_cb, self);
 	if (wattbus_exporter_get_queued(priv->iface) > 0)

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "wbd-device.h"
 #include "wbd-exporter-info.h"
 #include "wbd-spool.h"
 
@@ -45,6 +46,14 @@ G_DECLARE_DERIVABLE_TYPE(WbdExporter, wbd_exporter, WBD, EXPORTER, GObject)
  *   must never contain a secret.
  * @stop: cancels the kind's own work; called when the exporter is removed or
  *   re-created. Optional.
+ * @push_live: makes the kind live (e.g. `sse`: a stream of current values, where a
+ *   reading kept for later is worthless). When set, the base class hands every change
+ *   of a device that `devices` selects to it at once: @time_us and @values (a{sv} of
+ *   D-Bus property name to value, all types, NaN included, as WbdDevice::values-changed
+ *   has it; on a device's arrival, all its current values) or %NULL @values when the
+ *   device is gone. Nothing is spooled, @send_async is never called (it may be %NULL),
+ *   `values`, `interval`, `min-interval` and `deadband` do not apply, and State is
+ *   `connected` (or `disabled`: see wbd_exporter_get_enabled()). Optional.
  *
  * The base class does the rest: the D-Bus object and its methods, selecting and
  * rating readings, the spool, the delivery loop. Kinds never touch D-Bus or the
@@ -61,8 +70,13 @@ struct _WbdExporterClass {
 			   gpointer user_data);
 	gboolean (*send_finish)(WbdExporter *self, GAsyncResult *res, GError **error);
 	void (*stop)(WbdExporter *self);
+	void (*push_live)(WbdExporter *self,
+			  const gchar *device,
+			  const gchar *label,
+			  gint64 time_us,
+			  GVariant *values);
 
-	gpointer padding[8];
+	gpointer padding[7];
 };
 
 WbdExporter *
@@ -79,12 +93,23 @@ GHashTable *
 wbd_exporter_get_settings(WbdExporter *self);
 void
 wbd_exporter_set_target(WbdExporter *self, const gchar *target);
+WbdDevice *
+wbd_exporter_lookup_device(WbdExporter *self, const gchar *device);
+void
+wbd_exporter_retry_now(WbdExporter *self);
+gboolean
+wbd_exporter_get_enabled(WbdExporter *self);
 
 /* for the core */
+typedef WbdDevice *(*WbdExporterDeviceLookup)(const gchar *device, gpointer user_data);
+void
+wbd_exporter_set_device_lookup(WbdExporter *self, WbdExporterDeviceLookup lookup, gpointer data);
 const gchar *
 wbd_exporter_get_object_path(WbdExporter *self);
 GDBusObjectSkeleton *
 wbd_exporter_get_object(WbdExporter *self);
+gboolean
+wbd_exporter_is_live(WbdExporter *self);
 void
 wbd_exporter_start(WbdExporter *self);
 void

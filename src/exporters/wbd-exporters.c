@@ -52,7 +52,8 @@ wbd_exporters_values_changed_cb(WbdDevice *device,
 				  values);
 }
 
-/* what an online device shows now, as one change: for exporters that start later */
+/* what a device shows now, as one change: for exporters that start later, and for
+ * live exporters when a device arrives */
 static GVariant *
 wbd_exporters_current_values(WbdDevice *device)
 {
@@ -71,7 +72,7 @@ wbd_exporters_current_values(WbdDevice *device)
 			g_variant_builder_add(&builder,
 					      "{sv}",
 					      "Online",
-					      g_variant_new_boolean(TRUE));
+					      g_variant_new_boolean(wbd_device_get_online(device)));
 			continue;
 		}
 		g_variant_iter_init(&iter, props);
@@ -85,25 +86,33 @@ wbd_exporters_current_values(WbdDevice *device)
 }
 
 static void
+wbd_exporters_push_current(WbdExporter *exporter, WbdDevice *device)
+{
+	g_autoptr(GVariant) values = wbd_exporters_current_values(device);
+	wbd_exporter_push(exporter,
+			  wbd_device_get_id(device),
+			  wbd_exporters_device_label(device),
+			  g_get_real_time(),
+			  values);
+}
+
+static void
 wbd_exporters_seed(WbdExporters *self, WbdExporter *exporter)
 {
 	for (guint i = 0; i < self->devices->len; i++) {
 		WbdDevice *device = g_ptr_array_index(self->devices, i);
-		g_autoptr(GVariant) values = NULL;
-		if (!wbd_device_get_online(device))
-			continue;
-		values = wbd_exporters_current_values(device);
-		wbd_exporter_push(exporter,
-				  wbd_device_get_id(device),
-				  wbd_exporters_device_label(device),
-				  g_get_real_time(),
-				  values);
+		/* a live exporter shows offline devices too */
+		if (wbd_device_get_online(device) || wbd_exporter_is_live(exporter))
+			wbd_exporters_push_current(exporter, device);
 	}
 }
 
 void
 wbd_exporters_add_device(WbdExporters *self, WbdDevice *device)
 {
+	GHashTableIter iter;
+	WbdExporter *exporter;
+
 	if (g_ptr_array_find(self->devices, device, NULL))
 		return;
 	g_ptr_array_add(self->devices, g_object_ref(device));
@@ -111,6 +120,12 @@ wbd_exporters_add_device(WbdExporters *self, WbdDevice *device)
 			 "values-changed",
 			 G_CALLBACK(wbd_exporters_values_changed_cb),
 			 self);
+	/* a live exporter gets the whole device now (Measurement, say, never changes) */
+	g_hash_table_iter_init(&iter, self->exporters);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&exporter)) {
+		if (wbd_exporter_is_live(exporter))
+			wbd_exporters_push_current(exporter, device);
+	}
 }
 
 void
@@ -127,6 +142,19 @@ wbd_exporters_remove_device(WbdExporters *self, WbdDevice *device)
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&exporter))
 		wbd_exporter_forget_device(exporter, wbd_device_get_id(device));
 	g_ptr_array_remove_index(self->devices, index);
+}
+
+/* for exporters that take commands */
+static WbdDevice *
+wbd_exporters_lookup_device(const gchar *id, gpointer user_data)
+{
+	WbdExporters *self = user_data;
+	for (guint i = 0; i < self->devices->len; i++) {
+		WbdDevice *device = g_ptr_array_index(self->devices, i);
+		if (g_str_equal(wbd_device_get_id(device), id))
+			return device;
+	}
+	return NULL;
 }
 
 static void
@@ -176,6 +204,7 @@ wbd_exporters_add(WbdExporters *self, WbdExporterConfig *config)
 		g_warning("%s", error->message);
 		return;
 	}
+	wbd_exporter_set_device_lookup(exporter, wbd_exporters_lookup_device, self);
 	g_hash_table_insert(self->exporters, g_strdup(config->id), g_object_ref(exporter));
 	g_dbus_object_manager_server_export(self->object_manager,
 					    wbd_exporter_get_object(exporter));

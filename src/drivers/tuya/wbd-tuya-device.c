@@ -720,6 +720,39 @@ wbd_tuya_device_set_on_finish(WbdDevice *device, GAsyncResult *res, GError **err
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
+/* commands from exporters: the WaterMeter writes go the way of their D-Bus methods */
+static void
+wbd_tuya_device_command_async(WbdDevice *device,
+			      const gchar *property,
+			      GVariant *value,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	static const gchar *const water_meter_writes[] =
+	    {"Switch", "Valve", "ValveOpenness", "ColdSharingType", "HotSharingType", NULL};
+
+	if (!g_strv_contains(water_meter_writes, property)) {
+		WBD_DEVICE_CLASS(wbd_tuya_device_parent_class)
+		    ->command_async(device, property, value, cancellable, callback, user_data);
+		return;
+	}
+	wbd_tuya_methods_write_async(WBD_TUYA_DEVICE(device),
+				     property,
+				     NULL,
+				     g_variant_ref(value),
+				     cancellable,
+				     callback,
+				     user_data);
+}
+
+/* both paths complete a boolean GTask on the device */
+static gboolean
+wbd_tuya_device_command_finish(WbdDevice *device, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
 /* life cycle */
 
 static void
@@ -779,6 +812,8 @@ wbd_tuya_device_class_init(WbdTuyaDeviceClass *klass)
 	device_class->set_on_async = wbd_tuya_device_set_on_async;
 	device_class->set_on_finish = wbd_tuya_device_set_on_finish;
 	device_class->stop = wbd_tuya_device_stop;
+	device_class->command_async = wbd_tuya_device_command_async;
+	device_class->command_finish = wbd_tuya_device_command_finish;
 }
 
 static void

@@ -41,7 +41,7 @@ method_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(MethodData) data = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (!wbd_tuya_device_write_dps_finish(WBD_TUYA_DEVICE(source), res, &error)) {
+	if (!wbd_tuya_methods_write_finish(WBD_TUYA_DEVICE(source), res, &error)) {
 		wbd_dev_warning(data->device,
 				"cannot set %s: %s",
 				data->property != NULL ? data->property : data->dp_id,
@@ -87,42 +87,47 @@ normalize_raw(GVariant *value)
 
 /* Returns: (transfer full) (nullable): the raw value to send, checked */
 static GVariant *
-method_check(MethodData *data, const WbdTuyaDp **dp_out, GError **error)
+write_check(WbdTuyaDevice *device,
+	    const gchar *property,
+	    const gchar *dp_id,
+	    GVariant *value,
+	    const WbdTuyaDp **dp_out,
+	    GError **error)
 {
-	WbdTuyaProfile *profile = wbd_tuya_device_get_profile(data->device);
+	WbdTuyaProfile *profile = wbd_tuya_device_get_profile(device);
 	const WbdTuyaDp *dp;
 	g_autoptr(GVariant) raw = NULL;
 
-	if (data->property != NULL) {
-		dp = wbd_tuya_profile_lookup_property(profile, "WaterMeter", data->property);
+	if (property != NULL) {
+		dp = wbd_tuya_profile_lookup_property(profile, "WaterMeter", property);
 		if (dp == NULL || !dp->writable) {
 			g_set_error(error,
 				    WATTBUS_ERROR,
 				    WATTBUS_ERROR_NOT_SUPPORTED,
 				    "The device's profile has no writable DP for %s",
-				    data->property);
+				    property);
 			return NULL;
 		}
 		*dp_out = dp;
-		return wbd_tuya_dp_from_property(dp, data->value, error);
+		return wbd_tuya_dp_from_property(dp, value, error);
 	}
-	if (!is_dp_id(data->dp_id)) {
+	if (!is_dp_id(dp_id)) {
 		g_set_error_literal(error,
 				    WATTBUS_ERROR,
 				    WATTBUS_ERROR_INVALID_ARGUMENT,
 				    "A DP id is a number from 1 to 255, such as \"1\"");
 		return NULL;
 	}
-	raw = normalize_raw(data->value);
+	raw = normalize_raw(value);
 	if (raw == NULL) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_INVALID_ARGUMENT,
 			    "A DP takes a boolean, an integer or a string, not %s",
-			    g_variant_get_type_string(data->value));
+			    g_variant_get_type_string(value));
 		return NULL;
 	}
-	dp = wbd_tuya_profile_lookup_dp(profile, data->dp_id);
+	dp = wbd_tuya_profile_lookup_dp(profile, dp_id);
 	*dp_out = dp;
 	if (dp != NULL && !wbd_tuya_dp_check_raw(dp, raw, error))
 		return NULL;
@@ -130,31 +135,84 @@ method_check(MethodData *data, const WbdTuyaDp **dp_out, GError **error)
 }
 
 static void
+write_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	GError *error = NULL;
+
+	if (!wbd_tuya_device_write_dps_finish(WBD_TUYA_DEVICE(source), res, &error))
+		g_task_return_error(task, error);
+	else
+		g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * wbd_tuya_methods_write_async:
+ * @property: a writable WaterMeter property (`Valve`, `Switch`, ...), or %NULL
+ * @dp_id: with @property %NULL, a raw DP id (Tuya.SetDp)
+ * @value: the property's D-Bus value, or the raw DP value
+ *
+ * Checks @value against the device's profile and, only if it is valid, sends it:
+ * what the WaterMeter/Tuya D-Bus methods do after authorization, and what
+ * wbd_device_command_async() does for these properties.
+ */
+void
+wbd_tuya_methods_write_async(WbdTuyaDevice *device,
+			     const gchar *property,
+			     const gchar *dp_id,
+			     GVariant *value,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(device, cancellable, callback, user_data);
+	g_autoptr(GVariant) owned = g_variant_ref_sink(value);
+	g_autoptr(GVariant) raw = NULL;
+	g_autoptr(GVariant) dps = NULL;
+	const WbdTuyaDp *dp = NULL;
+	GVariantBuilder builder;
+	GError *error = NULL;
+
+	g_task_set_source_tag(task, wbd_tuya_methods_write_async);
+	/* refused here, nothing reaches the device */
+	raw = write_check(device, property, dp_id, owned, &dp, &error);
+	if (raw == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&builder, "{sv}", dp != NULL ? dp->id : dp_id, raw);
+	dps = g_variant_ref_sink(g_variant_builder_end(&builder));
+	wbd_tuya_device_write_dps_async(device, dps, cancellable, write_done_cb, g_steal_pointer(&task));
+}
+
+gboolean
+wbd_tuya_methods_write_finish(WbdTuyaDevice *device, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, device), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void
 method_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(MethodData) data = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) raw = NULL;
-	const WbdTuyaDp *dp = NULL;
-	GVariantBuilder builder;
-	g_autoptr(GVariant) dps = NULL;
-	WbdTuyaDevice *device;
+	MethodData *owned;
 
 	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
 		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
-	/* refused here, nothing reaches the device */
-	raw = method_check(data, &dp, &error);
-	if (raw == NULL) {
-		wbd_return_dbus_error(data->invocation, error);
-		return;
-	}
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&builder, "{sv}", dp != NULL ? dp->id : data->dp_id, raw);
-	dps = g_variant_ref_sink(g_variant_builder_end(&builder));
-	device = data->device;
-	wbd_tuya_device_write_dps_async(device, dps, NULL, method_written_cb, g_steal_pointer(&data));
+	/* the callback owns data: nothing of it is read in the call's arguments */
+	owned = g_steal_pointer(&data);
+	wbd_tuya_methods_write_async(owned->device,
+				     owned->property,
+				     owned->dp_id,
+				     g_variant_ref(owned->value),
+				     NULL,
+				     method_written_cb,
+				     owned);
 }
 
 static gboolean

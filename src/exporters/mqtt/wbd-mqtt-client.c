@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <MQTTAsync.h>
+#include <string.h>
+#include <wattbus-glib.h>
+
+#include "wbd-mqtt-client.h"
+
+/*
+ * Eclipse Paho's asynchronous client (paho-mqtt3as) in the GLib main loop
+ * (shared/specs/mqtt-clouds.md §6). Paho runs every callback on its own threads:
+ * there they only copy what they got into an Event and attach an idle source to the
+ * main context that created the client; GLib objects are touched only there. The
+ * callbacks' context is a Bridge, reference counted, with a weak reference to the
+ * client, so an event that arrives after the client is gone is dropped.
+ *
+ * Paho reconnects by itself (automaticReconnect, 1 s doubling to 60 s); the
+ * `connected` callback (re)subscribes. QoS 1 publishes complete when the broker's
+ * PUBACK arrives (onSuccess with the publish's token); a lost connection fails
+ * the ones under way, which the exporter's spool then sends again.
+ */
+
+#define WBD_MQTT_MIN_RETRY_S 1
+#define WBD_MQTT_MAX_RETRY_S 60
+#define WBD_MQTT_CONNECT_TIMEOUT_S 10
+#define WBD_MQTT_FAREWELL_MS 500
+#define WBD_MQTT_MAX_QUEUED 100000
+
+typedef struct {
+	GMainContext *context;
+	GWeakRef client;
+} Bridge;
+
+static void
+bridge_clear(Bridge *bridge)
+{
+	g_main_context_unref(bridge->context);
+	g_weak_ref_clear(&bridge->client);
+}
+
+static void
+bridge_unref(Bridge *bridge)
+{
+	g_atomic_rc_box_release_full(bridge, (GDestroyNotify)bridge_clear);
+}
+
+typedef enum {
+	EVENT_CONNECTED,
+	EVENT_LOST,
+	EVENT_CONNECT_FAILED,
+	EVENT_MESSAGE,
+	EVENT_PUBLISHED,
+	EVENT_PUBLISH_FAILED,
+} EventKind;
+
+typedef struct {
+	Bridge *bridge;
+	EventKind kind;
+	gint token;
+	gint code;
+	gchar *text;
+	gchar *topic;
+	GBytes *payload;
+	gboolean retained;
+} Event;
+
+static void
+event_free(Event *event)
+{
+	bridge_unref(event->bridge);
+	g_free(event->text);
+	g_free(event->topic);
+	g_clear_pointer(&event->payload, g_bytes_unref);
+	g_free(event);
+}
+
+typedef struct {
+	GTask *task;
+	GSource *cancel_source;
+} Pending;
+
+static void
+pending_free(Pending *pending)
+{
+	if (pending->cancel_source != NULL) {
+		g_source_destroy(pending->cancel_source);
+		g_source_unref(pending->cancel_source);
+	}
+	g_clear_object(&pending->task);
+	g_free(pending);
+}
+
+struct _WbdMqttClient {
+	GObject parent_instance;
+	MQTTAsync handle;
+	Bridge *bridge;
+	gchar *uri;
+	gchar *client_id;
+	gchar *username;
+	gchar *password;
+	gchar *ca_file;
+	gchar *cert_file;
+	gchar *key_file;
+	gchar *will_topic;
+	gchar *will_payload;
+	guint keep_alive;
+	gboolean v5;
+	gboolean connected;
+	gboolean closed;
+	GPtrArray *filters;   /* subscribed again on every connect */
+	GHashTable *pending;  /* token → Pending */
+};
+
+G_DEFINE_TYPE(WbdMqttClient, wbd_mqtt_client, G_TYPE_OBJECT)
+
+enum { SIGNAL_CONNECTED, SIGNAL_DISCONNECTED, SIGNAL_MESSAGE, N_SIGNALS };
+static guint signals[N_SIGNALS] = {0};
+
+/* in the main context */
+
+static void
+wbd_mqtt_client_fail_pending(WbdMqttClient *self, const gchar *why)
+{
+	g_autoptr(GList) tokens = g_hash_table_get_keys(self->pending);
+
+	for (GList *l = tokens; l != NULL; l = l->next) {
+		Pending *pending = g_hash_table_lookup(self->pending, l->data);
+		g_autoptr(GTask) task = g_object_ref(pending->task);
+		g_hash_table_remove(self->pending, l->data);
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "%s", why);
+	}
+}
+
+static void
+wbd_mqtt_client_complete(WbdMqttClient *self, Event *event)
+{
+	Pending *pending = g_hash_table_lookup(self->pending, GINT_TO_POINTER(event->token));
+	g_autoptr(GTask) task = NULL;
+
+	if (pending == NULL)
+		return; /* cancelled or failed meanwhile */
+	task = g_object_ref(pending->task);
+	g_hash_table_remove(self->pending, GINT_TO_POINTER(event->token));
+	if (event->kind == EVENT_PUBLISHED)
+		g_task_return_boolean(task, TRUE);
+	else
+		g_task_return_new_error(task,
+					G_IO_ERROR,
+					G_IO_ERROR_FAILED,
+					"the broker did not take the message (%d%s%s)",
+					event->code,
+					event->text != NULL ? ": " : "",
+					event->text != NULL ? event->text : "");
+}
+
+static void
+wbd_mqtt_client_subscribe_now(WbdMqttClient *self, const gchar *filter)
+{
+	MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
+	gint rc = MQTTAsync_subscribe(self->handle, filter, 1, &opts);
+	if (rc != MQTTASYNC_SUCCESS)
+		g_warning("cannot subscribe to %s on %s: %d", filter, self->uri, rc);
+}
+
+static gboolean
+wbd_mqtt_client_dispatch(gpointer user_data)
+{
+	Event *event = user_data;
+	g_autoptr(WbdMqttClient) self = g_weak_ref_get(&event->bridge->client);
+
+	if (self == NULL || self->closed)
+		return G_SOURCE_REMOVE;
+	switch (event->kind) {
+	case EVENT_CONNECTED:
+		self->connected = TRUE;
+		for (guint i = 0; i < self->filters->len; i++)
+			wbd_mqtt_client_subscribe_now(self, g_ptr_array_index(self->filters, i));
+		g_signal_emit(self, signals[SIGNAL_CONNECTED], 0);
+		break;
+	case EVENT_LOST:
+	case EVENT_CONNECT_FAILED:
+		self->connected = FALSE;
+		wbd_mqtt_client_fail_pending(self, "the connection to the broker was lost");
+		g_signal_emit(self, signals[SIGNAL_DISCONNECTED], 0, event->text);
+		break;
+	case EVENT_MESSAGE:
+		g_signal_emit(self,
+			      signals[SIGNAL_MESSAGE],
+			      0,
+			      event->topic,
+			      event->payload,
+			      event->retained);
+		break;
+	case EVENT_PUBLISHED:
+	case EVENT_PUBLISH_FAILED:
+		wbd_mqtt_client_complete(self, event);
+		break;
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* on Paho's threads: copy, post, nothing else */
+
+static void
+post(Bridge *bridge, Event *event)
+{
+	GSource *source = g_idle_source_new();
+
+	event->bridge = g_atomic_rc_box_acquire(bridge);
+	g_source_set_callback(source, wbd_mqtt_client_dispatch, event, (GDestroyNotify)event_free);
+	g_source_attach(source, bridge->context);
+	g_source_unref(source);
+}
+
+static void
+post_simple(void *context, EventKind kind, gint token, gint code, const gchar *text)
+{
+	Event *event = g_new0(Event, 1);
+	event->kind = kind;
+	event->token = token;
+	event->code = code;
+	event->text = g_strdup(text);
+	post(context, event);
+}
+
+static void
+on_connected(void *context, char *cause)
+{
+	post_simple(context, EVENT_CONNECTED, 0, 0, NULL);
+}
+
+static void
+on_connection_lost(void *context, char *cause)
+{
+	post_simple(context, EVENT_LOST, 0, 0, cause != NULL ? cause : "connection lost");
+}
+
+static int
+on_message(void *context, char *topic, int topic_len, MQTTAsync_message *message)
+{
+	Event *event = g_new0(Event, 1);
+
+	event->kind = EVENT_MESSAGE;
+	/* topic_len is 0 unless the topic holds NULs: such topics are not ours */
+	event->topic = topic_len > 0 ? g_strndup(topic, topic_len) : g_strdup(topic);
+	event->payload = g_bytes_new(message->payload, message->payloadlen);
+	event->retained = message->retained != 0;
+	MQTTAsync_freeMessage(&message);
+	MQTTAsync_free(topic);
+	post(context, event);
+	return 1;
+}
+
+static void
+on_connect_failure(void *context, MQTTAsync_failureData *response)
+{
+	post_simple(context,
+		    EVENT_CONNECT_FAILED,
+		    0,
+		    response != NULL ? response->code : -1,
+		    response != NULL && response->message != NULL ? response->message
+								    : "cannot connect");
+}
+
+static void
+on_connect_failure5(void *context, MQTTAsync_failureData5 *response)
+{
+	post_simple(context,
+		    EVENT_CONNECT_FAILED,
+		    0,
+		    response != NULL ? (gint)response->reasonCode : -1,
+		    response != NULL && response->message != NULL ? response->message
+								    : "cannot connect");
+}
+
+static void
+on_published(void *context, MQTTAsync_successData *response)
+{
+	post_simple(context, EVENT_PUBLISHED, response->token, 0, NULL);
+}
+
+static void
+on_published5(void *context, MQTTAsync_successData5 *response)
+{
+	post_simple(context, EVENT_PUBLISHED, response->token, 0, NULL);
+}
+
+static void
+on_publish_failure(void *context, MQTTAsync_failureData *response)
+{
+	post_simple(context,
+		    EVENT_PUBLISH_FAILED,
+		    response->token,
+		    response->code,
+		    response->message);
+}
+
+static void
+on_publish_failure5(void *context, MQTTAsync_failureData5 *response)
+{
+	post_simple(context,
+		    EVENT_PUBLISH_FAILED,
+		    response->token,
+		    response->reasonCode,
+		    response->message);
+}
+
+/* API */
+
+static gboolean
+wbd_mqtt_client_cancelled_cb(GCancellable *cancellable, gpointer user_data)
+{
+	WbdMqttClient *self = user_data;
+	GHashTableIter iter;
+	gpointer token;
+	Pending *pending;
+
+	g_hash_table_iter_init(&iter, self->pending);
+	while (g_hash_table_iter_next(&iter, &token, (gpointer *)&pending)) {
+		g_autoptr(GTask) task = NULL;
+		if (g_task_get_cancellable(pending->task) != cancellable)
+			continue;
+		task = g_object_ref(pending->task);
+		g_source_unref(pending->cancel_source);
+		pending->cancel_source = NULL; /* being dispatched: it goes by itself */
+		g_hash_table_iter_remove(&iter);
+		g_task_return_error_if_cancelled(task);
+		break;
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * wbd_mqtt_client_publish_async:
+ *
+ * Publishes @payload on @topic. With @qos 1, completes when the broker acknowledged
+ * (PUBACK); with 0, when Paho took it. Fails at once when not connected.
+ */
+void
+wbd_mqtt_client_publish_async(WbdMqttClient *self,
+			      const gchar *topic,
+			      const void *payload,
+			      gsize length,
+			      gint qos,
+			      gboolean retain,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
+	MQTTAsync_message message = MQTTAsync_message_initializer;
+	Pending *pending;
+	gint rc;
+
+	g_task_set_source_tag(task, wbd_mqtt_client_publish_async);
+	if (g_task_return_error_if_cancelled(task))
+		return;
+	if (!self->connected || self->closed) {
+		g_task_return_new_error(task,
+					G_IO_ERROR,
+					G_IO_ERROR_NOT_CONNECTED,
+					"not connected to the broker");
+		return;
+	}
+	message.payload = (void *)payload;
+	message.payloadlen = (int)length;
+	message.qos = qos;
+	message.retained = retain;
+	opts.context = self->bridge;
+	if (self->v5) {
+		opts.onSuccess5 = on_published5;
+		opts.onFailure5 = on_publish_failure5;
+	} else {
+		opts.onSuccess = on_published;
+		opts.onFailure = on_publish_failure;
+	}
+	rc = MQTTAsync_sendMessage(self->handle, topic, &message, &opts);
+	if (rc != MQTTASYNC_SUCCESS) {
+		g_task_return_new_error(task,
+					G_IO_ERROR,
+					G_IO_ERROR_FAILED,
+					"cannot publish: %s",
+					MQTTAsync_strerror(rc));
+		return;
+	}
+	pending = g_new0(Pending, 1);
+	pending->task = g_steal_pointer(&task);
+	if (cancellable != NULL) {
+		pending->cancel_source = g_cancellable_source_new(cancellable);
+		g_source_set_callback(pending->cancel_source,
+				      G_SOURCE_FUNC(wbd_mqtt_client_cancelled_cb),
+				      self,
+				      NULL);
+		g_source_attach(pending->cancel_source, self->bridge->context);
+	}
+	/* the completion is posted to this thread, so it comes after this */
+	g_hash_table_replace(self->pending, GINT_TO_POINTER(opts.token), pending);
+}
+
+gboolean
+wbd_mqtt_client_publish_finish(WbdMqttClient *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/* batches */
+
+typedef struct {
+	guint outstanding;
+	GError *error;
+} Batch;
+
+static void
+batch_free(Batch *batch)
+{
+	g_clear_error(&batch->error);
+	g_free(batch);
+}
+
+/**
+ * wbd_mqtt_batch_begin:
+ * @task: completed by wbd_mqtt_batch_end() and the acknowledgements
+ */
+void
+wbd_mqtt_batch_begin(GTask *task)
+{
+	Batch *batch = g_new0(Batch, 1);
+	batch->outstanding = 1; /* until wbd_mqtt_batch_end() */
+	g_task_set_task_data(task, batch, (GDestroyNotify)batch_free);
+}
+
+/* one publish of the batch done, or the batch's end: the last one completes the task */
+static void
+batch_done(GTask *task, const GError *error)
+{
+	Batch *batch = g_task_get_task_data(task);
+
+	if (error != NULL && batch->error == NULL)
+		batch->error = g_error_copy(error);
+	if (--batch->outstanding > 0)
+		return;
+	if (batch->error == NULL)
+		g_task_return_boolean(task, TRUE);
+	else
+		g_task_return_error(task, g_steal_pointer(&batch->error));
+}
+
+static void
+batch_publish_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	g_autoptr(GError) error = NULL;
+
+	wbd_mqtt_client_publish_finish(WBD_MQTT_CLIENT(source), res, &error);
+	batch_done(task, error);
+}
+
+void
+wbd_mqtt_batch_publish(WbdMqttClient *self,
+		       GTask *task,
+		       const gchar *topic,
+		       const gchar *payload,
+		       gboolean retain)
+{
+	Batch *batch = g_task_get_task_data(task);
+
+	batch->outstanding++;
+	wbd_mqtt_client_publish_async(self,
+				      topic,
+				      payload,
+				      strlen(payload),
+				      1,
+				      retain,
+				      g_task_get_cancellable(task),
+				      batch_publish_cb,
+				      g_object_ref(task));
+}
+
+void
+wbd_mqtt_batch_end(GTask *task)
+{
+	batch_done(task, NULL);
+}
+
+/**
+ * wbd_mqtt_client_subscribe:
+ * @filter: a topic filter, subscribed at QoS 1 now if connected and after every
+ *   reconnect
+ */
+void
+wbd_mqtt_client_subscribe(WbdMqttClient *self, const gchar *filter)
+{
+	g_ptr_array_add(self->filters, g_strdup(filter));
+	if (self->connected)
+		wbd_mqtt_client_subscribe_now(self, filter);
+}
+
+gboolean
+wbd_mqtt_client_is_connected(WbdMqttClient *self)
+{
+	return self->connected;
+}
+
+/**
+ * wbd_mqtt_client_start:
+ *
+ * Connects; Paho keeps trying (1 s doubling to 60 s) until wbd_mqtt_client_close().
+ */
+void
+wbd_mqtt_client_start(WbdMqttClient *self)
+{
+	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_connectOptions opts5 = MQTTAsync_connectOptions_initializer5;
+	MQTTAsync_connectOptions *o = self->v5 ? &opts5 : &opts;
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	gint rc;
+
+	o->keepAliveInterval = (int)self->keep_alive;
+	o->automaticReconnect = 1;
+	o->minRetryInterval = WBD_MQTT_MIN_RETRY_S;
+	o->maxRetryInterval = WBD_MQTT_MAX_RETRY_S;
+	o->connectTimeout = WBD_MQTT_CONNECT_TIMEOUT_S;
+	o->retryInterval = 0;
+	o->MQTTVersion = self->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+	o->username = self->username;
+	o->password = self->password;
+	o->context = self->bridge;
+	if (self->v5)
+		o->onFailure5 = on_connect_failure5;
+	else
+		o->onFailure = on_connect_failure;
+	if (self->will_topic != NULL) {
+		will.topicName = self->will_topic;
+		will.message = self->will_payload;
+		will.retained = 1;
+		will.qos = 1;
+		o->will = &will;
+	}
+	if (g_str_has_prefix(self->uri, "mqtts://") || g_str_has_prefix(self->uri, "ssl://")) {
+		/* the server's certificate and host name are checked (Paho's verify is off
+		 * by default); no ca-file: the system's store */
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;
+		ssl.trustStore = self->ca_file;
+		ssl.keyStore = self->cert_file;
+		ssl.privateKey = self->key_file;
+		o->ssl = &ssl;
+	}
+	rc = MQTTAsync_connect(self->handle, o);
+	if (rc != MQTTASYNC_SUCCESS) {
+		Event *event = g_new0(Event, 1);
+		event->kind = EVENT_CONNECT_FAILED;
+		event->code = rc;
+		event->text = g_strdup(MQTTAsync_strerror(rc));
+		post(self->bridge, event);
+	}
+}
+
+/**
+ * wbd_mqtt_client_close:
+ * @farewell_topic: (nullable): a last retained message to publish before leaving (the
+ *   Last Will's topic, with "offline"): the broker does not publish the Will on a clean
+ *   disconnect
+ *
+ * Stops the client: what is under way fails, no signal is emitted any more. The
+ * farewell is waited for, at most WBD_MQTT_FAREWELL_MS: the one place that waits for
+ * the network, when an exporter stops.
+ */
+void
+wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gchar *farewell)
+{
+	if (self->closed)
+		return;
+	self->closed = TRUE;
+	wbd_mqtt_client_fail_pending(self, "the exporter stopped");
+	if (self->handle != NULL && self->connected && farewell_topic != NULL) {
+		MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
+		MQTTAsync_message message = MQTTAsync_message_initializer;
+		MQTTAsync_disconnectOptions disc = MQTTAsync_disconnectOptions_initializer;
+
+		message.payload = (void *)farewell;
+		message.payloadlen = (int)strlen(farewell);
+		message.qos = 1;
+		message.retained = 1;
+		if (MQTTAsync_sendMessage(self->handle, farewell_topic, &message, &opts) ==
+		    MQTTASYNC_SUCCESS)
+			MQTTAsync_waitForCompletion(self->handle, opts.token, WBD_MQTT_FAREWELL_MS);
+		disc.timeout = 0;
+		MQTTAsync_disconnect(self->handle, &disc);
+	}
+	self->connected = FALSE;
+	if (self->handle != NULL)
+		MQTTAsync_destroy(&self->handle);
+}
+
+static void
+wbd_mqtt_client_dispose(GObject *object)
+{
+	WbdMqttClient *self = WBD_MQTT_CLIENT(object);
+	wbd_mqtt_client_close(self, NULL, NULL);
+	G_OBJECT_CLASS(wbd_mqtt_client_parent_class)->dispose(object);
+}
+
+static void
+wbd_mqtt_client_finalize(GObject *object)
+{
+	WbdMqttClient *self = WBD_MQTT_CLIENT(object);
+
+	if (self->password != NULL)
+		memset(self->password, 0, strlen(self->password));
+	g_free(self->password);
+	g_free(self->uri);
+	g_free(self->client_id);
+	g_free(self->username);
+	g_free(self->ca_file);
+	g_free(self->cert_file);
+	g_free(self->key_file);
+	g_free(self->will_topic);
+	g_free(self->will_payload);
+	g_clear_pointer(&self->filters, g_ptr_array_unref);
+	g_clear_pointer(&self->pending, g_hash_table_unref);
+	if (self->bridge != NULL)
+		bridge_unref(self->bridge);
+	G_OBJECT_CLASS(wbd_mqtt_client_parent_class)->finalize(object);
+}
+
+static void
+wbd_mqtt_client_class_init(WbdMqttClientClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->dispose = wbd_mqtt_client_dispose;
+	object_class->finalize = wbd_mqtt_client_finalize;
+	/* (re)connected: subscriptions are renewed; publish birth/availability now */
+	signals[SIGNAL_CONNECTED] = g_signal_new("connected",
+						 G_TYPE_FROM_CLASS(klass),
+						 G_SIGNAL_RUN_LAST,
+						 0,
+						 NULL,
+						 NULL,
+						 NULL,
+						 G_TYPE_NONE,
+						 0);
+	/* lost or refused (@why: Paho's reason, never a secret); Paho retries */
+	signals[SIGNAL_DISCONNECTED] = g_signal_new("disconnected",
+						    G_TYPE_FROM_CLASS(klass),
+						    G_SIGNAL_RUN_LAST,
+						    0,
+						    NULL,
+						    NULL,
+						    NULL,
+						    G_TYPE_NONE,
+						    1,
+						    G_TYPE_STRING);
+	/* a message on a subscribed topic: topic, payload (GBytes), retained */
+	signals[SIGNAL_MESSAGE] = g_signal_new("message",
+					       G_TYPE_FROM_CLASS(klass),
+					       G_SIGNAL_RUN_LAST,
+					       0,
+					       NULL,
+					       NULL,
+					       NULL,
+					       G_TYPE_NONE,
+					       3,
+					       G_TYPE_STRING,
+					       G_TYPE_BYTES,
+					       G_TYPE_BOOLEAN);
+}
+
+static void
+wbd_mqtt_client_init(WbdMqttClient *self)
+{
+	self->filters = g_ptr_array_new_with_free_func(g_free);
+	self->pending = g_hash_table_new_full(g_direct_hash,
+					      g_direct_equal,
+					      NULL,
+					      (GDestroyNotify)pending_free);
+}
+
+/**
+ * wbd_mqtt_client_new:
+ *
+ * Creates the client (no connection yet: wbd_mqtt_client_start()). Its events are
+ * delivered in the thread-default main context of the caller.
+ */
+WbdMqttClient *
+wbd_mqtt_client_new(const WbdMqttClientOptions *options, GError **error)
+{
+	g_autoptr(WbdMqttClient) self = g_object_new(WBD_TYPE_MQTT_CLIENT, NULL);
+	MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
+	gint rc;
+
+	self->uri = g_strdup(options->uri);
+	self->client_id = g_strdup(options->client_id);
+	self->username = g_strdup(options->username);
+	self->password = g_strdup(options->password);
+	self->ca_file = g_strdup(options->ca_file);
+	self->cert_file = g_strdup(options->cert_file);
+	self->key_file = g_strdup(options->key_file);
+	self->will_topic = g_strdup(options->will_topic);
+	self->will_payload = g_strdup(options->will_payload);
+	self->keep_alive = options->keep_alive > 0 ? options->keep_alive : 60;
+	self->v5 = options->mqtt_version == 5;
+	self->bridge = g_atomic_rc_box_new0(Bridge);
+	self->bridge->context = g_main_context_ref_thread_default();
+	g_weak_ref_init(&self->bridge->client, self);
+
+	/* explicit versions: MQTTVERSION_DEFAULT doubles every CONNECT (3.1 fallback) */
+	create.MQTTVersion = self->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+	create.sendWhileDisconnected = 0;
+	/* Paho's command queue bounds publishes under way even while connected: room for
+	 * a whole batch of the exporter (a few messages a reading) */
+	create.maxBufferedMessages = WBD_MQTT_MAX_QUEUED;
+	rc = MQTTAsync_createWithOptions(&self->handle,
+					 self->uri,
+					 self->client_id,
+					 MQTTCLIENT_PERSISTENCE_NONE,
+					 NULL,
+					 &create);
+	if (rc != MQTTASYNC_SUCCESS) {
+		self->handle = NULL;
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "cannot create an MQTT client for %s: %s",
+			    self->uri,
+			    MQTTAsync_strerror(rc));
+		return NULL;
+	}
+	rc = MQTTAsync_setCallbacks(self->handle,
+				    self->bridge,
+				    on_connection_lost,
+				    on_message,
+				    NULL);
+	if (rc == MQTTASYNC_SUCCESS)
+		rc = MQTTAsync_setConnected(self->handle, self->bridge, on_connected);
+	if (rc != MQTTASYNC_SUCCESS) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_FAILED,
+			    "cannot set up the MQTT client: %s",
+			    MQTTAsync_strerror(rc));
+		return NULL;
+	}
+	return g_steal_pointer(&self);
+}

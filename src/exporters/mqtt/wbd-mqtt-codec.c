@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <wattbus-glib.h>
+
+#include "wbd-json.h"
+#include "wbd-mqtt-codec.h"
+
+/*
+ * The `mqtt` kind's wire format (shared/specs/mqtt-clouds.md §1, Zigbee2MQTT style):
+ * a device's state is one JSON object with snake_case keys (`power`, `energy`,
+ * `state`: "ON"/"OFF", `valve`, `water`), commands are JSON objects with the same
+ * keys, answered on `.../set/result`. Everything here is pure, for the fuzzer.
+ */
+
+#define WBD_MQTT_MAX_COMMAND 4096
+
+void
+wbd_mqtt_command_free(WbdMqttCommand *command)
+{
+	g_free(command->property);
+	g_clear_pointer(&command->value, g_variant_unref);
+	g_free(command);
+}
+
+/* the state keys the D-Bus names map to, where snake_case is not enough */
+static const struct {
+	const gchar *property;
+	const gchar *key;
+} state_keys[] = {
+    {"On", "state"},
+    {"Flow", "water"},
+};
+
+/**
+ * wbd_mqtt_state_key:
+ * @property: a D-Bus property name, e.g. `PowerFactor`, `PhasePower2`
+ *
+ * Returns: the state JSON key: `power_factor`, `phase_power2`; `On` is `state` and
+ *   the water meter's `Flow` is `water`
+ */
+gchar *
+wbd_mqtt_state_key(const gchar *property)
+{
+	GString *key = g_string_new(NULL);
+
+	for (guint i = 0; i < G_N_ELEMENTS(state_keys); i++) {
+		if (g_str_equal(property, state_keys[i].property)) {
+			g_string_free(key, TRUE);
+			return g_strdup(state_keys[i].key);
+		}
+	}
+	for (const gchar *p = property; *p != '\0'; p++) {
+		if (g_ascii_isupper(*p) && p != property)
+			g_string_append_c(key, '_');
+		g_string_append_c(key, g_ascii_tolower(*p));
+	}
+	return g_string_free(key, FALSE);
+}
+
+/**
+ * wbd_mqtt_state_merge:
+ * @state: the device's state JSON, updated
+ * @values_json: a spool record's values (`{"Power":12.5,"On":1,"Online":1}`)
+ * @online: (out): 1 or 0 when the record has `Online`, else left alone
+ *
+ * `On` and `Switch` become "ON"/"OFF"; `Online` goes to availability, not the state.
+ */
+void
+wbd_mqtt_state_merge(JsonObject *state, const gchar *values_json, gint *online)
+{
+	g_autoptr(JsonNode) root = wbd_json_parse_object(values_json, strlen(values_json), NULL);
+	JsonObject *values;
+	g_autoptr(GList) names = NULL;
+
+	if (root == NULL)
+		return;
+	values = json_node_get_object(root);
+	names = json_object_get_members(values);
+	for (GList *l = names; l != NULL; l = l->next) {
+		const gchar *name = l->data;
+		JsonNode *node = json_object_get_member(values, name);
+		g_autofree gchar *key = NULL;
+		gdouble value;
+
+		if (json_node_get_value_type(node) != G_TYPE_DOUBLE &&
+		    json_node_get_value_type(node) != G_TYPE_INT64)
+			continue;
+		value = json_node_get_double(node);
+		if (!isfinite(value))
+			continue;
+		if (g_str_equal(name, "Online")) {
+			*online = value != 0;
+			continue;
+		}
+		key = wbd_mqtt_state_key(name);
+		if (g_str_equal(name, "On") || g_str_equal(name, "Switch"))
+			json_object_set_string_member(state, key, value != 0 ? "ON" : "OFF");
+		else
+			json_object_set_double_member(state, key, value);
+	}
+}
+
+/* the shortest of %.15g and %.17g that reads back as @value: 230.837, not 230.83700000000002 */
+static void
+append_number(GString *out, gdouble value)
+{
+	gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+	g_ascii_formatd(buf, sizeof buf, "%.15g", value);
+	if (g_ascii_strtod(buf, NULL) != value)
+		g_ascii_formatd(buf, sizeof buf, "%.17g", value);
+	g_string_append(out, buf);
+}
+
+/**
+ * wbd_mqtt_state_to_json:
+ * @state: a state object of numbers and strings
+ *
+ * Returns: its compact JSON, numbers in their shortest exact form
+ */
+gchar *
+wbd_mqtt_state_to_json(JsonObject *state)
+{
+	GString *out = g_string_new("{");
+	g_autoptr(GList) names = json_object_get_members(state);
+
+	for (GList *l = names; l != NULL; l = l->next) {
+		JsonNode *node = json_object_get_member(state, l->data);
+		g_autoptr(JsonNode) key = json_node_init_string(json_node_alloc(), l->data);
+		g_autofree gchar *key_json = json_to_string(key, FALSE);
+
+		if (out->len > 1)
+			g_string_append_c(out, ',');
+		g_string_append_printf(out, "%s:", key_json);
+		if (JSON_NODE_HOLDS_VALUE(node) &&
+		    json_node_get_value_type(node) == G_TYPE_DOUBLE) {
+			append_number(out, json_node_get_double(node));
+		} else {
+			g_autofree gchar *text = json_to_string(node, FALSE);
+			g_string_append(out, text);
+		}
+	}
+	g_string_append_c(out, '}');
+	return g_string_free(out, FALSE);
+}
+
+/* a topic level or HA object id: not empty, no wildcards, separators or NULs */
+gboolean
+wbd_mqtt_topic_is_valid_level(const gchar *level)
+{
+	if (level == NULL || level[0] == '\0' || level[0] == '$')
+		return FALSE;
+	return strpbrk(level, "+#/") == NULL && g_utf8_validate(level, -1, NULL);
+}
+
+/* Home Assistant ids: [a-zA-Z0-9_-] only */
+gchar *
+wbd_mqtt_object_id(const gchar *text)
+{
+	gchar *id = g_strdup(text);
+	for (gchar *p = id; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
+			*p = '_';
+	}
+	return id;
+}
+
+static gboolean
+invalid(GError **error, const gchar *message)
+{
+	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
+	return FALSE;
+}
+
+/* "ON"/"OFF" (any case) or true/false */
+static gboolean
+parse_on_off(JsonNode *node, const gchar *key, gboolean *on, gboolean *toggle, GError **error)
+{
+	const gchar *text;
+
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_BOOLEAN) {
+		*on = json_node_get_boolean(node);
+		return TRUE;
+	}
+	text = JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING
+		   ? json_node_get_string(node)
+		   : NULL;
+	if (text != NULL && g_ascii_strcasecmp(text, "ON") == 0)
+		*on = TRUE;
+	else if (text != NULL && g_ascii_strcasecmp(text, "OFF") == 0)
+		*on = FALSE;
+	else if (text != NULL && toggle != NULL && g_ascii_strcasecmp(text, "TOGGLE") == 0)
+		*toggle = TRUE;
+	else {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "%s must be \"ON\", \"OFF\"%s",
+			    key,
+			    toggle != NULL ? " or \"TOGGLE\"" : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static const gchar *
+node_string(JsonNode *node)
+{
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+		return json_node_get_string(node);
+	return NULL;
+}
+
+/* the valve words of HA (OPEN/CLOSE) and of the WaterMeter (opened/closed) */
+static gchar *
+valve_state(const gchar *text)
+{
+	if (g_ascii_strcasecmp(text, "open") == 0 || g_ascii_strcasecmp(text, "opened") == 0)
+		return g_strdup("opened");
+	if (g_ascii_strcasecmp(text, "close") == 0 || g_ascii_strcasecmp(text, "closed") == 0)
+		return g_strdup("closed");
+	/* anything else goes to the device's own check, which refuses it */
+	return g_strdup(text);
+}
+
+static WbdMqttCommand *
+command_new(const gchar *property, GVariant *value)
+{
+	WbdMqttCommand *command = g_new0(WbdMqttCommand, 1);
+	command->property = g_strdup(property);
+	command->value = value != NULL ? g_variant_ref_sink(value) : NULL;
+	return command;
+}
+
+static WbdMqttCommand *
+parse_member(const gchar *key, JsonNode *node, GError **error)
+{
+	gboolean on = FALSE, toggle = FALSE;
+	const gchar *text = node_string(node);
+
+	if (g_str_equal(key, "state")) {
+		WbdMqttCommand *command;
+		if (!parse_on_off(node, key, &on, &toggle, error))
+			return NULL;
+		command = command_new("On", toggle ? NULL : g_variant_new_boolean(on));
+		command->toggle = toggle;
+		return command;
+	}
+	if (g_str_equal(key, "switch")) {
+		if (!parse_on_off(node, key, &on, NULL, error))
+			return NULL;
+		return command_new("Switch", g_variant_new_boolean(on));
+	}
+	if (g_str_equal(key, "valve")) {
+		g_autofree gchar *state = NULL;
+		if (text == NULL) {
+			invalid(error,
+				"valve must be \"OPEN\" or \"CLOSE\" (or \"opened\", \"closed\")");
+			return NULL;
+		}
+		state = valve_state(text);
+		return command_new("Valve", g_variant_new_string(state));
+	}
+	if (g_str_equal(key, "valve_openness") || g_str_equal(key, "position")) {
+		GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node)
+							 : G_TYPE_INVALID;
+		gdouble value;
+		if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) {
+			invalid(error, "valve_openness must be a number from 0 to 100");
+			return NULL;
+		}
+		value = json_node_get_double(node);
+		if (!(value >= 0 && value <= G_MAXUINT32) || value != floor(value)) {
+			invalid(error, "valve_openness must be a whole number from 0 to 100");
+			return NULL;
+		}
+		return command_new("ValveOpenness", g_variant_new_uint32((guint32)value));
+	}
+	if (g_str_equal(key, "cold_sharing_type") || g_str_equal(key, "hot_sharing_type")) {
+		if (text == NULL) {
+			g_set_error(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_INVALID_ARGUMENT,
+				    "%s must be a string",
+				    key);
+			return NULL;
+		}
+		return command_new(key[0] == 'c' ? "ColdSharingType" : "HotSharingType",
+				   g_variant_new_string(text));
+	}
+	g_set_error(error,
+		    WATTBUS_ERROR,
+		    WATTBUS_ERROR_NOT_SUPPORTED,
+		    "Unknown command \"%s\" (known: state, switch, valve, valve_openness, "
+		    "cold_sharing_type, hot_sharing_type)",
+		    key);
+	return NULL;
+}
+
+/**
+ * wbd_mqtt_parse_command:
+ * @payload: (array length=length): what arrived on `PREFIX/DEVICE/set`, not
+ *   NUL-terminated
+ *
+ * Parses a JSON command object, e.g. `{"state":"TOGGLE"}` or `{"valve":"CLOSE"}`;
+ * the key `id` (a string or a number) is returned in @id, to be echoed in the reply.
+ *
+ * Returns: (transfer full) (element-type WbdMqttCommand): the commands in the order
+ *   given, or %NULL with a %WATTBUS_ERROR_INVALID_ARGUMENT or
+ *   %WATTBUS_ERROR_NOT_SUPPORTED error
+ */
+GPtrArray *
+wbd_mqtt_parse_command(const gchar *payload, gsize length, gchar **id, GError **error)
+{
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GPtrArray) commands =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_mqtt_command_free);
+	JsonObject *object;
+	g_autoptr(GList) members = NULL;
+
+	if (length > WBD_MQTT_MAX_COMMAND) {
+		invalid(error, "The command is too long");
+		return NULL;
+	}
+	/* bounded: hostile input from the broker */
+	root = length > 0 ? wbd_json_parse_object(payload, length, NULL) : NULL;
+	if (root == NULL) {
+		invalid(error, "A command is a JSON object, e.g. {\"state\":\"ON\"}");
+		return NULL;
+	}
+	object = json_node_get_object(root);
+	if (id != NULL && json_object_has_member(object, "id")) {
+		JsonNode *node = json_object_get_member(object, "id");
+		GType type =
+		    JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_NONE;
+		if (type == G_TYPE_STRING)
+			*id = g_strdup(json_node_get_string(node));
+		else if (type == G_TYPE_INT64)
+			*id = g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
+	}
+	members = json_object_get_members(object);
+	for (GList *l = members; l != NULL; l = l->next) {
+		WbdMqttCommand *command;
+		if (g_str_equal(l->data, "id"))
+			continue;
+		command = parse_member(l->data, json_object_get_member(object, l->data), error);
+		if (command == NULL)
+			return NULL;
+		g_ptr_array_add(commands, command);
+	}
+	if (commands->len == 0) {
+		invalid(error, "The command is empty, e.g. {\"state\":\"ON\"}");
+		return NULL;
+	}
+	return g_steal_pointer(&commands);
+}
+
+/**
+ * wbd_mqtt_result_json:
+ * @id: (nullable): the command's `id`, echoed
+ * @error: (nullable): why it failed, or %NULL
+ * @state: (nullable): the device's state after the command
+ *
+ * Returns: `{"status":"ok","state":{...}}` or `{"status":"error","error":"InvalidArgument",
+ *   "message":"..."}` (the error name of org.wattbus.Wattbus1.Error)
+ */
+gchar *
+wbd_mqtt_result_json(const gchar *id, const GError *error, JsonObject *state)
+{
+	g_autoptr(JsonObject) head = json_object_new();
+	g_autofree gchar *head_json = NULL;
+
+	if (id != NULL)
+		json_object_set_string_member(head, "id", id);
+	json_object_set_string_member(head, "status", error == NULL ? "ok" : "error");
+	if (error != NULL) {
+		g_autofree gchar *name = g_dbus_error_encode_gerror(error);
+		const gchar *dot = strrchr(name, '.');
+		gboolean ours = error->domain == WATTBUS_ERROR && dot != NULL;
+		json_object_set_string_member(head, "error", ours ? dot + 1 : "Failed");
+		json_object_set_string_member(head, "message", error->message);
+	}
+	head_json = wbd_mqtt_state_to_json(head);
+	if (error != NULL || state == NULL)
+		return g_steal_pointer(&head_json);
+	/* {"status":"ok"} + ,"state":{...}} */
+	{
+		g_autofree gchar *state_json = wbd_mqtt_state_to_json(state);
+		head_json[strlen(head_json) - 1] = '\0';
+		return g_strdup_printf("%s,\"state\":%s}", head_json, state_json);
+	}
+}
+
+/* Tuya IoT Edge Gateway commands (spec §5) */
+
+void
+wbd_tuya_edge_command_clear(WbdTuyaEdgeCommand *command)
+{
+	g_clear_pointer(&command->cid, g_free);
+	g_clear_pointer(&command->request_id, g_free);
+	g_clear_pointer(&command->dp_id, g_free);
+	g_clear_pointer(&command->value, json_node_unref);
+}
+
+/**
+ * wbd_tuya_edge_parse_command:
+ * @command: (out caller-allocates): filled with what the message has
+ *
+ * Reads `{"t":..,"cid":..,"request_id":..,"param":{"id":..,"value":..}}`; hostile input
+ * leaves members %NULL, never fails otherwise.
+ */
+void
+wbd_tuya_edge_parse_command(const gchar *payload, gsize length, WbdTuyaEdgeCommand *command)
+{
+	g_autoptr(JsonNode) root = NULL;
+	JsonObject *object;
+	JsonObject *param;
+
+	memset(command, 0, sizeof *command);
+	if (length == 0 || length > WBD_MQTT_MAX_COMMAND)
+		return;
+	root = wbd_json_parse_object(payload, length, NULL);
+	if (root == NULL)
+		return;
+	object = json_node_get_object(root);
+	param = wbd_json_get_object(object, "param");
+	command->cid = g_strdup(wbd_json_get_string(object, "cid"));
+	command->request_id = g_strdup(wbd_json_get_string(object, "request_id"));
+	if (param == NULL)
+		return;
+	command->dp_id = g_strdup(wbd_json_get_string(param, "id"));
+	if (json_object_has_member(param, "value"))
+		command->value = json_node_copy(json_object_get_member(param, "value"));
+}
+
+/* Home Assistant discovery */
+
+static const struct {
+	const gchar *property;
+	const gchar *device_class;
+	const gchar *state_class;
+	const gchar *unit; /* NULL: none */
+} ha_sensors[] = {
+    {"Power", "power", "measurement", "W"},
+    {"Energy", "energy", "total_increasing", "Wh"},
+    {"Voltage", "voltage", "measurement", "V"},
+    {"Current", "current", "measurement", "A"},
+    {"PowerFactor", "power_factor", "measurement", NULL},
+    {"Frequency", "frequency", "measurement", "Hz"},
+    {"Flow", "water", "total_increasing", "m³"},
+};
+
+static void
+ha_add_string(JsonBuilder *builder, const gchar *key, const gchar *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	json_builder_set_member_name(builder, key);
+	json_builder_add_string_value(builder, value);
+}
+
+/* the keys every entity of the device shares */
+static void
+ha_common(JsonBuilder *builder,
+	  const gchar *prefix,
+	  const WbdMqttDeviceInfo *info,
+	  const gchar *unique_id,
+	  const gchar *state_topic)
+{
+	g_autofree gchar *bridge = g_strdup_printf("%s/bridge/state", prefix);
+	g_autofree gchar *availability = g_strdup_printf("%s/availability", state_topic);
+	g_autofree gchar *ident = wbd_mqtt_object_id(prefix);
+	g_autofree gchar *device_ident = NULL;
+	g_autofree gchar *object_id = wbd_mqtt_object_id(info->id);
+
+	device_ident = g_strdup_printf("%s_%s", ident, object_id);
+	ha_add_string(builder, "unique_id", unique_id);
+	ha_add_string(builder, "object_id", unique_id);
+	ha_add_string(builder, "state_topic", state_topic);
+	json_builder_set_member_name(builder, "availability");
+	json_builder_begin_array(builder);
+	json_builder_begin_object(builder);
+	ha_add_string(builder, "topic", bridge);
+	json_builder_end_object(builder);
+	json_builder_begin_object(builder);
+	ha_add_string(builder, "topic", availability);
+	json_builder_end_object(builder);
+	json_builder_end_array(builder);
+	ha_add_string(builder, "availability_mode", "all");
+	json_builder_set_member_name(builder, "device");
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "identifiers");
+	json_builder_begin_array(builder);
+	json_builder_add_string_value(builder, device_ident);
+	json_builder_end_array(builder);
+	ha_add_string(builder, "name", info->name != NULL ? info->name : info->id);
+	ha_add_string(builder, "manufacturer", info->vendor);
+	ha_add_string(builder, "model", info->model);
+	ha_add_string(builder, "serial_number", info->serial);
+	ha_add_string(builder, "sw_version", info->firmware);
+	json_builder_end_object(builder);
+	json_builder_set_member_name(builder, "origin");
+	json_builder_begin_object(builder);
+	ha_add_string(builder, "name", "wattbus");
+	ha_add_string(builder, "sw_version", PACKAGE_VERSION);
+	json_builder_end_object(builder);
+}
+
+static void
+ha_add(GPtrArray *out,
+       const gchar *discovery_prefix,
+       const gchar *component,
+       const gchar *unique_id,
+       JsonBuilder *builder)
+{
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	g_ptr_array_add(out,
+			g_strdup_printf("%s/%s/%s/config", discovery_prefix, component, unique_id));
+	g_ptr_array_add(out, json_to_string(root, FALSE));
+}
+
+/**
+ * wbd_mqtt_ha_discovery:
+ * @prefix: the base topic (`wattbus`)
+ * @discovery_prefix: Home Assistant's (`homeassistant`)
+ *
+ * Home Assistant MQTT discovery configs of one device, single-entity style, grouped
+ * by a device block: a sensor per measured quantity, a switch for an outlet, a valve
+ * for a water meter's valve.
+ *
+ * Returns: (transfer full) (element-type utf8): topic, payload, topic, payload, ...
+ */
+GPtrArray *
+wbd_mqtt_ha_discovery(const gchar *prefix,
+		      const gchar *discovery_prefix,
+		      const WbdMqttDeviceInfo *info)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *state_topic = g_strdup_printf("%s/%s", prefix, info->id);
+	g_autofree gchar *command_topic = g_strdup_printf("%s/set", state_topic);
+	g_autofree gchar *base = NULL;
+	g_autofree gchar *p = wbd_mqtt_object_id(prefix);
+	g_autofree gchar *d = wbd_mqtt_object_id(info->id);
+
+	base = g_strdup_printf("%s_%s", p, d);
+	for (guint i = 0; i < G_N_ELEMENTS(ha_sensors); i++) {
+		g_autoptr(JsonBuilder) builder = NULL;
+		g_autofree gchar *key = NULL;
+		g_autofree gchar *unique_id = NULL;
+		g_autofree gchar *template = NULL;
+		gboolean water = g_str_equal(ha_sensors[i].property, "Flow");
+
+		if (water ? !info->water_meter
+			  : info->measured == NULL ||
+				!g_strv_contains(info->measured, ha_sensors[i].property))
+			continue;
+		key = wbd_mqtt_state_key(ha_sensors[i].property);
+		unique_id = g_strdup_printf("%s_%s", base, key);
+		template = g_strdup_printf("{{ value_json.%s }}", key);
+		builder = json_builder_new();
+		json_builder_begin_object(builder);
+		ha_add_string(builder, "name", water ? "Water" : ha_sensors[i].property);
+		ha_common(builder, prefix, info, unique_id, state_topic);
+		ha_add_string(builder, "value_template", template);
+		ha_add_string(builder, "device_class", ha_sensors[i].device_class);
+		ha_add_string(builder, "state_class", ha_sensors[i].state_class);
+		ha_add_string(builder, "unit_of_measurement", ha_sensors[i].unit);
+		ha_add(out, discovery_prefix, "sensor", unique_id, builder);
+	}
+	if (info->outlet) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		g_autofree gchar *unique_id = g_strdup_printf("%s_switch", base);
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "name");
+		json_builder_add_null_value(builder);
+		ha_common(builder, prefix, info, unique_id, state_topic);
+		ha_add_string(builder, "command_topic", command_topic);
+		ha_add_string(builder, "payload_on", "{\"state\":\"ON\"}");
+		ha_add_string(builder, "payload_off", "{\"state\":\"OFF\"}");
+		ha_add_string(builder, "value_template", "{{ value_json.state }}");
+		ha_add_string(builder, "state_on", "ON");
+		ha_add_string(builder, "state_off", "OFF");
+		ha_add_string(builder, "device_class", "outlet");
+		ha_add(out, discovery_prefix, "switch", unique_id, builder);
+	}
+	if (info->valve) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		g_autofree gchar *unique_id = g_strdup_printf("%s_valve", base);
+		json_builder_begin_object(builder);
+		ha_add_string(builder, "name", "Valve");
+		ha_common(builder, prefix, info, unique_id, state_topic);
+		ha_add_string(builder, "command_topic", command_topic);
+		ha_add_string(builder, "payload_open", "{\"valve\":\"opened\"}");
+		ha_add_string(builder, "payload_close", "{\"valve\":\"closed\"}");
+		ha_add_string(builder, "value_template", "{{ value_json.valve }}");
+		ha_add_string(builder, "state_open", "opened");
+		ha_add_string(builder, "state_opening", "opening");
+		ha_add_string(builder, "state_closed", "closed");
+		ha_add_string(builder, "state_closing", "closing");
+		ha_add_string(builder, "device_class", "water");
+		ha_add(out, discovery_prefix, "valve", unique_id, builder);
+	}
+	return out;
+}

@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <wattbus-glib.h>
+
+#include "wbd-json.h"
+#include "wbd-mqtt-client.h"
+#include "wbd-mqtt-codec.h"
+#include "wbd-mqtt-credentials.h"
+#include "wbd-tuya-edge-exporter.h"
+
+/*
+ * kind=tuya-edge: the daemon as a third-party gateway of Tuya's IoT Edge Gateway
+ * (shared/specs/mqtt-clouds.md §5). Client id = the gateway id, password = MD5 of
+ * gateway id + user name. On connect every device is synced (cid = the device id,
+ * product_id by kind: water meter or plug), then readings go out one DP per message at
+ * QoS 1 on .../properties/report, the online status of every device at least once a
+ * minute on .../devices/status, and commands from .../commands are applied through
+ * wbd_device_command_async() and answered on .../commands/response with the spec's codes.
+ */
+
+#define WBD_TUYA_EDGE_DEFAULT_PORT 21883
+#define WBD_TUYA_EDGE_STATUS_S 60
+
+/* error codes of §5 */
+#define CODE_OK 0
+#define CODE_SYSTEM 500
+#define CODE_RANGE 1101
+#define CODE_OFFLINE 2001
+#define CODE_NOT_SUPPORTED 2002
+#define CODE_NOT_FOUND 2003
+
+struct _WbdTuyaEdgeExporter {
+	WbdExporter parent_instance;
+	WbdMqttClient *client;
+	gchar *gateway_id;
+	gchar *product_water_meter;
+	gchar *product_plug;
+	gboolean commands;
+	gchar *last_error;
+	GHashTable *synced; /* cids synced on this connection */
+	GHashTable *online; /* cid → GINT_TO_POINTER(1 + online) */
+	guint start_id;
+	guint status_id;
+};
+
+G_DEFINE_TYPE(WbdTuyaEdgeExporter, wbd_tuya_edge_exporter, WBD_TYPE_EXPORTER)
+
+static const gchar *const tuya_edge_keys[] = {"url",
+					      "gateway-id",
+					      "username",
+					      "product-id",
+					      "product-id-water-meter",
+					      "product-id-plug",
+					      "commands",
+					      "ca-file",
+					      "keep-alive",
+					      NULL};
+
+static const WbdExporterInfo tuya_edge_info = {
+    .kind = "tuya-edge",
+    .get_type = wbd_tuya_edge_exporter_get_type,
+    .keys = tuya_edge_keys,
+    .secret_keys = NULL,
+};
+
+const WbdExporterInfo *
+wbd_tuya_edge_exporter_get_info(void)
+{
+	return &tuya_edge_info;
+}
+
+/* DPs: the water meter's standard ones (§5), a metering plug's (as the Tuya driver's
+ * metering-plug profile: W×10, V×10, mA, Wh) */
+typedef struct {
+	const gchar *property;
+	const gchar *dp;
+	gdouble scale; /* 0: a boolean */
+	gboolean writable;
+} EdgeDp;
+
+static const EdgeDp water_meter_dps[] = {
+    {"Flow", "1", 1, FALSE},
+    {"MonthlyTotal", "2", 1, FALSE},
+    {"DailyTotal", "3", 1, FALSE},
+    {"Switch", "4", 0, TRUE},
+    {"DayFirstReading", "5", 1, FALSE},
+    {"DayLastReading", "6", 1, FALSE},
+    {"Valve", "9", 1, TRUE},
+    {"MonthFirstReading", "10", 1, FALSE},
+    {"MonthLastReading", "11", 1, FALSE},
+    {"ColdSharedUsage", "14", 1, FALSE},
+    {"ColdSharingType", "15", 1, TRUE},
+    {"HotSharedUsage", "16", 1, FALSE},
+    {"HotSharingType", "17", 1, TRUE},
+    {"ValveOpenness", "18", 1, TRUE},
+};
+static const EdgeDp plug_dps[] = {
+    {"On", "1", 0, TRUE},
+    {"Energy", "17", 1, FALSE},
+    {"Current", "18", 1000, FALSE},
+    {"Power", "19", 10, FALSE},
+    {"Voltage", "20", 10, FALSE},
+};
+
+/* the device's profile here: its DPs and product id, or NULL if it has none */
+static const EdgeDp *
+wbd_tuya_edge_dps(WbdTuyaEdgeExporter *self, WbdDevice *device, guint *n, const gchar **product)
+{
+	WattbusObject *object = WATTBUS_OBJECT(wbd_device_get_object(device));
+
+	if (wattbus_object_peek_water_meter(object) != NULL) {
+		*n = G_N_ELEMENTS(water_meter_dps);
+		*product = self->product_water_meter;
+		return water_meter_dps;
+	}
+	if (wbd_device_get_capabilities(device) & WBD_DEVICE_CAP_OUTLET) {
+		*n = G_N_ELEMENTS(plug_dps);
+		*product = self->product_plug;
+		return plug_dps;
+	}
+	return NULL;
+}
+
+static gchar *
+wbd_tuya_edge_topic(WbdTuyaEdgeExporter *self, const gchar *what)
+{
+	return g_strdup_printf("gateway_id/%s/%s", self->gateway_id, what);
+}
+
+/* {"t":NOW,"request_id":UUID,<builder's members>} */
+static JsonBuilder *
+wbd_tuya_edge_begin(const gchar *request_id)
+{
+	JsonBuilder *builder = json_builder_new();
+	g_autofree gchar *uuid = g_uuid_string_random();
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "t");
+	json_builder_add_int_value(builder, g_get_real_time() / G_USEC_PER_SEC);
+	json_builder_set_member_name(builder, "request_id");
+	json_builder_add_string_value(builder, request_id != NULL ? request_id : uuid);
+	return builder;
+}
+
+static gchar *
+wbd_tuya_edge_end(JsonBuilder *builder)
+{
+	g_autoptr(JsonNode) root = NULL;
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	return json_to_string(root, FALSE);
+}
+
+static void
+wbd_tuya_edge_publish_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	if (!wbd_mqtt_client_publish_finish(WBD_MQTT_CLIENT(source), res, &error))
+		g_debug("tuya-edge: %s", error->message);
+}
+
+/* what the spool does not need to keep: sync, status, responses */
+static void
+wbd_tuya_edge_publish(WbdTuyaEdgeExporter *self, const gchar *what, const gchar *payload)
+{
+	g_autofree gchar *topic = wbd_tuya_edge_topic(self, what);
+	wbd_mqtt_client_publish_async(self->client,
+				      topic,
+				      payload,
+				      strlen(payload),
+				      1,
+				      FALSE,
+				      NULL,
+				      wbd_tuya_edge_publish_cb,
+				      NULL);
+}
+
+/* add or update a sub-device: before anything else is sent about it */
+static gboolean
+wbd_tuya_edge_sync(WbdTuyaEdgeExporter *self, const gchar *cid)
+{
+	WbdDevice *device = wbd_exporter_lookup_device(WBD_EXPORTER(self), cid);
+	g_autoptr(JsonBuilder) builder = NULL;
+	g_autofree gchar *json = NULL;
+	const gchar *product = NULL;
+	WattbusDevice *iface;
+	guint n;
+
+	if (g_hash_table_contains(self->synced, cid))
+		return TRUE;
+	if (device == NULL || wbd_tuya_edge_dps(self, device, &n, &product) == NULL ||
+	    product == NULL)
+		return FALSE;
+	iface = wattbus_object_peek_device(WATTBUS_OBJECT(wbd_device_get_object(device)));
+	builder = wbd_tuya_edge_begin(NULL);
+	json_builder_set_member_name(builder, "param");
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "cid");
+	json_builder_add_string_value(builder, cid);
+	json_builder_set_member_name(builder, "product_id");
+	json_builder_add_string_value(builder, product);
+	json_builder_set_member_name(builder, "comm_type");
+	json_builder_add_string_value(builder, "mqtt");
+	json_builder_set_member_name(builder, "device_name");
+	json_builder_add_string_value(builder,
+				      iface != NULL ? wattbus_device_get_name(iface) : cid);
+	json_builder_end_object(builder);
+	json = wbd_tuya_edge_end(builder);
+	wbd_tuya_edge_publish(self, "devices/sync", json);
+	g_hash_table_add(self->synced, g_strdup(cid));
+	return TRUE;
+}
+
+static gboolean
+wbd_tuya_edge_status_cb(gpointer user_data)
+{
+	WbdTuyaEdgeExporter *self = user_data;
+	g_autoptr(JsonBuilder) builder = NULL;
+	g_autofree gchar *json = NULL;
+	GHashTableIter iter;
+	gpointer cid, online;
+
+	if (!wbd_mqtt_client_is_connected(self->client) || g_hash_table_size(self->online) == 0)
+		return G_SOURCE_CONTINUE;
+	builder = wbd_tuya_edge_begin(NULL);
+	json_builder_set_member_name(builder, "param");
+	json_builder_begin_array(builder);
+	g_hash_table_iter_init(&iter, self->online);
+	while (g_hash_table_iter_next(&iter, &cid, &online)) {
+		if (!wbd_tuya_edge_sync(self, cid))
+			continue;
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "cid");
+		json_builder_add_string_value(builder, cid);
+		json_builder_set_member_name(builder, "status");
+		json_builder_add_boolean_value(builder, GPOINTER_TO_INT(online) == 2);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	json = wbd_tuya_edge_end(builder);
+	wbd_tuya_edge_publish(self, "devices/status", json);
+	return G_SOURCE_CONTINUE;
+}
+
+/* readings: one DP per message, the batch done when the broker has them all */
+
+static gchar *
+wbd_tuya_edge_report_json(const gchar *cid, const EdgeDp *dp, gdouble value)
+{
+	g_autoptr(JsonBuilder) builder = wbd_tuya_edge_begin(NULL);
+
+	json_builder_set_member_name(builder, "param");
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "cid");
+	json_builder_add_string_value(builder, cid);
+	json_builder_set_member_name(builder, "id");
+	json_builder_add_string_value(builder, dp->dp);
+	json_builder_set_member_name(builder, "value");
+	if (dp->scale == 0)
+		json_builder_add_boolean_value(builder, value != 0);
+	else if (dp->scale == 1)
+		json_builder_add_double_value(builder, value);
+	else
+		json_builder_add_int_value(builder, (gint64)llround(value * dp->scale));
+	json_builder_end_object(builder);
+	return wbd_tuya_edge_end(builder);
+}
+
+static void
+wbd_tuya_edge_send_async(WbdExporter *exporter,
+			 GPtrArray *records,
+			 GCancellable *cancellable,
+			 GAsyncReadyCallback callback,
+			 gpointer user_data)
+{
+	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(exporter);
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	gboolean status_changed = FALSE;
+
+	if (!wbd_mqtt_client_is_connected(self->client)) {
+		g_task_return_new_error(task,
+					WBD_EXPORTER_ERROR,
+					WBD_EXPORTER_ERROR_FAILED,
+					"Not connected to the edge gateway%s%s",
+					self->last_error != NULL ? ": " : "",
+					self->last_error != NULL ? self->last_error : "");
+		return;
+	}
+	wbd_mqtt_batch_begin(task);
+	for (guint i = 0; i < records->len; i++) {
+		WbdSpoolRecord *record = g_ptr_array_index(records, i);
+		WbdDevice *device = wbd_exporter_lookup_device(exporter, record->device);
+		g_autoptr(JsonNode) root =
+		    wbd_json_parse_object(record->values, strlen(record->values), NULL);
+		const EdgeDp *dps;
+		const gchar *product;
+		gdouble online;
+		guint n;
+
+		/* a device without a profile here, or gone, has nothing Tuya could take */
+		if (root == NULL || device == NULL ||
+		    (dps = wbd_tuya_edge_dps(self, device, &n, &product)) == NULL ||
+		    !wbd_tuya_edge_sync(self, record->device))
+			continue;
+		if (wbd_json_get_number(json_node_get_object(root), "Online", &online) &&
+		    GPOINTER_TO_INT(g_hash_table_lookup(self->online, record->device)) !=
+			1 + (online != 0)) {
+			g_hash_table_replace(self->online,
+					     g_strdup(record->device),
+					     GINT_TO_POINTER(1 + (online != 0)));
+			status_changed = TRUE;
+		}
+		for (guint d = 0; d < n; d++) {
+			g_autofree gchar *json = NULL;
+			g_autofree gchar *topic = wbd_tuya_edge_topic(self, "properties/report");
+			JsonObject *values = json_node_get_object(root);
+			gdouble value;
+			if (!wbd_json_get_number(values, dps[d].property, &value))
+				continue;
+			json = wbd_tuya_edge_report_json(record->device, &dps[d], value);
+			wbd_mqtt_batch_publish(self->client, task, topic, json, FALSE);
+		}
+	}
+	/* a device coming or going: at once, not at the next minute */
+	if (status_changed)
+		wbd_tuya_edge_status_cb(self);
+	wbd_mqtt_batch_end(task);
+}
+
+static gboolean
+wbd_tuya_edge_send_finish(WbdExporter *exporter, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/* commands */
+
+typedef struct {
+	WbdTuyaEdgeExporter *self;
+	gchar *cid;
+	gchar *request_id;
+} CommandData;
+
+static void
+command_data_free(CommandData *data)
+{
+	g_clear_object(&data->self);
+	g_free(data->cid);
+	g_free(data->request_id);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CommandData, command_data_free)
+
+static void
+wbd_tuya_edge_respond(WbdTuyaEdgeExporter *self,
+		      const gchar *cid,
+		      const gchar *request_id,
+		      gint code,
+		      const gchar *msg)
+{
+	g_autoptr(JsonBuilder) builder = wbd_tuya_edge_begin(request_id);
+	g_autofree gchar *json = NULL;
+
+	json_builder_set_member_name(builder, "cid");
+	json_builder_add_string_value(builder, cid != NULL ? cid : "");
+	json_builder_set_member_name(builder, "param");
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "msg");
+	json_builder_add_string_value(builder, msg);
+	json_builder_set_member_name(builder, "code");
+	json_builder_add_int_value(builder, code);
+	json_builder_end_object(builder);
+	json = wbd_tuya_edge_end(builder);
+	wbd_tuya_edge_publish(self, "commands/response", json);
+}
+
+static gint
+wbd_tuya_edge_error_code(const GError *error)
+{
+	if (error->domain != WATTBUS_ERROR)
+		return CODE_SYSTEM;
+	switch (error->code) {
+	case WATTBUS_ERROR_INVALID_ARGUMENT:
+		return CODE_RANGE;
+	case WATTBUS_ERROR_DEVICE_OFFLINE:
+	case WATTBUS_ERROR_TIMEOUT:
+		return CODE_OFFLINE;
+	case WATTBUS_ERROR_NOT_SUPPORTED:
+		return CODE_NOT_SUPPORTED;
+	case WATTBUS_ERROR_NOT_FOUND:
+		return CODE_NOT_FOUND;
+	default:
+		return CODE_SYSTEM;
+	}
+}
+
+static void
+wbd_tuya_edge_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CommandData) data = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!wbd_device_command_finish(WBD_DEVICE(source), res, &error)) {
+		wbd_tuya_edge_respond(data->self,
+				      data->cid,
+				      data->request_id,
+				      wbd_tuya_edge_error_code(error),
+				      error->message);
+		return;
+	}
+	wbd_tuya_edge_respond(data->self, data->cid, data->request_id, CODE_OK, "success");
+}
+
+/* a DP value as the property's D-Bus type; samples send strings such as "1" */
+static GVariant *
+wbd_tuya_edge_value(const EdgeDp *dp, JsonNode *node)
+{
+	GType type = node != NULL && JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node)
+								 : G_TYPE_INVALID;
+	const gchar *text = type == G_TYPE_STRING ? json_node_get_string(node) : NULL;
+	guint64 number;
+
+	if (dp->scale == 0) {
+		if (type == G_TYPE_BOOLEAN)
+			return g_variant_new_boolean(json_node_get_boolean(node));
+		if (g_strcmp0(text, "true") == 0 || g_strcmp0(text, "1") == 0)
+			return g_variant_new_boolean(TRUE);
+		if (g_strcmp0(text, "false") == 0 || g_strcmp0(text, "0") == 0)
+			return g_variant_new_boolean(FALSE);
+		return NULL;
+	}
+	if (g_str_equal(dp->property, "ValveOpenness")) {
+		if (type == G_TYPE_INT64 && json_node_get_int(node) >= 0 &&
+		    json_node_get_int(node) <= G_MAXUINT32)
+			return g_variant_new_uint32((guint32)json_node_get_int(node));
+		if (text != NULL &&
+		    g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32, &number, NULL))
+			return g_variant_new_uint32((guint32)number);
+		return NULL;
+	}
+	return text != NULL ? g_variant_new_string(text) : NULL;
+}
+
+static void
+wbd_tuya_edge_handle_command(WbdTuyaEdgeExporter *self, GBytes *payload)
+{
+	gsize length;
+	const gchar *bytes = g_bytes_get_data(payload, &length);
+	g_auto(WbdTuyaEdgeCommand) command = {0};
+	const gchar *cid, *request_id;
+	const EdgeDp *dps, *dp = NULL;
+	const gchar *product;
+	WbdDevice *device;
+	CommandData *data;
+	GVariant *value;
+	guint n = 0;
+
+	wbd_tuya_edge_parse_command(bytes, length, &command);
+	cid = command.cid;
+	request_id = command.request_id;
+	if (cid == NULL || command.dp_id == NULL || command.value == NULL) {
+		wbd_tuya_edge_respond(self, cid, request_id, 1102, "params is null");
+		return;
+	}
+	device = wbd_exporter_lookup_device(WBD_EXPORTER(self), cid);
+	dps = device != NULL ? wbd_tuya_edge_dps(self, device, &n, &product) : NULL;
+	if (dps == NULL) {
+		wbd_tuya_edge_respond(self,
+				      cid,
+				      request_id,
+				      CODE_NOT_FOUND,
+				      "device does not exist");
+		return;
+	}
+	for (guint i = 0; i < n && dp == NULL; i++) {
+		if (g_str_equal(dps[i].dp, command.dp_id) && dps[i].writable)
+			dp = &dps[i];
+	}
+	if (dp == NULL) {
+		wbd_tuya_edge_respond(self,
+				      cid,
+				      request_id,
+				      CODE_NOT_SUPPORTED,
+				      "command or value not supported");
+		return;
+	}
+	value = wbd_tuya_edge_value(dp, command.value);
+	if (value == NULL) {
+		wbd_tuya_edge_respond(self, cid, request_id, CODE_RANGE, "params range invalid");
+		return;
+	}
+	data = g_new0(CommandData, 1);
+	data->self = g_object_ref(self);
+	data->cid = g_strdup(cid);
+	data->request_id = g_strdup(request_id);
+	wbd_device_command_async(device, dp->property, value, NULL, wbd_tuya_edge_command_cb, data);
+}
+
+static void
+wbd_tuya_edge_message_cb(WbdMqttClient *client,
+			 const gchar *topic,
+			 GBytes *payload,
+			 gboolean retained,
+			 WbdTuyaEdgeExporter *self)
+{
+	g_autofree gchar *commands = wbd_tuya_edge_topic(self, "commands");
+
+	if (self->commands && !retained && g_str_equal(topic, commands))
+		wbd_tuya_edge_handle_command(self, payload);
+}
+
+/* the connection */
+
+static void
+wbd_tuya_edge_connected_cb(WbdMqttClient *client, WbdTuyaEdgeExporter *self)
+{
+	g_autoptr(GList) cids = g_hash_table_get_keys(self->online);
+
+	g_message("[%s] connected to the edge gateway", wbd_exporter_get_id(WBD_EXPORTER(self)));
+	g_clear_pointer(&self->last_error, g_free);
+	g_hash_table_remove_all(self->synced);
+	for (GList *l = cids; l != NULL; l = l->next)
+		wbd_tuya_edge_sync(self, l->data);
+	wbd_tuya_edge_status_cb(self);
+	wbd_exporter_retry_now(WBD_EXPORTER(self));
+}
+
+static void
+wbd_tuya_edge_disconnected_cb(WbdMqttClient *client, const gchar *why, WbdTuyaEdgeExporter *self)
+{
+	if (g_strcmp0(self->last_error, why) != 0)
+		g_warning("[%s] no connection to the edge gateway: %s",
+			  wbd_exporter_get_id(WBD_EXPORTER(self)),
+			  why);
+	g_free(self->last_error);
+	self->last_error = g_strdup(why);
+}
+
+static gboolean
+wbd_tuya_edge_start_cb(gpointer user_data)
+{
+	WbdTuyaEdgeExporter *self = user_data;
+	self->start_id = 0;
+	wbd_mqtt_client_start(self->client);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+invalid(GError **error, const gchar *message)
+{
+	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
+	return FALSE;
+}
+
+static gboolean
+wbd_tuya_edge_configure(WbdExporter *exporter, GHashTable *settings, GError **error)
+{
+	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(exporter);
+	const gchar *url = g_hash_table_lookup(settings, "url");
+	const gchar *username = g_hash_table_lookup(settings, "username");
+	const gchar *product = g_hash_table_lookup(settings, "product-id");
+	const gchar *commands = g_hash_table_lookup(settings, "commands");
+	WbdMqttClientOptions options = {0};
+	g_autoptr(GUri) uri = NULL;
+	g_autofree gchar *paho_uri = NULL;
+	g_autofree gchar *password = NULL;
+	gboolean tls;
+
+	self->gateway_id = g_strdup(g_hash_table_lookup(settings, "gateway-id"));
+	if (self->gateway_id == NULL || self->gateway_id[0] == '\0' ||
+	    strpbrk(self->gateway_id, "+#/") != NULL)
+		return invalid(error, "gateway-id is missing or has '+', '#' or '/' in it");
+	if (username == NULL)
+		return invalid(error, "username is missing (the one Tuya gave)");
+	uri = url != NULL ? g_uri_parse(url, G_URI_FLAGS_NONE, NULL) : NULL;
+	if (uri == NULL || g_uri_get_host(uri) == NULL ||
+	    (g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtt") != 0 &&
+	     g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtts") != 0))
+		return invalid(error, "url must be mqtt://EDGE-GATEWAY[:21883] or mqtts://...");
+	tls = g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtts") == 0;
+	if (commands != NULL && !g_str_equal(commands, "true") && !g_str_equal(commands, "false"))
+		return invalid(error, "commands must be true or false");
+	self->commands = g_strcmp0(commands, "true") == 0;
+	self->product_water_meter =
+	    g_strdup(g_hash_table_lookup(settings, "product-id-water-meter"));
+	if (self->product_water_meter == NULL)
+		self->product_water_meter = g_strdup(product);
+	self->product_plug = g_strdup(g_hash_table_lookup(settings, "product-id-plug"));
+	if (self->product_plug == NULL)
+		self->product_plug = g_strdup(product);
+	if (self->product_water_meter == NULL && self->product_plug == NULL)
+		return invalid(error,
+			       "give the Tuya product id(s): product-id, product-id-water-meter or "
+			       "product-id-plug");
+	paho_uri = g_strdup_printf("%s://%s:%d",
+				   tls ? "ssl" : "tcp",
+				   g_uri_get_host(uri),
+				   g_uri_get_port(uri) > 0 ? g_uri_get_port(uri)
+							   : WBD_TUYA_EDGE_DEFAULT_PORT);
+	password = wbd_mqtt_tuya_edge_password(self->gateway_id, username);
+	options.uri = paho_uri;
+	options.client_id = self->gateway_id;
+	options.username = username;
+	options.password = password;
+	options.ca_file = g_hash_table_lookup(settings, "ca-file");
+	options.keep_alive = 60;
+	options.mqtt_version = 4;
+	self->client = wbd_mqtt_client_new(&options, error);
+	memset(password, 0, strlen(password));
+	if (self->client == NULL)
+		return FALSE;
+	wbd_exporter_set_target(exporter, g_uri_get_host(uri));
+	g_signal_connect(self->client, "connected", G_CALLBACK(wbd_tuya_edge_connected_cb), self);
+	g_signal_connect(self->client,
+			 "disconnected",
+			 G_CALLBACK(wbd_tuya_edge_disconnected_cb),
+			 self);
+	g_signal_connect(self->client, "message", G_CALLBACK(wbd_tuya_edge_message_cb), self);
+	/* every downlink topic, or the platform's answers are lost */
+	for (guint i = 0; i < 3; i++) {
+		static const gchar *const downlinks[] = {"commands",
+							 "devices/sync/response",
+							 "properties/report/response"};
+		g_autofree gchar *topic = wbd_tuya_edge_topic(self, downlinks[i]);
+		wbd_mqtt_client_subscribe(self->client, topic);
+	}
+	self->start_id = g_idle_add(wbd_tuya_edge_start_cb, self);
+	self->status_id =
+	    g_timeout_add_seconds(WBD_TUYA_EDGE_STATUS_S, wbd_tuya_edge_status_cb, self);
+	return TRUE;
+}
+
+static void
+wbd_tuya_edge_stop(WbdExporter *exporter)
+{
+	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(exporter);
+
+	g_clear_handle_id(&self->start_id, g_source_remove);
+	g_clear_handle_id(&self->status_id, g_source_remove);
+	if (self->client == NULL)
+		return;
+	g_signal_handlers_disconnect_by_data(self->client, self);
+	wbd_mqtt_client_close(self->client, NULL, NULL);
+}
+
+static void
+wbd_tuya_edge_finalize(GObject *object)
+{
+	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(object);
+
+	g_clear_handle_id(&self->start_id, g_source_remove);
+	g_clear_handle_id(&self->status_id, g_source_remove);
+	if (self->client != NULL)
+		g_signal_handlers_disconnect_by_data(self->client, self);
+	g_clear_object(&self->client);
+	g_free(self->gateway_id);
+	g_free(self->product_water_meter);
+	g_free(self->product_plug);
+	g_free(self->last_error);
+	g_clear_pointer(&self->synced, g_hash_table_unref);
+	g_clear_pointer(&self->online, g_hash_table_unref);
+	G_OBJECT_CLASS(wbd_tuya_edge_exporter_parent_class)->finalize(object);
+}
+
+static void
+wbd_tuya_edge_exporter_class_init(WbdTuyaEdgeExporterClass *klass)
+{
+	WbdExporterClass *exporter_class = WBD_EXPORTER_CLASS(klass);
+
+	G_OBJECT_CLASS(klass)->finalize = wbd_tuya_edge_finalize;
+	exporter_class->configure = wbd_tuya_edge_configure;
+	exporter_class->send_async = wbd_tuya_edge_send_async;
+	exporter_class->send_finish = wbd_tuya_edge_send_finish;
+	exporter_class->stop = wbd_tuya_edge_stop;
+}
+
+static void
+wbd_tuya_edge_exporter_init(WbdTuyaEdgeExporter *self)
+{
+	self->synced = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}

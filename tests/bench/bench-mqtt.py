@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""MQTT exporter throughput (kind=mqtt): a spool prefilled with a backlog (as
+bench-emoncms.py makes it), the real wattbusd, a real Mosquitto on 127.0.0.1; how long
+until every reading is acknowledged by the broker (QoS 1 PUBACK) and left the spool.
+Not a test: it prints a table (tests/bench/RESULTS.md keeps the numbers).
+
+  bench-mqtt.py [READINGS]"""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import wbtest  # noqa: E402
+from emoncmsemu import EXPORTER, exporter_path  # noqa: E402
+from gi.repository import Gio, GLib  # noqa: E402
+from mqttbroker import Broker  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("bench_emoncms", os.path.join(HERE, "bench-emoncms.py"))
+bench_emoncms = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_emoncms)
+
+
+def run(n, batch, homeassistant):
+    tmp = tempfile.mkdtemp(prefix="wattbus-bench-")
+    broker = None
+    try:
+        config_dir = os.path.join(tmp, "etc")
+        state_dir = os.path.join(tmp, "state")
+        os.makedirs(config_dir)
+        os.makedirs(state_dir)
+        broker = Broker(tmp)
+        with open(os.path.join(config_dir, "wattbus.conf"), "w") as f:
+            f.write("[exporter bench]\nkind=mqtt\nurl=%s\nbatch-size=%d\nhomeassistant=%s\n"
+                    % (broker.url, batch, "true" if homeassistant else "false"))
+        bench_emoncms.prefill(os.path.join(state_dir, "spool.db"), "bench", n)
+        bus = wbtest.Bus(tmp)
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
+        env.pop("G_MESSAGES_DEBUG", None)
+        start = time.monotonic()
+        daemon = subprocess.Popen([os.environ.get("WATTBUSD", os.path.join(wbtest._BUILD, "src", "wattbusd")),
+                                   "--session", "--config", config_dir, "--state-dir", state_dir],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        conn = Gio.DBusConnection.new_for_address_sync(
+            bus.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+
+        def prop(name):
+            try:
+                reply = conn.call_sync(wbtest.BUS_NAME, exporter_path("bench"), "org.freedesktop.DBus.Properties",
+                                       "Get", GLib.Variant("(ss)", (EXPORTER, name)), None,
+                                       Gio.DBusCallFlags.NONE, 5000, None)
+                return reply.unpack()[0]
+            except GLib.Error:
+                return None
+
+        worst = 0.0
+        while True:
+            t = time.monotonic()
+            queued = prop("Queued")
+            worst = max(worst, time.monotonic() - t) if queued is not None else worst
+            if queued == 0:
+                break
+            if time.monotonic() - start > 600:
+                raise RuntimeError("not drained")
+            time.sleep(0.02)
+        seconds = time.monotonic() - start
+        sent = prop("Sent")
+        daemon.terminate()
+        daemon.wait(10)
+        bus.stop()
+        assert sent == n, (sent, n)
+        return seconds, worst
+    finally:
+        if broker is not None:
+            broker.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    print("MQTT exporter: a backlog of readings of 6 values from 10 devices, each published "
+          "retained at QoS 1 to Mosquitto, removed from the spool on PUBACK\n")
+    print("| batch | HA discovery | readings | seconds | readings/s | slowest D-Bus Get meanwhile |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for batch, count, ha in ((1, min(n, 2000), False), (100, n, False), (500, n, False),
+                             (500, n, True)):
+        seconds, worst = run(count, batch, ha)
+        print("| %d | %s | %d | %.2f | %.0f | %.0f ms |" % (batch, "yes" if ha else "no", count, seconds,
+                                                           count / seconds, worst * 1000))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,497 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""kind=mqtt end to end: the real daemon with Kasa and Tuya emulator devices and a real
+Mosquitto (tests/integration/mqttbroker.py) in the setups it supports: plain, username and
+password with an ACL, TLS with required client certificates.
+
+Expected values come from the Kasa fixture (mW, mV, mA, Wh → SI) and the Tuya water-meter
+profile, and the topic/JSON/discovery shapes from shared/specs/mqtt-clouds.md §1, written
+out here by hand."""
+
+import hashlib
+import importlib.util
+import json
+import os
+import time
+
+import wbtest
+from emoncmsemu import EXPORTER, PLUG, exporter_path
+from mqttbroker import Broker
+from test_tuya import KEY, TuyaBase
+from wbtest import OUTLET, device_path
+
+WATER = "org.wattbus.Wattbus1.WaterMeter"
+PASSWORD = "s3cret-Mqtt!pw"
+
+
+class MqttBase(TuyaBase):
+    """Helpers: brokers, recording clients, config sections."""
+
+    def setUp(self):
+        super().setUp()
+        self.brokers = []
+        self.recorders = []
+        self.addCleanup(self._stop_mqtt)
+
+    def _stop_mqtt(self):
+        for rec in self.recorders:
+            rec.stop()
+        for broker in self.brokers:
+            broker.stop()
+
+    def broker(self, *args, **kwargs):
+        broker = Broker(self.tmp, *args, **kwargs)
+        self.brokers.append(broker)
+        return broker
+
+    def recorder(self, broker, **kwargs):
+        rec = broker.client(**kwargs)
+        self.recorders.append(rec)
+        return rec
+
+    @staticmethod
+    def exporter(broker, exp_id="mq", **keys):
+        text = "[exporter %s]\nkind=mqtt\nurl=%s\n" % (exp_id, broker.url)
+        for key, value in keys.items():
+            text += "%s=%s\n" % (key.replace("_", "-"), value)
+        return text + "\n"
+
+    @staticmethod
+    def plug(dev_id, emu, poll=1):
+        return "[device %s]\ndriver=kasa\naddress=%s\npoll-interval=%d\n\n" % (dev_id, emu.address, poll)
+
+    def exp(self, prop, exp_id="mq"):
+        return self.get(exporter_path(exp_id), EXPORTER, prop)
+
+    def wait_json(self, rec, topic, predicate, timeout=10):
+        self.wait_for(lambda: any(predicate(j) for j in rec.json_on(topic)), timeout,
+                      "a message on %s" % topic)
+        return [j for j in rec.json_on(topic) if predicate(j)][-1]
+
+    def wait_payload(self, rec, topic, payload, timeout=10):
+        self.wait_for(lambda: payload in rec.on(topic), timeout, "%r on %s" % (payload, topic))
+
+    def command(self, rec, dev_id, payload, timeout=10):
+        """Publishes a command, returns the reply on .../set/result."""
+        topic = "wattbus/%s/set/result" % dev_id
+        before = len(rec.on(topic))
+        rec.publish("wattbus/%s/set" % dev_id, payload)
+        self.wait_for(lambda: len(rec.on(topic)) > before, timeout, "a reply on " + topic)
+        return json.loads(rec.on(topic)[before])
+
+
+class MqttTest(MqttBase):
+    """kind=mqtt."""
+
+    # state, availability, discovery
+
+    def test_state_and_discovery(self):
+        broker = self.broker()
+        rec = self.recorder(broker)
+        emu = self.emulator(PLUG, "--alias", "Kitchen plug")
+        self.write_config(self.plug("plug", emu) + self.exporter(broker, homeassistant="true"))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_payload(rec, "wattbus/bridge/state", "online")
+        self.wait_payload(rec, "wattbus/plug/availability", "online")
+        state = self.wait_json(rec, "wattbus/plug", lambda j: "power" in j)
+        # the fixture: 61753 mW, 230837 mV, 451 mA, 16323 Wh, relay on
+        self.assertAlmostEqual(state["power"], 61.753)
+        self.assertAlmostEqual(state["voltage"], 230.837)
+        self.assertAlmostEqual(state["current"], 0.451)
+        self.assertAlmostEqual(state["energy"], 16323)
+        self.assertEqual(state["state"], "ON")
+        self.assertNotIn("online", state)
+
+        # a change is a new whole state
+        emu.command("emeter power_mw=12345")
+        state = self.wait_json(rec, "wattbus/plug", lambda j: j.get("power") == 12.345)
+        self.assertAlmostEqual(state["voltage"], 230.837)
+        self.assertEqual(state["state"], "ON")
+        self.wait_for(lambda: self.exp("Queued") == 0, 5, "queue empty")
+        self.assertEqual(self.exp("State"), "connected")
+        self.assertEqual(self.exp("Target"), "localhost")
+
+        # discovery: grouped by device, each with its class, state class and unit
+        configs = {}
+        for name, dclass, sclass, unit in (("power", "power", "measurement", "W"),
+                                           ("energy", "energy", "total_increasing", "Wh"),
+                                           ("voltage", "voltage", "measurement", "V"),
+                                           ("current", "current", "measurement", "A")):
+            topic = "homeassistant/sensor/wattbus_plug_%s/config" % name
+            self.wait_for(lambda: rec.on(topic), 5, topic)
+            cfg = json.loads(rec.on(topic)[-1])
+            configs[name] = cfg
+            self.assertEqual(cfg["device_class"], dclass)
+            self.assertEqual(cfg["state_class"], sclass)
+            self.assertEqual(cfg["unit_of_measurement"], unit)
+            self.assertEqual(cfg["state_topic"], "wattbus/plug")
+            self.assertEqual(cfg["value_template"], "{{ value_json.%s }}" % name)
+            self.assertEqual(cfg["unique_id"], "wattbus_plug_" + name)
+            self.assertEqual(cfg["availability_mode"], "all")
+            self.assertEqual([a["topic"] for a in cfg["availability"]],
+                             ["wattbus/bridge/state", "wattbus/plug/availability"])
+            self.assertEqual(cfg["device"]["identifiers"], ["wattbus_plug"])
+            self.assertEqual(cfg["device"]["name"], "Kitchen plug")
+            self.assertEqual(cfg["device"]["manufacturer"], "TP-Link")
+            self.assertEqual(cfg["origin"]["name"], "wattbus")
+        switch = json.loads(rec.on("homeassistant/switch/wattbus_plug_switch/config")[-1])
+        self.assertEqual(switch["command_topic"], "wattbus/plug/set")
+        self.assertEqual(switch["payload_on"], '{"state":"ON"}')
+        self.assertEqual(switch["payload_off"], '{"state":"OFF"}')
+        self.assertEqual((switch["state_on"], switch["state_off"]), ("ON", "OFF"))
+        self.assertEqual(switch["device"], configs["power"]["device"])
+
+        # retained: a late subscriber gets the state, the availability and the configs at once
+        late = self.recorder(broker, client_id="late")
+        self.wait_for(lambda: late.json_on("wattbus/plug"), 5, "retained state")
+        self.assertEqual(late.json_on("wattbus/plug")[-1]["power"], 12.345)
+        self.assertEqual(late.on("wattbus/plug/availability"), ["online"])
+        self.wait_for(lambda: late.on("homeassistant/sensor/wattbus_plug_power/config"), 5, "config")
+
+        # Home Assistant restarting asks for the configs again
+        rec.clear()
+        rec.publish("homeassistant/status", "online")
+        self.wait_for(lambda: rec.on("homeassistant/sensor/wattbus_plug_power/config"), 5,
+                      "configs again")
+
+        # the device going away: availability offline
+        emu.command("misbehave refuse")
+        self.wait_payload(rec, "wattbus/plug/availability", "offline", timeout=15)
+        # the daemon going away: the bridge is offline (explicitly or by the Last Will)
+        self.stop_daemon()
+        self.wait_payload(rec, "wattbus/bridge/state", "offline")
+
+    # commands
+
+    def test_commands_outlet(self):
+        broker = self.broker()
+        rec = self.recorder(broker)
+        emu = self.emulator(PLUG)
+        # a retained command is never run: it would be run again on every reconnect
+        rec.publish("wattbus/plug/set", '{"state":"OFF"}', retain=True)
+        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true"))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_payload(rec, "wattbus/bridge/state", "online")
+        time.sleep(1)  # the subscription to .../set is made right after connecting
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+        self.assertEqual(rec.on("wattbus/plug/set/result"), [])
+        rec.publish("wattbus/plug/set", "", retain=True)  # clears it
+
+        reply = self.command(rec, "plug", '{"state":"OFF","id":"c1"}')
+        self.assertEqual(reply["status"], "ok", reply)
+        self.assertEqual(reply["id"], "c1")
+        self.assertEqual(reply["state"]["state"], "OFF")
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 0)
+        self.assertFalse(self.get(device_path("plug"), OUTLET, "On"))
+        # the new state is published
+        self.wait_json(rec, "wattbus/plug", lambda j: j.get("state") == "OFF")
+
+        reply = self.command(rec, "plug", '{"state":"TOGGLE"}')
+        self.assertEqual(reply["status"], "ok", reply)
+        self.assertNotIn("id", reply)
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+        reply = self.command(rec, "plug", '{"state":"on"}')
+        self.assertEqual(reply["status"], "ok", reply)
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+
+        # errors: a clear reply, nothing switched, the daemon alive
+        for dev, payload, error in (("nosuch", '{"state":"ON"}', "NotFound"),
+                                    ("plug", '{"state":"MAYBE"}', "InvalidArgument"),
+                                    ("plug", 'OFF', "InvalidArgument"),
+                                    ("plug", '[1,2]', "InvalidArgument"),
+                                    ("plug", '{}', "InvalidArgument"),
+                                    ("plug", '{"valve":"closed"}', "NotSupported"),
+                                    ("plug", '{"colour":"red"}', "NotSupported")):
+            reply = self.command(rec, dev, payload)
+            self.assertEqual(reply["status"], "error", (payload, reply))
+            self.assertEqual(reply["error"], error, (payload, reply))
+            self.assertTrue(reply["message"])
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+
+        # the device offline
+        emu.command("misbehave refuse")
+        self.wait_for(lambda: not self.get(device_path("plug"), wbtest.DEVICE, "Online"), 15,
+                      "plug offline")
+        reply = self.command(rec, "plug", '{"state":"OFF"}', timeout=40)
+        self.assertEqual(reply["status"], "error", reply)
+        self.assertIn(reply["error"], ("DeviceOffline", "Timeout"))
+
+        self.assert_daemon_alive()
+        # the retained command of the start was never run
+        self.assertTrue(any("retained command" in line for line in self.daemon_log().splitlines()))
+
+    def test_commands_disabled(self):
+        broker = self.broker()
+        rec = self.recorder(broker)
+        emu = self.emulator(PLUG)
+        self.write_config(self.plug("plug", emu) + self.exporter(broker))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_payload(rec, "wattbus/bridge/state", "online")
+        rec.publish("wattbus/plug/set", '{"state":"OFF"}')
+        time.sleep(1.5)
+        self.assertEqual(rec.on("wattbus/plug/set/result"), [])
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+
+    def test_water_meter_valve(self):
+        broker = self.broker()
+        rec = self.recorder(broker)
+        emu = self.tuya("--profile", "water-meter", version="3.3")
+        self.write_config(self.section("meter", emu, profile="water-meter", poll=30) +
+                          self.exporter(broker, commands="true", homeassistant="true"))
+        self.start_daemon()
+        self.wait_online("meter")
+        # litres → m³ (the profile's scale 3), the valve as the meter says it
+        state = self.wait_json(rec, "wattbus/meter", lambda j: "water" in j)
+        self.assertAlmostEqual(state["water"], 123.456)
+        self.assertEqual(state["valve"], "opened")
+        self.assertEqual(state["switch"], "ON")
+        self.assertEqual(state["valve_openness"], 100)
+        topic = "homeassistant/valve/wattbus_meter_valve/config"
+        self.wait_for(lambda: rec.on(topic), 5, topic)
+        valve = json.loads(rec.on(topic)[-1])
+        self.assertEqual(valve["command_topic"], "wattbus/meter/set")
+        self.assertEqual(valve["device_class"], "water")
+        self.assertEqual(json.loads(valve["payload_close"]), {"valve": "closed"})
+        self.assertEqual((valve["state_open"], valve["state_closed"]), ("opened", "closed"))
+        water = json.loads(rec.on("homeassistant/sensor/wattbus_meter_water/config")[-1])
+        self.assertEqual((water["device_class"], water["state_class"], water["unit_of_measurement"]),
+                         ("water", "total_increasing", "m³"))
+
+        # Home Assistant's CLOSE, through the same checks and path as SetValve()
+        reply = self.command(rec, "meter", '{"valve":"CLOSE"}')
+        self.assertEqual(reply["status"], "ok", reply)
+        self.wait_for(lambda: emu.state()["dps"]["9"] == "closed", 5, "valve closed")
+        self.wait_prop(device_path("meter"), WATER, "Valve", "closed", timeout=3)
+        reply = self.command(rec, "meter", '{"valve_openness":40,"switch":"OFF"}')
+        self.assertEqual(reply["status"], "ok", reply)
+        state = emu.state()["dps"]
+        self.assertEqual((state["18"], state["4"]), (40, False))
+
+        # refused before anything reaches the device
+        sent = len(emu.writes())
+        for payload, error in (('{"valve_openness":150}', "InvalidArgument"),
+                               ('{"valve":"half"}', "InvalidArgument"),
+                               ('{"cold_sharing_type":"shared"}', "InvalidArgument"),
+                               ('{"state":"ON"}', "NotSupported")):
+            reply = self.command(rec, "meter", payload)
+            self.assertEqual((reply["status"], reply["error"]), ("error", error), payload)
+        self.assertEqual(len(emu.writes()), sent)
+        self.assertNotIn(KEY, self.daemon_log())
+
+    # broker setups
+
+    def test_password_and_acl(self):
+        acl = ("user wattbus\ntopic readwrite wattbus/#\ntopic readwrite homeassistant/#\n\n"
+               "user reader\ntopic readwrite #\n")
+        broker = self.broker("password", users={"wattbus": PASSWORD, "reader": "r3ader"}, acl=acl)
+        rec = self.recorder(broker, username="reader", password="r3ader")
+        pwfile = os.path.join(self.tmp, "mqtt.pw")
+        with open(pwfile, "w") as f:
+            f.write(PASSWORD + "\n")
+        emu = self.emulator(PLUG)
+        self.write_config(self.plug("plug", emu) +
+                          self.exporter(broker, username="wattbus", password_file=pwfile,
+                                        client_id="wb-test") +
+                          self.exporter(broker, exp_id="wrong", username="wattbus",
+                                        password="not-it", prefix="other"))
+        self.start_daemon()
+        self.wait_online("plug")
+        state = self.wait_json(rec, "wattbus/plug", lambda j: "power" in j)
+        self.assertAlmostEqual(state["power"], 61.753)
+        self.assertIn("wb-test", broker.log())
+        # the wrong password: refused (CONNACK 5), retried, the readings kept
+        self.wait_for(lambda: self.exp("State", "wrong") == "backing-off", 10, "backing off")
+        self.assertIn("broker", self.exp("LastError", "wrong"))
+        self.assertGreater(self.exp("Queued", "wrong"), 0)
+        self.assertEqual(rec.on("other/plug"), [])
+        log = self.daemon_log()
+        self.assertNotIn(PASSWORD, log)
+        self.assertNotIn("not-it", log)
+        self.assertNotIn(PASSWORD, str(self.managed_objects()))
+
+    def test_tls_client_certificates(self):
+        broker = self.broker("tls")
+        rec = self.recorder(broker)
+        pki = broker.pki
+        emu = self.emulator(PLUG)
+        certs = dict(ca_file=pki["ca"] + ".pem", cert_file=pki["wattbus"] + ".pem",
+                     key_file=pki["wattbus"] + ".key")
+        self.write_config(
+            self.plug("plug", emu) +
+            self.exporter(broker, **certs) +
+            # not the name in the server's certificate: verification refuses it
+            "[exporter badname]\nkind=mqtt\nurl=mqtts://127.1:%d\nprefix=bad1\n"
+            "ca-file=%s\ncert-file=%s\nkey-file=%s\n\n" % (broker.port, certs["ca_file"],
+                                                           certs["cert_file"], certs["key_file"]) +
+            # a client certificate from another CA
+            self.exporter(broker, exp_id="rogue", prefix="bad2", ca_file=certs["ca_file"],
+                          cert_file=pki["rogue"] + ".pem", key_file=pki["rogue"] + ".key"))
+        self.start_daemon()
+        self.wait_online("plug")
+        state = self.wait_json(rec, "wattbus/plug", lambda j: "power" in j)
+        self.assertAlmostEqual(state["power"], 61.753)
+        self.wait_for(lambda: self.exp("State", "badname") == "backing-off", 10, "badname refused")
+        self.wait_for(lambda: self.exp("State", "rogue") == "backing-off", 10, "rogue refused")
+        time.sleep(0.5)
+        self.assertEqual([m for m in rec.messages if m[0].startswith(("bad1/", "bad2/"))], [])
+
+    def test_broker_restart_loses_nothing(self):
+        broker = self.broker()
+        rec = self.recorder(broker)
+        emu = self.emulator(PLUG)
+        self.write_config(self.plug("plug", emu) + self.exporter(broker, timeout=5))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_json(rec, "wattbus/plug", lambda j: "power" in j)
+        path = device_path("plug")
+        sent = []
+        for i in range(12):
+            if i == 3:
+                broker.stop()
+            if i == 8:
+                broker.start()
+            power_mw = 1000 + i * 111
+            emu.command("emeter power_mw=%d" % power_mw)
+            # the daemon has read it: from now on, it is the exporter's to deliver
+            self.wait_prop(path, wbtest.METER, "Power", power_mw / 1000, timeout=5)
+            sent.append(round(power_mw / 1000, 6))
+        self.wait_for(lambda: self.exp("Queued") == 0, 20, "the backlog delivered")
+        def powers():
+            return [round(j["power"], 6) for j in rec.json_on("wattbus/plug") if "power" in j]
+        self.wait_for(lambda: all(p in powers() for p in sent), 10, "every reading")
+        got = [p for p in powers() if p in sent]
+        # in order (a reading may come twice: at least once)
+        dedup = [p for i, p in enumerate(got) if i == 0 or got[i - 1] != p]
+        self.assertEqual(dedup, sent)
+
+    def test_backlog_delivered(self):
+        """A spool with a backlog (as after a long outage): batches of 500 readings, each
+        reading a message, all acknowledged, none lost (Paho's queue holds a batch)."""
+        spec = importlib.util.spec_from_file_location(
+            "bench_emoncms", os.path.join(wbtest.SOURCE_DIR, "tests", "bench", "bench-emoncms.py"))
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+        broker = self.broker()
+        rec = self.recorder(broker, subscribe=("wattbus/+",))
+        os.makedirs(self.state_dir, exist_ok=True)
+        bench.prefill(os.path.join(self.state_dir, "spool.db"), "mq", 1200)
+        self.write_config(self.exporter(broker))
+        self.start_daemon()
+        self.wait_for(lambda: self.exp("Queued") == 0, 30, "the backlog delivered")
+        self.assertEqual(self.exp("Sent"), 1200)
+        self.wait_for(lambda: sum(len(rec.on("wattbus/dev%d" % i)) for i in range(10)) >= 1200, 10,
+                      "every reading at the broker")
+        # the last of dev3, as prefill made it: reading 1193, energy 16323 + 1193
+        self.assertEqual(rec.json_on("wattbus/dev3")[-1]["energy"], 16323 + 1193)
+
+
+class TuyaEdgeTest(MqttBase):
+    """kind=tuya-edge: the test is Tuya's edge gateway (shared/specs/mqtt-clouds.md §5)
+    on a Mosquitto that knows the gateway's MD5 password, computed here with hashlib."""
+
+    GID = "gw_6c1a2b3c4d5e6f70"
+    USER = "edge_user"
+
+    def topic(self, what):
+        return "gateway_id/%s/%s" % (self.GID, what)
+
+    def edge_setup(self, **keys):
+        password = hashlib.md5((self.GID + self.USER).encode()).hexdigest()
+        # the spec's vector: this is the password the platform expects
+        self.assertEqual(password, "18c289ab4d6a69673a5833989a1c3238")
+        acl = ("user %s\ntopic readwrite gateway_id/%s/#\n\nuser platform\ntopic readwrite #\n"
+               % (self.USER, self.GID))
+        broker = self.broker("password", users={self.USER: password, "platform": "pl4tform"},
+                             acl=acl)
+        rec = self.recorder(broker, username="platform", password="pl4tform")
+        meter = self.tuya("--profile", "water-meter", version="3.3")
+        plug = self.emulator(PLUG)
+        text = ("[exporter edge]\nkind=tuya-edge\nurl=mqtt://localhost:%d\ngateway-id=%s\n"
+                "username=%s\nproduct-id-water-meter=pid-water\nproduct-id-plug=pid-plug\n"
+                % (broker.port, self.GID, self.USER))
+        for key, value in keys.items():
+            text += "%s=%s\n" % (key.replace("_", "-"), value)
+        self.write_config(self.section("meter", meter, profile="water-meter", poll=30) +
+                          self.plug("plug", plug) + text + "\n")
+        self.start_daemon()
+        self.wait_online("meter")
+        self.wait_online("plug")
+        return rec, meter, plug
+
+    def reports(self, rec, cid):
+        return {j["param"]["id"]: j["param"]["value"] for j in rec.json_on(self.topic("properties/report"))
+                if j["param"]["cid"] == cid}
+
+    def edge_command(self, rec, cid, dp, value, request_id):
+        rec.publish(self.topic("commands"), json.dumps(
+            {"t": int(time.time()), "cid": cid, "request_id": request_id,
+             "param": {"id": dp, "value": value}}))
+        self.wait_for(lambda: [j for j in rec.json_on(self.topic("commands/response"))
+                               if j.get("request_id") == request_id], 10, "response " + request_id)
+        reply = [j for j in rec.json_on(self.topic("commands/response"))
+                 if j.get("request_id") == request_id][0]
+        self.assertEqual(reply["cid"], cid)
+        self.assertIsInstance(reply["t"], int)
+        return reply["param"]["code"], reply["param"]["msg"]
+
+    def test_edge_sync_reports_status(self):
+        rec, meter, plug = self.edge_setup()
+        # the water meter: DP 1 water_flow in m³; the plug as its Tuya DPs (W×10, V×10, mA, Wh)
+        self.wait_for(lambda: "1" in self.reports(rec, "meter"), 10, "meter reports")
+        self.wait_for(lambda: "19" in self.reports(rec, "plug"), 10, "plug reports")
+        self.assertAlmostEqual(self.reports(rec, "meter")["1"], 123.456)
+        self.assertEqual(self.reports(rec, "meter")["4"], True)
+        self.assertEqual(self.reports(rec, "meter")["18"], 100)
+        plug_dps = self.reports(rec, "plug")
+        self.assertEqual((plug_dps["1"], plug_dps["19"], plug_dps["20"], plug_dps["18"], plug_dps["17"]),
+                         (True, 618, 2308, 451, 16323))
+        # synced before anything else about it, with its product id
+        syncs = {j["param"]["cid"]: j for j in rec.json_on(self.topic("devices/sync"))}
+        self.assertEqual(syncs["meter"]["param"]["product_id"], "pid-water")
+        self.assertEqual(syncs["plug"]["param"]["product_id"], "pid-plug")
+        self.assertEqual(syncs["meter"]["param"]["comm_type"], "mqtt")
+        self.assertTrue(syncs["meter"]["request_id"])
+        order = [(m[0], json.loads(m[1])["param"]) for m in rec.messages
+                 if m[0] in (self.topic("devices/sync"), self.topic("properties/report"))]
+        first_report = min(i for i, (t, p) in enumerate(order) if t.endswith("report") and p["cid"] == "meter")
+        first_sync = min(i for i, (t, p) in enumerate(order) if t.endswith("sync") and p["cid"] == "meter")
+        self.assertLess(first_sync, first_report)
+        # one DP per message, as QoS 1 reports
+        for j in rec.json_on(self.topic("properties/report")):
+            self.assertEqual(set(j["param"]), {"cid", "id", "value"})
+        # the status of every device
+        self.wait_for(lambda: any({"cid": "meter", "status": True} in j["param"]
+                                  for j in rec.json_on(self.topic("devices/status"))), 5, "status")
+        plug.command("misbehave refuse")
+        self.wait_for(lambda: any({"cid": "plug", "status": False} in j["param"]
+                                  for j in rec.json_on(self.topic("devices/status"))), 15, "plug offline")
+
+    def test_edge_commands(self):
+        rec, meter, plug = self.edge_setup(commands="true")
+        self.wait_for(lambda: rec.json_on(self.topic("devices/sync")), 10, "sync")
+        time.sleep(0.5)
+        self.assertEqual(self.edge_command(rec, "meter", "9", "closed", "r1"), (0, "success"))
+        self.assertEqual(meter.state()["dps"]["9"], "closed")
+        self.assertEqual(self.edge_command(rec, "meter", "18", "40", "r2"), (0, "success"))
+        self.assertEqual(meter.state()["dps"]["18"], 40)
+        self.assertEqual(self.edge_command(rec, "plug", "1", False, "r3"), (0, "success"))
+        self.assertEqual(plug.state()["sysinfo"]["relay_state"], 0)
+        sent = len(meter.writes())
+        # the spec's codes: range, not supported, not found, params null
+        self.assertEqual(self.edge_command(rec, "meter", "18", "150", "e1")[0], 1101)
+        self.assertEqual(self.edge_command(rec, "meter", "9", "half", "e2")[0], 1101)
+        self.assertEqual(self.edge_command(rec, "meter", "4", "maybe", "e3")[0], 1101)
+        self.assertEqual(self.edge_command(rec, "meter", "1", "5", "e4")[0], 2002)
+        self.assertEqual(self.edge_command(rec, "nosuch", "1", True, "e5")[0], 2003)
+        self.assertEqual(len(meter.writes()), sent)
+        plug.command("misbehave refuse")
+        self.wait_for(lambda: not self.get(device_path("plug"), wbtest.DEVICE, "Online"), 15, "offline")
+        self.assertEqual(self.edge_command(rec, "plug", "1", True, "e6")[0], 2001)
+        self.assert_daemon_alive()
+
+
+if __name__ == "__main__":
+    wbtest.main()

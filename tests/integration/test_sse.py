@@ -1,0 +1,601 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The sse exporter (the live energy dashboard) end to end: the real daemon with a Kasa
+emulator plug and an Envoy emulator gateway, read with a plain HTTP client written here
+and with headless Chromium.
+
+Expected values come from the fixtures, converted here: the plug's power_mw / 1000, and
+the gateway's meters as test_envoy_common works them out from its JSON. The energy flow
+follows the rules of src/exporters/sse/README.md, applied here by hand.
+"""
+
+import base64
+import http.client
+import json
+import math
+import os
+import queue
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+
+import test_envoy_common as envoy
+import wbtest
+from wbtest import device_path
+
+EXPORTER = "org.wattbus.Wattbus1.Exporter"
+PLUG = "HS110(EU)_4.0_1.0.4.json"
+GATEWAY = "8.2.4345_with_device_data"
+TOKEN = "s3cret-Token_42"
+
+
+def plug_power(fixture=PLUG):
+    with open(os.path.join(wbtest.KASA_FIXTURES, fixture)) as f:
+        return json.load(f)["emeter"]["get_realtime"]["power_mw"] / 1000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def strict_json(text):
+    """json.loads that refuses NaN and Infinity, which are not JSON."""
+    def refuse(name):
+        raise ValueError("not JSON: " + name)
+    return json.loads(text, parse_constant=refuse)
+
+
+def complete(energy):
+    return None not in energy.values()
+
+
+class EventStream:
+    """GET /events over a plain socket: the status, the headers and the events, parsed
+    by the rules of the SSE format (fields, blank line ends an event, ':' a comment)."""
+
+    def __init__(self, port, query="", headers=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        lines = ["GET /events%s HTTP/1.1" % query, "Host: 127.0.0.1:%d" % port,
+                 "Accept: text/event-stream"]
+        lines += ["%s: %s" % kv for kv in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.file = self.sock.makefile("rb")
+        self.status = int(self.file.readline().split()[1])
+        self.headers = {}
+        while True:
+            line = self.file.readline().decode().strip()
+            if not line:
+                break
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        self.events = queue.Queue()
+        self.all = []
+        if self.status == 200:
+            threading.Thread(target=self._reader, daemon=True).start()
+
+    def _chunks(self):
+        while True:
+            size = int(self.file.readline().split(b";")[0], 16)
+            if size == 0:
+                return
+            data = self.file.read(size)
+            self.file.readline()
+            yield data
+
+    def _reader(self):
+        buf = b""
+        try:
+            for chunk in self._chunks():
+                buf += chunk
+                while b"\n\n" in buf:
+                    block, buf = buf.split(b"\n\n", 1)
+                    event = {}
+                    for line in block.decode().split("\n"):
+                        name, _, value = line.partition(":")
+                        event[name or "comment"] = value[1:] if value.startswith(" ") else value
+                    self.all.append(event)
+                    self.events.put(event)
+        except (OSError, ValueError):
+            pass
+        self.events.put(None)
+
+    def wait(self, predicate, timeout=10, what="event"):
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                event = self.events.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError("no %s within %s s" % (what, timeout))
+            if event is None:
+                raise AssertionError("stream ended before %s" % what)
+            if predicate(event):
+                return event
+
+    def wait_data(self, name, predicate=lambda d: True, timeout=10):
+        event = self.wait(lambda e: e.get("event") == name and predicate(strict_json(e["data"])),
+                          timeout, "%s event" % name)
+        return strict_json(event["data"])
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class DevTools:
+    """Headless Chromium, driven through the DevTools protocol over a websocket (RFC 6455,
+    the few frames needed: masked text from us, unmasked text from it)."""
+
+    FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--remote-debugging-port=0", "--remote-allow-origins=*"]
+
+    def __init__(self, url):
+        self.profile = tempfile.mkdtemp(prefix="wattbus-chromium-")
+        self.proc = subprocess.Popen([shutil.which("chromium")] + self.FLAGS +
+                                     ["--user-data-dir=" + self.profile, url],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        port = None
+        end = time.monotonic() + 30
+        while port is None and time.monotonic() < end:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            if "DevTools listening on ws://" in line:
+                port = int(line.split("ws://127.0.0.1:")[1].split("/")[0])
+        if port is None:
+            self.close()
+            raise RuntimeError("chromium did not start its DevTools server")
+        threading.Thread(target=lambda: self.proc.stderr.read(), daemon=True).start()
+        self.port = port
+        page = None
+        while page is None and time.monotonic() < end:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/json/list")
+            pages = json.loads(conn.getresponse().read())
+            page = next((p for p in pages if p.get("type") == "page"), None)
+            time.sleep(0.1)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        path = page["webSocketDebuggerUrl"].split("127.0.0.1:%d" % port, 1)[1]
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n" % (path, port, key)).encode())
+        self.file = self.sock.makefile("rb")
+        if b" 101 " not in self.file.readline():
+            raise RuntimeError("DevTools refused the websocket")
+        while self.file.readline() not in (b"\r\n", b""):
+            pass
+        self.next_id = 0
+
+    def _send(self, text):
+        data = text.encode()
+        mask = os.urandom(4)
+        head = bytes([0x81])
+        if len(data) < 126:
+            head += bytes([0x80 | len(data)])
+        else:
+            head += bytes([0x80 | 126]) + struct.pack("!H", len(data))
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _recv(self):
+        message = b""
+        while True:
+            b0, b1 = self.file.read(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self.file.read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self.file.read(8))[0]
+            message += self.file.read(n)
+            if b0 & 0x80:
+                return message.decode()
+
+    def evaluate(self, expression):
+        self.next_id += 1
+        self._send(json.dumps({"id": self.next_id, "method": "Runtime.evaluate",
+                               "params": {"expression": expression, "returnByValue": True}}))
+        while True:
+            reply = json.loads(self._recv())
+            if reply.get("id") == self.next_id:
+                return reply["result"]["result"].get("value")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+# what the page shows, read from its DOM
+PAGE_STATE = """JSON.stringify({
+  state: document.getElementById("state").textContent,
+  production: document.getElementById("production").textContent,
+  consumption: document.getElementById("consumption").textContent,
+  net: document.getElementById("net").textContent,
+  netLabel: document.getElementById("net-label").textContent,
+  netValue: document.getElementById("net").dataset.signed,
+  devices: Object.fromEntries([...document.querySelectorAll("#devices tr")].map(tr => [
+    tr.dataset.id, {name: tr.querySelector(".name").textContent,
+                    power: tr.querySelector(".power").textContent,
+                    value: tr.querySelector(".power").dataset.value,
+                    online: tr.querySelector(".online").textContent}]))})"""
+
+
+class SseTest(envoy.EnvoyTest):
+
+    def setUp(self):
+        super().setUp()
+        self.port = free_port()
+        self.streams = []
+        self.addCleanup(lambda: [s.close() for s in self.streams])
+
+    def exporter_config(self, exp_id="dash", port=None, **keys):
+        text = "[exporter %s]\nkind=sse\nlisten=127.0.0.1:%d\n" % (exp_id, port or self.port)
+        for key, value in keys.items():
+            text += "%s=%s\n" % (key.replace("_", "-"), value)
+        return text + "\n"
+
+    def start(self, gateway=True, extra="", **keys):
+        """The daemon with a plug (polled every second), optionally a gateway, and one sse
+        exporter."""
+        self.plug = self.emulator(PLUG)
+        config = "[device plug]\ndriver=kasa\naddress=%s\npoll-interval=1\nname=Kitchen plug\n\n" \
+            % self.plug.address
+        self.gateways = []
+        if gateway:
+            gw = self.gateway(GATEWAY)
+            self.gateways.append(gw)
+            # the driver keeps its certificate pins in the state directory
+            os.environ["STATE_DIRECTORY"] = self.state_dir
+            config += "[device envoy]\ndriver=envoy\naddress=%s\ntoken=%s\npoll-interval=60\n\n" \
+                % (gw.address, gw.token("owner"))
+        self.write_config(config + self.exporter_config(**keys) + extra)
+        self.start_daemon()
+        self.wait_online("plug")
+        if gateway:
+            self.wait_online("envoy", timeout=15)
+            # the meters are children, online with their first reading
+            for measurement in envoy.expected_meters(GATEWAY)[0]:
+                self.wait_online("envoy_" + measurement)
+
+    def stream(self, port=None, **kwargs):
+        s = EventStream(port or self.port, **kwargs)
+        self.streams.append(s)
+        return s
+
+    def http(self, path, headers=None, port=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=10)
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        return resp, body
+
+    def assertClose(self, got, want, what=""):
+        self.assertIsNotNone(got, what)
+        self.assertTrue(math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), "%s: %r != %r" % (what, got, want))
+
+    # the stream
+
+    def test_stream_devices_and_energy(self):
+        self.start()
+        meters, _ = envoy.expected_meters(GATEWAY)
+        s = self.stream()
+        self.assertEqual(s.status, 200)
+        self.assertTrue(s.headers["content-type"].startswith("text/event-stream"))
+        self.assertEqual(s.headers.get("cache-control"), "no-store")
+        first = s.wait(lambda e: True)
+        self.assertEqual(first.get("retry"), "3000")
+
+        # every device, with its current values, then the energy flow
+        # (a reading on D-Bus may reach the exporter a main-loop turn later: merged here
+        # as a client does, until every device the test needs has its Power)
+        devices = {}
+        energy = None
+        wanted = ["plug"] + ["envoy_" + m for m in meters]
+        while energy is None or not all("Power" in devices.get(d, {}).get("values", {}) for d in wanted):
+            event = s.wait(lambda e: "event" in e)
+            data = strict_json(event["data"])
+            if event["event"] == "device":
+                dev = devices.setdefault(data["id"], {"values": {}})
+                dev["name"] = data["name"]
+                dev["values"].update(data["values"])
+            else:
+                self.assertEqual(event["event"], "energy")
+                self.assertTrue(devices, "the devices come before the first energy event")
+                energy = data
+        self.assertEqual(devices["plug"]["name"], "Kitchen plug")
+        self.assertClose(devices["plug"]["values"]["Power"], plug_power(), "plug Power")
+        self.assertIs(devices["plug"]["values"]["On"], True)
+        self.assertIs(devices["plug"]["values"]["Online"], True)
+        self.assertEqual(devices["plug"]["values"]["Measurement"], "load")
+        for measurement, values in meters.items():
+            dev = devices["envoy_" + measurement]["values"]
+            self.assertEqual(dev["Measurement"], measurement)
+            self.assertClose(dev["Power"], values["Power"], measurement)
+        # (a reading that was on D-Bus may reach the exporter a main-loop turn later)
+        if None in energy.values():
+            energy = s.wait_data("energy", complete)
+        # the rules, with every kind of meter present: the meters themselves
+        self.assertClose(energy["production"], meters["production"]["Power"], "production")
+        self.assertClose(energy["consumption"], meters["total-consumption"]["Power"], "consumption")
+        self.assertClose(energy["net"], meters["net-consumption"]["Power"], "net")
+        self.assertEqual(sorted(energy), ["consumption", "net", "production"])
+
+        # once a second, with ids that increase
+        t0 = time.monotonic()
+        s.wait_data("energy")
+        s.wait_data("energy")
+        self.assertLess(time.monotonic() - t0, 3.5)
+        ids = [int(e["id"]) for e in s.all if "id" in e]
+        self.assertEqual(ids, sorted(set(ids)))
+
+        # a change: a device event with the changed values only
+        self.plug.command("emeter power_mw=12345")
+        change = s.wait_data("device", lambda d: d["id"] == "plug" and "Power" in d["values"])
+        self.assertClose(change["values"]["Power"], 12.345)
+        self.assertEqual(change["name"], "Kitchen plug")
+        self.assertNotIn("Energy", change["values"])
+        self.assertLessEqual(abs(change["time"] / 1e6 - time.time()), 5)
+        # nothing in the stream is NaN or Infinity
+        for event in s.all:
+            if "data" in event:
+                strict_json(event["data"])
+
+        # a client that comes back gets the whole current state again
+        again = self.stream(headers={"Last-Event-ID": str(ids[-1])})
+        plug = again.wait_data("device", lambda d: d["id"] == "plug")
+        self.assertClose(plug["values"]["Power"], 12.345)
+        self.assertClose(plug["values"]["Voltage"],
+                         devices["plug"]["values"]["Voltage"])
+
+        # on D-Bus: live, never queued
+        props = self.get_all(wbtest.ROOT + "/Exporters/dash", EXPORTER)
+        self.assertEqual(props["Kind"], "sse")
+        self.assertEqual(props["State"], "connected")
+        self.assertEqual(props["Target"], "127.0.0.1:%d" % self.port)
+        self.assertEqual(props["Queued"], 0)
+
+    def test_energy_derived(self):
+        """With one meter of the pair left out by `devices`, the other is derived."""
+        meters, _ = envoy.expected_meters(GATEWAY)
+        net_port, total_port, plugs_port = free_port(), free_port(), free_port()
+        self.start(extra=self.exporter_config("net", net_port,
+                                              devices="envoy_production;envoy_net-consumption") +
+                   self.exporter_config("total", total_port,
+                                        devices="envoy_production;envoy_total-consumption") +
+                   self.exporter_config("plugs", plugs_port, devices="plug"))
+        production = meters["production"]["Power"]
+        net = meters["net-consumption"]["Power"]
+        total = meters["total-consumption"]["Power"]
+
+        # only a net meter: consumption = production + net
+        energy = self.stream(net_port).wait_data("energy", complete)
+        self.assertClose(energy["production"], production, "production")
+        self.assertClose(energy["consumption"], production + net, "consumption")
+        self.assertClose(energy["net"], net, "net")
+        # only a total meter: net = consumption - production
+        energy = self.stream(total_port).wait_data("energy", complete)
+        self.assertClose(energy["consumption"], total, "consumption")
+        self.assertClose(energy["net"], total - production, "net")
+        # no meters but plugs: nothing produced, the rest unknown (the loads are not summed)
+        energy = self.stream(plugs_port).wait_data("energy")
+        self.assertEqual(energy, {"production": 0, "consumption": None, "net": None})
+
+    def test_offline_devices(self):
+        self.start()
+        s = self.stream()
+        s.wait_data("device", lambda d: d["id"] == "plug")
+        s.wait_data("energy", lambda e: e["production"] is not None)
+        self.plug.command("misbehave refuse")
+        offline = s.wait_data("device", lambda d: d["id"] == "plug" and
+                              d["values"].get("Online") is False, timeout=20)
+        self.assertEqual(offline["name"], "Kitchen plug")
+        # the gateway fails: its meters are offline, and what needs them is unknown
+        self.gateways[0].command("misbehave 500")
+        try:
+            self.call(device_path("envoy"), wbtest.DEVICE, "Refresh")
+        except Exception:
+            pass
+        s.wait_data("device", lambda d: d["id"] == "envoy_production" and
+                    d["values"].get("Online") is False, timeout=20)
+        energy = s.wait_data("energy", lambda e: e["production"] is None)
+        self.assertEqual(energy, {"production": None, "consumption": None, "net": None})
+        # a new client sees the offline devices too
+        plug = self.stream().wait_data("device", lambda d: d["id"] == "plug")
+        self.assertIs(plug["values"]["Online"], False)
+
+    def test_token(self):
+        self.start(gateway=False, token=TOKEN)
+        for query, headers in (("", None), ("?token=wrong", None),
+                               ("", {"Authorization": "Bearer wrong"}),
+                               ("?token=" + TOKEN[:-1], None)):
+            s = self.stream(query=query, headers=headers)
+            self.assertEqual(s.status, 401, (query, headers))
+            self.assertEqual(s.headers.get("www-authenticate"), "Bearer")
+        ok = self.stream(query="?token=" + TOKEN)
+        self.assertEqual(ok.status, 200)
+        plug = ok.wait_data("device", lambda d: d["id"] == "plug" and "Power" in d["values"])
+        self.assertClose(plug["values"]["Power"], plug_power())
+        ok = self.stream(headers={"Authorization": "Bearer " + TOKEN})
+        self.assertEqual(ok.status, 200)
+        ok.wait_data("energy")
+        # the page holds no readings: served without the token
+        resp, _ = self.http("/")
+        self.assertEqual(resp.status, 200)
+        # the secret is nowhere: not in the log, not on the bus
+        self.assertNotIn(TOKEN, self.daemon_log())
+        props = self.get_all(wbtest.ROOT + "/Exporters/dash", EXPORTER)
+        self.assertNotIn(TOKEN, json.dumps(props))
+
+    def test_bad_config(self):
+        self.plug = self.emulator(PLUG)
+        self.write_config("[device plug]\ndriver=kasa\naddress=%s\n\n" % self.plug.address +
+                          "[exporter host]\nkind=sse\nlisten=localhost:8642\n\n"
+                          "[exporter tok]\nkind=sse\nlisten=127.0.0.1:%d\ntoken=a b/%s\n\n"
+                          % (free_port(), TOKEN) +
+                          self.exporter_config("ok") +
+                          self.exporter_config("busy"))
+        self.start_daemon()
+        self.wait_online("plug")
+        log = self.daemon_log()
+        self.assertIn("Exporter 'host': listen must be an IP address and a port", log)
+        self.assertIn("Exporter 'tok': token may contain only", log)
+        self.assertNotIn(TOKEN, log)
+        self.assertIn("Exporter 'busy': cannot listen on 127.0.0.1:%d" % self.port, log)
+        self.assertEqual(self.stream().status, 200)
+
+    def test_max_clients_and_page(self):
+        self.start(gateway=False, max_clients=1)
+        first = self.stream()
+        self.assertEqual(first.status, 200)
+        second = self.stream()
+        self.assertEqual(second.status, 503)
+        self.assertEqual(second.headers.get("retry-after"), "10")
+        # the first one leaves: room again
+        first.close()
+        self.wait_for(lambda: self.stream().status == 200, 10, "a free place")
+
+        resp, body = self.http("/")
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.getheader("Content-Type"), "text/html; charset=utf-8")
+        page = body.decode()
+        self.assertIn("new EventSource(", page)
+        # no external resources: nothing is loaded from anywhere else
+        for marker in ("http://", "https://", "src=", "<link"):
+            self.assertNotIn(marker, page)
+        self.assertEqual(self.http("/nothing-here")[0].status, 404)
+        resp, _ = self.http("/index.html")
+        self.assertEqual(resp.status, 200)
+
+    def test_stalled_client(self):
+        """A client that never reads holds nothing up, and is dropped once more than
+        client-buffer bytes wait for it; the others get every event."""
+        self.start(gateway=False, client_buffer=1024)
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        stalled.connect(("127.0.0.1", self.port))
+        stalled.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.addCleanup(stalled.close)
+        s = self.stream()
+        s.wait_data("energy")
+        # changes, as fast as the plug can be made to change
+        power = 1000
+        end = time.monotonic() + 20
+        while "dropping a client that does not keep up" not in self.daemon_log():
+            self.assertLess(time.monotonic(), end, "the stalled client was never dropped")
+            power += 1
+            self.plug.command("emeter power_mw=%d" % power)
+            self.call(device_path("plug"), wbtest.DEVICE, "Refresh")
+        # the reader keeps up to the last change, in order (changes that the daemon read in
+        # one main-loop turn are one event), and only the stalled client was dropped
+        s.wait_data("device", lambda d: d["id"] == "plug" and d["values"].get("Power") == power / 1000)
+        seen = [strict_json(e["data"])["values"].get("Power") for e in s.all if e.get("event") == "device"]
+        seen = [p for p in seen if p is not None][1:]  # after the initial state
+        self.assertEqual(seen, sorted(set(seen)))
+        self.assertGreater(len(seen), (power - 1000) // 2)
+        self.assertEqual(self.daemon_log().count("dropping a client"), 1)
+        # the stalled one was cut off: what it has not read ends, then the stream does
+        stalled.settimeout(10)
+        try:
+            while stalled.recv(65536):
+                pass
+        except ConnectionResetError:
+            pass
+        self.assertEqual(self.stream().status, 200)
+        self.assertEqual(self.get(wbtest.ROOT + "/Exporters/dash", EXPORTER, "State"), "connected")
+
+    def test_disable_enable(self):
+        """Disabled: the stream stays open but carries no events; enabled: live again."""
+        self.start(gateway=False)
+        path = wbtest.ROOT + "/Exporters/dash"
+        s = self.stream()
+        s.wait_data("energy")
+        self.call(path, EXPORTER, "Disable")
+        self.assertEqual(self.get(path, EXPORTER, "State"), "disabled")
+        while not s.events.empty():
+            s.events.get()
+        time.sleep(2.2)
+        self.assertTrue(s.events.empty(), "events while disabled")
+        self.call(path, EXPORTER, "Enable")
+        self.assertEqual(self.get(path, EXPORTER, "State"), "connected")
+        s.wait_data("energy", timeout=3)
+
+    def test_reload_removes_device(self):
+        self.start(gateway=False)
+        s = self.stream()
+        s.wait_data("device", lambda d: d["id"] == "plug")
+        self.write_config(self.exporter_config())
+        self.call(wbtest.ROOT, "org.wattbus.Wattbus1", "Reload")
+        gone = s.wait_data("device", lambda d: d.get("removed"))
+        self.assertEqual(gone, {"id": "plug", "removed": True})
+        s.wait_data("energy")
+
+    # the page, in a browser
+
+    def page_state(self, browser):
+        text = browser.evaluate(PAGE_STATE)
+        return json.loads(text) if text else None
+
+    def wait_page(self, browser, predicate, what, timeout=15):
+        state = None
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            state = self.page_state(browser)
+            if state and predicate(state):
+                return state
+            time.sleep(0.2)
+        self.fail("the page never showed %s; it shows %r" % (what, state))
+
+    def test_dashboard_in_chromium(self):
+        if shutil.which("chromium") is None:
+            self.fail("chromium is not installed (.ci/install-deps installs it)")
+        self.start(token=TOKEN)
+        meters, _ = envoy.expected_meters(GATEWAY)
+        browser = DevTools("http://127.0.0.1:%d/?token=%s" % (self.port, TOKEN))
+        self.addCleanup(browser.close)
+
+        # the emulated values
+        power = plug_power()
+        state = self.wait_page(browser, lambda s: s["state"] == "live" and "plug" in s["devices"]
+                               and s["production"] != "–", "the emulated values")
+        self.assertEqual(state["devices"]["plug"]["name"], "Kitchen plug")
+        self.assertClose(float(state["devices"]["plug"]["value"]), power)
+        self.assertEqual(state["devices"]["plug"]["power"], "%.1f W" % power)
+        self.assertEqual(state["production"], "%.1f W" % meters["production"]["Power"])
+        self.assertEqual(state["consumption"], "%.1f W" % meters["total-consumption"]["Power"])
+        net = meters["net-consumption"]["Power"]
+        self.assertEqual(state["net"], "%.1f W" % abs(net))
+        self.assertClose(float(state["netValue"]), net)
+        self.assertEqual(state["netLabel"], "Grid: importing" if net >= 0 else "Grid: exporting")
+        self.assertEqual(state["devices"]["envoy_production"]["power"],
+                         "%.1f W" % meters["production"]["Power"])
+
+        # a change in the emulator: the page follows
+        self.plug.command("emeter power_mw=12345")
+        self.wait_page(browser, lambda s: s["devices"]["plug"]["power"] == "12.3 W",
+                       "the plug's new power")
+
+        # the daemon goes away and comes back: the page says so, and reconnects by itself
+        self.stop_daemon()
+        self.wait_page(browser, lambda s: s["state"] != "live", "the lost connection")
+        self.start_daemon()
+        state = self.wait_page(browser, lambda s: s["state"] == "live" and "plug" in s["devices"]
+                               and s["devices"]["plug"]["power"] == "12.3 W", "live again")
+
+
+if __name__ == "__main__":
+    wbtest.main()

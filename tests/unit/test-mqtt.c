@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <wattbus-glib.h>
+
+#include "wbd-mqtt-codec.h"
+#include "wbd-mqtt-credentials.h"
+
+/*
+ * The MQTT exporters' pure parts: credentials against the vectors of
+ * shared/specs/mqtt-clouds.md §7 (copied with the test keys to tests/data/mqtt-clouds;
+ * the ES256 JWT, randomized, is verified with the openssl CLI by jwt-verify.sh), and
+ * the kind=mqtt commands and state JSON against §1.
+ */
+
+#define AZ_HOST "myhub.azure-devices.net"
+#define AZ_KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define JWT_CLAIMS "eyJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMCwiYXVkIjoibXktcHJvamVjdCJ9"
+
+static gchar *
+data_path(const gchar *name)
+{
+	const gchar *dir = g_getenv("WATTBUS_TEST_DATA");
+	g_assert_nonnull(dir);
+	return g_build_filename(dir, "mqtt-clouds", name, NULL);
+}
+
+static gchar *
+read_data(const gchar *name, gsize *length)
+{
+	g_autofree gchar *path = data_path(name);
+	gchar *contents = NULL;
+	g_autoptr(GError) error = NULL;
+	g_assert_true(g_file_get_contents(path, &contents, length, &error));
+	return contents;
+}
+
+static void
+test_azure_sas(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *t1 = wbd_mqtt_azure_sas_token(AZ_HOST, "device1", AZ_KEY, NULL, 1700000000, &error);
+	g_autofree gchar *t2 = wbd_mqtt_azure_sas_token(AZ_HOST, "device1", AZ_KEY, NULL, 1700000002, &error);
+	g_autofree gchar *t3 = wbd_mqtt_azure_sas_token(AZ_HOST,
+							"device1",
+							"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
+							"device",
+							1700000000,
+							&error);
+	g_autofree gchar *user = wbd_mqtt_azure_username(AZ_HOST, "device1");
+	g_autofree gchar *bad = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(t1,
+			==,
+			"SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdevice1&sig="
+			"gFSfLGMXDOvf906%2FiaX3KwzLLNFHgaFZyCbsGjxtd1Y%3D&se=1700000000");
+	/* '+' in the signature is escaped */
+	g_assert_cmpstr(t2,
+			==,
+			"SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdevice1&sig="
+			"%2FdYP0heDYwwUpwRcX3mfMyR2nb2%2BXl%2Bds564lHzvKKU%3D&se=1700000002");
+	g_assert_cmpstr(t3,
+			==,
+			"SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdevice1&sig="
+			"4eKamxQsa4XH%2FAd%2FPeyw2gyPi8s0ob99nab1Lh7JCqo%3D&se=1700000000&skn=device");
+	g_assert_cmpstr(user, ==, "myhub.azure-devices.net/device1/?api-version=2021-04-12");
+	/* a key that is not base64: refused, never quoted */
+	bad = wbd_mqtt_azure_sas_token(AZ_HOST, "device1", "not*base64!", NULL, 1, &error);
+	g_assert_null(bad);
+	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT);
+	g_assert_null(strstr(error->message, "not*base64"));
+}
+
+static void
+test_tuya_password(void)
+{
+	g_autofree gchar *pw = wbd_mqtt_tuya_edge_password("gw_6c1a2b3c4d5e6f70", "edge_user");
+	g_assert_cmpstr(pw, ==, "18c289ab4d6a69673a5833989a1c3238");
+}
+
+static void
+test_jwt_rs256(void)
+{
+	gsize length;
+	g_autofree gchar *key = read_data("rs256-test-key.pem", &length);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *token =
+	    wbd_mqtt_jwt("RS256", key, length, "my-project", 1700000000, 1700003600, &error);
+
+	g_assert_no_error(error);
+	/* deterministic: the spec's token byte for byte */
+	g_assert_cmpstr(
+	    token,
+	    ==,
+	    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9." JWT_CLAIMS
+	    ".knOXLJYL7NbYeBQK1EWCSLOfKdjWFiLaSH-wmGHiGlMK_-erZcw7i561WQrzktNfJ57U6-pWwUY5iqYlxdO8BiBgLE8M9"
+	    "LDMNAhZy7rWeJg16LeYnr2Ulma5dfg_1Q3uMrAwREhkvtI7qSKhxA8AQcZntu02A5JSCfr64iL2kCFU_0MH4pOftPsTpP"
+	    "T_KVQARxRzJ_ZJ8hhsSDmIRzLmu8unAYmIPvp7pPIAa3-bQks5vlU--Y8xZ8gf-mxXFRPOv7OeuBP4BAdUpcYXfXiN26i"
+	    "3iXdKqeZs1IRosQWCNdUI3-VahUWsYI21pUm_ZgW6tx0EboSo0mZaiqmmPXLAUQ");
+	/* the wrong kind of key for the algorithm */
+	g_clear_pointer(&token, g_free);
+	token = wbd_mqtt_jwt("ES256", key, length, "my-project", 1, 2, &error);
+	g_assert_null(token);
+	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT);
+}
+
+/* jwt-verify.sh: openssl's own verification with the public key */
+static gboolean
+openssl_verifies(const gchar *pub, const gchar *token)
+{
+	g_autofree gchar *script = data_path("jwt-verify.sh");
+	g_autofree gchar *pub_path = data_path(pub);
+	const gchar *argv[] = {"/bin/bash", script, pub_path, token, NULL};
+	gint status = -1;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_spawn_sync(NULL,
+				   (gchar **)argv,
+				   NULL,
+				   G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+				   NULL,
+				   NULL,
+				   NULL,
+				   NULL,
+				   &status,
+				   &error));
+	g_assert_no_error(error);
+	return g_spawn_check_wait_status(status, NULL);
+}
+
+static void
+test_jwt_es256(void)
+{
+	gsize length;
+	g_autofree gchar *key = read_data("es256-test-key.pem", &length);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *token =
+	    wbd_mqtt_jwt("ES256", key, length, "my-project", 1700000000, 1700003600, &error);
+	g_auto(GStrv) parts = NULL;
+	g_autofree gchar *tampered = NULL;
+
+	g_assert_no_error(error);
+	parts = g_strsplit(token, ".", -1);
+	g_assert_cmpuint(g_strv_length(parts), ==, 3);
+	g_assert_cmpstr(parts[0], ==, "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9");
+	g_assert_cmpstr(parts[1], ==, JWT_CLAIMS);
+	/* raw r||s: 64 bytes, 86 base64url characters, no padding */
+	g_assert_cmpuint(strlen(parts[2]), ==, 86);
+	g_assert_null(strpbrk(token, "=+/"));
+	g_assert_true(openssl_verifies("es256-test-pub.pem", token));
+	/* a changed claim fails verification: the check can fail */
+	tampered = g_strdup_printf("%s.%s.%s",
+				   parts[0],
+				   "eyJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMSwiYXVkIjoibXktcHJvamVjdCJ9",
+				   parts[2]);
+	g_assert_false(openssl_verifies("es256-test-pub.pem", tampered));
+}
+
+static void
+test_state_keys(void)
+{
+	const gchar *cases[][2] = {{"Power", "power"},
+				   {"PowerFactor", "power_factor"},
+				   {"PhasePower2", "phase_power2"},
+				   {"On", "state"},
+				   {"Flow", "water"},
+				   {"ValveOpenness", "valve_openness"}};
+	g_autoptr(JsonObject) state = json_object_new();
+	g_autofree gchar *json = NULL;
+	gint online = -1;
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *key = wbd_mqtt_state_key(cases[i][0]);
+		g_assert_cmpstr(key, ==, cases[i][1]);
+	}
+	/* 1777 mW * 0.001 is not the double nearest 1.777: it keeps its 17 digits */
+	wbd_mqtt_state_merge(state, "{\"Power\":1.7770000000000001,\"On\":1,\"Online\":0}", &online);
+	wbd_mqtt_state_merge(state, "{\"Current\":0.451}", &online);
+	wbd_mqtt_state_merge(state, "{\"Voltage\":230.837,\"Switch\":0,\"Energy\":16323}", &online);
+	json = wbd_mqtt_state_to_json(state);
+	g_assert_cmpstr(json,
+			==,
+			"{\"power\":1.7770000000000001,\"state\":\"ON\",\"current\":0.451,"
+			"\"voltage\":230.837,\"switch\":\"OFF\",\"energy\":16323}");
+	g_assert_cmpint(online, ==, 0);
+}
+
+static GPtrArray *
+parse(const gchar *text, gchar **id, GError **error)
+{
+	return wbd_mqtt_parse_command(text, strlen(text), id, error);
+}
+
+static void
+test_commands(void)
+{
+	const struct {
+		const gchar *in;
+		const gchar *property;
+		const gchar *value; /* GVariant text, NULL for toggle */
+	} ok[] = {
+	    {"{\"state\":\"ON\"}", "On", "true"},
+	    {"{\"state\":\"off\"}", "On", "false"},
+	    {"{\"state\":true}", "On", "true"},
+	    {"{\"state\":\"TOGGLE\"}", "On", NULL},
+	    {"{\"valve\":\"CLOSE\"}", "Valve", "'closed'"},
+	    {"{\"valve\":\"OPEN\"}", "Valve", "'opened'"},
+	    {"{\"valve\":\"closed\"}", "Valve", "'closed'"},
+	    {"{\"valve\":\"half\"}", "Valve", "'half'"}, /* the device refuses it */
+	    {"{\"valve_openness\":40}", "ValveOpenness", "uint32 40"},
+	    {"{\"switch\":\"OFF\"}", "Switch", "false"},
+	    {"{\"cold_sharing_type\":\"lease\"}", "ColdSharingType", "'lease'"},
+	};
+	const struct {
+		const gchar *in;
+		gint code;
+	} bad[] = {
+	    {"", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"ON", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"[]", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"id\":1}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"state\":\"MAYBE\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"state\":1}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"switch\":\"TOGGLE\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve\":3}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve_openness\":-1}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve_openness\":4.5}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve_openness\":1e300}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"colour\":\"red\"}", WATTBUS_ERROR_NOT_SUPPORTED},
+	};
+	g_autoptr(GPtrArray) two = NULL;
+	g_autofree gchar *id = NULL;
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
+		g_autoptr(GPtrArray) commands = parse(ok[i].in, NULL, &error);
+		WbdMqttCommand *command;
+		g_assert_no_error(error);
+		g_assert_cmpuint(commands->len, ==, 1);
+		command = g_ptr_array_index(commands, 0);
+		g_assert_cmpstr(command->property, ==, ok[i].property);
+		if (ok[i].value == NULL) {
+			g_assert_true(command->toggle);
+			g_assert_null(command->value);
+		} else {
+			g_autofree gchar *text = g_variant_print(command->value, TRUE);
+			g_assert_cmpstr(text, ==, ok[i].value);
+		}
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GPtrArray) commands = parse(bad[i].in, NULL, &error);
+		g_assert_null(commands);
+		g_assert_error(error, WATTBUS_ERROR, bad[i].code);
+		g_clear_error(&error);
+	}
+	/* several, in order, with the caller's id */
+	two = parse("{\"id\":\"x7\",\"valve_openness\":40,\"switch\":\"ON\"}", &id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(id, ==, "x7");
+	g_assert_cmpuint(two->len, ==, 2);
+	g_assert_cmpstr(((WbdMqttCommand *)g_ptr_array_index(two, 0))->property, ==, "ValveOpenness");
+	g_assert_cmpstr(((WbdMqttCommand *)g_ptr_array_index(two, 1))->property, ==, "Switch");
+	/* not NUL-terminated input is read only up to its length */
+	g_clear_pointer(&two, g_ptr_array_unref);
+	two = wbd_mqtt_parse_command("{\"state\":\"ON\"}garbage", 14, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(two->len, ==, 1);
+}
+
+static void
+test_result(void)
+{
+	g_autoptr(GError) error =
+	    g_error_new_literal(WATTBUS_ERROR, WATTBUS_ERROR_NOT_FOUND, "No device 'x'");
+	g_autoptr(JsonObject) state = json_object_new();
+	g_autofree gchar *failed = wbd_mqtt_result_json("c1", error, NULL);
+	g_autofree gchar *done = NULL;
+
+	json_object_set_string_member(state, "state", "OFF");
+	done = wbd_mqtt_result_json(NULL, NULL, state);
+	g_assert_cmpstr(failed,
+			==,
+			"{\"id\":\"c1\",\"status\":\"error\",\"error\":\"NotFound\",\"message\":\"No "
+			"device 'x'\"}");
+	g_assert_cmpstr(done, ==, "{\"status\":\"ok\",\"state\":{\"state\":\"OFF\"}}");
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/mqtt/azure-sas", test_azure_sas);
+	g_test_add_func("/mqtt/tuya-password", test_tuya_password);
+	g_test_add_func("/mqtt/jwt-rs256", test_jwt_rs256);
+	g_test_add_func("/mqtt/jwt-es256", test_jwt_es256);
+	g_test_add_func("/mqtt/state-keys", test_state_keys);
+	g_test_add_func("/mqtt/commands", test_commands);
+	g_test_add_func("/mqtt/result", test_result);
+	return g_test_run();
+}
