@@ -5,44 +5,14 @@
 #include <wattbus-glib.h>
 
 #include "wbd-auth.h"
+#include "wbd-device-private.h"
 #include "wbd-device.h"
 #include "wbd-driver.h"
 #include "wbd-log.h"
 #include "wbd-meter-reading.h"
 
 #define WBD_DEVICE_PATH_PREFIX "/org/wattbus/Wattbus1/Devices/"
-#define WBD_DEVICE_MAX_BACKOFF_S 300
-/* a whole poll, whatever the driver's own time-outs, never takes longer */
-#define WBD_DEVICE_OPERATION_TIMEOUT_S 30
 
-typedef struct {
-	gchar *id;
-	const WbdDriverInfo *driver;
-	GHashTable *settings; /* key → value, both strings; includes secrets */
-	gchar *configured_name;
-	gchar *device_name;
-	guint poll_interval;
-	WbdDevice *parent; /* weak */
-	GPtrArray *children;
-
-	WattbusObjectSkeleton *object;
-	WattbusDevice *iface_device;
-	WattbusOutlet *iface_outlet;
-	WattbusElectricityMeter *iface_meter;
-	WbdDeviceCaps caps;
-
-	GCancellable *cancellable; /* cancelled when the device stops */
-	guint poll_id;
-	guint backoff_s;
-	gboolean polling;
-	gboolean started;
-	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
-
-	GHashTable *pending_changes; /* D-Bus property name → GVariant, for values-changed */
-	GHashTable *last_values;     /* D-Bus property name → GVariant, last one reported */
-	guint64 pending_since;
-	guint changes_idle_id;
-} WbdDevicePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE(WbdDevice, wbd_device, G_TYPE_OBJECT)
 
@@ -52,10 +22,11 @@ static GParamSpec *props[N_PROPS] = {NULL};
 enum { SIGNAL_CHILD_ADDED, SIGNAL_CHILD_REMOVED, SIGNAL_VALUES_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS] = {0};
 
-#define GET_PRIVATE(o) ((WbdDevicePrivate *)wbd_device_get_instance_private(o))
-
-static void
-wbd_device_schedule_poll(WbdDevice *self, guint seconds);
+WbdDevicePrivate *
+wbd_device_get_private(WbdDevice *self)
+{
+	return wbd_device_get_instance_private(self);
+}
 
 /* meter readings */
 
@@ -505,233 +476,6 @@ wbd_device_report_error(WbdDevice *self, const GError *error)
 		wbd_device_report_error(g_ptr_array_index(priv->children, i), error);
 }
 
-/* polling */
-
-typedef struct {
-	GCancellable *cancellable;
-	guint timeout_id;
-	gboolean timed_out;
-} OperationData;
-
-static void
-operation_data_free(OperationData *data)
-{
-	g_clear_handle_id(&data->timeout_id, g_source_remove);
-	g_clear_object(&data->cancellable);
-	g_free(data);
-}
-
-static gboolean
-operation_timeout_cb(gpointer user_data)
-{
-	OperationData *data = user_data;
-	data->timeout_id = 0;
-	data->timed_out = TRUE;
-	g_cancellable_cancel(data->cancellable);
-	return G_SOURCE_REMOVE;
-}
-
-/* a cancellable that fires on timeout, on device stop, or on the caller's cancellable */
-static OperationData *
-operation_data_new(WbdDevice *self, GCancellable *cancellable)
-{
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	OperationData *data = g_new0(OperationData, 1);
-	data->cancellable = g_cancellable_new();
-	if (cancellable != NULL)
-		g_cancellable_connect(cancellable,
-				      G_CALLBACK(g_cancellable_cancel),
-				      g_object_ref(data->cancellable),
-				      g_object_unref);
-	g_cancellable_connect(priv->cancellable,
-			      G_CALLBACK(g_cancellable_cancel),
-			      g_object_ref(data->cancellable),
-			      g_object_unref);
-	data->timeout_id =
-	    g_timeout_add_seconds(WBD_DEVICE_OPERATION_TIMEOUT_S, operation_timeout_cb, data);
-	return data;
-}
-
-/* every error that leaves the base class is in the WATTBUS_ERROR domain */
-static GError *
-wbd_device_normalize_error(WbdDevice *self, OperationData *op, GError *error)
-{
-	GError *result;
-	if (op != NULL && op->timed_out)
-		result = g_error_new(WATTBUS_ERROR,
-				     WATTBUS_ERROR_TIMEOUT,
-				     "The device did not answer within %u seconds",
-				     (guint)WBD_DEVICE_OPERATION_TIMEOUT_S);
-	else if (error->domain == WATTBUS_ERROR)
-		return error;
-	else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-		result = g_error_new(WATTBUS_ERROR,
-				     WATTBUS_ERROR_TIMEOUT,
-				     "The device did not answer in time");
-	else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		result = g_error_new(WATTBUS_ERROR,
-				     WATTBUS_ERROR_FAILED,
-				     "The operation was cancelled");
-	else if (error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR)
-		result = g_error_new(WATTBUS_ERROR,
-				     WATTBUS_ERROR_DEVICE_OFFLINE,
-				     "The device is not reachable: %s",
-				     error->message);
-	else
-		result = g_error_new(WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "%s", error->message);
-	g_error_free(error);
-	return result;
-}
-
-static void
-wbd_device_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	WbdDevice *self = WBD_DEVICE(source);
-	OperationData *op = g_task_get_task_data(task);
-	GError *error = NULL;
-
-	if (!WBD_DEVICE_GET_CLASS(self)->refresh_finish(self, res, &error)) {
-		g_task_return_error(task, wbd_device_normalize_error(self, op, error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
-}
-
-/**
- * wbd_device_refresh_async:
- *
- * Polls the device once, through the driver, with a time-out. A child refreshes
- * through its parent.
- */
-void
-wbd_device_refresh_async(WbdDevice *self,
-			 GCancellable *cancellable,
-			 GAsyncReadyCallback callback,
-			 gpointer user_data)
-{
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	OperationData *op = operation_data_new(self, cancellable);
-
-	g_task_set_source_tag(task, wbd_device_refresh_async);
-	g_task_set_task_data(task, op, (GDestroyNotify)operation_data_free);
-	WBD_DEVICE_GET_CLASS(self)->refresh_async(self,
-						  op->cancellable,
-						  wbd_device_refresh_cb,
-						  g_steal_pointer(&task));
-}
-
-gboolean
-wbd_device_refresh_finish(WbdDevice *self, GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
-}
-
-static void
-wbd_device_poll_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	WbdDevice *self = WBD_DEVICE(source);
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) waiters = NULL;
-	gboolean ok;
-
-	ok = wbd_device_refresh_finish(self, res, &error);
-	priv->polling = FALSE;
-	waiters = g_steal_pointer(&priv->refresh_waiters);
-	priv->refresh_waiters = g_ptr_array_new_with_free_func(g_object_unref);
-
-	/* stopped while polling: nothing more to publish or schedule */
-	if (g_cancellable_is_cancelled(priv->cancellable)) {
-		for (guint i = 0; i < waiters->len; i++)
-			g_task_return_new_error(g_ptr_array_index(waiters, i),
-						WATTBUS_ERROR,
-						WATTBUS_ERROR_NOT_FOUND,
-						"The device was removed");
-		g_object_unref(self);
-		return;
-	}
-
-	if (ok) {
-		wbd_device_report_success(self);
-		priv->backoff_s = 0;
-		wbd_device_schedule_poll(self, priv->poll_interval);
-	} else {
-		wbd_device_report_error(self, error);
-		if (priv->backoff_s == 0)
-			priv->backoff_s = MAX(priv->poll_interval, 1);
-		else
-			priv->backoff_s = MIN(priv->backoff_s * 2, WBD_DEVICE_MAX_BACKOFF_S);
-		priv->backoff_s = MAX(priv->backoff_s, priv->poll_interval);
-		wbd_dev_debug(self, "next try in %u s", priv->backoff_s);
-		wbd_device_schedule_poll(self, priv->backoff_s);
-	}
-	for (guint i = 0; i < waiters->len; i++) {
-		GTask *waiter = g_ptr_array_index(waiters, i);
-		if (ok)
-			g_task_return_boolean(waiter, TRUE);
-		else
-			g_task_return_error(waiter, g_error_copy(error));
-	}
-	g_object_unref(self);
-}
-
-static void
-wbd_device_poll(WbdDevice *self)
-{
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	if (priv->polling || g_cancellable_is_cancelled(priv->cancellable))
-		return;
-	priv->polling = TRUE;
-	g_clear_handle_id(&priv->poll_id, g_source_remove);
-	wbd_device_refresh_async(self, NULL, wbd_device_poll_done_cb, g_object_ref(self));
-}
-
-static gboolean
-wbd_device_poll_cb(gpointer user_data)
-{
-	WbdDevice *self = WBD_DEVICE(user_data);
-	GET_PRIVATE(self)->poll_id = 0;
-	wbd_device_poll(self);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-wbd_device_schedule_poll(WbdDevice *self, guint seconds)
-{
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	g_clear_handle_id(&priv->poll_id, g_source_remove);
-	if (priv->parent != NULL || g_cancellable_is_cancelled(priv->cancellable))
-		return;
-	/* seconds-granularity timers let GLib coalesce the wake-ups of many devices */
-	if (seconds == 0)
-		priv->poll_id = g_idle_add(wbd_device_poll_cb, self);
-	else
-		priv->poll_id = g_timeout_add_seconds(seconds, wbd_device_poll_cb, self);
-}
-
-/* a poll that the caller waits for; joins a poll already under way */
-static void
-wbd_device_poll_now(WbdDevice *self, GTask *waiter)
-{
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	if (priv->parent != NULL) {
-		wbd_device_poll_now(priv->parent, waiter);
-		return;
-	}
-	if (g_cancellable_is_cancelled(priv->cancellable)) {
-		g_task_return_new_error(waiter,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_NOT_FOUND,
-					"The device was removed");
-		g_object_unref(waiter);
-		return;
-	}
-	g_ptr_array_add(priv->refresh_waiters, waiter);
-	wbd_device_poll(self);
-}
-
 /* D-Bus handlers */
 
 static void
@@ -759,7 +503,6 @@ typedef struct {
 	GDBusMethodInvocation *invocation;
 	gboolean on;
 	gboolean toggle;
-	OperationData *op;
 } SwitchData;
 
 static void
@@ -767,171 +510,10 @@ switch_data_free(SwitchData *data)
 {
 	g_clear_object(&data->self);
 	g_clear_object(&data->invocation);
-	g_clear_pointer(&data->op, operation_data_free);
 	g_free(data);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SwitchData, switch_data_free)
-
-static void
-wbd_device_set_on_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	WbdDevice *self = WBD_DEVICE(source);
-	OperationData *op = g_task_get_task_data(task);
-	GError *error = NULL;
-
-	if (!WBD_DEVICE_GET_CLASS(self)->set_on_finish(self, res, &error)) {
-		g_task_return_error(task, wbd_device_normalize_error(self, op, error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
-}
-
-void
-wbd_device_set_on_async(WbdDevice *self,
-			gboolean on,
-			GCancellable *cancellable,
-			GAsyncReadyCallback callback,
-			gpointer user_data)
-{
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	OperationData *op;
-
-	g_task_set_source_tag(task, wbd_device_set_on_async);
-	if (WBD_DEVICE_GET_CLASS(self)->set_on_async == NULL ||
-	    !(GET_PRIVATE(self)->caps & WBD_DEVICE_CAP_OUTLET)) {
-		g_task_return_new_error(task,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_NOT_SUPPORTED,
-					"This device has no outlet to switch");
-		return;
-	}
-	op = operation_data_new(self, cancellable);
-	g_task_set_task_data(task, op, (GDestroyNotify)operation_data_free);
-	WBD_DEVICE_GET_CLASS(self)->set_on_async(self,
-						 on,
-						 op->cancellable,
-						 wbd_device_set_on_cb,
-						 g_steal_pointer(&task));
-}
-
-gboolean
-wbd_device_set_on_finish(WbdDevice *self, GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
-}
-
-/* commands from outside D-Bus (exporters) */
-
-static void
-wbd_device_real_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	GError *error = NULL;
-
-	if (!wbd_device_set_on_finish(WBD_DEVICE(source), res, &error))
-		g_task_return_error(task, error);
-	else
-		g_task_return_boolean(task, TRUE);
-}
-
-/* the default: the outlet's On, through the same path as TurnOn/TurnOff */
-static void
-wbd_device_real_command_async(WbdDevice *self,
-			      const gchar *property,
-			      GVariant *value,
-			      GCancellable *cancellable,
-			      GAsyncReadyCallback callback,
-			      gpointer user_data)
-{
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-
-	g_task_set_source_tag(task, wbd_device_real_command_async);
-	if (!g_str_equal(property, "On")) {
-		g_task_return_new_error(task,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_NOT_SUPPORTED,
-					"This device has no writable property %s",
-					property);
-		return;
-	}
-	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
-		g_task_return_new_error(task,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_INVALID_ARGUMENT,
-					"On takes a boolean");
-		return;
-	}
-	wbd_device_set_on_async(self,
-				g_variant_get_boolean(value),
-				cancellable,
-				wbd_device_real_command_cb,
-				g_steal_pointer(&task));
-}
-
-static gboolean
-wbd_device_real_command_finish(WbdDevice *self, GAsyncResult *res, GError **error)
-{
-	return g_task_propagate_boolean(G_TASK(res), error);
-}
-
-static void
-wbd_device_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	WbdDevice *self = WBD_DEVICE(source);
-	GError *error = NULL;
-
-	if (!WBD_DEVICE_GET_CLASS(self)->command_finish(self, res, &error)) {
-		g_task_return_error(task,
-				    wbd_device_normalize_error(self, g_task_get_task_data(task), error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
-}
-
-/**
- * wbd_device_command_async:
- * @property: a writable D-Bus property of the device, e.g. `On` or `Valve`
- * @value: its new value, of the property's D-Bus type (`On`: a boolean)
- *
- * Sets @property on the device through the driver, with the checks and the time-out
- * of the D-Bus method that sets it, but without polkit: the caller (an exporter with
- * commands enabled in its configuration) is the authorization. Completes once the
- * device acknowledged; errors are in %WATTBUS_ERROR (%WATTBUS_ERROR_NOT_SUPPORTED,
- * %WATTBUS_ERROR_INVALID_ARGUMENT, %WATTBUS_ERROR_DEVICE_OFFLINE,
- * %WATTBUS_ERROR_TIMEOUT, ...).
- */
-void
-wbd_device_command_async(WbdDevice *self,
-			 const gchar *property,
-			 GVariant *value,
-			 GCancellable *cancellable,
-			 GAsyncReadyCallback callback,
-			 gpointer user_data)
-{
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	g_autoptr(GVariant) owned = g_variant_ref_sink(value);
-	OperationData *op = operation_data_new(self, cancellable);
-
-	g_task_set_source_tag(task, wbd_device_command_async);
-	g_task_set_task_data(task, op, (GDestroyNotify)operation_data_free);
-	WBD_DEVICE_GET_CLASS(self)->command_async(self,
-						  property,
-						  owned,
-						  op->cancellable,
-						  wbd_device_command_cb,
-						  g_steal_pointer(&task));
-}
-
-gboolean
-wbd_device_command_finish(WbdDevice *self, GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
-}
 
 static void
 wbd_device_switch_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* what the parts of WbdDevice share (wbd-device.c, wbd-device-poll.c); not for drivers */
+
+#include <wattbus-glib.h>
+
+#include "wbd-device.h"
+#include "wbd-driver.h"
+
+#define WBD_DEVICE_MAX_BACKOFF_S 300
+/* a whole poll, whatever the driver's own time-outs, never takes longer */
+#define WBD_DEVICE_OPERATION_TIMEOUT_S 30
+
+typedef struct {
+	gchar *id;
+	const WbdDriverInfo *driver;
+	GHashTable *settings; /* key → value, both strings; includes secrets */
+	gchar *configured_name;
+	gchar *device_name;
+	guint poll_interval;
+	WbdDevice *parent; /* weak */
+	GPtrArray *children;
+
+	WattbusObjectSkeleton *object;
+	WattbusDevice *iface_device;
+	WattbusOutlet *iface_outlet;
+	WattbusElectricityMeter *iface_meter;
+	WbdDeviceCaps caps;
+
+	GCancellable *cancellable; /* cancelled when the device stops */
+	guint poll_id;
+	guint backoff_s;
+	gboolean polling;
+	gboolean started;
+	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
+
+	GHashTable *pending_changes; /* D-Bus property name → GVariant, for values-changed */
+	GHashTable *last_values;     /* D-Bus property name → GVariant, last one reported */
+	guint64 pending_since;
+	guint changes_idle_id;
+} WbdDevicePrivate;
+
+WbdDevicePrivate *
+wbd_device_get_private(WbdDevice *self);
+#define GET_PRIVATE(o) (wbd_device_get_private(o))
+
+void
+wbd_device_schedule_poll(WbdDevice *self, guint seconds);
+void
+wbd_device_poll_now(WbdDevice *self, GTask *waiter);
+/* the default command vfunc */
+void
+wbd_device_real_command_async(WbdDevice *self,
+			      const gchar *property,
+			      GVariant *value,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data);
+gboolean
+wbd_device_real_command_finish(WbdDevice *self, GAsyncResult *res, GError **error);
