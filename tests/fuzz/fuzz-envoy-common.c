@@ -8,30 +8,7 @@
 
 #include "fuzz-envoy.h"
 
-/* the harness plumbing of fuzz-kasa.h, for the Envoy targets, which link no Kasa code */
-void
-wbf_fail(const gchar *file, gint line, const gchar *expr)
-{
-	fprintf(stderr, "%s:%d: invariant failed: %s\n", file, line, expr);
-	abort();
-}
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	/* a critical or a warning from hostile input is a bug: make it a crash */
-	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
-	return 0;
-}
-
-/* an error for D-Bus: our domain, and a message D-Bus can carry */
-void
-wbf_envoy_check_error(const GError *error)
-{
-	WBF_ASSERT(error != NULL);
-	WBF_ASSERT(error->domain == WATTBUS_ERROR);
-	WBF_ASSERT(error->message != NULL && g_utf8_validate(error->message, -1, NULL));
-}
 
 /* what the base class publishes: measured values finite, the others NaN */
 void

@@ -96,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	root = wbd_envoy_json_parse((const gchar *)data, size, &error);
 	if (root == NULL) {
-		wbf_envoy_check_error(error);
+		wbf_check_error(error);
 		g_clear_error(&error);
 	} else {
 		WBF_ASSERT(error == NULL);
@@ -108,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	info = wbd_envoy_info_parse((const gchar *)data, size, &error);
 	if (info == NULL) {
-		wbf_envoy_check_error(error);
+		wbf_check_error(error);
 		g_clear_error(&error);
 	} else {
 		WBF_ASSERT(info->serial != NULL && g_utf8_validate(info->serial, -1, NULL));
@@ -124,7 +124,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		WBF_ASSERT(expiry >= 0);
 		WBF_ASSERT(role == NULL || g_utf8_validate(role, -1, NULL));
 	} else {
-		wbf_envoy_check_error(error);
+		wbf_check_error(error);
 		/* an error never quotes the token */
 		if (strlen(text) > 8)
 			WBF_ASSERT(strstr(error->message, text) == NULL);

@@ -5,34 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuzz-common.h"
+
 G_BEGIN_DECLS
 
-/* the libFuzzer entry points, also called by fuzz-main.c when libFuzzer is not there */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv);
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/*
- * An invariant of the code under test. Unlike g_assert() it cannot be compiled out,
- * and it aborts so that libFuzzer records the input as a crash.
- */
-#define WBF_ASSERT(expr)                                                                           \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		if (G_UNLIKELY(!(expr)))                                                           \
-			wbf_fail(__FILE__, __LINE__, #expr);                                       \
-	}                                                                                          \
-	G_STMT_END
-
-G_NORETURN void
-wbf_fail(const gchar *file, gint line, const gchar *expr);
 gboolean
 wbf_json_is_safe(const guint8 *text, gsize len, guint *max_depth);
 gboolean
 wbf_kasa_payload_is_safe(const guint8 *payload, gsize len);
-void
-wbf_check_error(const GError *error);
 void
 wbf_kasa_check_reply(JsonNode *reply);
 void

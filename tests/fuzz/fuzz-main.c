@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fuzz-kasa.h"
+#include "fuzz-common.h"
 
 /*
  * A stand-in for libFuzzer's main(), for compilers without -fsanitize=fuzzer: runs the

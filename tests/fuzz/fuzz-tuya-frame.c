@@ -41,14 +41,14 @@ check_payload(GBytes *payload)
 
 	dps = wbd_tuya_payload_parse(data, len, &has_dps, &error);
 	if (dps == NULL) {
-		wbf_tuya_check_error(error);
-		WBF_TUYA_ASSERT(!has_dps);
+		wbf_check_error(error);
+		WBF_ASSERT(!has_dps);
 	} else {
-		WBF_TUYA_ASSERT(error == NULL);
+		WBF_ASSERT(error == NULL);
 		wbf_tuya_check_dps(dps, NULL);
 	}
 	text = wbd_tuya_payload_to_text(data, len);
-	WBF_TUYA_ASSERT(g_utf8_validate(text, -1, NULL));
+	WBF_ASSERT(g_utf8_validate(text, -1, NULL));
 }
 
 static void
@@ -58,12 +58,12 @@ check_frame(const guint8 *data, gsize len, WbdTuyaVersion version, const guint8 
 	WbdTuyaFrame frame = {0};
 
 	if (!wbd_tuya_frame_decode(data, len, version, key, TRUE, &frame, &error)) {
-		wbf_tuya_check_error(error);
-		WBF_TUYA_ASSERT(frame.payload == NULL);
+		wbf_check_error(error);
+		WBF_ASSERT(frame.payload == NULL);
 		return;
 	}
-	WBF_TUYA_ASSERT(frame.payload != NULL);
-	WBF_TUYA_ASSERT(g_bytes_get_size(frame.payload) <= len);
+	WBF_ASSERT(frame.payload != NULL);
+	WBF_ASSERT(g_bytes_get_size(frame.payload) <= len);
 	check_payload(frame.payload);
 	wbd_tuya_frame_clear(&frame);
 }
@@ -78,17 +78,17 @@ check_stream(const guint8 *data, gsize size, WbdTuyaVersion version)
 		gsize start = 0, frame_len = 0;
 		WbdTuyaScan scan = wbd_tuya_frame_scan(data + offset, size - offset, &start, &frame_len);
 
-		WBF_TUYA_ASSERT(start <= size - offset);
+		WBF_ASSERT(start <= size - offset);
 		if (scan == WBD_TUYA_SCAN_NEED_MORE)
 			return;
 		if (scan == WBD_TUYA_SCAN_BAD_LENGTH) {
-			WBF_TUYA_ASSERT(start + 4 <= size - offset);
-			WBF_TUYA_ASSERT(frame_len > WBD_TUYA_MAX_FRAME || frame_len < 50);
+			WBF_ASSERT(start + 4 <= size - offset);
+			WBF_ASSERT(frame_len > WBD_TUYA_MAX_FRAME || frame_len < 50);
 			offset += start + 4;
 			continue;
 		}
-		WBF_TUYA_ASSERT(frame_len >= 24 && frame_len <= WBD_TUYA_MAX_FRAME);
-		WBF_TUYA_ASSERT(start + frame_len <= size - offset);
+		WBF_ASSERT(frame_len >= 24 && frame_len <= WBD_TUYA_MAX_FRAME);
+		WBF_ASSERT(start + frame_len <= size - offset);
 		check_frame(data + offset + start, frame_len, version, key);
 		/* the handshake frames are under the local key */
 		if (version >= WBD_TUYA_VERSION_3_4)
@@ -121,24 +121,24 @@ check_round_trip(const guint8 *data, gsize size, WbdTuyaVersion version, guint32
 	if (size > 3000)
 		return;
 	frame = wbd_tuya_frame_encode(&opts, data, size);
-	WBF_TUYA_ASSERT(frame != NULL);
-	WBF_TUYA_ASSERT(wbd_tuya_frame_scan(g_bytes_get_data(frame, NULL), g_bytes_get_size(frame), &start,
+	WBF_ASSERT(frame != NULL);
+	WBF_ASSERT(wbd_tuya_frame_scan(g_bytes_get_data(frame, NULL), g_bytes_get_size(frame), &start,
 					    &frame_len) == WBD_TUYA_SCAN_FRAME);
-	WBF_TUYA_ASSERT(start == 0 && frame_len == g_bytes_get_size(frame));
+	WBF_ASSERT(start == 0 && frame_len == g_bytes_get_size(frame));
 	if (!wbd_tuya_frame_decode(g_bytes_get_data(frame, NULL), g_bytes_get_size(frame), version, key, TRUE,
 				   &decoded, &error)) {
 		/* only a 3.1 payload that looks like the signed form may fail (it is not
 		 * encrypted), or a 3.2/3.3 ciphertext that happens to begin with "3.N" */
 		const guint8 *f = g_bytes_get_data(frame, NULL);
-		wbf_tuya_check_error(error);
-		WBF_TUYA_ASSERT(version == WBD_TUYA_VERSION_3_1 ||
+		wbf_check_error(error);
+		WBF_ASSERT(version == WBD_TUYA_VERSION_3_1 ||
 				(g_bytes_get_size(frame) > 23 && f[20] == '3' && f[21] == '.' && g_ascii_isdigit(f[22])));
 		return;
 	}
-	WBF_TUYA_ASSERT(decoded.has_retcode && decoded.retcode == 0);
-	WBF_TUYA_ASSERT(decoded.cmd == cmd && decoded.seq == 7);
+	WBF_ASSERT(decoded.has_retcode && decoded.retcode == 0);
+	WBF_ASSERT(decoded.cmd == cmd && decoded.seq == 7);
 	if (!header_like && !retcode_like && !(version == WBD_TUYA_VERSION_3_1 && size >= 19 && memcmp(data, "3.1", 3) == 0))
-		WBF_TUYA_ASSERT(g_bytes_get_size(decoded.payload) == size &&
+		WBF_ASSERT(g_bytes_get_size(decoded.payload) == size &&
 				(size == 0 || memcmp(g_bytes_get_data(decoded.payload, NULL), data, size) == 0));
 	check_payload(decoded.payload);
 	wbd_tuya_frame_clear(&decoded);
@@ -152,13 +152,13 @@ check_datagram(const guint8 *data, gsize size)
 	const gchar *s = NULL;
 
 	if (found == NULL) {
-		wbf_tuya_check_error(error);
+		wbf_check_error(error);
 		return;
 	}
-	WBF_TUYA_ASSERT(!g_variant_is_floating(found));
-	WBF_TUYA_ASSERT(g_variant_lookup(found, "driver", "&s", &s) && strcmp(s, "tuya") == 0);
-	WBF_TUYA_ASSERT(g_variant_lookup(found, "address", "&s", &s) && g_hostname_is_ip_address(s));
-	WBF_TUYA_ASSERT(g_variant_lookup(found, "device-id", "&s", &s) && s[0] != '\0');
+	WBF_ASSERT(!g_variant_is_floating(found));
+	WBF_ASSERT(g_variant_lookup(found, "driver", "&s", &s) && strcmp(s, "tuya") == 0);
+	WBF_ASSERT(g_variant_lookup(found, "address", "&s", &s) && g_hostname_is_ip_address(s));
+	WBF_ASSERT(g_variant_lookup(found, "device-id", "&s", &s) && s[0] != '\0');
 }
 
 int
