@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <wattbus-glib.h>
 
 #include "wbd-auth.h"
@@ -76,6 +78,23 @@ wbd_daemon_name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer
 	g_main_loop_quit(daemon->loop);
 }
 
+/*
+ * Every device keeps a TCP connection open: a thousand devices need more than the
+ * usual soft limit of 1024 descriptors. The main loop polls (no select()), so take
+ * the hard limit. Under systemd the unit sets LimitNOFILE= (and its system call filter
+ * refuses setrlimit, which is fine: the limit is already there).
+ */
+static void
+wbd_daemon_raise_nofile(void)
+{
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+		return;
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+		g_debug("cannot raise the file descriptor limit: %s", g_strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -121,6 +140,7 @@ main(int argc, char **argv)
 	}
 	if (opt_verbose)
 		g_log_set_debug_enabled(TRUE);
+	wbd_daemon_raise_nofile();
 
 	/* systemd's ConfigurationDirectory= and StateDirectory= may list several, ':'-separated */
 	daemon.config_dir = g_strdup(opt_config);

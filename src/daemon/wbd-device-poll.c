@@ -16,6 +16,10 @@
 
 typedef struct {
 	GCancellable *cancellable;
+	GCancellable *caller_cancellable;
+	GCancellable *device_cancellable;
+	gulong caller_handler;
+	gulong device_handler;
 	guint timeout_id;
 	gboolean timed_out;
 } OperationData;
@@ -24,6 +28,18 @@ static void
 operation_data_free(OperationData *data)
 {
 	g_clear_handle_id(&data->timeout_id, g_source_remove);
+	/*
+	 * Else every operation leaves a handler (and a cancellable) on the device's. Not
+	 * from inside a cancellation, where disconnecting would deadlock: a cancelled
+	 * cancellable fires no more, so its handlers are only memory until it goes.
+	 */
+	if (data->caller_cancellable != NULL &&
+	    !g_cancellable_is_cancelled(data->caller_cancellable))
+		g_cancellable_disconnect(data->caller_cancellable, data->caller_handler);
+	if (!g_cancellable_is_cancelled(data->device_cancellable))
+		g_cancellable_disconnect(data->device_cancellable, data->device_handler);
+	g_clear_object(&data->caller_cancellable);
+	g_clear_object(&data->device_cancellable);
 	g_clear_object(&data->cancellable);
 	g_free(data);
 }
@@ -45,15 +61,18 @@ operation_data_new(WbdDevice *self, GCancellable *cancellable)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	OperationData *data = g_new0(OperationData, 1);
 	data->cancellable = g_cancellable_new();
-	if (cancellable != NULL)
-		g_cancellable_connect(cancellable,
-				      G_CALLBACK(g_cancellable_cancel),
-				      g_object_ref(data->cancellable),
-				      g_object_unref);
-	g_cancellable_connect(priv->cancellable,
-			      G_CALLBACK(g_cancellable_cancel),
-			      g_object_ref(data->cancellable),
-			      g_object_unref);
+	if (cancellable != NULL) {
+		data->caller_cancellable = g_object_ref(cancellable);
+		data->caller_handler = g_cancellable_connect(cancellable,
+							     G_CALLBACK(g_cancellable_cancel),
+							     g_object_ref(data->cancellable),
+							     g_object_unref);
+	}
+	data->device_cancellable = g_object_ref(priv->cancellable);
+	data->device_handler = g_cancellable_connect(priv->cancellable,
+						     G_CALLBACK(g_cancellable_cancel),
+						     g_object_ref(data->cancellable),
+						     g_object_unref);
 	data->timeout_id =
 	    g_timeout_add_seconds(WBD_DEVICE_OPERATION_TIMEOUT_S, operation_timeout_cb, data);
 	return data;
@@ -191,6 +210,7 @@ wbd_device_poll(WbdDevice *self)
 	if (priv->polling || g_cancellable_is_cancelled(priv->cancellable))
 		return;
 	priv->polling = TRUE;
+	priv->poll_started = g_get_monotonic_time();
 	g_clear_handle_id(&priv->poll_id, g_source_remove);
 	wbd_device_refresh_async(self, NULL, wbd_device_poll_done_cb, g_object_ref(self));
 }
@@ -211,11 +231,31 @@ wbd_device_schedule_poll(WbdDevice *self, guint seconds)
 	g_clear_handle_id(&priv->poll_id, g_source_remove);
 	if (priv->parent != NULL || g_cancellable_is_cancelled(priv->cancellable))
 		return;
-	/* seconds-granularity timers let GLib coalesce the wake-ups of many devices */
-	if (seconds == 0)
+	if (seconds == 0) {
 		priv->poll_id = g_idle_add(wbd_device_poll_cb, self);
-	else
-		priv->poll_id = g_timeout_add_seconds(seconds, wbd_device_poll_cb, self);
+	} else {
+		/*
+		 * Every poll is due in one of WBD_DEVICE_POLL_SLOTS slots of each second,
+		 * the device's own (a hash of its id), counted from the last poll's start:
+		 * a few wake-ups a second whatever the number of devices, as with
+		 * g_timeout_add_seconds(), but bursts of 1/WBD_DEVICE_POLL_SLOTS of the
+		 * devices instead of all of them at once (which held the main loop for tens
+		 * of milliseconds with 1000 devices), and a 1 s interval that stays 1 s.
+		 */
+		gint64 slot = G_USEC_PER_SEC / WBD_DEVICE_POLL_SLOTS;
+		gint64 phase = (gint64)(g_str_hash(priv->id) % WBD_DEVICE_POLL_SLOTS) * slot;
+		gint64 now = g_get_monotonic_time();
+		gint64 from = priv->poll_started != 0 ? priv->poll_started : now;
+		gint64 due = from + (gint64)seconds * G_USEC_PER_SEC - slot / 2;
+		due = due - due % G_USEC_PER_SEC + phase;
+		while (due < from + (gint64)seconds * G_USEC_PER_SEC - slot / 2 || due < now)
+			due += G_USEC_PER_SEC;
+		priv->poll_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
+						   (guint)((due - now + 999) / 1000),
+						   wbd_device_poll_cb,
+						   self,
+						   NULL);
+	}
 }
 
 /* a poll that the caller waits for; joins a poll already under way */

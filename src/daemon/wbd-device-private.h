@@ -11,6 +11,8 @@
 #define WBD_DEVICE_MAX_BACKOFF_S 300
 /* a whole poll, whatever the driver's own time-outs, never takes longer */
 #define WBD_DEVICE_OPERATION_TIMEOUT_S 30
+/* polls are spread over this many slots of each second */
+#define WBD_DEVICE_POLL_SLOTS 20
 
 typedef struct {
 	gchar *id;
@@ -32,6 +34,7 @@ typedef struct {
 	guint poll_id;
 	guint backoff_s;
 	gboolean polling;
+	gint64 poll_started; /* monotonic µs */
 	gboolean started;
 	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
 

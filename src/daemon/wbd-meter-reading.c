@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "wbd-meter-reading.h"
 
@@ -67,26 +68,66 @@ static const gchar *quantity_gprops[WBD_QUANTITY_LAST] = {
     "apparent-power",
 };
 
+static gdouble (*const quantity_getters[WBD_QUANTITY_LAST])(WattbusElectricityMeter *) = {
+    wattbus_electricity_meter_get_power,
+    wattbus_electricity_meter_get_voltage,
+    wattbus_electricity_meter_get_current,
+    wattbus_electricity_meter_get_energy,
+    wattbus_electricity_meter_get_power_factor,
+    wattbus_electricity_meter_get_frequency,
+    wattbus_electricity_meter_get_reactive_power,
+    wattbus_electricity_meter_get_apparent_power,
+};
+
+/* the skeleton class's pspec and property id of each quantity, looked up once */
+typedef struct {
+	GObjectClass *klass;
+	GParamSpec *pspec[WBD_QUANTITY_LAST];
+	guint prop_id[WBD_QUANTITY_LAST];
+} SkeletonProps;
+
+static const SkeletonProps *
+wbd_skeleton_props(GObject *object)
+{
+	static SkeletonProps cache; /* the main thread's; one skeleton class in practice */
+	GObjectClass *klass = G_OBJECT_GET_CLASS(object);
+	GDBusInterfaceInfo *info;
+
+	if (cache.klass == klass)
+		return &cache;
+	info = g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(object));
+	for (guint q = 0; q < WBD_QUANTITY_LAST; q++) {
+		cache.pspec[q] = g_object_class_find_property(klass, quantity_gprops[q]);
+		cache.prop_id[q] = 0;
+		for (guint i = 0; info->properties != NULL && info->properties[i] != NULL; i++) {
+			if (g_strcmp0(info->properties[i]->name, quantity_names[q]) == 0) {
+				cache.prop_id[q] = i + 1;
+				break;
+			}
+		}
+	}
+	cache.klass = klass;
+	return &cache;
+}
+
 static void
-wbd_skeleton_set_double(gpointer skeleton, WbdQuantity quantity, gdouble value)
+wbd_skeleton_set_double(gpointer skeleton, WbdQuantity quantity, gdouble value, gboolean force)
 {
 	GObject *object = G_OBJECT(skeleton);
-	GDBusInterfaceInfo *info =
-	    g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
-	GParamSpec *pspec =
-	    g_object_class_find_property(G_OBJECT_GET_CLASS(object), quantity_gprops[quantity]);
+	const SkeletonProps *props = wbd_skeleton_props(object);
+	GParamSpec *pspec = props->pspec[quantity];
+	gdouble old = quantity_getters[quantity](WATTBUS_ELECTRICITY_METER(skeleton));
 	g_auto(GValue) gvalue = G_VALUE_INIT;
 
 	g_return_if_fail(pspec != NULL && G_IS_PARAM_SPEC_DOUBLE(pspec));
+	g_return_if_fail(props->prop_id[quantity] != 0);
+	/* bit by bit, as the skeleton compares: a NaN that stays NaN is no change. An
+	 * unchanged value is not set at all: the notify it would cost is thrown away */
+	if (!force && memcmp(&old, &value, sizeof(gdouble)) == 0)
+		return;
 	g_value_init(&gvalue, G_TYPE_DOUBLE);
 	g_value_set_double(&gvalue, value);
-	for (guint i = 0; info->properties != NULL && info->properties[i] != NULL; i++) {
-		if (g_strcmp0(info->properties[i]->name, quantity_names[quantity]) == 0) {
-			G_OBJECT_GET_CLASS(object)->set_property(object, i + 1, &gvalue, pspec);
-			return;
-		}
-	}
-	g_return_if_reached();
+	G_OBJECT_GET_CLASS(object)->set_property(object, props->prop_id[quantity], &gvalue, pspec);
 }
 
 
@@ -102,9 +143,11 @@ static void
 wbd_meter_set_phase_values(WattbusElectricityMeter *meter,
 			    const WbdMeterReading *reading,
 			    WbdQuantity quantity,
-			    const gchar *gprop)
+			    const gchar *gprop,
+			    gboolean force)
 {
 	g_autoptr(GVariant) value = NULL;
+	GVariant *old = NULL;
 	guint n = 0;
 	if (reading->phase_measured & (1u << quantity))
 		n = MIN(reading->n_phases, WBD_METER_MAX_PHASES);
@@ -112,7 +155,11 @@ wbd_meter_set_phase_values(WattbusElectricityMeter *meter,
 							     reading->phase[quantity],
 							     n,
 							     sizeof(gdouble)));
-	g_object_set(meter, gprop, value, NULL);
+	g_object_get(meter, gprop, &old, NULL);
+	/* unchanged: set nothing (GObject would notify all the same) */
+	if (force || old == NULL || !g_variant_equal(old, value))
+		g_object_set(meter, gprop, value, NULL);
+	g_clear_pointer(&old, g_variant_unref);
 }
 
 /**
@@ -139,12 +186,26 @@ wbd_meter_reading_publish(WattbusElectricityMeter *meter, const WbdMeterReading 
 	g_autoptr(GPtrArray) measured = g_ptr_array_new();
 	const gchar *const *old_measured;
 	gboolean measured_changed = FALSE;
+	/*
+	 * The first two publishes (the empty one of a new meter, the first reading) set
+	 * every property, so that whoever follows "notify" sees each value once. After
+	 * that, unchanged values are not set at all: GObject would notify on every set,
+	 * and the notify handler would look the value up only to throw it away (most of
+	 * the cost of a poll of a steady meter).
+	 */
+	guint publishes = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(meter), "wbd-publishes"));
+	gboolean force = publishes < 2;
+
+	if (force)
+		g_object_set_data(G_OBJECT(meter),
+				  "wbd-publishes",
+				  GUINT_TO_POINTER(publishes + 1));
 
 	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
 		gboolean has = wbd_meter_reading_has(reading, i);
 		if (has)
 			g_ptr_array_add(measured, (gpointer)quantity_names[i]);
-		wbd_skeleton_set_double(meter, i, has ? reading->values[i] : NAN);
+		wbd_skeleton_set_double(meter, i, has ? reading->values[i] : NAN, force);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(phase_props); i++) {
 		if (reading->n_phases > 0 &&
@@ -153,9 +214,13 @@ wbd_meter_reading_publish(WattbusElectricityMeter *meter, const WbdMeterReading 
 		wbd_meter_set_phase_values(meter,
 					    reading,
 					    phase_props[i].quantity,
-					    phase_props[i].gprop);
+					    phase_props[i].gprop,
+					    force);
 	}
-	wattbus_electricity_meter_set_phases(meter, MIN(reading->n_phases, WBD_METER_MAX_PHASES));
+	if (force || wattbus_electricity_meter_get_phases(meter) !=
+			 MIN(reading->n_phases, WBD_METER_MAX_PHASES))
+		wattbus_electricity_meter_set_phases(meter,
+						     MIN(reading->n_phases, WBD_METER_MAX_PHASES));
 	g_ptr_array_add(measured, NULL);
 
 	old_measured = wattbus_electricity_meter_get_measured(meter);

@@ -29,6 +29,7 @@ struct _WbdKasaDevice {
 	gboolean has_emeter;
 	gboolean emeter_unsupported;
 	GPtrArray *child_ids; /* gchar *, the device's ids of the current children */
+	gchar *applied; /* what a plug's sysinfo last set, but its readings (see below) */
 };
 
 G_DEFINE_TYPE(WbdKasaDevice, wbd_kasa_device, WBD_TYPE_DEVICE)
@@ -97,6 +98,8 @@ wbd_kasa_device_apply_identity(WbdDevice *device, WbdKasaSysinfo *info, const gc
 	wbd_device_set_serial_number(device, serial);
 }
 
+#define NONNULL(s) ((s) != NULL ? (s) : "")
+
 static void
 wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
 {
@@ -105,22 +108,47 @@ wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
 	GPtrArray *children;
 
 	self->has_emeter = info->has_emeter;
-	wbd_kasa_device_apply_identity(device, info, info->device_id);
-	wbd_device_set_device_name(device, info->alias);
-	wbd_device_set_kind(device, wbd_kasa_sysinfo_get_kind(info));
 
 	if (info->children->len == 0) {
+		WbdDeviceCaps caps =
+		    WBD_DEVICE_CAP_OUTLET | (meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0);
+		/*
+		 * Each setter below costs a property set and its notify, even unchanged; at
+		 * one poll a second of many plugs that was a good part of a poll's CPU. So
+		 * when nothing but the readings changed since the last poll, set only those.
+		 */
+		g_autofree gchar *applied = NULL;
+
+		applied = g_strdup_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d\x1f%u",
+					  NONNULL(info->model),
+					  NONNULL(info->hw_ver),
+					  NONNULL(info->sw_ver),
+					  NONNULL(info->mac),
+					  NONNULL(info->device_id),
+					  NONNULL(info->alias),
+					  info->relay_state,
+					  (guint)caps);
+		if (self->child_ids->len == 0 && g_strcmp0(applied, self->applied) == 0)
+			return;
 		if (self->child_ids->len > 0) {
 			wbd_device_remove_children(device);
 			g_ptr_array_set_size(self->child_ids, 0);
 		}
-		wbd_device_set_capabilities(device,
-					    WBD_DEVICE_CAP_OUTLET |
-						(meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0));
+		wbd_kasa_device_apply_identity(device, info, info->device_id);
+		wbd_device_set_device_name(device, info->alias);
+		wbd_device_set_kind(device, wbd_kasa_sysinfo_get_kind(info));
+		wbd_device_set_capabilities(device, caps);
 		wbd_device_set_measurement(device, "load");
 		wbd_device_set_on(device, info->relay_state == 1);
+		g_free(self->applied);
+		self->applied = g_steal_pointer(&applied);
 		return;
 	}
+
+	g_clear_pointer(&self->applied, g_free);
+	wbd_kasa_device_apply_identity(device, info, info->device_id);
+	wbd_device_set_device_name(device, info->alias);
+	wbd_device_set_kind(device, wbd_kasa_sysinfo_get_kind(info));
 
 	/* a strip: the parent has no relay of its own, only the sum of its meters */
 	wbd_device_set_capabilities(device, meter ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0);
@@ -163,6 +191,7 @@ wbd_kasa_device_drop_emeter(WbdKasaDevice *self, const GError *error)
 	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
 	wbd_dev_info(self, "no energy meter after all: %s", error->message);
 	self->emeter_unsupported = TRUE;
+	g_clear_pointer(&self->applied, g_free);
 	wbd_device_set_capabilities(WBD_DEVICE(self),
 				    wbd_device_get_capabilities(WBD_DEVICE(self)) &
 					~WBD_DEVICE_CAP_ELECTRICITY_METER);
@@ -181,8 +210,15 @@ typedef enum {
 typedef struct {
 	RefreshStep step;
 	guint child; /* the outlet whose meter is being read */
+	gboolean combined; /* sysinfo and the plug's meter asked in one request */
 	GArray *readings;
 } RefreshData;
+
+/* constant requests, as wbd_kasa_build_request() writes them, built once */
+#define WBD_KASA_REQUEST_SYSINFO "{\"system\":{\"get_sysinfo\":{}}}"
+/* devices answer every module of a request in one reply (python-kasa asks so too) */
+#define WBD_KASA_REQUEST_SYSINFO_EMETER \
+	"{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}"
 
 static void
 refresh_data_free(RefreshData *data)
@@ -193,6 +229,8 @@ refresh_data_free(RefreshData *data)
 
 static void
 wbd_kasa_device_refresh_step(GTask *task);
+static void
+wbd_kasa_device_handle_emeter(GTask *task, JsonNode *reply, GError *error);
 
 static void
 wbd_kasa_device_klap_probe_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -296,35 +334,40 @@ wbd_kasa_device_sysinfo_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	}
 	wbd_kasa_device_apply_sysinfo(self, info);
 	data->step++;
+	if (data->combined && info->children->len == 0 && self->has_emeter &&
+	    !self->emeter_unsupported) {
+		/* the plug's meter came in the same reply */
+		wbd_kasa_device_handle_emeter(task, reply, NULL);
+		return;
+	}
 	wbd_kasa_device_refresh_step(task);
 }
 
+/* the emeter part of a reply (@reply %NULL: @error says why there is none) */
 static void
-wbd_kasa_device_emeter_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+wbd_kasa_device_handle_emeter(GTask *task, JsonNode *reply, GError *error)
 {
-	GTask *task = G_TASK(user_data);
 	WbdKasaDevice *self = g_task_get_source_object(task);
 	RefreshData *data = g_task_get_task_data(task);
 	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
-	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonNode) reply = NULL;
 	JsonObject *result = NULL;
 	WbdMeterReading reading;
 
-	reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
 	if (reply != NULL)
 		result = wbd_kasa_reply_get_result(reply, "emeter", "get_realtime", NULL, &error);
 	if (result == NULL) {
 		if (g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED)) {
 			wbd_kasa_device_drop_emeter(self, error);
+			g_error_free(error);
 			data->step++;
 			wbd_kasa_device_refresh_step(task);
 			return;
 		}
-		g_task_return_error(task, g_steal_pointer(&error));
+		g_task_return_error(task, error);
 		g_object_unref(task);
 		return;
 	}
+	g_clear_error(&error);
 	wbd_kasa_parse_realtime(result, &reading);
 	if (children->len == 0) {
 		wbd_device_set_meter_reading(WBD_DEVICE(self), &reading);
@@ -347,6 +390,16 @@ wbd_kasa_device_emeter_cb(GObject *source, GAsyncResult *res, gpointer user_data
 }
 
 static void
+wbd_kasa_device_emeter_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GError *error = NULL;
+	g_autoptr(JsonNode) reply = NULL;
+
+	reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
+	wbd_kasa_device_handle_emeter(G_TASK(user_data), reply, error);
+}
+
+static void
 wbd_kasa_device_refresh_step(GTask *task)
 {
 	WbdKasaDevice *self = g_task_get_source_object(task);
@@ -355,9 +408,12 @@ wbd_kasa_device_refresh_step(GTask *task)
 
 	switch (data->step) {
 	case REFRESH_STEP_SYSINFO:
-		request = wbd_kasa_build_request("system", "get_sysinfo", NULL, NULL);
+		/* a plug known to have a meter: one round trip a poll instead of two */
+		data->combined =
+		    self->has_emeter && !self->emeter_unsupported && self->child_ids->len == 0;
 		wbd_kasa_connection_request_async(self->connection,
-						  request,
+						  data->combined ? WBD_KASA_REQUEST_SYSINFO_EMETER
+								 : WBD_KASA_REQUEST_SYSINFO,
 						  g_task_get_cancellable(task),
 						  wbd_kasa_device_sysinfo_cb,
 						  task);
@@ -570,6 +626,7 @@ wbd_kasa_device_finalize(GObject *object)
 {
 	WbdKasaDevice *self = WBD_KASA_DEVICE(object);
 	g_free(self->host);
+	g_free(self->applied);
 	g_clear_pointer(&self->child_ids, g_ptr_array_unref);
 	G_OBJECT_CLASS(wbd_kasa_device_parent_class)->finalize(object);
 }

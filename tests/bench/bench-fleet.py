@@ -1,0 +1,352 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Fleet benchmark: the real wattbusd polling 1, 100, 1000 emulated Kasa plugs.
+
+Not a test: it prints figures (see tests/bench/RESULTS.md). Everything runs on
+127.0.0.1 and on a private dbus-daemon; every phase is bounded in time.
+
+  WATTBUS_BUILD_DIR=BUILD /usr/bin/python3 tests/bench/bench-fleet.py \
+      [--sizes 1,100,1000] [--window 20] [--turn-on 1000] [--no-node]
+
+For each size N (poll-interval=1, tests/emulators/fleet-emulator.py serving
+N HS110 plugs with an energy meter):
+  - start-up: spawn of wattbusd to its bus name being owned (NameHasOwner
+    polled every ms), then to every device Online;
+  - over WINDOW seconds after a 5 s warm-up (nothing else talking to it): wattbusd's CPU (utime+stime from
+    /proc/PID/stat) as a share of one core, RSS (VmRSS, VmHWM), polls done
+    (requests with get_sysinfo served by the fleet: a poll is get_sysinfo +
+    emeter get_realtime, in one request or two) and CPU time per poll;
+  - main-loop lateness: wattbusd has no hook to time its own timers, so the
+    observable proxy is the round trip of a Properties.Get (Device.Online)
+    sent every 10 ms from here, over a second window of up to 10 s: skeleton property reads are answered by the
+    daemon's main loop, unlike Peer.Ping, which GDBus answers on its worker
+    thread. Reported: p50, p99, max.
+  - TurnOn: TURN_ON calls of Outlet.TurnOn on one more plug, served by a
+    kasa-emulator.py process of its own (in the fleet's single asyncio loop its
+    replies would wait behind the polls of the others) (each after an untimed
+    TurnOff), timed from the call to the reply: the Kasa driver replies only
+    after set_relay_state and a read-back of the relay, so the reply means the
+    emulated relay has switched (checked once more with the fleet's "state"
+    at the end, with the emulator's "state"). Idle (N=1) and while N devices
+    are polled.
+  - the same fleet polled by Node's tplink-smarthome-api (npm, installed into
+    a temporary directory) at 1 Hz: CPU per poll, and the ratio.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from gi.repository import Gio, GLib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+FLEET = os.path.join(SRC, "tests", "emulators", "fleet-emulator.py")
+KASA_EMULATOR = os.path.join(SRC, "tests", "emulators", "kasa-emulator.py")
+FIXTURE = "HS110(EU)_4.0_1.0.4.json"
+TARGET = "turnon-target"
+NODE_SCRIPT = os.path.join(HERE, "node-kasa-poll.js")
+NAME = "org.wattbus.Wattbus1"
+ROOT = "/org/wattbus/Wattbus1"
+DEVICE = "org.wattbus.Wattbus1.Device"
+OUTLET = "org.wattbus.Wattbus1.Outlet"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def dev_path(dev_id):
+    return ROOT + "/Devices/" + Gio.dbus_escape_object_path(dev_id)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def mem_kib(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line.split(":")[0]] = int(line.split()[1])
+    return out
+
+
+def pct(values, p):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+class Proc:
+    """A child with line-based stdin/stdout (the fleet emulator)."""
+
+    def __init__(self, args, **kw):
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True, bufsize=1, **kw)
+
+    def readline(self):
+        return self.p.stdout.readline()
+
+    def command(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        out = []
+        while True:
+            reply = self.readline().strip()
+            out.append(reply)
+            if reply == "OK" or reply.startswith("ERR"):
+                return out
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+class Bench:
+    def __init__(self, build, tmp):
+        self.wattbusd = os.environ.get("WATTBUSD", os.path.join(build, "src", "wattbusd"))
+        self.tmp = tmp
+        self.bus_proc = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
+                                          "--print-address=1"], stdout=subprocess.PIPE,
+                                         text=True)
+        self.address = self.bus_proc.stdout.readline().strip()
+        self.bus = Gio.DBusConnection.new_for_address_sync(
+            self.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        self.daemon = None
+        self.fleet = None
+
+    def call(self, path, iface, method, args=None, dest=NAME, timeout=30000):
+        return self.bus.call_sync(dest, path, iface, method, args, None,
+                                  Gio.DBusCallFlags.NONE, timeout, None)
+
+    def has_owner(self):
+        return self.call("/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+                         GLib.Variant("(s)", (NAME,)), dest="org.freedesktop.DBus")[0]
+
+    def online_count(self):
+        objs = self.call(ROOT, "org.freedesktop.DBus.ObjectManager",
+                         "GetManagedObjects")[0]
+        return sum(1 for ifaces in objs.values()
+                   if ifaces.get(DEVICE, {}).get("Online"))
+
+    def start_fleet(self, n):
+        conf_dir = os.path.join(self.tmp, "etc-%d" % n)
+        os.makedirs(os.path.join(conf_dir, "conf.d"), exist_ok=True)
+        self.fleet = Proc(["/usr/bin/python3", FLEET, "--kasa", str(n), "--config",
+                           os.path.join(conf_dir, "wattbus.conf")])
+        ready = self.fleet.readline()
+        if not ready.startswith("READY "):
+            raise RuntimeError("fleet emulator did not start: %r" % ready)
+        self.devices = json.loads(ready[6:])["devices"]
+        # the TurnOn target in a process of its own: in the fleet's single asyncio loop
+        # its replies would queue behind up to a thousand poll replies
+        self.target = Proc(["/usr/bin/python3", KASA_EMULATOR, "--fixture",
+                            os.path.join(SRC, "tests", "data", "kasa", FIXTURE)])
+        ready = self.target.readline()
+        if not ready.startswith("READY "):
+            raise RuntimeError("kasa emulator did not start: %r" % ready)
+        with open(os.path.join(conf_dir, "wattbus.conf"), "a") as f:
+            f.write("[device %s]\ndriver=kasa\naddress=127.0.0.1:%d\npoll-interval=1\n"
+                    % (TARGET, json.loads(ready[6:])["tcp"]))
+        return conf_dir
+
+    def polls(self):
+        return json.loads(self.fleet.command("stats")[0][6:])["polls"]
+
+    def start_daemon(self, conf_dir):
+        state = os.path.join(self.tmp, "state-%d" % time.monotonic_ns())
+        os.makedirs(state)
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address)
+        env.pop("G_MESSAGES_DEBUG", None)
+        self.log = open(os.path.join(self.tmp, "wattbusd.log"), "a")
+        t0 = time.monotonic()
+        self.daemon = subprocess.Popen([self.wattbusd, "--config", conf_dir, "--state-dir",
+                                        state, "--session"], env=env, stdout=self.log,
+                                       stderr=subprocess.STDOUT)
+        while not self.has_owner():
+            if self.daemon.poll() is not None or time.monotonic() - t0 > 30:
+                raise RuntimeError("wattbusd did not own its name")
+            time.sleep(0.001)
+        return time.monotonic() - t0
+
+    def wait_online(self, n, t0, limit=60):
+        while self.online_count() < n:
+            if time.monotonic() - t0 > limit:
+                raise RuntimeError("only %d of %d devices online" % (self.online_count(), n))
+            time.sleep(0.1)
+        return time.monotonic() - t0
+
+    def stop_all(self):
+        if self.daemon is not None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(20)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+            self.daemon = None
+            self.log.close()
+        if self.fleet is not None:
+            self.fleet.stop()
+            self.fleet = None
+        if getattr(self, "target", None) is not None:
+            self.target.stop()
+            self.target = None
+
+    def lateness_probe(self, stop, out):
+        """Properties.Get every 10 ms on its own connection, round trips in ms."""
+        bus = Gio.DBusConnection.new_for_address_sync(
+            self.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        path = dev_path(self.devices[0]["id"])
+        args = GLib.Variant("(ss)", (DEVICE, "Online"))
+        next_t = time.monotonic()
+        while not stop.is_set():
+            t = time.monotonic()
+            bus.call_sync(NAME, path, "org.freedesktop.DBus.Properties", "Get", args, None,
+                          Gio.DBusCallFlags.NONE, 10000, None)
+            out.append((time.monotonic() - t) * 1000)
+            next_t += 0.010
+            time.sleep(max(0, next_t - time.monotonic()))
+
+    def measure(self, pid, window, count_polls, probe=True):
+        stop = threading.Event()
+        rtt = []
+        thread = threading.Thread(target=self.lateness_probe, args=(stop, rtt))
+        r0, c0, t0 = count_polls(), cpu_seconds(pid), time.monotonic()
+        if probe:
+            thread.start()
+        rss = []
+        while time.monotonic() - t0 < window:
+            time.sleep(1)
+            rss.append(mem_kib(pid)["VmRSS"])
+        r1, c1, t1 = count_polls(), cpu_seconds(pid), time.monotonic()
+        stop.set()
+        if probe:
+            thread.join()
+        polls = r1 - r0
+        res = {"seconds": t1 - t0, "cpu_s": c1 - c0, "cpu_share": (c1 - c0) / (t1 - t0),
+               "polls": polls, "polls_per_s": polls / (t1 - t0),
+               "cpu_per_poll_us": (c1 - c0) / polls * 1e6 if polls else float("nan"),
+               "rss_kib": rss[-1], "rss_start_kib": rss[0], "hwm_kib": mem_kib(pid)["VmHWM"]}
+        if probe:
+            res.update({"get_p50_ms": pct(rtt, 50), "get_p99_ms": pct(rtt, 99),
+                        "get_max_ms": max(rtt), "gets": len(rtt)})
+        return res
+
+    def turn_on(self, count):
+        path = dev_path(TARGET)
+        times = []
+        for _ in range(count):
+            self.call(path, OUTLET, "TurnOff")
+            t = time.monotonic()
+            self.call(path, OUTLET, "TurnOn")
+            times.append((time.monotonic() - t) * 1000)
+        state = json.loads(self.target.command("state")[0][6:])
+        if state["sysinfo"]["relay_state"] != 1:
+            raise RuntimeError("the emulated relay is not on after TurnOn")
+        return {"calls": count, "p50_ms": pct(times, 50), "p99_ms": pct(times, 99),
+                "max_ms": max(times)}
+
+
+def node_peer(bench, n, window, node_dir):
+    ports = [d["port"] for d in bench.devices]
+    env = dict(os.environ, NODE_PATH=os.path.join(node_dir, "node_modules"))
+    proc = subprocess.Popen(["node", NODE_SCRIPT, json.dumps(ports), "1000"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(5 + n / 200)  # warm-up: getDevice, then the first polls
+        res = bench.measure(proc.pid, window, bench.polls, probe=False)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()
+    return res
+
+
+def install_node(tmp):
+    node_dir = os.path.join(tmp, "node")
+    os.makedirs(node_dir)
+    subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
+                    node_dir, "tplink-smarthome-api@5.0.0"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    return node_dir
+
+
+def fmt(name, res):
+    print("%-28s " % name + " ".join("%s=%s" % (k, ("%.3f" % v) if isinstance(v, float)
+                                                 else v) for k, v in res.items()), flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", default="1,100,1000")
+    p.add_argument("--window", type=float, default=20)
+    p.add_argument("--turn-on", type=int, default=1000)
+    p.add_argument("--no-node", action="store_true")
+    args = p.parse_args()
+    build = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SRC, "_build"))
+    tmp = tempfile.mkdtemp(prefix="wattbus-bench-fleet-")
+    bench = Bench(build, tmp)
+    node_dir = None
+    if not args.no_node:
+        if shutil.which("node") is None or shutil.which("npm") is None:
+            print("node/npm not found: skipping the Node peer")
+        else:
+            try:
+                node_dir = install_node(tmp)
+                print("node %s, tplink-smarthome-api 5.0.0" % subprocess.run(
+                    ["node", "--version"], capture_output=True, text=True).stdout.strip())
+            except (subprocess.SubprocessError, OSError) as e:
+                print("npm install tplink-smarthome-api failed (%s): skipping the Node peer" % e)
+    try:
+        for n in [int(x) for x in args.sizes.split(",")]:
+            conf = bench.start_fleet(n)
+            t0 = time.monotonic()
+            owned = bench.start_daemon(conf)
+            online = bench.wait_online(n + 1, t0)
+            fmt("startup N=%d" % n, {"name_owned_s": owned, "all_online_s": online})
+            time.sleep(5)
+            # CPU without the probe (its Gets cost the daemon CPU), then lateness
+            res = bench.measure(bench.daemon.pid, args.window, bench.polls,
+                                probe=False)
+            fmt("wattbusd N=%d" % n, res)
+            late = bench.measure(bench.daemon.pid, min(args.window, 10),
+                                 bench.polls)
+            fmt("lateness N=%d" % n, {k: v for k, v in late.items() if k.startswith("get")})
+            if args.turn_on and n in (1, max(int(x) for x in args.sizes.split(","))):
+                fmt("TurnOn N=%d polled" % n, bench.turn_on(args.turn_on))
+            bench.stop_all()
+            if node_dir is not None:
+                conf = bench.start_fleet(n)
+                bench.target.stop()
+                bench.target = None
+                res_node = node_peer(bench, n, args.window, node_dir)
+                fmt("node N=%d" % n, res_node)
+                fmt("ratio N=%d" % n, {"node_cpu_per_poll / wattbusd_cpu_per_poll":
+                                       res_node["cpu_per_poll_us"] / res["cpu_per_poll_us"]})
+                bench.fleet.stop()
+                bench.fleet = None
+    finally:
+        bench.stop_all()
+        bench.bus_proc.terminate()
+        bench.bus_proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
