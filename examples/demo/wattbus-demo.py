@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Runs wattbusd in the foreground on the session bus with emulated devices.
 
-Starts the Kasa emulators from tests/emulators on 127.0.0.1 (a metered plug, a
-six-socket HS300 strip with per-outlet meters and a three-socket KP303), writes a
-configuration for them into a temporary directory, makes sure there is a session
-bus that `busctl --user` finds, and runs wattbusd until Ctrl-C. The plug's load
-changes every few seconds, so `wattbusctl monitor` has something to show.
+Starts the emulators from tests/emulators on 127.0.0.1: Kasa plugs and strips (a
+metered plug, a six-socket HS300 with per-outlet meters, a three-socket KP303, a
+KP125), a Tuya water meter with its valve (protocol 3.4), and an Enphase Envoy
+gateway (firmware 5, three-phase meters live from its stream, microinverters). It
+writes a configuration for them into a temporary directory, makes sure there is a
+session bus that `busctl --user` finds, and runs wattbusd until Ctrl-C. The kettle's
+load changes every few seconds, so `wattbusctl monitor` has something to show.
 """
 
 import argparse
@@ -23,7 +25,12 @@ import time
 
 SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EMULATOR = os.path.join(SOURCE_DIR, "tests", "emulators", "kasa-emulator.py")
+TUYA_EMULATOR = os.path.join(SOURCE_DIR, "tests", "emulators", "tuya-emulator.py")
+ENVOY_EMULATOR = os.path.join(SOURCE_DIR, "tests", "emulators", "envoy-emulator.py")
 FIXTURES = os.path.join(SOURCE_DIR, "tests", "data", "kasa")
+ENVOY_FIXTURES = os.path.join(SOURCE_DIR, "tests", "data", "envoy")
+PROFILES = os.path.join(SOURCE_DIR, "data", "profiles")
+TUYA_KEY = "demo-local-key16"
 
 DEVICES = [
     ("kettle", "HS110(EU)_4.0_1.0.4.json", "Kettle"),
@@ -74,6 +81,24 @@ def main():
         config.append("[device %s]\ndriver=kasa\naddress=127.0.0.1:%d\npoll-interval=2\n\n" % (dev_id, ready["tcp"]))
         if dev_id == "kettle":
             udp_port = ready["udp"]
+    # a Tuya water meter (protocol 3.4) and an Enphase gateway with a live meter stream
+    tuya = subprocess.Popen(["/usr/bin/python3", TUYA_EMULATOR, "--version", "3.4", "--profile", "water-meter",
+                             "--device-id", "bfdemowatermeter0001", "--local-key", TUYA_KEY,
+                             "--udp-ports", "0"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    ready = json.loads(tuya.stdout.readline().split(" ", 1)[1])
+    procs.append(tuya)
+    config.append("[device water]\ndriver=tuya\naddress=127.0.0.1:%d\ndevice-id=bfdemowatermeter0001\n"
+                  "local-key=%s\nversion=3.4\nprofile=water-meter\nname=Water meter\n\n" % (ready["tcp"], TUYA_KEY))
+    envoy = subprocess.Popen(["/usr/bin/python3", ENVOY_EMULATOR, "--fixture", os.path.join(ENVOY_FIXTURES, "5.0.62"),
+                              "--stream", os.path.join(ENVOY_FIXTURES, "stream-meter",
+                                                       "siliconjunction-blog-3phase-daytime.txt")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    ready = json.loads(envoy.stdout.readline().split(" ", 1)[1])
+    procs.append(envoy)
+    config.append("[device solar]\ndriver=envoy\naddress=http://127.0.0.1:%d\nusername=installer\n"
+                  "name=Solar gateway\n\n" % ready["port"])
+    os.environ["WATTBUS_PROFILES_DIR"] = PROFILES
     os.makedirs(os.path.join(tmp, "etc", "conf.d"))
     with open(os.path.join(tmp, "etc", "wattbus.conf"), "w") as f:
         f.write("".join(config))
@@ -83,7 +108,8 @@ def main():
         procs.append(bus)
     env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address)
 
-    print("Wattbus demo: %d emulated Kasa devices on 127.0.0.1, configuration in %s" % (len(DEVICES), tmp))
+    print("Wattbus demo: %d emulated Kasa devices, a Tuya water meter and an Enphase gateway on 127.0.0.1,"
+          " configuration in %s" % (len(DEVICES), tmp))
     print("In another terminal:")
     prefix = "" if not bus else "DBUS_SESSION_BUS_ADDRESS=%s " % address
     print("  %sbusctl --user tree org.wattbus.Wattbus1" % prefix)

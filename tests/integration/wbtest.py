@@ -9,6 +9,7 @@ import json
 import math
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -164,6 +165,10 @@ class DaemonTest(unittest.TestCase):
                     if marker in log:
                         problem = "%s in the wattbusd log" % marker
                         break
+                # a warning of GLib itself (not the daemon's own about devices) is a bug
+                glib_warning = re.search(r"GLib(-[A-Za-z]+)?-WARNING \*\*.*", log)
+                if problem is None and glib_warning:
+                    problem = "a GLib warning in the wattbusd log: %s" % glib_warning.group(0)
             if problem and os.path.exists(getattr(self, "log_path", "")):
                 problem += ":\n" + self.daemon_log()[-6000:]
         finally:

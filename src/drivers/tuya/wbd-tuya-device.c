@@ -8,6 +8,7 @@
 #include "wbd-log.h"
 #include "wbd-tuya-codec.h"
 #include "wbd-tuya-connection.h"
+#include "wbd-skeleton.h"
 #include "wbd-tuya-device.h"
 #include "wbd-tuya-discover.h"
 #include "wbd-tuya-methods.h"
@@ -145,10 +146,8 @@ wbd_tuya_device_setup_water_meter(WbdTuyaDevice *self)
 	self->iface_water = wattbus_water_meter_skeleton_new();
 	/* a volume not reported yet is NaN, never a made-up zero */
 	for (guint i = 0; info->properties[i] != NULL; i++) {
-		if (g_strcmp0(info->properties[i]->signature, "d") == 0) {
-			g_autofree gchar *name = wbd_tuya_property_to_gobject_name(info->properties[i]->name);
-			g_object_set(self->iface_water, name, NAN, NULL);
-		}
+		if (g_strcmp0(info->properties[i]->signature, "d") == 0)
+			wbd_skeleton_set_double(self->iface_water, info->properties[i]->name, NAN);
 	}
 	wbd_tuya_methods_connect_water_meter(self, self->iface_water);
 	wbd_device_add_interface(WBD_DEVICE(self), G_DBUS_INTERFACE_SKELETON(self->iface_water));
@@ -200,26 +199,12 @@ wbd_tuya_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 
 /* DPs to properties */
 
-/* "DayFirstReading" → "day-first-reading", gdbus-codegen's GObject property name */
-gchar *
-wbd_tuya_property_to_gobject_name(const gchar *name)
-{
-	GString *str = g_string_new(NULL);
-	for (const gchar *p = name; *p != '\0'; p++) {
-		if (g_ascii_isupper(*p) && p != name)
-			g_string_append_c(str, '-');
-		g_string_append_c(str, g_ascii_tolower(*p));
-	}
-	return g_string_free(str, FALSE);
-}
-
 static void
 wbd_tuya_device_set_water_property(WbdTuyaDevice *self, const WbdTuyaDp *dp, GVariant *raw)
 {
 	GDBusPropertyInfo *info =
 	    g_dbus_interface_info_lookup_property(wattbus_water_meter_interface_info(), dp->property);
 	g_autoptr(GVariant) value = NULL;
-	g_autofree gchar *name = NULL;
 	g_auto(GValue) gvalue = G_VALUE_INIT;
 
 	value = wbd_tuya_dp_to_property(dp, raw, G_VARIANT_TYPE(info->signature));
@@ -228,9 +213,8 @@ wbd_tuya_device_set_water_property(WbdTuyaDevice *self, const WbdTuyaDp *dp, GVa
 			      g_variant_get_type_string(raw));
 		return;
 	}
-	name = wbd_tuya_property_to_gobject_name(dp->property);
 	g_dbus_gvariant_to_gvalue(value, &gvalue);
-	g_object_set_property(G_OBJECT(self->iface_water), name, &gvalue);
+	wbd_skeleton_set_value(self->iface_water, dp->property, &gvalue);
 	if (!g_ptr_array_find_with_equal_func(self->water_measured, dp->property, g_str_equal, NULL)) {
 		GDBusInterfaceInfo *iface = wattbus_water_meter_interface_info();
 		g_autoptr(GStrvBuilder) builder = g_strv_builder_new();

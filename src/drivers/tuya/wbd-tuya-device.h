@@ -19,7 +19,5 @@ gboolean
 wbd_tuya_device_write_dps_finish(WbdTuyaDevice *self, GAsyncResult *res, GError **error);
 WbdTuyaProfile *
 wbd_tuya_device_get_profile(WbdTuyaDevice *self);
-gchar *
-wbd_tuya_property_to_gobject_name(const gchar *name);
 
 G_END_DECLS
