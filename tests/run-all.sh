@@ -41,4 +41,14 @@ echo "== build and test with ASan + UBSan, fuzzing ${FUZZ_SECONDS}s per target (
 CC=clang run_suite _build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dfuzzing=true -Dfuzz_seconds="$FUZZ_SECONDS" -Dintrospection=false
 
+# one plain closing line over both builds
+passed=0
+failed=0
+for dir in _build-test _build-asan; do
+	p=$(grep -c '"result": "OK"' "$dir/meson-logs/testlog.json" || true)
+	f=$(grep -c '"result": "\(FAIL\|TIMEOUT\|ERROR\|UNEXPECTEDPASS\)"' "$dir/meson-logs/testlog.json" || true)
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
 echo "all tests passed in both builds"
+echo "tests: $passed passed, $failed failed"
