@@ -12,6 +12,8 @@
 #define WBD_CONFIG_MAX_ID_LEN 64
 #define WBD_CONFIG_MAX_VALUE_LEN 4096
 #define WBD_CONFIG_MAX_DEVICES 10000
+/* more than any driver has keys: a bound on what an AddDevice error may list */
+#define WBD_CONFIG_MAX_SETTINGS 64
 
 /* keys every device group may have, besides the driver's own */
 static const gchar *const common_keys[] = {"driver", "address", "name", "poll-interval", "enabled", NULL};
@@ -302,6 +304,14 @@ wbd_config_settings_from_variant(GVariant *dict, GError **error)
 	const gchar *key;
 	GVariant *value;
 
+	if (g_variant_n_children(dict) > WBD_CONFIG_MAX_SETTINGS) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "A device takes at most %d settings",
+			    WBD_CONFIG_MAX_SETTINGS);
+		return NULL;
+	}
 	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
 		g_autoptr(GVariant) v = value;

@@ -94,6 +94,8 @@ class ApiTest(wbtest.DaemonTest):
             ({"driver": GLib.Variant("s", "kasa"), "address": GLib.Variant("s", "1.2.3.4"),
               "http-port": GLib.Variant("s", "99999")}, "http-port"),
             ({"driver": GLib.Variant("s", "kasa"), "address": GLib.Variant("s", "x" * 5000)}, "longer than"),
+            (dict({"driver": GLib.Variant("s", "kasa"), "address": GLib.Variant("s", "1.2.3.4")},
+                  **{"k%d" % i: GLib.Variant("s", "v") for i in range(100)}), "at most 64 settings"),
         ]
         for args, message in cases:
             err = self.call_error(ROOT, IFACE, "AddDevice", (args,), "(a{sv})")

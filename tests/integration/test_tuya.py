@@ -247,7 +247,8 @@ class TuyaTest(TuyaBase):
                                 ("18", GLib.Variant("i", -1), "from 0 to 100"),
                                 ("9", GLib.Variant("s", "ajar"), "takes one of"),
                                 ("0", GLib.Variant("b", True), "DP id"),
-                                ("99", GLib.Variant("d", 1.5), "boolean, an integer or a string")):
+                                ("99", GLib.Variant("d", 1.5), "boolean, an integer or a string"),
+                                ("99", GLib.Variant("s", "x" * 256), "at most 255 bytes")):
             name, message = self.call_error(path, TUYA, "SetDp", (dp, value), "(sv)")
             self.assertEqual(name, ERR + "InvalidArgument", message)
             self.assertIn(what, message)

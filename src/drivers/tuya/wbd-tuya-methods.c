@@ -9,6 +9,8 @@
 #include "wbd-tuya-methods.h"
 #include "wbd-tuya-profile.h"
 
+#define WBD_TUYA_MAX_STRING_DP 255
+
 /*
  * The D-Bus methods of a Tuya device's own interfaces, WaterMeter and Tuya: each is
  * authorized first (wbd-auth.c has their polkit actions), then its argument is checked
@@ -119,6 +121,16 @@ write_check(WbdTuyaDevice *device,
 		return NULL;
 	}
 	raw = normalize_raw(value);
+	/* a device's string DPs hold at most 255 bytes: do not send it more */
+	if (raw != NULL && g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING) &&
+	    strlen(g_variant_get_string(raw, NULL)) > WBD_TUYA_MAX_STRING_DP) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "A string DP holds at most %d bytes",
+			    WBD_TUYA_MAX_STRING_DP);
+		return NULL;
+	}
 	if (raw == NULL) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
