@@ -60,6 +60,21 @@ wbd_config_get_state_dir(void)
 	return state_dir_path != NULL ? state_dir_path : WATTBUS_STATEDIR;
 }
 
+/**
+ * wbd_config_invalid:
+ *
+ * Sets a %WATTBUS_ERROR_INVALID_ARGUMENT error for a bad setting (never quote a secret
+ * in @message).
+ *
+ * Returns: %FALSE, for `return wbd_config_invalid (error, "...");`
+ */
+gboolean
+wbd_config_invalid(GError **error, const gchar *message)
+{
+	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
+	return FALSE;
+}
+
 GHashTable *
 wbd_config_settings_new(void)
 {

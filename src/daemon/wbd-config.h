@@ -51,6 +51,8 @@ GHashTable *
 wbd_config_settings_from_variant(GVariant *dict, GError **error);
 GHashTable *
 wbd_config_settings_new(void);
+gboolean
+wbd_config_invalid(GError **error, const gchar *message);
 
 void
 wbd_config_set_config_dir(const gchar *dir);

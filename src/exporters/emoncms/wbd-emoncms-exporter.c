@@ -6,6 +6,7 @@
 
 #include "wbd-emoncms-codec.h"
 #include "wbd-emoncms-exporter.h"
+#include "wbd-config.h"
 
 /*
  * EmonCMS (shared/specs/emoncms.md): live readings one at a time with input/post and
@@ -47,32 +48,25 @@ wbd_emoncms_exporter_get_info(void)
 /* configuration */
 
 static gboolean
-invalid(GError **error, const gchar *message)
-{
-	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
-	return FALSE;
-}
-
-static gboolean
 wbd_emoncms_exporter_configure_url(WbdEmoncmsExporter *self, const gchar *url, GError **error)
 {
 	g_autoptr(GUri) uri = NULL;
 	const gchar *scheme;
 
 	if (url == NULL)
-		return invalid(error, "url is missing (e.g. url=https://emoncms.org)");
+		return wbd_config_invalid(error, "url is missing (e.g. url=https://emoncms.org)");
 	uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
 	if (uri == NULL)
-		return invalid(error, "url is not a valid URL (e.g. url=https://emoncms.org)");
+		return wbd_config_invalid(error, "url is not a valid URL (e.g. url=https://emoncms.org)");
 	scheme = g_uri_get_scheme(uri);
 	if (g_ascii_strcasecmp(scheme, "http") != 0 && g_ascii_strcasecmp(scheme, "https") != 0)
-		return invalid(error, "url must start with http:// or https://");
+		return wbd_config_invalid(error, "url must start with http:// or https://");
 	if (g_uri_get_host(uri) == NULL || g_uri_get_host(uri)[0] == '\0')
-		return invalid(error, "url has no host");
+		return wbd_config_invalid(error, "url has no host");
 	/* a key or password in the URL would end up in logs and properties */
 	if (g_uri_get_userinfo(uri) != NULL || g_uri_get_query(uri) != NULL ||
 	    g_uri_get_fragment(uri) != NULL)
-		return invalid(error,
+		return wbd_config_invalid(error,
 			       "url must not contain a user, a query or a fragment: give the write "
 			       "key with apikey or apikey-file");
 	self->base_url = g_strdup(url);
@@ -91,7 +85,7 @@ wbd_emoncms_exporter_configure_key(WbdEmoncmsExporter *self, GHashTable *setting
 	g_autoptr(GError) local_error = NULL;
 
 	if ((key == NULL) == (file == NULL))
-		return invalid(error, "give the write API key with either apikey or apikey-file");
+		return wbd_config_invalid(error, "give the write API key with either apikey or apikey-file");
 	if (file != NULL) {
 		if (!g_file_get_contents(file, &contents, NULL, &local_error)) {
 			g_set_error(error,
@@ -113,7 +107,7 @@ wbd_emoncms_exporter_configure_key(WbdEmoncmsExporter *self, GHashTable *setting
 	return TRUE;
 bad:
 	/* never quote the key */
-	return invalid(error,
+	return wbd_config_invalid(error,
 		       "the API key must be the 32 hexadecimal characters of the account's write "
 		       "key (My Account in EmonCMS)");
 }
@@ -137,13 +131,13 @@ wbd_emoncms_exporter_configure_nodes(WbdEmoncmsExporter *self, const gchar *valu
 			continue;
 		colon = strchr(items[i], ':');
 		if (colon == NULL)
-			return invalid(error,
+			return wbd_config_invalid(error,
 				       "node must be DEVICE:NODE items separated by ';' (e.g. "
 				       "node=kitchen-plug:kitchen;solar:pv)");
 		device = g_strstrip(g_strndup(items[i], colon - items[i]));
 		node = wbd_emoncms_make_name(colon + 1, WBD_EMONCMS_MAX_NODE);
 		if (node[0] == '\0' || device[0] == '\0')
-			return invalid(error,
+			return wbd_config_invalid(error,
 				       "node: a device id and a node name of letters, digits, '_', "
 				       "'-' or '.' are needed in every DEVICE:NODE item");
 		g_hash_table_replace(self->configured_nodes,

@@ -7,6 +7,7 @@
 
 #include "wbd-json.h"
 #include "wbd-mqtt-codec.h"
+#include "wbd-config.h"
 
 /*
  * The `mqtt` kind's wire format (shared/specs/mqtt-clouds.md §1, Zigbee2MQTT style):
@@ -168,13 +169,6 @@ wbd_mqtt_object_id(const gchar *text)
 	return id;
 }
 
-static gboolean
-invalid(GError **error, const gchar *message)
-{
-	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
-	return FALSE;
-}
-
 /* "ON"/"OFF" (any case) or true/false */
 static gboolean
 parse_on_off(JsonNode *node, const gchar *key, gboolean *on, gboolean *toggle, GError **error)
@@ -257,7 +251,7 @@ parse_member(const gchar *key, JsonNode *node, GError **error)
 	if (g_str_equal(key, "valve")) {
 		g_autofree gchar *state = NULL;
 		if (text == NULL) {
-			invalid(error,
+			wbd_config_invalid(error,
 				"valve must be \"OPEN\" or \"CLOSE\" (or \"opened\", \"closed\")");
 			return NULL;
 		}
@@ -269,12 +263,12 @@ parse_member(const gchar *key, JsonNode *node, GError **error)
 							 : G_TYPE_INVALID;
 		gdouble value;
 		if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) {
-			invalid(error, "valve_openness must be a number from 0 to 100");
+			wbd_config_invalid(error, "valve_openness must be a number from 0 to 100");
 			return NULL;
 		}
 		value = json_node_get_double(node);
 		if (!(value >= 0 && value <= G_MAXUINT32) || value != floor(value)) {
-			invalid(error, "valve_openness must be a whole number from 0 to 100");
+			wbd_config_invalid(error, "valve_openness must be a whole number from 0 to 100");
 			return NULL;
 		}
 		return command_new("ValveOpenness", g_variant_new_uint32((guint32)value));
@@ -322,13 +316,13 @@ wbd_mqtt_parse_command(const gchar *payload, gsize length, gchar **id, GError **
 	g_autoptr(GList) members = NULL;
 
 	if (length > WBD_MQTT_MAX_COMMAND) {
-		invalid(error, "The command is too long");
+		wbd_config_invalid(error, "The command is too long");
 		return NULL;
 	}
 	/* bounded: hostile input from the broker */
 	root = length > 0 ? wbd_json_parse_object(payload, length, NULL) : NULL;
 	if (root == NULL) {
-		invalid(error, "A command is a JSON object, e.g. {\"state\":\"ON\"}");
+		wbd_config_invalid(error, "A command is a JSON object, e.g. {\"state\":\"ON\"}");
 		return NULL;
 	}
 	object = json_node_get_object(root);
@@ -352,7 +346,7 @@ wbd_mqtt_parse_command(const gchar *payload, gsize length, gchar **id, GError **
 		g_ptr_array_add(commands, command);
 	}
 	if (commands->len == 0) {
-		invalid(error, "The command is empty, e.g. {\"state\":\"ON\"}");
+		wbd_config_invalid(error, "The command is empty, e.g. {\"state\":\"ON\"}");
 		return NULL;
 	}
 	return g_steal_pointer(&commands);

@@ -10,16 +10,10 @@
 #include <wattbus-glib.h>
 
 #include "wbd-mqtt-credentials.h"
+#include "wbd-config.h"
 
 #define WBD_AZURE_API_VERSION "2021-04-12"
 #define WBD_ES256_PART 32
-
-static gboolean
-invalid(GError **error, const gchar *message)
-{
-	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
-	return FALSE;
-}
 
 /* strict base64: g_base64_decode() takes anything */
 static guchar *
@@ -71,7 +65,7 @@ wbd_mqtt_azure_sas_token(const gchar *hub_host,
 
 	key = decode_base64(key_base64, &key_len);
 	if (key == NULL || key_len == 0) {
-		invalid(error, "the device key must be base64, as the portal shows it");
+		wbd_config_invalid(error, "the device key must be base64, as the portal shows it");
 		return NULL;
 	}
 	hmac = g_hmac_new(G_CHECKSUM_SHA256, key, key_len);
@@ -149,7 +143,7 @@ jwt_sign(EVP_PKEY *pkey, const gchar *input, GByteArray *out, GError **error)
 	}
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
-		invalid(error, "cannot sign the JWT with the key");
+		wbd_config_invalid(error, "cannot sign the JWT with the key");
 	return ok;
 }
 
@@ -187,7 +181,7 @@ wbd_mqtt_jwt(const gchar *algorithm,
 	gboolean ok;
 
 	if (!es256 && g_strcmp0(algorithm, "RS256") != 0) {
-		invalid(error, "algorithm must be ES256 or RS256");
+		wbd_config_invalid(error, "algorithm must be ES256 or RS256");
 		return NULL;
 	}
 	bio = BIO_new_mem_buf(key_pem, (int)key_length);
@@ -197,7 +191,7 @@ wbd_mqtt_jwt(const gchar *algorithm,
 	    EVP_PKEY_get_base_id(pkey) != (es256 ? EVP_PKEY_EC : EVP_PKEY_RSA) ||
 	    (es256 && EVP_PKEY_get_bits(pkey) != 256)) {
 		EVP_PKEY_free(pkey);
-		invalid(error,
+		wbd_config_invalid(error,
 			es256 ? "ES256 needs a P-256 private key in PEM"
 			      : "RS256 needs an RSA private key in PEM");
 		return NULL;
@@ -227,7 +221,7 @@ wbd_mqtt_jwt(const gchar *algorithm,
 	if (es256) {
 		guchar raw[2 * WBD_ES256_PART];
 		if (!ecdsa_der_to_raw(sig->data, sig->len, raw)) {
-			invalid(error, "cannot encode the ES256 signature");
+			wbd_config_invalid(error, "cannot encode the ES256 signature");
 			return NULL;
 		}
 		signature = base64url(raw, sizeof raw);

@@ -7,6 +7,7 @@
 #include "wbd-mqtt-client.h"
 #include "wbd-mqtt-codec.h"
 #include "wbd-mqtt-exporter.h"
+#include "wbd-config.h"
 
 /*
  * kind=mqtt: any MQTT broker, Zigbee2MQTT style (shared/specs/mqtt-clouds.md §1).
@@ -458,13 +459,6 @@ wbd_mqtt_exporter_start_cb(gpointer user_data)
 /* configuration */
 
 static gboolean
-invalid(GError **error, const gchar *message)
-{
-	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
-	return FALSE;
-}
-
-static gboolean
 parse_bool(GHashTable *settings, const gchar *key, gboolean *value, GError **error)
 {
 	const gchar *text = g_hash_table_lookup(settings, key);
@@ -539,7 +533,7 @@ read_password(GHashTable *settings, gchar **password, GError **error)
 	gchar *contents = NULL;
 
 	if (value != NULL && file != NULL)
-		return invalid(error, "give either password or password-file, not both");
+		return wbd_config_invalid(error, "give either password or password-file, not both");
 	if (file == NULL) {
 		*password = g_strdup(value);
 		return TRUE;
@@ -567,22 +561,22 @@ parse_url(WbdMqttExporter *self, const gchar *url, gchar **uri_out, GError **err
 	gint port;
 
 	if (url == NULL)
-		return invalid(error, "url is missing (e.g. url=mqtt://broker.lan:1883)");
+		return wbd_config_invalid(error, "url is missing (e.g. url=mqtt://broker.lan:1883)");
 	uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
 	if (uri == NULL)
-		return invalid(error, "url is not a valid URL (e.g. url=mqtt://broker.lan:1883)");
+		return wbd_config_invalid(error, "url is not a valid URL (e.g. url=mqtt://broker.lan:1883)");
 	if (g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtt") == 0)
 		tls = FALSE;
 	else if (g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtts") == 0)
 		tls = TRUE;
 	else
-		return invalid(error, "url must start with mqtt:// or mqtts://");
+		return wbd_config_invalid(error, "url must start with mqtt:// or mqtts://");
 	if (g_uri_get_host(uri) == NULL || g_uri_get_host(uri)[0] == '\0')
-		return invalid(error, "url has no host");
+		return wbd_config_invalid(error, "url has no host");
 	if (g_uri_get_userinfo(uri) != NULL || g_uri_get_query(uri) != NULL ||
 	    g_uri_get_fragment(uri) != NULL ||
 	    (g_uri_get_path(uri)[0] != '\0' && !g_str_equal(g_uri_get_path(uri), "/")))
-		return invalid(error,
+		return wbd_config_invalid(error,
 			       "url must be mqtt://HOST:PORT or mqtts://HOST:PORT: give the "
 			       "user and password with username and password");
 	port = g_uri_get_port(uri);
@@ -623,14 +617,14 @@ wbd_mqtt_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError 
 		return FALSE;
 	if (keep_alive != NULL &&
 	    !g_ascii_string_to_unsigned(keep_alive, 10, 5, 3600, &keep_alive_s, NULL))
-		return invalid(error, "keep-alive must be from 5 to 3600 seconds");
+		return wbd_config_invalid(error, "keep-alive must be from 5 to 3600 seconds");
 	if (protocol != NULL && !g_str_equal(protocol, "3.1.1") && !g_str_equal(protocol, "5"))
-		return invalid(error, "protocol must be 3.1.1 or 5");
+		return wbd_config_invalid(error, "protocol must be 3.1.1 or 5");
 	client_id = g_strdup(g_hash_table_lookup(settings, "client-id"));
 	if (client_id == NULL)
 		client_id = g_strdup_printf("wattbus-%s-%s", g_get_host_name(), exp_id(self));
 	if (client_id[0] == '\0' || strlen(client_id) > 128)
-		return invalid(error, "client-id must have from 1 to 128 characters");
+		return wbd_config_invalid(error, "client-id must have from 1 to 128 characters");
 	will_topic = g_strdup_printf("%s/bridge/state", self->prefix);
 	options.uri = uri;
 	options.client_id = client_id;

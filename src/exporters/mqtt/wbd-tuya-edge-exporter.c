@@ -10,6 +10,7 @@
 #include "wbd-mqtt-codec.h"
 #include "wbd-mqtt-credentials.h"
 #include "wbd-tuya-edge-exporter.h"
+#include "wbd-config.h"
 
 /*
  * kind=tuya-edge: the daemon as a third-party gateway of Tuya's IoT Edge Gateway
@@ -550,13 +551,6 @@ wbd_tuya_edge_start_cb(gpointer user_data)
 }
 
 static gboolean
-invalid(GError **error, const gchar *message)
-{
-	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
-	return FALSE;
-}
-
-static gboolean
 wbd_tuya_edge_configure(WbdExporter *exporter, GHashTable *settings, GError **error)
 {
 	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(exporter);
@@ -573,17 +567,17 @@ wbd_tuya_edge_configure(WbdExporter *exporter, GHashTable *settings, GError **er
 	self->gateway_id = g_strdup(g_hash_table_lookup(settings, "gateway-id"));
 	if (self->gateway_id == NULL || self->gateway_id[0] == '\0' ||
 	    strpbrk(self->gateway_id, "+#/") != NULL)
-		return invalid(error, "gateway-id is missing or has '+', '#' or '/' in it");
+		return wbd_config_invalid(error, "gateway-id is missing or has '+', '#' or '/' in it");
 	if (username == NULL)
-		return invalid(error, "username is missing (the one Tuya gave)");
+		return wbd_config_invalid(error, "username is missing (the one Tuya gave)");
 	uri = url != NULL ? g_uri_parse(url, G_URI_FLAGS_NONE, NULL) : NULL;
 	if (uri == NULL || g_uri_get_host(uri) == NULL ||
 	    (g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtt") != 0 &&
 	     g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtts") != 0))
-		return invalid(error, "url must be mqtt://EDGE-GATEWAY[:21883] or mqtts://...");
+		return wbd_config_invalid(error, "url must be mqtt://EDGE-GATEWAY[:21883] or mqtts://...");
 	tls = g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtts") == 0;
 	if (commands != NULL && !g_str_equal(commands, "true") && !g_str_equal(commands, "false"))
-		return invalid(error, "commands must be true or false");
+		return wbd_config_invalid(error, "commands must be true or false");
 	self->commands = g_strcmp0(commands, "true") == 0;
 	self->product_water_meter =
 	    g_strdup(g_hash_table_lookup(settings, "product-id-water-meter"));
@@ -593,7 +587,7 @@ wbd_tuya_edge_configure(WbdExporter *exporter, GHashTable *settings, GError **er
 	if (self->product_plug == NULL)
 		self->product_plug = g_strdup(product);
 	if (self->product_water_meter == NULL && self->product_plug == NULL)
-		return invalid(error,
+		return wbd_config_invalid(error,
 			       "give the Tuya product id(s): product-id, product-id-water-meter or "
 			       "product-id-plug");
 	paho_uri = g_strdup_printf("%s://%s:%d",

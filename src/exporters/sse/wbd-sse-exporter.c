@@ -8,6 +8,7 @@
 #include "wbd-sse-exporter.h"
 #include "wbd-sse-model.h"
 #include "wbd-sse-resources.h"
+#include "wbd-config.h"
 
 /*
  * The live energy dashboard: an HTTP server in the daemon's main loop with a
@@ -379,13 +380,6 @@ wbd_sse_exporter_handle_page(SoupServer *server,
 
 /* configuration */
 
-static gboolean
-invalid(GError **error, const gchar *message)
-{
-	g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, message);
-	return FALSE;
-}
-
 static GSocketAddress *
 parse_listen(const gchar *listen, GError **error)
 {
@@ -397,7 +391,7 @@ parse_listen(const gchar *listen, GError **error)
 		address = g_inet_address_new_from_string(
 		    g_network_address_get_hostname(G_NETWORK_ADDRESS(parsed)));
 	if (address == NULL) {
-		invalid(error,
+		wbd_config_invalid(error,
 			"listen must be an IP address and a port, e.g. listen=127.0.0.1:8642 or "
 			"listen=[::1]:8642");
 		return NULL;
@@ -413,10 +407,10 @@ wbd_sse_exporter_configure_token(WbdSseExporter *self, const gchar *token, GErro
 		return TRUE;
 	/* usable in a header and a URL as it is; never quoted in a message */
 	if (token[0] == '\0')
-		return invalid(error, "token must not be empty");
+		return wbd_config_invalid(error, "token must not be empty");
 	for (const gchar *p = token; *p != '\0'; p++) {
 		if (!g_ascii_isalnum(*p) && strchr("-._~", *p) == NULL)
-			return invalid(error,
+			return wbd_config_invalid(error,
 				       "token may contain only letters, digits and '-', '.', '_', "
 				       "'~' (e.g. the output of: openssl rand -hex 16)");
 	}
@@ -446,11 +440,11 @@ wbd_sse_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError *
 		return FALSE;
 	if (max_clients != NULL &&
 	    !g_ascii_string_to_unsigned(max_clients, 10, 1, 1000, &max, NULL))
-		return invalid(error, "max-clients must be a whole number from 1 to 1000");
+		return wbd_config_invalid(error, "max-clients must be a whole number from 1 to 1000");
 	self->max_clients = (guint)max;
 	if (client_buffer != NULL &&
 	    !g_ascii_string_to_unsigned(client_buffer, 10, 1024, 64 * 1024 * 1024, &buffer, NULL))
-		return invalid(error,
+		return wbd_config_invalid(error,
 			       "client-buffer must be a number of bytes from 1024 to 67108864");
 	self->client_buffer = (gsize)buffer;
 	if (!wbd_sse_exporter_configure_token(self, g_hash_table_lookup(settings, "token"), error))
