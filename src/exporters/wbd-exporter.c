@@ -316,6 +316,8 @@ wbd_exporter_forget_device(WbdExporter *self, const gchar *device)
 	}
 	wbd_exporter_filter_forget_device(priv->filter, device, g_get_real_time(), out);
 	wbd_exporter_take(self, out);
+	if (WBD_EXPORTER_GET_CLASS(self)->device_removed != NULL)
+		WBD_EXPORTER_GET_CLASS(self)->device_removed(self, device);
 }
 
 /* delivering */

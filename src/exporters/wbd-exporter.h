@@ -54,6 +54,10 @@ G_DECLARE_DERIVABLE_TYPE(WbdExporter, wbd_exporter, WBD, EXPORTER, GObject)
  *   device is gone. Nothing is spooled, @send_async is never called (it may be %NULL),
  *   `values`, `interval`, `min-interval` and `deadband` do not apply, and State is
  *   `connected` (or `disabled`: see wbd_exporter_get_enabled()). Optional.
+ * @device_removed: @device was removed from the daemon (RemoveDevice, or gone from the
+ *   configuration at a reload; not when the daemon stops): e.g. retract what was
+ *   published about it. Called after what was held back of it went to the spool.
+ *   Optional.
  *
  * The base class does the rest: the D-Bus object and its methods, selecting and
  * rating readings, the spool, the delivery loop. Kinds never touch D-Bus or the
@@ -75,8 +79,9 @@ struct _WbdExporterClass {
 			  const gchar *label,
 			  gint64 time_us,
 			  GVariant *values);
+	void (*device_removed)(WbdExporter *self, const gchar *device);
 
-	gpointer padding[7];
+	gpointer padding[6];
 };
 
 WbdExporter *

@@ -162,6 +162,65 @@ class MqttTest(MqttBase):
         self.stop_daemon()
         self.wait_payload(rec, "wattbus/bridge/state", "offline")
 
+    def test_removed_device_cleared(self):
+        """A device removed at a reload leaves no ghost in Home Assistant: its retained
+        discovery configs, state and availability are cleared (empty retained messages,
+        spec §1.2); the other device's stay. Stopping the daemon clears nothing."""
+        broker = self.broker()
+        rec = self.recorder(broker)
+        keep, gone = self.emulator(PLUG), self.emulator(PLUG)
+        self.write_config(self.plug("keep", keep) + self.plug("gone", gone) +
+                          self.exporter(broker, homeassistant="true"))
+        self.start_daemon()
+        self.wait_online("gone")
+        power = "homeassistant/sensor/wattbus_gone_power/config"
+        switch = "homeassistant/switch/wattbus_gone_switch/config"
+        for topic in (power, switch, "homeassistant/sensor/wattbus_keep_power/config"):
+            self.wait_for(lambda: rec.on(topic), 10, topic)
+        self.wait_json(rec, "wattbus/gone", lambda j: "power" in j)
+        self.write_config(self.plug("keep", keep) + self.exporter(broker, homeassistant="true"))
+        self.call(wbtest.ROOT, wbtest.IFACE, "Reload")
+        for topic in (power, switch, "wattbus/gone", "wattbus/gone/availability"):
+            self.wait_for(lambda: rec.on(topic) and rec.on(topic)[-1] == "", 10,
+                          "%s cleared" % topic)
+        # a new subscriber (Home Assistant starting) gets the kept device only
+        late = self.recorder(broker, client_id="late", subscribe=("homeassistant/#", "wattbus/#"))
+        self.wait_for(lambda: late.on("homeassistant/sensor/wattbus_keep_power/config"), 5,
+                      "the kept device's config")
+        self.assertEqual([m[0] for m in late.messages if "gone" in m[0]], [])
+        # stopping the daemon is not removing its devices
+        self.stop_daemon()
+        self.assertNotEqual(rec.on("homeassistant/sensor/wattbus_keep_power/config")[-1], "")
+
+    def test_mqtt5(self):
+        """protocol=5: the same state and commands over MQTT 5 (the broker logs p5); and
+        where MQTT 5 says more than 3.1.1: a publish the ACL denies gets PUBACK reason 135,
+        so the readings stay in the spool instead of being dropped (spec §1.3)."""
+        acl = ("user wattbus\ntopic readwrite wattbus/#\n\n"
+               "user reader\ntopic readwrite #\n")
+        broker = self.broker("password", users={"wattbus": PASSWORD, "reader": "r3ader"}, acl=acl)
+        rec = self.recorder(broker, username="reader", password="r3ader")
+        emu = self.emulator(PLUG)
+        self.write_config(self.plug("plug", emu) +
+                          self.exporter(broker, protocol="5", commands="true", username="wattbus",
+                                        password=PASSWORD, client_id="wb-v5") +
+                          self.exporter(broker, exp_id="denied", protocol="5", prefix="denied",
+                                        username="wattbus", password=PASSWORD))
+        self.start_daemon()
+        self.wait_online("plug")
+        state = self.wait_json(rec, "wattbus/plug", lambda j: "power" in j)
+        self.assertAlmostEqual(state["power"], 61.753)
+        self.assertRegex(broker.log(), r"as wb-v5 \(p5")
+        reply = self.command(rec, "plug", '{"state":"OFF","id":"v5"}')
+        self.assertEqual((reply["status"], reply["id"], reply["state"]["state"]), ("ok", "v5", "OFF"))
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 0)
+        # denied: not acknowledged, so not removed from the spool
+        self.wait_for(lambda: self.exp("Failed", "denied") > 0, 10, "a refused batch")
+        self.assertIn("135", self.exp("LastError", "denied"))
+        self.assertGreater(self.exp("Queued", "denied"), 0)
+        self.assertEqual(self.exp("Sent", "denied"), 0)
+        self.assertEqual(rec.on("denied/plug"), [])
+
     # commands
 
     def test_commands_outlet(self):

@@ -288,6 +288,85 @@ test_result(void)
 	g_assert_cmpstr(done, ==, "{\"status\":\"ok\",\"state\":{\"state\":\"OFF\"}}");
 }
 
+/* the clouds' forms: a command naming its device, bare words, statuses, telemetry */
+static void
+test_cloud_forms(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *device = NULL;
+	g_autofree gchar *id = NULL;
+	g_autoptr(GPtrArray) commands = NULL;
+	g_autofree gchar *json = NULL;
+	WbdMqttCommand *command;
+	const gchar *text = "{\"device\":\"plug1\",\"state\":\"off\",\"id\":7}";
+	const gchar *const not_words[] = {"", "onn", "{\"state\":\"ON\"}", "o n", "toggle toggle"};
+
+	commands = wbd_mqtt_parse_device_command(text, strlen(text), &id, &device, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(device, ==, "plug1");
+	g_assert_cmpstr(id, ==, "7");
+	g_assert_cmpuint(commands->len, ==, 1);
+	command = g_ptr_array_index(commands, 0);
+	g_assert_cmpstr(command->property, ==, "On");
+	g_assert_false(g_variant_get_boolean(command->value));
+	g_clear_pointer(&commands, g_ptr_array_unref);
+	g_clear_pointer(&device, g_free);
+
+	/* no device, or not a string: refused */
+	text = "{\"state\":\"ON\"}";
+	commands = wbd_mqtt_parse_device_command(text, strlen(text), NULL, &device, &error);
+	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT);
+	g_assert_null(commands);
+	g_clear_error(&error);
+	text = "{\"device\":5,\"state\":\"ON\"}";
+	commands = wbd_mqtt_parse_device_command(text, strlen(text), NULL, &device, &error);
+	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	/* and where the topic names the device, "device" is an unknown command */
+	g_assert_null(parse("{\"device\":\"plug1\",\"state\":\"ON\"}", NULL, &error));
+	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED);
+	g_clear_error(&error);
+
+	/* bare words, any case, white space around */
+	commands = wbd_mqtt_parse_plain_command(" Off\n", 5);
+	g_assert_nonnull(commands);
+	command = g_ptr_array_index(commands, 0);
+	g_assert_cmpstr(command->property, ==, "On");
+	g_assert_false(g_variant_get_boolean(command->value));
+	g_clear_pointer(&commands, g_ptr_array_unref);
+	commands = wbd_mqtt_parse_plain_command("TOGGLE", 6);
+	g_assert_true(((WbdMqttCommand *)g_ptr_array_index(commands, 0))->toggle);
+	g_clear_pointer(&commands, g_ptr_array_unref);
+	commands = wbd_mqtt_parse_plain_command("close", 5);
+	command = g_ptr_array_index(commands, 0);
+	g_assert_cmpstr(command->property, ==, "Valve");
+	g_assert_cmpstr(g_variant_get_string(command->value, NULL), ==, "closed");
+	g_clear_pointer(&commands, g_ptr_array_unref);
+	for (guint i = 0; i < G_N_ELEMENTS(not_words); i++)
+		g_assert_null(wbd_mqtt_parse_plain_command(not_words[i], strlen(not_words[i])));
+
+	/* statuses */
+	g_assert_cmpint(wbd_mqtt_error_status(NULL), ==, 200);
+	g_set_error_literal(&error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_FOUND, "x");
+	g_assert_cmpint(wbd_mqtt_error_status(error), ==, 404);
+	g_clear_error(&error);
+	g_set_error_literal(&error, WATTBUS_ERROR, WATTBUS_ERROR_DEVICE_OFFLINE, "x");
+	g_assert_cmpint(wbd_mqtt_error_status(error), ==, 503);
+	g_clear_error(&error);
+	g_set_error_literal(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+	g_assert_cmpint(wbd_mqtt_error_status(error), ==, 500);
+	g_clear_error(&error);
+
+	/* telemetry: 1700000000.25 s is 2023-11-14T22:13:20.250Z */
+	json = wbd_mqtt_telemetry_json("plug1",
+				       G_GINT64_CONSTANT(1700000000250000),
+				       "{\"Power\":12.5,\"On\":1,\"Online\":0}");
+	g_assert_cmpstr(json,
+			==,
+			"{\"device\":\"plug1\",\"time\":\"2023-11-14T22:13:20.250Z\",\"power\":12.5,"
+			"\"state\":\"ON\",\"online\":false}");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -299,5 +378,6 @@ main(int argc, char **argv)
 	g_test_add_func("/mqtt/state-keys", test_state_keys);
 	g_test_add_func("/mqtt/commands", test_commands);
 	g_test_add_func("/mqtt/result", test_result);
+	g_test_add_func("/mqtt/cloud-forms", test_cloud_forms);
 	return g_test_run();
 }

@@ -19,6 +19,12 @@
  * `connected` callback (re)subscribes. QoS 1 publishes complete when the broker's
  * PUBACK arrives (onSuccess with the publish's token); a lost connection fails
  * the ones under way, which the exporter's spool then sends again.
+ *
+ * Credentials that expire (a password_func) are made at every connect: by
+ * wbd_mqtt_client_start() on the main thread, and by Paho's update-connect-options
+ * callback before each automatic reconnect (§6.5). At 80 % of a token's lifetime the
+ * client disconnects (letting what is in flight finish) and connects again with a new
+ * one, before the cloud drops the connection.
  */
 
 #define WBD_MQTT_MIN_RETRY_S 1
@@ -26,10 +32,19 @@
 #define WBD_MQTT_CONNECT_TIMEOUT_S 10
 #define WBD_MQTT_FAREWELL_MS 500
 #define WBD_MQTT_MAX_QUEUED 100000
+#define WBD_MQTT_RENEW_DISCONNECT_MS 2000
+#define WBD_MQTT_SESSION_EXPIRY_S 86400
 
+/* shared with Paho's threads: the client (weakly), and the password maker */
 typedef struct {
 	GMainContext *context;
 	GWeakRef client;
+	WbdMqttPasswordFunc password_func;
+	gpointer password_data;
+	GDestroyNotify password_destroy;
+	GMutex lock;      /* guards the two below */
+	gint64 issued;    /* when the current password was made, Unix seconds */
+	gint64 expiry;    /* and when it expires */
 } Bridge;
 
 static void
@@ -37,6 +52,35 @@ bridge_clear(Bridge *bridge)
 {
 	g_main_context_unref(bridge->context);
 	g_weak_ref_clear(&bridge->client);
+	if (bridge->password_destroy != NULL)
+		bridge->password_destroy(bridge->password_data);
+	g_mutex_clear(&bridge->lock);
+}
+
+/* a new password from password_func, any thread; NULL with @error */
+static gchar *
+bridge_make_password(Bridge *bridge, GError **error)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 expiry = 0;
+	gchar *password = bridge->password_func(bridge->password_data, now, &expiry, error);
+
+	if (password == NULL)
+		return NULL;
+	g_mutex_lock(&bridge->lock);
+	bridge->issued = now;
+	bridge->expiry = expiry;
+	g_mutex_unlock(&bridge->lock);
+	return password;
+}
+
+static void
+wipe_password(gchar *password)
+{
+	if (password == NULL)
+		return;
+	memset(password, 0, strlen(password));
+	g_free(password);
 }
 
 static void
@@ -52,6 +96,7 @@ typedef enum {
 	EVENT_MESSAGE,
 	EVENT_PUBLISHED,
 	EVENT_PUBLISH_FAILED,
+	EVENT_RENEW, /* disconnected to renew the credentials */
 } EventKind;
 
 typedef struct {
@@ -106,8 +151,11 @@ struct _WbdMqttClient {
 	gchar *will_payload;
 	guint keep_alive;
 	gboolean v5;
+	gboolean persistent_session;
 	gboolean connected;
 	gboolean closed;
+	gboolean renewing;
+	guint renew_id;
 	GPtrArray *filters;   /* subscribed again on every connect */
 	GHashTable *pending;  /* token → Pending */
 };
@@ -163,6 +211,9 @@ wbd_mqtt_client_subscribe_now(WbdMqttClient *self, const gchar *filter)
 		g_warning("cannot subscribe to %s on %s: %d", filter, self->uri, rc);
 }
 
+static void
+wbd_mqtt_client_schedule_renewal(WbdMqttClient *self);
+
 static gboolean
 wbd_mqtt_client_dispatch(gpointer user_data)
 {
@@ -174,13 +225,22 @@ wbd_mqtt_client_dispatch(gpointer user_data)
 	switch (event->kind) {
 	case EVENT_CONNECTED:
 		self->connected = TRUE;
+		wbd_mqtt_client_schedule_renewal(self);
 		for (guint i = 0; i < self->filters->len; i++)
 			wbd_mqtt_client_subscribe_now(self, g_ptr_array_index(self->filters, i));
 		g_signal_emit(self, signals[SIGNAL_CONNECTED], 0);
 		break;
+	case EVENT_RENEW:
+		/* what was still in flight is sent again by the exporter's spool */
+		self->connected = FALSE;
+		self->renewing = FALSE;
+		wbd_mqtt_client_fail_pending(self, "reconnecting with new credentials");
+		wbd_mqtt_client_start(self);
+		break;
 	case EVENT_LOST:
 	case EVENT_CONNECT_FAILED:
 		self->connected = FALSE;
+		g_clear_handle_id(&self->renew_id, g_source_remove);
 		wbd_mqtt_client_fail_pending(self, "the connection to the broker was lost");
 		g_signal_emit(self, signals[SIGNAL_DISCONNECTED], 0, event->text);
 		break;
@@ -272,6 +332,67 @@ on_connect_failure5(void *context, MQTTAsync_failureData5 *response)
 		    response != NULL ? (gint)response->reasonCode : -1,
 		    response != NULL && response->message != NULL ? response->message
 								    : "cannot connect");
+}
+
+static void
+on_renew_disconnected(void *context, MQTTAsync_successData *response)
+{
+	post_simple(context, EVENT_RENEW, 0, 0, NULL);
+}
+
+static void
+on_renew_disconnected5(void *context, MQTTAsync_successData5 *response)
+{
+	post_simple(context, EVENT_RENEW, 0, 0, NULL);
+}
+
+static void
+on_renew_disconnect_failed(void *context, MQTTAsync_failureData *response)
+{
+	post_simple(context, EVENT_RENEW, 0, 0, NULL);
+}
+
+static void
+on_renew_disconnect_failed5(void *context, MQTTAsync_failureData5 *response)
+{
+	post_simple(context, EVENT_RENEW, 0, 0, NULL);
+}
+
+/* MQTT 5: the server sent DISCONNECT (Paho then does not call connectionLost, §6.9) */
+static void
+on_server_disconnect(void *context, MQTTProperties *properties, enum MQTTReasonCodes reason)
+{
+	g_autofree gchar *why =
+	    g_strdup_printf("the broker disconnected: %s", MQTTReasonCode_toString(reason));
+	post_simple(context, EVENT_LOST, 0, (gint)reason, why);
+}
+
+/* before each automatic reconnect, with Paho's lock held: a fresh password */
+static int
+on_update_connect_options(void *context, MQTTAsync_connectData *data)
+{
+	Bridge *bridge = context;
+	g_autoptr(GError) error = NULL;
+	gchar *password;
+	gsize length;
+
+	if (bridge->password_func == NULL)
+		return 0;
+	password = bridge_make_password(bridge, &error);
+	if (password == NULL) {
+		/* reported at the connect's failure; the old password is tried */
+		return 0;
+	}
+	length = strlen(password);
+	data->binarypwd.data = MQTTAsync_malloc(length + 1);
+	if (data->binarypwd.data == NULL) {
+		wipe_password(password);
+		return 0;
+	}
+	memcpy((void *)data->binarypwd.data, password, length + 1);
+	data->binarypwd.len = (int)length;
+	wipe_password(password);
+	return 1;
 }
 
 static void
@@ -504,6 +625,73 @@ wbd_mqtt_client_is_connected(WbdMqttClient *self)
 	return self->connected;
 }
 
+static gboolean
+wbd_mqtt_client_renew_cb(gpointer user_data)
+{
+	WbdMqttClient *self = user_data;
+	MQTTAsync_disconnectOptions disc = MQTTAsync_disconnectOptions_initializer;
+
+	self->renew_id = 0;
+	if (!self->connected || self->closed || self->renewing)
+		return G_SOURCE_REMOVE;
+	g_info("renewing the credentials for %s: reconnecting", self->uri);
+	/* in-flight publishes get this long to be acknowledged */
+	disc.timeout = WBD_MQTT_RENEW_DISCONNECT_MS;
+	disc.context = self->bridge;
+	if (self->v5) {
+		disc.onSuccess5 = on_renew_disconnected5;
+		disc.onFailure5 = on_renew_disconnect_failed5;
+	} else {
+		disc.onSuccess = on_renew_disconnected;
+		disc.onFailure = on_renew_disconnect_failed;
+	}
+	self->renewing = TRUE;
+	if (MQTTAsync_disconnect(self->handle, &disc) != MQTTASYNC_SUCCESS)
+		post_simple(self->bridge, EVENT_RENEW, 0, 0, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+/* at 80 % of the current password's lifetime */
+static void
+wbd_mqtt_client_schedule_renewal(WbdMqttClient *self)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 issued, expiry, at;
+
+	g_clear_handle_id(&self->renew_id, g_source_remove);
+	if (self->bridge->password_func == NULL)
+		return;
+	g_mutex_lock(&self->bridge->lock);
+	issued = self->bridge->issued;
+	expiry = self->bridge->expiry;
+	g_mutex_unlock(&self->bridge->lock);
+	if (expiry <= issued)
+		return;
+	at = issued + (expiry - issued) * 4 / 5;
+	self->renew_id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT,
+						    (guint)CLAMP(at - now, 1, G_MAXINT),
+						    wbd_mqtt_client_renew_cb,
+						    self,
+						    NULL);
+}
+
+/**
+ * wbd_mqtt_client_get_password_expiry:
+ *
+ * Returns: when the password made by the password_func for the current connection
+ *   expires (Unix seconds), or 0
+ */
+gint64
+wbd_mqtt_client_get_password_expiry(WbdMqttClient *self)
+{
+	gint64 expiry;
+
+	g_mutex_lock(&self->bridge->lock);
+	expiry = self->bridge->expiry;
+	g_mutex_unlock(&self->bridge->lock);
+	return expiry;
+}
+
 /**
  * wbd_mqtt_client_start:
  *
@@ -517,8 +705,20 @@ wbd_mqtt_client_start(WbdMqttClient *self)
 	MQTTAsync_connectOptions *o = self->v5 ? &opts5 : &opts;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	MQTTProperties properties = MQTTProperties_initializer;
+	g_autoptr(GError) error = NULL;
+	gchar *password = NULL;
 	gint rc;
 
+	if (self->closed)
+		return;
+	if (self->bridge->password_func != NULL) {
+		password = bridge_make_password(self->bridge, &error);
+		if (password == NULL) {
+			post_simple(self->bridge, EVENT_CONNECT_FAILED, 0, -1, error->message);
+			return;
+		}
+	}
 	o->keepAliveInterval = (int)self->keep_alive;
 	o->automaticReconnect = 1;
 	o->minRetryInterval = WBD_MQTT_MIN_RETRY_S;
@@ -527,8 +727,19 @@ wbd_mqtt_client_start(WbdMqttClient *self)
 	o->retryInterval = 0;
 	o->MQTTVersion = self->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
 	o->username = self->username;
-	o->password = self->password;
+	o->password = password != NULL ? password : self->password;
 	o->context = self->bridge;
+	if (self->v5) {
+		o->cleanstart = !self->persistent_session;
+		if (self->persistent_session) {
+			MQTTProperty expiry = {.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL,
+					       .value.integer4 = WBD_MQTT_SESSION_EXPIRY_S};
+			MQTTProperties_add(&properties, &expiry);
+			o->connectProperties = &properties;
+		}
+	} else {
+		o->cleansession = !self->persistent_session;
+	}
 	if (self->v5)
 		o->onFailure5 = on_connect_failure5;
 	else
@@ -551,13 +762,10 @@ wbd_mqtt_client_start(WbdMqttClient *self)
 		o->ssl = &ssl;
 	}
 	rc = MQTTAsync_connect(self->handle, o);
-	if (rc != MQTTASYNC_SUCCESS) {
-		Event *event = g_new0(Event, 1);
-		event->kind = EVENT_CONNECT_FAILED;
-		event->code = rc;
-		event->text = g_strdup(MQTTAsync_strerror(rc));
-		post(self->bridge, event);
-	}
+	MQTTProperties_free(&properties);
+	wipe_password(password);
+	if (rc != MQTTASYNC_SUCCESS)
+		post_simple(self->bridge, EVENT_CONNECT_FAILED, 0, rc, MQTTAsync_strerror(rc));
 }
 
 /**
@@ -576,6 +784,7 @@ wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gc
 	if (self->closed)
 		return;
 	self->closed = TRUE;
+	g_clear_handle_id(&self->renew_id, g_source_remove);
 	wbd_mqtt_client_fail_pending(self, "the exporter stopped");
 	if (self->handle != NULL && self->connected && farewell_topic != NULL) {
 		MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
@@ -705,9 +914,14 @@ wbd_mqtt_client_new(const WbdMqttClientOptions *options, GError **error)
 	self->will_payload = g_strdup(options->will_payload);
 	self->keep_alive = options->keep_alive > 0 ? options->keep_alive : 60;
 	self->v5 = options->mqtt_version == 5;
+	self->persistent_session = options->persistent_session;
 	self->bridge = g_atomic_rc_box_new0(Bridge);
 	self->bridge->context = g_main_context_ref_thread_default();
 	g_weak_ref_init(&self->bridge->client, self);
+	g_mutex_init(&self->bridge->lock);
+	self->bridge->password_func = options->password_func;
+	self->bridge->password_data = options->password_data;
+	self->bridge->password_destroy = options->password_destroy;
 
 	/* explicit versions: MQTTVERSION_DEFAULT doubles every CONNECT (3.1 fallback) */
 	create.MQTTVersion = self->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
@@ -738,6 +952,12 @@ wbd_mqtt_client_new(const WbdMqttClientOptions *options, GError **error)
 				    NULL);
 	if (rc == MQTTASYNC_SUCCESS)
 		rc = MQTTAsync_setConnected(self->handle, self->bridge, on_connected);
+	if (rc == MQTTASYNC_SUCCESS && self->v5)
+		rc = MQTTAsync_setDisconnected(self->handle, self->bridge, on_server_disconnect);
+	if (rc == MQTTASYNC_SUCCESS && self->bridge->password_func != NULL)
+		rc = MQTTAsync_setUpdateConnectOptions(self->handle,
+						       self->bridge,
+						       on_update_connect_options);
 	if (rc != MQTTASYNC_SUCCESS) {
 		g_set_error(error,
 			    WATTBUS_ERROR,

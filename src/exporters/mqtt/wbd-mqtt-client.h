@@ -18,7 +18,21 @@ G_BEGIN_DECLS
  * @mqtt_version: 4 (3.1.1) or 5
  * @will_topic: (nullable): the Last Will's topic (retained, QoS 1)
  * @will_payload: (nullable): the Last Will's payload
+ * @password_func: (nullable): makes the password at each connect, for credentials
+ *   that expire (Azure SAS tokens, JWTs): called on the main thread by
+ *   wbd_mqtt_client_start() and on one of Paho's threads before each automatic
+ *   reconnect, so it must be thread-safe and must not block. It returns the new
+ *   password (a secret) and its expiry (Unix seconds). The client reconnects by
+ *   itself with a fresh one at 80 % of its lifetime. Overrides @password.
+ * @password_data: (closure password_func): owned by the client from then on
+ * @password_destroy: frees @password_data when the client is finalized
+ * @persistent_session: keep the broker's session across connections (3.1.1
+ *   cleansession=0, 5: no clean start and a session expiry of a day), so QoS 1
+ *   messages for the client wait while it is away (Azure's cloud-to-device messages);
+ *   default: a clean session on every connect
  */
+typedef gchar *(*WbdMqttPasswordFunc)(gpointer data, gint64 now, gint64 *expiry, GError **error);
+
 typedef struct {
 	const gchar *uri;
 	const gchar *client_id;
@@ -31,6 +45,10 @@ typedef struct {
 	guint mqtt_version;
 	const gchar *will_topic;
 	const gchar *will_payload;
+	WbdMqttPasswordFunc password_func;
+	gpointer password_data;
+	GDestroyNotify password_destroy;
+	gboolean persistent_session;
 } WbdMqttClientOptions;
 
 #define WBD_TYPE_MQTT_CLIENT (wbd_mqtt_client_get_type())
@@ -44,6 +62,8 @@ void
 wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gchar *farewell);
 gboolean
 wbd_mqtt_client_is_connected(WbdMqttClient *self);
+gint64
+wbd_mqtt_client_get_password_expiry(WbdMqttClient *self);
 void
 wbd_mqtt_client_subscribe(WbdMqttClient *self, const gchar *filter);
 void

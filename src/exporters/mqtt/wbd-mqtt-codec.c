@@ -306,8 +306,77 @@ parse_member(const gchar *key, JsonNode *node, GError **error)
  *   given, or %NULL with a %WATTBUS_ERROR_INVALID_ARGUMENT or
  *   %WATTBUS_ERROR_NOT_SUPPORTED error
  */
+static GPtrArray *
+parse_command(const gchar *payload, gsize length, gchar **id, gchar **device, GError **error);
+
 GPtrArray *
 wbd_mqtt_parse_command(const gchar *payload, gsize length, gchar **id, GError **error)
+{
+	return parse_command(payload, length, id, NULL, error);
+}
+
+/**
+ * wbd_mqtt_parse_device_command:
+ * @device: (out) (transfer full): the member `device`, a string, required
+ *
+ * Like wbd_mqtt_parse_command(), for the clouds where the topic does not name the
+ * device: `{"device":"plug1","state":"OFF"}`.
+ */
+GPtrArray *
+wbd_mqtt_parse_device_command(const gchar *payload,
+			      gsize length,
+			      gchar **id,
+			      gchar **device,
+			      GError **error)
+{
+	g_autoptr(GPtrArray) commands = parse_command(payload, length, id, device, error);
+
+	if (commands != NULL && *device == NULL) {
+		wbd_config_invalid(error,
+				   "The command names no device, e.g. "
+				   "{\"device\":\"plug1\",\"state\":\"ON\"}");
+		return NULL;
+	}
+	return g_steal_pointer(&commands);
+}
+
+/**
+ * wbd_mqtt_parse_plain_command:
+ * @payload: (array length=length): a bare word, any case, surrounding white space
+ *   ignored: `on`, `off`, `toggle` (the outlet), `open`, `close` (the valve)
+ *
+ * For clouds whose users send plain words (Azure IoT Hub's cloud-to-device `on`/`off`).
+ *
+ * Returns: (transfer full) (element-type WbdMqttCommand) (nullable): the command, or
+ *   %NULL when @payload is not one of those words (no error: it may be JSON)
+ */
+GPtrArray *
+wbd_mqtt_parse_plain_command(const gchar *payload, gsize length)
+{
+	static const struct {
+		const gchar *word;
+		const gchar *json;
+	} words[] = {
+	    {"on", "{\"state\":\"ON\"}"},
+	    {"off", "{\"state\":\"OFF\"}"},
+	    {"toggle", "{\"state\":\"TOGGLE\"}"},
+	    {"open", "{\"valve\":\"opened\"}"},
+	    {"close", "{\"valve\":\"closed\"}"},
+	};
+	g_autofree gchar *word = NULL;
+
+	if (length == 0 || length > 16)
+		return NULL;
+	word = g_strstrip(g_strndup(payload, length));
+	for (guint i = 0; i < G_N_ELEMENTS(words); i++) {
+		if (g_ascii_strcasecmp(word, words[i].word) == 0)
+			return parse_command(words[i].json, strlen(words[i].json), NULL, NULL, NULL);
+	}
+	return NULL;
+}
+
+static GPtrArray *
+parse_command(const gchar *payload, gsize length, gchar **id, gchar **device, GError **error)
 {
 	g_autoptr(JsonNode) root = NULL;
 	g_autoptr(GPtrArray) commands =
@@ -335,10 +404,17 @@ wbd_mqtt_parse_command(const gchar *payload, gsize length, gchar **id, GError **
 		else if (type == G_TYPE_INT64)
 			*id = g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
 	}
+	if (device != NULL) {
+		JsonNode *node = json_object_get_member(object, "device");
+		*device = node != NULL && JSON_NODE_HOLDS_VALUE(node) &&
+				  json_node_get_value_type(node) == G_TYPE_STRING
+			      ? g_strdup(json_node_get_string(node))
+			      : NULL;
+	}
 	members = json_object_get_members(object);
 	for (GList *l = members; l != NULL; l = l->next) {
 		WbdMqttCommand *command;
-		if (g_str_equal(l->data, "id"))
+		if (g_str_equal(l->data, "id") || (device != NULL && g_str_equal(l->data, "device")))
 			continue;
 		command = parse_member(l->data, json_object_get_member(object, l->data), error);
 		if (command == NULL)
@@ -386,6 +462,70 @@ wbd_mqtt_result_json(const gchar *id, const GError *error, JsonObject *state)
 		head_json[strlen(head_json) - 1] = '\0';
 		return g_strdup_printf("%s,\"state\":%s}", head_json, state_json);
 	}
+}
+
+/**
+ * wbd_mqtt_error_status:
+ * @error: (nullable): a command's failure
+ *
+ * Returns: the HTTP-style status the clouds' replies carry (Azure's direct methods,
+ *   the results of the others): 200 for %NULL, 404 an unknown device, 400 a bad
+ *   value or command, 501 not supported by the device, 503 device offline, 504 time-out,
+ *   403 not allowed, 500 anything else
+ */
+gint
+wbd_mqtt_error_status(const GError *error)
+{
+	if (error == NULL)
+		return 200;
+	if (error->domain != WATTBUS_ERROR)
+		return 500;
+	switch (error->code) {
+	case WATTBUS_ERROR_NOT_FOUND:
+		return 404;
+	case WATTBUS_ERROR_INVALID_ARGUMENT:
+		return 400;
+	case WATTBUS_ERROR_NOT_SUPPORTED:
+		return 501;
+	case WATTBUS_ERROR_DEVICE_OFFLINE:
+		return 503;
+	case WATTBUS_ERROR_TIMEOUT:
+		return 504;
+	case WATTBUS_ERROR_PERMISSION_DENIED:
+		return 403;
+	default:
+		return 500;
+	}
+}
+
+/**
+ * wbd_mqtt_telemetry_json:
+ * @device: the device id
+ * @time_us: the reading's time (Unix µs)
+ * @values_json: a spool record's values
+ *
+ * Returns: the telemetry message of the clouds: `{"device":"plug1",
+ *   "time":"2026-11-21T10:00:00.250Z","power":12.5,"state":"ON","online":true}`, the
+ *   values named as in the `mqtt` kind's state (wbd_mqtt_state_merge())
+ */
+gchar *
+wbd_mqtt_telemetry_json(const gchar *device, gint64 time_us, const gchar *values_json)
+{
+	g_autoptr(JsonObject) message = json_object_new();
+	g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(time_us / G_USEC_PER_SEC);
+	g_autofree gchar *stamp = NULL;
+	gint online = -1;
+
+	json_object_set_string_member(message, "device", device);
+	if (time != NULL) {
+		g_autofree gchar *seconds = g_date_time_format(time, "%Y-%m-%dT%H:%M:%S");
+		stamp = g_strdup_printf("%s.%03dZ", seconds, (gint)((time_us % G_USEC_PER_SEC) / 1000));
+		json_object_set_string_member(message, "time", stamp);
+	}
+	wbd_mqtt_state_merge(message, values_json, &online);
+	if (online >= 0)
+		json_object_set_boolean_member(message, "online", online);
+	return wbd_mqtt_state_to_json(message);
 }
 
 /* Tuya IoT Edge Gateway commands (spec §5) */

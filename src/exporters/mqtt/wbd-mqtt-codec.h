@@ -26,6 +26,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(WbdMqttCommand, wbd_mqtt_command_free)
 
 GPtrArray *
 wbd_mqtt_parse_command(const gchar *payload, gsize length, gchar **id, GError **error);
+GPtrArray *
+wbd_mqtt_parse_device_command(const gchar *payload,
+			      gsize length,
+			      gchar **id,
+			      gchar **device,
+			      GError **error);
+GPtrArray *
+wbd_mqtt_parse_plain_command(const gchar *payload, gsize length);
+gint
+wbd_mqtt_error_status(const GError *error);
+gchar *
+wbd_mqtt_telemetry_json(const gchar *device, gint64 time_us, const gchar *values_json);
 gboolean
 wbd_mqtt_topic_is_valid_level(const gchar *level);
 gchar *

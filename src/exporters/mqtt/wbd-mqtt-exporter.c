@@ -4,10 +4,9 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
-#include "wbd-mqtt-client.h"
+#include "wbd-mqtt-cloud.h"
 #include "wbd-mqtt-codec.h"
 #include "wbd-mqtt-exporter.h"
-#include "wbd-config.h"
 
 /*
  * kind=mqtt: any MQTT broker, Zigbee2MQTT style (shared/specs/mqtt-clouds.md §1).
@@ -18,44 +17,28 @@
  * With commands=true, JSON commands on PREFIX/DEVICE/set go to the devices through
  * wbd_device_command_async() and are answered on PREFIX/DEVICE/set/result. With
  * homeassistant=true, discovery configs go to DISCOVERY-PREFIX/... (retained), again
- * when Home Assistant says it is online.
+ * when Home Assistant says it is online; a removed device's configs, state and
+ * availability are cleared (empty retained messages), so no ghost entities stay.
  */
-
-#define WBD_MQTT_DEFAULT_PORT 1883
-#define WBD_MQTT_DEFAULT_TLS_PORT 8883
 
 #define exp_id(self) wbd_exporter_get_id(WBD_EXPORTER(self))
 
 struct _WbdMqttExporter {
-	WbdExporter parent_instance;
-	WbdMqttClient *client;
+	WbdMqttCloud parent_instance;
 	gchar *prefix;
 	gchar *discovery_prefix;
-	gboolean commands;
 	gboolean homeassistant;
-	gchar *last_error;    /* why the broker is not reachable */
-	GHashTable *states;   /* device id → JsonObject, its state as published */
-	GHashTable *online;   /* device id → GINT_TO_POINTER(1 + online) */
-	GHashTable *announced; /* device ids with discovery published on this connection */
-	guint start_id;
+	GHashTable *states;    /* device id → JsonObject, its state as published */
+	GHashTable *online;    /* device id → GINT_TO_POINTER(1 + online) */
+	GHashTable *announced; /* device id → GStrv of its discovery topics, on this connection */
 };
 
-G_DEFINE_TYPE(WbdMqttExporter, wbd_mqtt_exporter, WBD_TYPE_EXPORTER)
+G_DEFINE_TYPE(WbdMqttExporter, wbd_mqtt_exporter, WBD_TYPE_MQTT_CLOUD)
 
-static const gchar *const mqtt_keys[] = {"url",
-					 "client-id",
-					 "username",
-					 "password",
-					 "password-file",
-					 "ca-file",
-					 "cert-file",
-					 "key-file",
+static const gchar *const mqtt_keys[] = {WBD_MQTT_CLOUD_COMMON_KEYS,
 					 "prefix",
-					 "commands",
 					 "homeassistant",
 					 "discovery-prefix",
-					 "keep-alive",
-					 "protocol",
 					 NULL};
 static const gchar *const mqtt_secret_keys[] = {"password", NULL};
 
@@ -75,31 +58,12 @@ wbd_mqtt_exporter_get_info(void)
 /* publishing */
 
 static void
-wbd_mqtt_exporter_publish_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autofree gchar *topic = user_data;
-	g_autoptr(GError) error = NULL;
-
-	if (!wbd_mqtt_client_publish_finish(WBD_MQTT_CLIENT(source), res, &error))
-		g_debug("publishing on %s: %s", topic, error->message);
-}
-
-/* fire and forget: what the spool does not need to keep (discovery, replies) */
-static void
 wbd_mqtt_exporter_publish(WbdMqttExporter *self,
 			  const gchar *topic,
 			  const gchar *payload,
 			  gboolean retain)
 {
-	wbd_mqtt_client_publish_async(self->client,
-				      topic,
-				      payload,
-				      strlen(payload),
-				      1,
-				      retain,
-				      NULL,
-				      wbd_mqtt_exporter_publish_cb,
-				      g_strdup(topic));
+	wbd_mqtt_cloud_publish(WBD_MQTT_CLOUD(self), topic, payload, strlen(payload), retain);
 }
 
 static JsonObject *
@@ -117,14 +81,12 @@ wbd_mqtt_exporter_state(WbdMqttExporter *self, const gchar *device)
 static void
 wbd_mqtt_exporter_add_live(WbdMqttExporter *self, const gchar *device_id, JsonObject *state)
 {
-	WbdDevice *device = wbd_exporter_lookup_device(WBD_EXPORTER(self), device_id);
-	WattbusWaterMeter *meter;
+	g_autoptr(JsonObject) live = wbd_mqtt_cloud_device_state(WBD_MQTT_CLOUD(self), device_id);
 
-	if (device == NULL)
-		return;
-	meter = wattbus_object_peek_water_meter(WATTBUS_OBJECT(wbd_device_get_object(device)));
-	if (meter != NULL && wattbus_water_meter_get_valve(meter)[0] != '\0')
-		json_object_set_string_member(state, "valve", wattbus_water_meter_get_valve(meter));
+	if (live != NULL && json_object_has_member(live, "valve"))
+		json_object_set_string_member(state,
+					      "valve",
+					      json_object_get_string_member(live, "valve"));
 }
 
 /* the state as published: the readings, plus the live strings */
@@ -145,6 +107,7 @@ wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 	WattbusWaterMeter *water;
 	WbdMqttDeviceInfo info = {0};
 	g_autoptr(GPtrArray) configs = NULL;
+	g_autoptr(GStrvBuilder) topics = g_strv_builder_new();
 
 	if (!self->homeassistant || g_hash_table_contains(self->announced, device_id))
 		return;
@@ -169,12 +132,14 @@ wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 	info.valve = water != NULL && wattbus_water_meter_get_measured(water) != NULL &&
 		     g_strv_contains(wattbus_water_meter_get_measured(water), "Valve");
 	configs = wbd_mqtt_ha_discovery(self->prefix, self->discovery_prefix, &info);
-	for (guint i = 0; i + 1 < configs->len; i += 2)
+	for (guint i = 0; i + 1 < configs->len; i += 2) {
 		wbd_mqtt_exporter_publish(self,
 					  g_ptr_array_index(configs, i),
 					  g_ptr_array_index(configs, i + 1),
 					  TRUE);
-	g_hash_table_add(self->announced, g_strdup(device_id));
+		g_strv_builder_add(topics, g_ptr_array_index(configs, i));
+	}
+	g_hash_table_insert(self->announced, g_strdup(device_id), g_strv_builder_end(topics));
 }
 
 static void
@@ -185,85 +150,71 @@ wbd_mqtt_exporter_publish_availability(WbdMqttExporter *self, const gchar *devic
 }
 
 static void
-wbd_mqtt_exporter_send_async(WbdExporter *exporter,
-			     GPtrArray *records,
-			     GCancellable *cancellable,
-			     GAsyncReadyCallback callback,
-			     gpointer user_data)
+wbd_mqtt_exporter_publish_record(WbdMqttCloud *cloud, GTask *task, const WbdSpoolRecord *record)
 {
-	WbdMqttExporter *self = WBD_MQTT_EXPORTER(exporter);
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	WbdMqttExporter *self = WBD_MQTT_EXPORTER(cloud);
+	JsonObject *state = wbd_mqtt_exporter_state(self, record->device);
+	g_autofree gchar *topic = NULL;
+	g_autofree gchar *json = NULL;
+	gint online = -1;
 
-	g_task_set_source_tag(task, wbd_mqtt_exporter_send_async);
-	if (!wbd_mqtt_client_is_connected(self->client)) {
-		g_task_return_new_error(task,
-					WBD_EXPORTER_ERROR,
-					WBD_EXPORTER_ERROR_FAILED,
-					"Not connected to the broker%s%s",
-					self->last_error != NULL ? ": " : "",
-					self->last_error != NULL ? self->last_error : "");
+	wbd_mqtt_state_merge(state, record->values, &online);
+	wbd_mqtt_exporter_announce(self, record->device);
+	if (online >= 0) {
+		g_autofree gchar *avail =
+		    g_strdup_printf("%s/%s/availability", self->prefix, record->device);
+		g_hash_table_replace(self->online,
+				     g_strdup(record->device),
+				     GINT_TO_POINTER(1 + online));
+		wbd_mqtt_cloud_batch_publish(cloud, task, avail, online ? "online" : "offline", TRUE);
+	}
+	if (json_object_get_size(state) == 0)
 		return;
-	}
-	/* done when the broker has acknowledged every message */
-	wbd_mqtt_batch_begin(task);
-	for (guint i = 0; i < records->len; i++) {
-		WbdSpoolRecord *record = g_ptr_array_index(records, i);
-		JsonObject *state = wbd_mqtt_exporter_state(self, record->device);
-		g_autofree gchar *topic = NULL;
-		g_autofree gchar *json = NULL;
-		gint online = -1;
-
-		if (!wbd_mqtt_topic_is_valid_level(record->device))
-			continue; /* no topic can carry it: never delivered, never blocking */
-		wbd_mqtt_state_merge(state, record->values, &online);
-		wbd_mqtt_exporter_announce(self, record->device);
-		if (online >= 0) {
-			g_autofree gchar *avail =
-			    g_strdup_printf("%s/%s/availability", self->prefix, record->device);
-			g_hash_table_replace(self->online,
-					     g_strdup(record->device),
-					     GINT_TO_POINTER(1 + online));
-			wbd_mqtt_batch_publish(self->client,
-					       task,
-					       avail,
-					       online ? "online" : "offline",
-					       TRUE);
-		}
-		if (json_object_get_size(state) == 0)
-			continue;
-		topic = g_strdup_printf("%s/%s", self->prefix, record->device);
-		json = wbd_mqtt_exporter_state_json(self, record->device, state);
-		wbd_mqtt_batch_publish(self->client, task, topic, json, TRUE);
-	}
-	wbd_mqtt_batch_end(task);
+	topic = g_strdup_printf("%s/%s", self->prefix, record->device);
+	json = wbd_mqtt_exporter_state_json(self, record->device, state);
+	wbd_mqtt_cloud_batch_publish(cloud, task, topic, json, TRUE);
 }
 
-static gboolean
-wbd_mqtt_exporter_send_finish(WbdExporter *exporter, GAsyncResult *res, GError **error)
+/* a removed device: no ghost entities, no stale retained state */
+static void
+wbd_mqtt_exporter_device_removed(WbdExporter *exporter, const gchar *device)
 {
-	g_return_val_if_fail(g_task_is_valid(res, exporter), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
+	WbdMqttExporter *self = WBD_MQTT_EXPORTER(exporter);
+	GStrv topics = g_hash_table_lookup(self->announced, device);
+	g_autofree gchar *state_topic = NULL;
+	g_autofree gchar *avail_topic = NULL;
+
+	if (!wbd_mqtt_topic_is_valid_level(device) ||
+	    !wbd_mqtt_client_is_connected(wbd_mqtt_cloud_get_client(WBD_MQTT_CLOUD(self))))
+		return;
+	g_info("[%s] clearing what was published of the removed device '%s'",
+	       exp_id(self),
+	       device);
+	for (guint i = 0; topics != NULL && topics[i] != NULL; i++)
+		wbd_mqtt_cloud_publish(WBD_MQTT_CLOUD(self), topics[i], "", 0, TRUE);
+	state_topic = g_strdup_printf("%s/%s", self->prefix, device);
+	avail_topic = g_strdup_printf("%s/%s/availability", self->prefix, device);
+	wbd_mqtt_cloud_publish(WBD_MQTT_CLOUD(self), state_topic, "", 0, TRUE);
+	wbd_mqtt_cloud_publish(WBD_MQTT_CLOUD(self), avail_topic, "", 0, TRUE);
+	g_hash_table_remove(self->announced, device);
+	g_hash_table_remove(self->states, device);
+	g_hash_table_remove(self->online, device);
 }
 
 /* commands */
 
 typedef struct {
 	WbdMqttExporter *self;
-	WbdDevice *device;
 	gchar *device_id;
 	gchar *id;
-	GPtrArray *commands;
-	guint next;
 } CommandData;
 
 static void
 command_data_free(CommandData *data)
 {
 	g_clear_object(&data->self);
-	g_clear_object(&data->device);
 	g_free(data->device_id);
 	g_free(data->id);
-	g_clear_pointer(&data->commands, g_ptr_array_unref);
 	g_free(data);
 }
 
@@ -277,23 +228,22 @@ wbd_mqtt_exporter_reply(WbdMqttExporter *self,
 {
 	g_autofree gchar *topic = g_strdup_printf("%s/%s/set/result", self->prefix, device_id);
 	g_autofree gchar *json = NULL;
-	WbdDevice *device = wbd_exporter_lookup_device(WBD_EXPORTER(self), device_id);
+	g_autoptr(JsonObject) live = NULL;
 	JsonObject *state = NULL;
 
-	if (error == NULL && device != NULL) {
+	if (error == NULL)
+		live = wbd_mqtt_cloud_device_state(WBD_MQTT_CLOUD(self), device_id);
+	if (live != NULL) {
 		state = wbd_mqtt_exporter_state(self, device_id);
 		wbd_mqtt_exporter_add_live(self, device_id, state);
-		if (wbd_device_get_capabilities(device) & WBD_DEVICE_CAP_OUTLET)
+		if (json_object_has_member(live, "state"))
 			json_object_set_string_member(state,
 						      "state",
-						      wbd_device_get_on(device) ? "ON" : "OFF");
+						      json_object_get_string_member(live, "state"));
 	}
 	json = wbd_mqtt_result_json(id, error, state);
 	wbd_mqtt_exporter_publish(self, topic, json, FALSE);
 }
-
-static void
-wbd_mqtt_exporter_run_commands(CommandData *data);
 
 static void
 wbd_mqtt_exporter_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -301,40 +251,14 @@ wbd_mqtt_exporter_command_cb(GObject *source, GAsyncResult *res, gpointer user_d
 	g_autoptr(CommandData) data = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (!wbd_device_command_finish(WBD_DEVICE(source), res, &error)) {
-		WbdMqttCommand *command = g_ptr_array_index(data->commands, data->next - 1);
-		g_message("[%s] command %s for '%s' failed: %s",
+	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error))
+		g_message("[%s] command for '%s' failed: %s",
 			  exp_id(data->self),
-			  command->property,
 			  data->device_id,
 			  error->message);
-		wbd_mqtt_exporter_reply(data->self, data->device_id, data->id, error);
-		return;
-	}
-	wbd_mqtt_exporter_run_commands(g_steal_pointer(&data));
-}
-
-static void
-wbd_mqtt_exporter_run_commands(CommandData *data)
-{
-	WbdMqttCommand *command;
-	GVariant *value;
-
-	if (data->next == data->commands->len) {
+	else
 		g_info("[%s] command for '%s' done", exp_id(data->self), data->device_id);
-		wbd_mqtt_exporter_reply(data->self, data->device_id, data->id, NULL);
-		command_data_free(data);
-		return;
-	}
-	command = g_ptr_array_index(data->commands, data->next++);
-	value = command->toggle ? g_variant_new_boolean(!wbd_device_get_on(data->device))
-				: g_variant_ref(command->value);
-	wbd_device_command_async(data->device,
-				 command->property,
-				 value,
-				 NULL,
-				 wbd_mqtt_exporter_command_cb,
-				 data);
+	wbd_mqtt_exporter_reply(data->self, data->device_id, data->id, error);
 }
 
 static void
@@ -347,7 +271,6 @@ wbd_mqtt_exporter_handle_set(WbdMqttExporter *self,
 	g_autofree gchar *id = NULL;
 	g_autoptr(GPtrArray) commands = NULL;
 	CommandData *data;
-	WbdDevice *device;
 	gsize length;
 	const gchar *bytes = g_bytes_get_data(payload, &length);
 
@@ -360,14 +283,7 @@ wbd_mqtt_exporter_handle_set(WbdMqttExporter *self,
 		return;
 	}
 	commands = wbd_mqtt_parse_command(bytes, length, &id, &error);
-	device = wbd_exporter_lookup_device(WBD_EXPORTER(self), device_id);
-	if (commands != NULL && device == NULL)
-		g_set_error(&error,
-			    WATTBUS_ERROR,
-			    WATTBUS_ERROR_NOT_FOUND,
-			    "No device '%s'",
-			    device_id);
-	if (error != NULL) {
+	if (commands == NULL) {
 		g_message("[%s] command for '%s' refused: %s",
 			  exp_id(self),
 			  device_id,
@@ -377,20 +293,22 @@ wbd_mqtt_exporter_handle_set(WbdMqttExporter *self,
 	}
 	data = g_new0(CommandData, 1);
 	data->self = g_object_ref(self);
-	data->device = g_object_ref(device);
 	data->device_id = g_strdup(device_id);
 	data->id = g_steal_pointer(&id);
-	data->commands = g_steal_pointer(&commands);
-	wbd_mqtt_exporter_run_commands(data);
+	wbd_mqtt_cloud_command_async(WBD_MQTT_CLOUD(self),
+				     device_id,
+				     commands,
+				     wbd_mqtt_exporter_command_cb,
+				     data);
 }
 
 static void
-wbd_mqtt_exporter_message_cb(WbdMqttClient *client,
-			     const gchar *topic,
-			     GBytes *payload,
-			     gboolean retained,
-			     WbdMqttExporter *self)
+wbd_mqtt_exporter_message(WbdMqttCloud *cloud,
+			  const gchar *topic,
+			  GBytes *payload,
+			  gboolean retained)
 {
+	WbdMqttExporter *self = WBD_MQTT_EXPORTER(cloud);
 	g_autofree gchar *ha_status = g_strdup_printf("%s/status", self->discovery_prefix);
 	gsize prefix_len = strlen(self->prefix);
 	g_autofree gchar *device = NULL;
@@ -407,7 +325,7 @@ wbd_mqtt_exporter_message_cb(WbdMqttClient *client,
 		}
 		return;
 	}
-	if (!self->commands || strncmp(topic, self->prefix, prefix_len) != 0 ||
+	if (!wbd_mqtt_cloud_get_commands(cloud) || strncmp(topic, self->prefix, prefix_len) != 0 ||
 	    topic[prefix_len] != '/' || !g_str_has_suffix(topic, "/set"))
 		return;
 	device = g_strndup(topic + prefix_len + 1, strlen(topic) - prefix_len - 1 - 4);
@@ -419,14 +337,13 @@ wbd_mqtt_exporter_message_cb(WbdMqttClient *client,
 /* the connection */
 
 static void
-wbd_mqtt_exporter_connected_cb(WbdMqttClient *client, WbdMqttExporter *self)
+wbd_mqtt_exporter_connected(WbdMqttCloud *cloud)
 {
+	WbdMqttExporter *self = WBD_MQTT_EXPORTER(cloud);
 	g_autofree gchar *bridge = g_strdup_printf("%s/bridge/state", self->prefix);
 	GHashTableIter iter;
 	gpointer device, online;
 
-	g_message("[%s] connected to the broker", exp_id(self));
-	g_clear_pointer(&self->last_error, g_free);
 	wbd_mqtt_exporter_publish(self, bridge, "online", TRUE);
 	/* a broker without persistence may have lost them */
 	g_hash_table_remove_all(self->announced);
@@ -435,246 +352,38 @@ wbd_mqtt_exporter_connected_cb(WbdMqttClient *client, WbdMqttExporter *self)
 		wbd_mqtt_exporter_announce(self, device);
 		wbd_mqtt_exporter_publish_availability(self, device, GPOINTER_TO_INT(online) == 2);
 	}
-	wbd_exporter_retry_now(WBD_EXPORTER(self));
-}
-
-static void
-wbd_mqtt_exporter_disconnected_cb(WbdMqttClient *client, const gchar *why, WbdMqttExporter *self)
-{
-	if (g_strcmp0(self->last_error, why) != 0)
-		g_warning("[%s] no connection to the broker: %s", exp_id(self), why);
-	g_free(self->last_error);
-	self->last_error = g_strdup(why);
-}
-
-static gboolean
-wbd_mqtt_exporter_start_cb(gpointer user_data)
-{
-	WbdMqttExporter *self = user_data;
-	self->start_id = 0;
-	wbd_mqtt_client_start(self->client);
-	return G_SOURCE_REMOVE;
 }
 
 /* configuration */
 
 static gboolean
-parse_bool(GHashTable *settings, const gchar *key, gboolean *value, GError **error)
+wbd_mqtt_exporter_configure(WbdMqttCloud *cloud,
+			    GHashTable *settings,
+			    WbdMqttCloudSetup *setup,
+			    GError **error)
 {
-	const gchar *text = g_hash_table_lookup(settings, key);
+	WbdMqttExporter *self = WBD_MQTT_EXPORTER(cloud);
 
-	if (text == NULL)
-		return TRUE;
-	if (!g_str_equal(text, "true") && !g_str_equal(text, "false")) {
-		g_set_error(error,
-			    WATTBUS_ERROR,
-			    WATTBUS_ERROR_INVALID_ARGUMENT,
-			    "%s must be true or false",
-			    key);
+	if (!wbd_mqtt_cloud_parse_topic(settings, "prefix", "wattbus", &self->prefix, error) ||
+	    !wbd_mqtt_cloud_parse_topic(settings,
+					"discovery-prefix",
+					"homeassistant",
+					&self->discovery_prefix,
+					error) ||
+	    !wbd_mqtt_cloud_parse_bool(settings, "homeassistant", &self->homeassistant, error))
 		return FALSE;
-	}
-	*value = g_str_equal(text, "true");
-	return TRUE;
-}
-
-/* a base topic: levels without wildcards, not starting with '$', none empty */
-static gboolean
-parse_prefix(GHashTable *settings,
-	     const gchar *key,
-	     const gchar *fallback,
-	     gchar **out,
-	     GError **error)
-{
-	const gchar *text = g_hash_table_lookup(settings, key);
-	g_auto(GStrv) levels = NULL;
-
-	if (text == NULL)
-		text = fallback;
-	levels = g_strsplit(text, "/", -1);
-	for (guint i = 0; levels[i] != NULL; i++) {
-		if (!wbd_mqtt_topic_is_valid_level(levels[i])) {
-			g_set_error(error,
-				    WATTBUS_ERROR,
-				    WATTBUS_ERROR_INVALID_ARGUMENT,
-				    "%s must be topic levels separated by '/', without '+', '#', "
-				    "empty levels or a leading '$' (e.g. %s)",
-				    key,
-				    fallback);
-			return FALSE;
-		}
-	}
-	*out = g_strdup(text);
-	return TRUE;
-}
-
-static gboolean
-check_file(GHashTable *settings, const gchar *key, GError **error)
-{
-	const gchar *path = g_hash_table_lookup(settings, key);
-
-	if (path == NULL || g_file_test(path, G_FILE_TEST_IS_REGULAR))
-		return TRUE;
-	g_set_error(error,
-		    WATTBUS_ERROR,
-		    WATTBUS_ERROR_INVALID_ARGUMENT,
-		    "%s: no file %s",
-		    key,
-		    path);
-	return FALSE;
-}
-
-/* Returns: (transfer full): the password, from password= or password-file= */
-static gboolean
-read_password(GHashTable *settings, gchar **password, GError **error)
-{
-	const gchar *value = g_hash_table_lookup(settings, "password");
-	const gchar *file = g_hash_table_lookup(settings, "password-file");
-	g_autoptr(GError) local_error = NULL;
-	gchar *contents = NULL;
-
-	if (value != NULL && file != NULL)
-		return wbd_config_invalid(error, "give either password or password-file, not both");
-	if (file == NULL) {
-		*password = g_strdup(value);
-		return TRUE;
-	}
-	if (!g_file_get_contents(file, &contents, NULL, &local_error)) {
-		g_set_error(error,
-			    WATTBUS_ERROR,
-			    WATTBUS_ERROR_INVALID_ARGUMENT,
-			    "cannot read password-file: %s",
-			    local_error->message);
-		return FALSE;
-	}
-	*password = g_strdup(g_strchomp(contents));
-	memset(contents, 0, strlen(contents));
-	g_free(contents);
-	return TRUE;
-}
-
-/* url=mqtt://host[:port] or mqtts://host[:port] → Paho's URI and the target */
-static gboolean
-parse_url(WbdMqttExporter *self, const gchar *url, gchar **uri_out, GError **error)
-{
-	g_autoptr(GUri) uri = NULL;
-	gboolean tls;
-	gint port;
-
-	if (url == NULL)
-		return wbd_config_invalid(error, "url is missing (e.g. url=mqtt://broker.lan:1883)");
-	uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
-	if (uri == NULL)
-		return wbd_config_invalid(error, "url is not a valid URL (e.g. url=mqtt://broker.lan:1883)");
-	if (g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtt") == 0)
-		tls = FALSE;
-	else if (g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtts") == 0)
-		tls = TRUE;
-	else
-		return wbd_config_invalid(error, "url must start with mqtt:// or mqtts://");
-	if (g_uri_get_host(uri) == NULL || g_uri_get_host(uri)[0] == '\0')
-		return wbd_config_invalid(error, "url has no host");
-	if (g_uri_get_userinfo(uri) != NULL || g_uri_get_query(uri) != NULL ||
-	    g_uri_get_fragment(uri) != NULL ||
-	    (g_uri_get_path(uri)[0] != '\0' && !g_str_equal(g_uri_get_path(uri), "/")))
-		return wbd_config_invalid(error,
-			       "url must be mqtt://HOST:PORT or mqtts://HOST:PORT: give the "
-			       "user and password with username and password");
-	port = g_uri_get_port(uri);
-	if (port <= 0)
-		port = tls ? WBD_MQTT_DEFAULT_TLS_PORT : WBD_MQTT_DEFAULT_PORT;
-	*uri_out = g_strdup_printf("%s://%s:%d",
-				   tls ? "ssl" : "tcp",
-				   g_uri_get_host(uri),
-				   port);
-	wbd_exporter_set_target(WBD_EXPORTER(self), g_uri_get_host(uri));
-	return TRUE;
-}
-
-static gboolean
-wbd_mqtt_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError **error)
-{
-	WbdMqttExporter *self = WBD_MQTT_EXPORTER(exporter);
-	WbdMqttClientOptions options = {0};
-	g_autofree gchar *uri = NULL;
-	g_autofree gchar *password = NULL;
-	g_autofree gchar *will_topic = NULL;
-	g_autofree gchar *client_id = NULL;
-	const gchar *keep_alive = g_hash_table_lookup(settings, "keep-alive");
-	const gchar *protocol = g_hash_table_lookup(settings, "protocol");
-	guint64 keep_alive_s = 60;
-
-	if (!parse_url(self, g_hash_table_lookup(settings, "url"), &uri, error) ||
-	    !parse_prefix(settings, "prefix", "wattbus", &self->prefix, error) ||
-	    !parse_prefix(settings,
-			  "discovery-prefix",
-			  "homeassistant",
-			  &self->discovery_prefix,
-			  error) ||
-	    !parse_bool(settings, "commands", &self->commands, error) ||
-	    !parse_bool(settings, "homeassistant", &self->homeassistant, error) ||
-	    !check_file(settings, "ca-file", error) || !check_file(settings, "cert-file", error) ||
-	    !check_file(settings, "key-file", error) || !read_password(settings, &password, error))
-		return FALSE;
-	if (keep_alive != NULL &&
-	    !g_ascii_string_to_unsigned(keep_alive, 10, 5, 3600, &keep_alive_s, NULL))
-		return wbd_config_invalid(error, "keep-alive must be from 5 to 3600 seconds");
-	if (protocol != NULL && !g_str_equal(protocol, "3.1.1") && !g_str_equal(protocol, "5"))
-		return wbd_config_invalid(error, "protocol must be 3.1.1 or 5");
-	client_id = g_strdup(g_hash_table_lookup(settings, "client-id"));
-	if (client_id == NULL)
-		client_id = g_strdup_printf("wattbus-%s-%s", g_get_host_name(), exp_id(self));
-	if (client_id[0] == '\0' || strlen(client_id) > 128)
-		return wbd_config_invalid(error, "client-id must have from 1 to 128 characters");
-	will_topic = g_strdup_printf("%s/bridge/state", self->prefix);
-	options.uri = uri;
-	options.client_id = client_id;
-	options.username = g_hash_table_lookup(settings, "username");
-	options.password = password;
-	options.ca_file = g_hash_table_lookup(settings, "ca-file");
-	options.cert_file = g_hash_table_lookup(settings, "cert-file");
-	options.key_file = g_hash_table_lookup(settings, "key-file");
-	options.keep_alive = (guint)keep_alive_s;
-	options.mqtt_version = g_strcmp0(protocol, "5") == 0 ? 5 : 4;
-	options.will_topic = will_topic;
-	options.will_payload = "offline";
-	self->client = wbd_mqtt_client_new(&options, error);
-	if (password != NULL)
-		memset(password, 0, strlen(password));
-	if (self->client == NULL)
-		return FALSE;
-	g_signal_connect(self->client,
-			 "connected",
-			 G_CALLBACK(wbd_mqtt_exporter_connected_cb),
-			 self);
-	g_signal_connect(self->client,
-			 "disconnected",
-			 G_CALLBACK(wbd_mqtt_exporter_disconnected_cb),
-			 self);
-	g_signal_connect(self->client, "message", G_CALLBACK(wbd_mqtt_exporter_message_cb), self);
-	if (self->commands) {
+	setup->client_id = g_strdup_printf("wattbus-%s-%s", g_get_host_name(), exp_id(self));
+	setup->will_topic = g_strdup_printf("%s/bridge/state", self->prefix);
+	setup->will_payload = g_strdup("offline");
+	if (wbd_mqtt_cloud_get_commands(cloud)) {
 		g_autofree gchar *filter = g_strdup_printf("%s/+/set", self->prefix);
-		wbd_mqtt_client_subscribe(self->client, filter);
+		wbd_mqtt_cloud_subscribe(cloud, filter);
 	}
 	if (self->homeassistant) {
 		g_autofree gchar *filter = g_strdup_printf("%s/status", self->discovery_prefix);
-		wbd_mqtt_client_subscribe(self->client, filter);
+		wbd_mqtt_cloud_subscribe(cloud, filter);
 	}
-	/* once the exporter is in place: commands need its device lookup */
-	self->start_id = g_idle_add(wbd_mqtt_exporter_start_cb, self);
 	return TRUE;
-}
-
-static void
-wbd_mqtt_exporter_stop(WbdExporter *exporter)
-{
-	WbdMqttExporter *self = WBD_MQTT_EXPORTER(exporter);
-	g_autofree gchar *bridge = g_strdup_printf("%s/bridge/state", self->prefix);
-
-	g_clear_handle_id(&self->start_id, g_source_remove);
-	if (self->client == NULL)
-		return;
-	g_signal_handlers_disconnect_by_data(self->client, self);
-	wbd_mqtt_client_close(self->client, bridge, "offline");
 }
 
 static void
@@ -682,14 +391,8 @@ wbd_mqtt_exporter_finalize(GObject *object)
 {
 	WbdMqttExporter *self = WBD_MQTT_EXPORTER(object);
 
-	g_clear_handle_id(&self->start_id, g_source_remove);
-	if (self->client != NULL) {
-		g_signal_handlers_disconnect_by_data(self->client, self);
-		g_clear_object(&self->client);
-	}
 	g_free(self->prefix);
 	g_free(self->discovery_prefix);
-	g_free(self->last_error);
 	g_clear_pointer(&self->states, g_hash_table_unref);
 	g_clear_pointer(&self->online, g_hash_table_unref);
 	g_clear_pointer(&self->announced, g_hash_table_unref);
@@ -699,13 +402,14 @@ wbd_mqtt_exporter_finalize(GObject *object)
 static void
 wbd_mqtt_exporter_class_init(WbdMqttExporterClass *klass)
 {
-	WbdExporterClass *exporter_class = WBD_EXPORTER_CLASS(klass);
+	WbdMqttCloudClass *cloud_class = WBD_MQTT_CLOUD_CLASS(klass);
 
 	G_OBJECT_CLASS(klass)->finalize = wbd_mqtt_exporter_finalize;
-	exporter_class->configure = wbd_mqtt_exporter_configure;
-	exporter_class->send_async = wbd_mqtt_exporter_send_async;
-	exporter_class->send_finish = wbd_mqtt_exporter_send_finish;
-	exporter_class->stop = wbd_mqtt_exporter_stop;
+	WBD_EXPORTER_CLASS(klass)->device_removed = wbd_mqtt_exporter_device_removed;
+	cloud_class->configure_cloud = wbd_mqtt_exporter_configure;
+	cloud_class->connected = wbd_mqtt_exporter_connected;
+	cloud_class->publish_record = wbd_mqtt_exporter_publish_record;
+	cloud_class->message = wbd_mqtt_exporter_message;
 }
 
 static void
@@ -716,5 +420,6 @@ wbd_mqtt_exporter_init(WbdMqttExporter *self)
 					     g_free,
 					     (GDestroyNotify)json_object_unref);
 	self->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	self->announced = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->announced =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
 }
