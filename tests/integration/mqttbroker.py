@@ -71,6 +71,7 @@ class Broker:
                  "autosave_interval 1",
                  "log_dest file %s" % self.log_path,
                  "log_type all",
+                 "set_tcp_nodelay true",
                  "listener %d 127.0.0.1" % self.port]
         if os.geteuid() == 0:
             lines.insert(0, "user root")

@@ -42,10 +42,15 @@ typedef struct {
 	WbdMqttPasswordFunc password_func;
 	gpointer password_data;
 	GDestroyNotify password_destroy;
-	GMutex lock;      /* guards the two below */
+	GMutex lock;      /* guards what follows */
 	gint64 issued;    /* when the current password was made, Unix seconds */
 	gint64 expiry;    /* and when it expires */
+	GQueue events;    /* Events for the main context, oldest first */
+	gboolean scheduled; /* an idle source will take them */
 } Bridge;
+
+static void
+event_free(gpointer event);
 
 static void
 bridge_clear(Bridge *bridge)
@@ -54,6 +59,7 @@ bridge_clear(Bridge *bridge)
 	g_weak_ref_clear(&bridge->client);
 	if (bridge->password_destroy != NULL)
 		bridge->password_destroy(bridge->password_data);
+	g_queue_clear_full(&bridge->events, event_free);
 	g_mutex_clear(&bridge->lock);
 }
 
@@ -100,7 +106,6 @@ typedef enum {
 } EventKind;
 
 typedef struct {
-	Bridge *bridge;
 	EventKind kind;
 	gint token;
 	gint code;
@@ -111,9 +116,9 @@ typedef struct {
 } Event;
 
 static void
-event_free(Event *event)
+event_free(gpointer data)
 {
-	bridge_unref(event->bridge);
+	Event *event = data;
 	g_free(event->text);
 	g_free(event->topic);
 	g_clear_pointer(&event->payload, g_bytes_unref);
@@ -214,14 +219,9 @@ wbd_mqtt_client_subscribe_now(WbdMqttClient *self, const gchar *filter)
 static void
 wbd_mqtt_client_schedule_renewal(WbdMqttClient *self);
 
-static gboolean
-wbd_mqtt_client_dispatch(gpointer user_data)
+static void
+wbd_mqtt_client_handle(WbdMqttClient *self, Event *event)
 {
-	Event *event = user_data;
-	g_autoptr(WbdMqttClient) self = g_weak_ref_get(&event->bridge->client);
-
-	if (self == NULL || self->closed)
-		return G_SOURCE_REMOVE;
 	switch (event->kind) {
 	case EVENT_CONNECTED:
 		self->connected = TRUE;
@@ -257,6 +257,28 @@ wbd_mqtt_client_dispatch(gpointer user_data)
 		wbd_mqtt_client_complete(self, event);
 		break;
 	}
+}
+
+/* in the main context: every event posted since the last time, in order (one wake-up
+ * for a burst of acknowledgements, not one each) */
+static gboolean
+wbd_mqtt_client_dispatch(gpointer user_data)
+{
+	Bridge *bridge = user_data;
+	g_autoptr(WbdMqttClient) self = g_weak_ref_get(&bridge->client);
+	GQueue events = G_QUEUE_INIT;
+	Event *event;
+
+	g_mutex_lock(&bridge->lock);
+	events = bridge->events;
+	g_queue_init(&bridge->events);
+	bridge->scheduled = FALSE;
+	g_mutex_unlock(&bridge->lock);
+	while ((event = g_queue_pop_head(&events)) != NULL) {
+		if (self != NULL && !self->closed)
+			wbd_mqtt_client_handle(self, event);
+		event_free(event);
+	}
 	return G_SOURCE_REMOVE;
 }
 
@@ -265,12 +287,22 @@ wbd_mqtt_client_dispatch(gpointer user_data)
 static void
 post(Bridge *bridge, Event *event)
 {
-	GSource *source = g_idle_source_new();
+	gboolean schedule;
 
-	event->bridge = g_atomic_rc_box_acquire(bridge);
-	g_source_set_callback(source, wbd_mqtt_client_dispatch, event, (GDestroyNotify)event_free);
-	g_source_attach(source, bridge->context);
-	g_source_unref(source);
+	g_mutex_lock(&bridge->lock);
+	g_queue_push_tail(&bridge->events, event);
+	schedule = !bridge->scheduled;
+	bridge->scheduled = TRUE;
+	g_mutex_unlock(&bridge->lock);
+	if (schedule) {
+		GSource *source = g_idle_source_new();
+		g_source_set_callback(source,
+				      wbd_mqtt_client_dispatch,
+				      g_atomic_rc_box_acquire(bridge),
+				      (GDestroyNotify)bridge_unref);
+		g_source_attach(source, bridge->context);
+		g_source_unref(source);
+	}
 }
 
 static void
@@ -527,17 +559,40 @@ wbd_mqtt_client_publish_finish(WbdMqttClient *self, GAsyncResult *res, GError **
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
-/* batches */
+/* batches: handed to Paho a slice at a time, so that a batch of hundreds does not hold
+ * the main loop while Paho's threads contend for its lock */
+
+#define WBD_MQTT_BATCH_SLICE 50
+
+typedef struct {
+	gchar *topic;
+	gchar *payload;
+	gboolean retain;
+} Message;
+
+static void
+message_free(Message *message)
+{
+	g_free(message->topic);
+	g_free(message->payload);
+	g_free(message);
+}
 
 typedef struct {
 	guint outstanding;
 	GError *error;
+	WbdMqttClient *client;
+	GQueue messages; /* not yet handed to Paho */
+	guint pump_id;
 } Batch;
 
 static void
 batch_free(Batch *batch)
 {
 	g_clear_error(&batch->error);
+	g_clear_handle_id(&batch->pump_id, g_source_remove);
+	g_queue_clear_full(&batch->messages, (GDestroyNotify)message_free);
+	g_clear_object(&batch->client);
 	g_free(batch);
 }
 
@@ -579,6 +634,12 @@ batch_publish_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	batch_done(task, error);
 }
 
+/**
+ * wbd_mqtt_batch_publish:
+ *
+ * Adds a QoS 1 publish to the batch; it goes to Paho after wbd_mqtt_batch_end(), in
+ * the order added.
+ */
 void
 wbd_mqtt_batch_publish(WbdMqttClient *self,
 		       GTask *task,
@@ -587,23 +648,61 @@ wbd_mqtt_batch_publish(WbdMqttClient *self,
 		       gboolean retain)
 {
 	Batch *batch = g_task_get_task_data(task);
+	Message *message = g_new0(Message, 1);
 
+	if (batch->client == NULL)
+		batch->client = g_object_ref(self);
+	g_return_if_fail(batch->client == self);
+	message->topic = g_strdup(topic);
+	message->payload = g_strdup(payload);
+	message->retain = retain;
 	batch->outstanding++;
-	wbd_mqtt_client_publish_async(self,
-				      topic,
-				      payload,
-				      strlen(payload),
-				      1,
-				      retain,
-				      g_task_get_cancellable(task),
-				      batch_publish_cb,
-				      g_object_ref(task));
+	g_queue_push_tail(&batch->messages, message);
+}
+
+static gboolean
+batch_pump_cb(gpointer user_data)
+{
+	GTask *task = user_data;
+	Batch *batch = g_task_get_task_data(task);
+
+	for (guint i = 0; i < WBD_MQTT_BATCH_SLICE; i++) {
+		Message *message = g_queue_pop_head(&batch->messages);
+		if (message == NULL)
+			break;
+		wbd_mqtt_client_publish_async(batch->client,
+					      message->topic,
+					      message->payload,
+					      strlen(message->payload),
+					      1,
+					      message->retain,
+					      g_task_get_cancellable(task),
+					      batch_publish_cb,
+					      g_object_ref(task));
+		message_free(message);
+	}
+	if (!g_queue_is_empty(&batch->messages))
+		return G_SOURCE_CONTINUE;
+	batch->pump_id = 0;
+	batch_done(task, NULL); /* the end: what is outstanding now is Paho's */
+	return G_SOURCE_REMOVE;
 }
 
 void
 wbd_mqtt_batch_end(GTask *task)
 {
-	batch_done(task, NULL);
+	Batch *batch = g_task_get_task_data(task);
+
+	if (g_queue_is_empty(&batch->messages)) {
+		batch_done(task, NULL);
+		return;
+	}
+	/* the first slice now, the rest from the main loop */
+	if (batch_pump_cb(task) == G_SOURCE_CONTINUE)
+		batch->pump_id = g_idle_add_full(G_PRIORITY_DEFAULT,
+						 batch_pump_cb,
+						 g_object_ref(task),
+						 g_object_unref);
 }
 
 /**
