@@ -235,10 +235,10 @@ parse_url(WbdMqttCloud *self,
 			  exp_id(self),
 			  url);
 	port = g_uri_get_port(uri);
-	if (port <= 0)
-		port = !tls ? WBD_MQTT_DEFAULT_PORT
-			    : setup->default_port > 0 ? (gint)setup->default_port
-						      : WBD_MQTT_DEFAULT_TLS_PORT;
+	if (port <= 0 && setup->default_port > 0)
+		port = (gint)setup->default_port;
+	else if (port <= 0)
+		port = tls ? WBD_MQTT_DEFAULT_TLS_PORT : WBD_MQTT_DEFAULT_PORT;
 	*uri_out = g_strdup_printf("%s://%s:%d", tls ? "ssl" : "tcp", g_uri_get_host(uri), port);
 	wbd_exporter_set_target(WBD_EXPORTER(self), g_uri_get_host(uri));
 	return TRUE;
@@ -250,6 +250,9 @@ setup_clear(WbdMqttCloudSetup *setup)
 	g_free(setup->default_url);
 	g_free(setup->client_id);
 	g_free(setup->username);
+	if (setup->password != NULL)
+		memset(setup->password, 0, strlen(setup->password));
+	g_free(setup->password);
 	g_free(setup->will_topic);
 	g_free(setup->will_payload);
 	if (setup->password_destroy != NULL && setup->password_data != NULL)
@@ -336,8 +339,10 @@ wbd_mqtt_cloud_configure(WbdExporter *exporter, GHashTable *settings, GError **e
 	if (client_id == NULL || client_id[0] == '\0' || strlen(client_id) > 256 ||
 	    !g_utf8_validate(client_id, -1, NULL))
 		return wbd_config_invalid(error, "client-id must have from 1 to 256 characters");
-	if (setup.password_func == NULL &&
-	    !wbd_mqtt_cloud_read_secret(settings, "password", "password-file", &password, error))
+	if (setup.password != NULL)
+		password = g_strdup(setup.password);
+	else if (setup.password_func == NULL &&
+		 !wbd_mqtt_cloud_read_secret(settings, "password", "password-file", &password, error))
 		return FALSE;
 	options.uri = uri;
 	options.client_id = client_id;

@@ -13,9 +13,10 @@ G_BEGIN_DECLS
  * WbdMqttCloudSetup:
  * @default_url: (nullable): the url when the config has none (e.g.
  *   `mqtts://HUB.azure-devices.net:8883`); %NULL: url is required
- * @default_port: the port of a url without one, for mqtts:// (mqtt:// is 1883)
+ * @default_port: the port of a url without one; 0: 8883 for mqtts://, 1883 for mqtt://
  * @client_id: the client id the cloud wants; `client-id` in the config overrides it
  * @username: (nullable): the user name the cloud wants; overrides `username`
+ * @password: (nullable): a password the kind makes (Tuya's MD5); overrides `password`
  * @password_func: (nullable): makes an expiring password at each connect (see
  *   #WbdMqttClientOptions); overrides `password`
  * @password_data: owned by the client once made
@@ -32,6 +33,7 @@ typedef struct {
 	guint default_port;
 	gchar *client_id;
 	gchar *username;
+	gchar *password;
 	WbdMqttPasswordFunc password_func;
 	gpointer password_data;
 	GDestroyNotify password_destroy;

@@ -6,7 +6,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-json.h"
-#include "wbd-mqtt-client.h"
+#include "wbd-mqtt-cloud.h"
 #include "wbd-mqtt-codec.h"
 #include "wbd-mqtt-credentials.h"
 #include "wbd-tuya-edge-exporter.h"
@@ -34,37 +34,31 @@
 #define CODE_NOT_FOUND 2003
 
 struct _WbdTuyaEdgeExporter {
-	WbdExporter parent_instance;
-	WbdMqttClient *client;
+	WbdMqttCloud parent_instance;
 	gchar *gateway_id;
 	gchar *product_water_meter;
 	gchar *product_plug;
-	gboolean commands;
-	gchar *last_error;
 	GHashTable *synced; /* cids synced on this connection */
 	GHashTable *online; /* cid → GINT_TO_POINTER(1 + online) */
-	guint start_id;
 	guint status_id;
+	guint status_now_id;
 };
 
-G_DEFINE_TYPE(WbdTuyaEdgeExporter, wbd_tuya_edge_exporter, WBD_TYPE_EXPORTER)
+G_DEFINE_TYPE(WbdTuyaEdgeExporter, wbd_tuya_edge_exporter, WBD_TYPE_MQTT_CLOUD)
 
-static const gchar *const tuya_edge_keys[] = {"url",
+static const gchar *const tuya_edge_keys[] = {WBD_MQTT_CLOUD_COMMON_KEYS,
 					      "gateway-id",
-					      "username",
 					      "product-id",
 					      "product-id-water-meter",
 					      "product-id-plug",
-					      "commands",
-					      "ca-file",
-					      "keep-alive",
 					      NULL};
+static const gchar *const tuya_edge_secret_keys[] = {"password", NULL};
 
 static const WbdExporterInfo tuya_edge_info = {
     .kind = "tuya-edge",
     .get_type = wbd_tuya_edge_exporter_get_type,
     .keys = tuya_edge_keys,
-    .secret_keys = NULL,
+    .secret_keys = tuya_edge_secret_keys,
 };
 
 const WbdExporterInfo *
@@ -155,28 +149,12 @@ wbd_tuya_edge_end(JsonBuilder *builder)
 	return json_to_string(root, FALSE);
 }
 
-static void
-wbd_tuya_edge_publish_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GError) error = NULL;
-	if (!wbd_mqtt_client_publish_finish(WBD_MQTT_CLIENT(source), res, &error))
-		g_debug("tuya-edge: %s", error->message);
-}
-
 /* what the spool does not need to keep: sync, status, responses */
 static void
 wbd_tuya_edge_publish(WbdTuyaEdgeExporter *self, const gchar *what, const gchar *payload)
 {
 	g_autofree gchar *topic = wbd_tuya_edge_topic(self, what);
-	wbd_mqtt_client_publish_async(self->client,
-				      topic,
-				      payload,
-				      strlen(payload),
-				      1,
-				      FALSE,
-				      NULL,
-				      wbd_tuya_edge_publish_cb,
-				      NULL);
+	wbd_mqtt_cloud_publish(WBD_MQTT_CLOUD(self), topic, payload, strlen(payload), FALSE);
 }
 
 /* add or update a sub-device: before anything else is sent about it */
@@ -224,7 +202,8 @@ wbd_tuya_edge_status_cb(gpointer user_data)
 	GHashTableIter iter;
 	gpointer cid, online;
 
-	if (!wbd_mqtt_client_is_connected(self->client) || g_hash_table_size(self->online) == 0)
+	if (!wbd_mqtt_client_is_connected(wbd_mqtt_cloud_get_client(WBD_MQTT_CLOUD(self))) ||
+	    g_hash_table_size(self->online) == 0)
 		return G_SOURCE_CONTINUE;
 	builder = wbd_tuya_edge_begin(NULL);
 	json_builder_set_member_name(builder, "param");
@@ -270,71 +249,51 @@ wbd_tuya_edge_report_json(const gchar *cid, const EdgeDp *dp, gdouble value)
 	return wbd_tuya_edge_end(builder);
 }
 
-static void
-wbd_tuya_edge_send_async(WbdExporter *exporter,
-			 GPtrArray *records,
-			 GCancellable *cancellable,
-			 GAsyncReadyCallback callback,
-			 gpointer user_data)
+static gboolean
+wbd_tuya_edge_status_now_cb(gpointer user_data)
 {
-	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(exporter);
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	gboolean status_changed = FALSE;
-
-	if (!wbd_mqtt_client_is_connected(self->client)) {
-		g_task_return_new_error(task,
-					WBD_EXPORTER_ERROR,
-					WBD_EXPORTER_ERROR_FAILED,
-					"Not connected to the edge gateway%s%s",
-					self->last_error != NULL ? ": " : "",
-					self->last_error != NULL ? self->last_error : "");
-		return;
-	}
-	wbd_mqtt_batch_begin(task);
-	for (guint i = 0; i < records->len; i++) {
-		WbdSpoolRecord *record = g_ptr_array_index(records, i);
-		WbdDevice *device = wbd_exporter_lookup_device(exporter, record->device);
-		g_autoptr(JsonNode) root =
-		    wbd_json_parse_object(record->values, strlen(record->values), NULL);
-		const EdgeDp *dps;
-		const gchar *product;
-		gdouble online;
-		guint n;
-
-		/* a device without a profile here, or gone, has nothing Tuya could take */
-		if (root == NULL || device == NULL ||
-		    (dps = wbd_tuya_edge_dps(self, device, &n, &product)) == NULL ||
-		    !wbd_tuya_edge_sync(self, record->device))
-			continue;
-		if (wbd_json_get_number(json_node_get_object(root), "Online", &online) &&
-		    GPOINTER_TO_INT(g_hash_table_lookup(self->online, record->device)) !=
-			1 + (online != 0)) {
-			g_hash_table_replace(self->online,
-					     g_strdup(record->device),
-					     GINT_TO_POINTER(1 + (online != 0)));
-			status_changed = TRUE;
-		}
-		for (guint d = 0; d < n; d++) {
-			g_autofree gchar *json = NULL;
-			g_autofree gchar *topic = wbd_tuya_edge_topic(self, "properties/report");
-			JsonObject *values = json_node_get_object(root);
-			gdouble value;
-			if (!wbd_json_get_number(values, dps[d].property, &value))
-				continue;
-			json = wbd_tuya_edge_report_json(record->device, &dps[d], value);
-			wbd_mqtt_batch_publish(self->client, task, topic, json, FALSE);
-		}
-	}
-	/* a device coming or going: at once, not at the next minute */
-	if (status_changed)
-		wbd_tuya_edge_status_cb(self);
-	wbd_mqtt_batch_end(task);
+	WbdTuyaEdgeExporter *self = user_data;
+	self->status_now_id = 0;
+	wbd_tuya_edge_status_cb(self);
+	return G_SOURCE_REMOVE;
 }
 
-static gboolean
-wbd_tuya_edge_send_finish(WbdExporter *exporter, GAsyncResult *res, GError **error)
+static void
+wbd_tuya_edge_publish_record(WbdMqttCloud *cloud, GTask *task, const WbdSpoolRecord *record)
 {
-	return g_task_propagate_boolean(G_TASK(res), error);
+	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(cloud);
+	WbdDevice *device = wbd_exporter_lookup_device(WBD_EXPORTER(self), record->device);
+	g_autoptr(JsonNode) root = wbd_json_parse_object(record->values, strlen(record->values), NULL);
+	g_autofree gchar *topic = wbd_tuya_edge_topic(self, "properties/report");
+	const EdgeDp *dps;
+	const gchar *product;
+	JsonObject *values;
+	gdouble online;
+	guint n;
+
+	/* a device without a profile here, or gone, has nothing Tuya could take */
+	if (root == NULL || device == NULL ||
+	    (dps = wbd_tuya_edge_dps(self, device, &n, &product)) == NULL ||
+	    !wbd_tuya_edge_sync(self, record->device))
+		return;
+	values = json_node_get_object(root);
+	if (wbd_json_get_number(values, "Online", &online) &&
+	    GPOINTER_TO_INT(g_hash_table_lookup(self->online, record->device)) != 1 + (online != 0)) {
+		g_hash_table_replace(self->online,
+				     g_strdup(record->device),
+				     GINT_TO_POINTER(1 + (online != 0)));
+		/* a device coming or going: at once, not at the next minute */
+		if (self->status_now_id == 0)
+			self->status_now_id = g_idle_add(wbd_tuya_edge_status_now_cb, self);
+	}
+	for (guint d = 0; d < n; d++) {
+		g_autofree gchar *json = NULL;
+		gdouble value;
+		if (!wbd_json_get_number(values, dps[d].property, &value))
+			continue;
+		json = wbd_tuya_edge_report_json(record->device, &dps[d], value);
+		wbd_mqtt_cloud_batch_publish(cloud, task, topic, json, FALSE);
+	}
 }
 
 /* commands */
@@ -405,7 +364,7 @@ wbd_tuya_edge_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(CommandData) data = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (!wbd_device_command_finish(WBD_DEVICE(source), res, &error)) {
+	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error)) {
 		wbd_tuya_edge_respond(data->self,
 				      data->cid,
 				      data->request_id,
@@ -458,6 +417,8 @@ wbd_tuya_edge_handle_command(WbdTuyaEdgeExporter *self, GBytes *payload)
 	WbdDevice *device;
 	CommandData *data;
 	GVariant *value;
+	WbdMqttCommand *run;
+	g_autoptr(GPtrArray) commands = NULL;
 	guint n = 0;
 
 	wbd_tuya_edge_parse_command(bytes, length, &command);
@@ -498,87 +459,71 @@ wbd_tuya_edge_handle_command(WbdTuyaEdgeExporter *self, GBytes *payload)
 	data->self = g_object_ref(self);
 	data->cid = g_strdup(cid);
 	data->request_id = g_strdup(request_id);
-	wbd_device_command_async(device, dp->property, value, NULL, wbd_tuya_edge_command_cb, data);
+	run = g_new0(WbdMqttCommand, 1);
+	run->property = g_strdup(dp->property);
+	run->value = g_variant_ref_sink(value);
+	commands = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_mqtt_command_free);
+	g_ptr_array_add(commands, run);
+	wbd_mqtt_cloud_command_async(WBD_MQTT_CLOUD(self),
+				     cid,
+				     commands,
+				     wbd_tuya_edge_command_cb,
+				     data);
 }
 
 static void
-wbd_tuya_edge_message_cb(WbdMqttClient *client,
-			 const gchar *topic,
-			 GBytes *payload,
-			 gboolean retained,
-			 WbdTuyaEdgeExporter *self)
+wbd_tuya_edge_message(WbdMqttCloud *cloud, const gchar *topic, GBytes *payload, gboolean retained)
 {
+	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(cloud);
 	g_autofree gchar *commands = wbd_tuya_edge_topic(self, "commands");
 
-	if (self->commands && !retained && g_str_equal(topic, commands))
+	if (wbd_mqtt_cloud_get_commands(cloud) && !retained && g_str_equal(topic, commands))
 		wbd_tuya_edge_handle_command(self, payload);
 }
 
 /* the connection */
 
 static void
-wbd_tuya_edge_connected_cb(WbdMqttClient *client, WbdTuyaEdgeExporter *self)
+wbd_tuya_edge_connected(WbdMqttCloud *cloud)
 {
+	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(cloud);
 	g_autoptr(GList) cids = g_hash_table_get_keys(self->online);
 
-	g_message("[%s] connected to the edge gateway", wbd_exporter_get_id(WBD_EXPORTER(self)));
-	g_clear_pointer(&self->last_error, g_free);
 	g_hash_table_remove_all(self->synced);
 	for (GList *l = cids; l != NULL; l = l->next)
 		wbd_tuya_edge_sync(self, l->data);
 	wbd_tuya_edge_status_cb(self);
-	wbd_exporter_retry_now(WBD_EXPORTER(self));
-}
-
-static void
-wbd_tuya_edge_disconnected_cb(WbdMqttClient *client, const gchar *why, WbdTuyaEdgeExporter *self)
-{
-	if (g_strcmp0(self->last_error, why) != 0)
-		g_warning("[%s] no connection to the edge gateway: %s",
-			  wbd_exporter_get_id(WBD_EXPORTER(self)),
-			  why);
-	g_free(self->last_error);
-	self->last_error = g_strdup(why);
 }
 
 static gboolean
-wbd_tuya_edge_start_cb(gpointer user_data)
+wbd_tuya_edge_configure(WbdMqttCloud *cloud,
+			GHashTable *settings,
+			WbdMqttCloudSetup *setup,
+			GError **error)
 {
-	WbdTuyaEdgeExporter *self = user_data;
-	self->start_id = 0;
-	wbd_mqtt_client_start(self->client);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wbd_tuya_edge_configure(WbdExporter *exporter, GHashTable *settings, GError **error)
-{
-	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(exporter);
-	const gchar *url = g_hash_table_lookup(settings, "url");
+	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(cloud);
 	const gchar *username = g_hash_table_lookup(settings, "username");
 	const gchar *product = g_hash_table_lookup(settings, "product-id");
-	const gchar *commands = g_hash_table_lookup(settings, "commands");
-	WbdMqttClientOptions options = {0};
-	g_autoptr(GUri) uri = NULL;
-	g_autofree gchar *paho_uri = NULL;
-	g_autofree gchar *password = NULL;
-	gboolean tls;
+	static const gchar *const theirs[] = {"client-id", "password", "password-file", NULL};
 
+	/* Tuya fixes these: the client id is the gateway id, the password made from it */
+	for (guint i = 0; theirs[i] != NULL; i++) {
+		if (g_hash_table_contains(settings, theirs[i]))
+			return wbd_config_invalid(error,
+				       "tuya-edge makes its client id and password from gateway-id "
+				       "and username: leave out client-id, password and "
+				       "password-file");
+	}
+	if (g_strcmp0(g_hash_table_lookup(settings, "protocol"), "5") == 0)
+		return wbd_config_invalid(error, "Tuya's edge gateway speaks MQTT 3.1.1 only");
 	self->gateway_id = g_strdup(g_hash_table_lookup(settings, "gateway-id"));
 	if (self->gateway_id == NULL || self->gateway_id[0] == '\0' ||
 	    strpbrk(self->gateway_id, "+#/") != NULL)
 		return wbd_config_invalid(error, "gateway-id is missing or has '+', '#' or '/' in it");
 	if (username == NULL)
 		return wbd_config_invalid(error, "username is missing (the one Tuya gave)");
-	uri = url != NULL ? g_uri_parse(url, G_URI_FLAGS_NONE, NULL) : NULL;
-	if (uri == NULL || g_uri_get_host(uri) == NULL ||
-	    (g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtt") != 0 &&
-	     g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtts") != 0))
+	if (g_hash_table_lookup(settings, "url") == NULL)
 		return wbd_config_invalid(error, "url must be mqtt://EDGE-GATEWAY[:21883] or mqtts://...");
-	tls = g_ascii_strcasecmp(g_uri_get_scheme(uri), "mqtts") == 0;
-	if (commands != NULL && !g_str_equal(commands, "true") && !g_str_equal(commands, "false"))
-		return wbd_config_invalid(error, "commands must be true or false");
-	self->commands = g_strcmp0(commands, "true") == 0;
 	self->product_water_meter =
 	    g_strdup(g_hash_table_lookup(settings, "product-id-water-meter"));
 	if (self->product_water_meter == NULL)
@@ -590,39 +535,18 @@ wbd_tuya_edge_configure(WbdExporter *exporter, GHashTable *settings, GError **er
 		return wbd_config_invalid(error,
 			       "give the Tuya product id(s): product-id, product-id-water-meter or "
 			       "product-id-plug");
-	paho_uri = g_strdup_printf("%s://%s:%d",
-				   tls ? "ssl" : "tcp",
-				   g_uri_get_host(uri),
-				   g_uri_get_port(uri) > 0 ? g_uri_get_port(uri)
-							   : WBD_TUYA_EDGE_DEFAULT_PORT);
-	password = wbd_mqtt_tuya_edge_password(self->gateway_id, username);
-	options.uri = paho_uri;
-	options.client_id = self->gateway_id;
-	options.username = username;
-	options.password = password;
-	options.ca_file = g_hash_table_lookup(settings, "ca-file");
-	options.keep_alive = 60;
-	options.mqtt_version = 4;
-	self->client = wbd_mqtt_client_new(&options, error);
-	memset(password, 0, strlen(password));
-	if (self->client == NULL)
-		return FALSE;
-	wbd_exporter_set_target(exporter, g_uri_get_host(uri));
-	g_signal_connect(self->client, "connected", G_CALLBACK(wbd_tuya_edge_connected_cb), self);
-	g_signal_connect(self->client,
-			 "disconnected",
-			 G_CALLBACK(wbd_tuya_edge_disconnected_cb),
-			 self);
-	g_signal_connect(self->client, "message", G_CALLBACK(wbd_tuya_edge_message_cb), self);
+	setup->default_port = WBD_TUYA_EDGE_DEFAULT_PORT;
+	setup->client_id = g_strdup(self->gateway_id);
+	setup->username = g_strdup(username);
+	setup->password = wbd_mqtt_tuya_edge_password(self->gateway_id, username);
 	/* every downlink topic, or the platform's answers are lost */
 	for (guint i = 0; i < 3; i++) {
 		static const gchar *const downlinks[] = {"commands",
 							 "devices/sync/response",
 							 "properties/report/response"};
 		g_autofree gchar *topic = wbd_tuya_edge_topic(self, downlinks[i]);
-		wbd_mqtt_client_subscribe(self->client, topic);
+		wbd_mqtt_cloud_subscribe(cloud, topic);
 	}
-	self->start_id = g_idle_add(wbd_tuya_edge_start_cb, self);
 	self->status_id =
 	    g_timeout_add_seconds(WBD_TUYA_EDGE_STATUS_S, wbd_tuya_edge_status_cb, self);
 	return TRUE;
@@ -633,12 +557,9 @@ wbd_tuya_edge_stop(WbdExporter *exporter)
 {
 	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(exporter);
 
-	g_clear_handle_id(&self->start_id, g_source_remove);
 	g_clear_handle_id(&self->status_id, g_source_remove);
-	if (self->client == NULL)
-		return;
-	g_signal_handlers_disconnect_by_data(self->client, self);
-	wbd_mqtt_client_close(self->client, NULL, NULL);
+	g_clear_handle_id(&self->status_now_id, g_source_remove);
+	WBD_EXPORTER_CLASS(wbd_tuya_edge_exporter_parent_class)->stop(exporter);
 }
 
 static void
@@ -646,15 +567,11 @@ wbd_tuya_edge_finalize(GObject *object)
 {
 	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(object);
 
-	g_clear_handle_id(&self->start_id, g_source_remove);
 	g_clear_handle_id(&self->status_id, g_source_remove);
-	if (self->client != NULL)
-		g_signal_handlers_disconnect_by_data(self->client, self);
-	g_clear_object(&self->client);
+	g_clear_handle_id(&self->status_now_id, g_source_remove);
 	g_free(self->gateway_id);
 	g_free(self->product_water_meter);
 	g_free(self->product_plug);
-	g_free(self->last_error);
 	g_clear_pointer(&self->synced, g_hash_table_unref);
 	g_clear_pointer(&self->online, g_hash_table_unref);
 	G_OBJECT_CLASS(wbd_tuya_edge_exporter_parent_class)->finalize(object);
@@ -663,13 +580,14 @@ wbd_tuya_edge_finalize(GObject *object)
 static void
 wbd_tuya_edge_exporter_class_init(WbdTuyaEdgeExporterClass *klass)
 {
-	WbdExporterClass *exporter_class = WBD_EXPORTER_CLASS(klass);
+	WbdMqttCloudClass *cloud_class = WBD_MQTT_CLOUD_CLASS(klass);
 
 	G_OBJECT_CLASS(klass)->finalize = wbd_tuya_edge_finalize;
-	exporter_class->configure = wbd_tuya_edge_configure;
-	exporter_class->send_async = wbd_tuya_edge_send_async;
-	exporter_class->send_finish = wbd_tuya_edge_send_finish;
-	exporter_class->stop = wbd_tuya_edge_stop;
+	WBD_EXPORTER_CLASS(klass)->stop = wbd_tuya_edge_stop;
+	cloud_class->configure_cloud = wbd_tuya_edge_configure;
+	cloud_class->connected = wbd_tuya_edge_connected;
+	cloud_class->publish_record = wbd_tuya_edge_publish_record;
+	cloud_class->message = wbd_tuya_edge_message;
 }
 
 static void

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "wbd-exporter.h"
+#include "wbd-mqtt-cloud.h"
 
 G_BEGIN_DECLS
 
@@ -10,7 +10,7 @@ G_DECLARE_FINAL_TYPE(WbdTuyaEdgeExporter,
 		     wbd_tuya_edge_exporter,
 		     WBD,
 		     TUYA_EDGE_EXPORTER,
-		     WbdExporter)
+		     WbdMqttCloud)
 
 const WbdExporterInfo *
 wbd_tuya_edge_exporter_get_info(void);
