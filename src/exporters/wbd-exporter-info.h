@@ -34,5 +34,7 @@ wbd_exporter_info_validate(const gchar *id, GHashTable *settings, gboolean stric
 /* registers every exporter kind built in; defined in wbd-exporter-kinds.c */
 void
 wbd_exporter_kinds_register_all(void);
+void
+wbd_exporter_kinds_shutdown(void);
 
 G_END_DECLS

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include "wbd-aws-exporter.h"
+#include "wbd-azure-exporter.h"
 #include "wbd-emoncms-exporter.h"
 #include "wbd-exporter-info.h"
+#include "wbd-jwt-exporter.h"
+#include "wbd-mqtt-client.h"
 #include "wbd-mqtt-exporter.h"
 #include "wbd-sse-exporter.h"
 #include "wbd-tuya-edge-exporter.h"
@@ -13,6 +17,16 @@ wbd_exporter_kinds_register_all(void)
 {
 	wbd_exporter_info_register(wbd_emoncms_exporter_get_info());
 	wbd_exporter_info_register(wbd_mqtt_exporter_get_info());
+	wbd_exporter_info_register(wbd_aws_exporter_get_info());
+	wbd_exporter_info_register(wbd_azure_exporter_get_info());
 	wbd_exporter_info_register(wbd_tuya_edge_exporter_get_info());
 	wbd_exporter_info_register(wbd_sse_exporter_get_info());
+	wbd_exporter_info_register(wbd_jwt_exporter_get_info());
+}
+
+/* the daemon ends: what the kinds still do in the background (MQTT farewells) */
+void
+wbd_exporter_kinds_shutdown(void)
+{
+	wbd_mqtt_client_shutdown(1000);
 }

@@ -35,8 +35,13 @@
 #define WBD_MQTT_RENEW_DISCONNECT_MS 2000
 #define WBD_MQTT_SESSION_EXPIRY_S 86400
 
+/* what a finished MQTTAsync_disconnect() calls (on Paho's thread): the first member of
+ * the context given to it */
+typedef void (*DisconnectedFunc)(gpointer context);
+
 /* shared with Paho's threads: the client (weakly), and the password maker */
 typedef struct {
+	DisconnectedFunc disconnected; /* a disconnect to renew the credentials is done */
 	GMainContext *context;
 	GWeakRef client;
 	WbdMqttPasswordFunc password_func;
@@ -231,6 +236,9 @@ wbd_mqtt_client_handle(WbdMqttClient *self, Event *event)
 		g_signal_emit(self, signals[SIGNAL_CONNECTED], 0);
 		break;
 	case EVENT_RENEW:
+		/* late: the connection was lost meanwhile, and restarted (below) */
+		if (!self->renewing)
+			break;
 		/* what was still in flight is sent again by the exporter's spool */
 		self->connected = FALSE;
 		self->renewing = FALSE;
@@ -243,6 +251,12 @@ wbd_mqtt_client_handle(WbdMqttClient *self, Event *event)
 		g_clear_handle_id(&self->renew_id, g_source_remove);
 		wbd_mqtt_client_fail_pending(self, "the connection to the broker was lost");
 		g_signal_emit(self, signals[SIGNAL_DISCONNECTED], 0, event->text);
+		/* lost while disconnecting to renew: Paho does not reconnect after a
+		 * disconnect we asked for */
+		if (self->renewing) {
+			self->renewing = FALSE;
+			wbd_mqtt_client_start(self);
+		}
 		break;
 	case EVENT_MESSAGE:
 		g_signal_emit(self,
@@ -366,26 +380,46 @@ on_connect_failure5(void *context, MQTTAsync_failureData5 *response)
 								    : "cannot connect");
 }
 
+/* a disconnect is done, for better or worse: whoever asked for it goes on */
 static void
-on_renew_disconnected(void *context, MQTTAsync_successData *response)
+on_disconnected(void *context, MQTTAsync_successData *response)
 {
-	post_simple(context, EVENT_RENEW, 0, 0, NULL);
+	(*(DisconnectedFunc *)context)(context);
 }
 
 static void
-on_renew_disconnected5(void *context, MQTTAsync_successData5 *response)
+on_disconnected5(void *context, MQTTAsync_successData5 *response)
 {
-	post_simple(context, EVENT_RENEW, 0, 0, NULL);
+	(*(DisconnectedFunc *)context)(context);
 }
 
 static void
-on_renew_disconnect_failed(void *context, MQTTAsync_failureData *response)
+on_disconnect_failed(void *context, MQTTAsync_failureData *response)
 {
-	post_simple(context, EVENT_RENEW, 0, 0, NULL);
+	(*(DisconnectedFunc *)context)(context);
 }
 
 static void
-on_renew_disconnect_failed5(void *context, MQTTAsync_failureData5 *response)
+on_disconnect_failed5(void *context, MQTTAsync_failureData5 *response)
+{
+	(*(DisconnectedFunc *)context)(context);
+}
+
+static void
+set_disconnected_callbacks(MQTTAsync_disconnectOptions *disc, gboolean v5, gpointer context)
+{
+	disc->context = context;
+	if (v5) {
+		disc->onSuccess5 = on_disconnected5;
+		disc->onFailure5 = on_disconnect_failed5;
+	} else {
+		disc->onSuccess = on_disconnected;
+		disc->onFailure = on_disconnect_failed;
+	}
+}
+
+static void
+bridge_renew_disconnected(gpointer context)
 {
 	post_simple(context, EVENT_RENEW, 0, 0, NULL);
 }
@@ -736,15 +770,10 @@ wbd_mqtt_client_renew_cb(gpointer user_data)
 	g_info("renewing the credentials for %s: reconnecting", self->uri);
 	/* in-flight publishes get this long to be acknowledged */
 	disc.timeout = WBD_MQTT_RENEW_DISCONNECT_MS;
-	disc.context = self->bridge;
-	if (self->v5) {
-		disc.onSuccess5 = on_renew_disconnected5;
-		disc.onFailure5 = on_renew_disconnect_failed5;
-	} else {
-		disc.onSuccess = on_renew_disconnected;
-		disc.onFailure = on_renew_disconnect_failed;
-	}
+	set_disconnected_callbacks(&disc, self->v5, self->bridge);
 	self->renewing = TRUE;
+	/* nothing new from now on (the spool keeps it): only the in-flight to wait for */
+	self->connected = FALSE;
 	if (MQTTAsync_disconnect(self->handle, &disc) != MQTTASYNC_SUCCESS)
 		post_simple(self->bridge, EVENT_RENEW, 0, 0, NULL);
 	return G_SOURCE_REMOVE;
@@ -867,15 +896,122 @@ wbd_mqtt_client_start(WbdMqttClient *self)
 		post_simple(self->bridge, EVENT_CONNECT_FAILED, 0, rc, MQTTAsync_strerror(rc));
 }
 
+/* Clients closing in the background: the farewell and the DISCONNECT go out while the
+ * main loop goes on; the Paho handle is destroyed on the main thread once Paho is done
+ * (never in Paho's callback, §6.9), or by wbd_mqtt_client_shutdown() when the daemon
+ * ends. */
+typedef struct {
+	DisconnectedFunc disconnected;
+	GMainContext *context;
+	MQTTAsync handle; /* NULL once destroyed */
+	gboolean done;    /* Paho finished the disconnect */
+	Bridge *bridge;   /* the context of the handle's other callbacks, kept alive */
+} Closing;
+
+static GMutex closing_lock;
+static GCond closing_cond;
+static GPtrArray *closings; /* Closing being closed; each holds a reference */
+
+static void
+closing_clear(Closing *closing)
+{
+	g_main_context_unref(closing->context);
+	bridge_unref(closing->bridge);
+}
+
+static void
+closing_unref(Closing *closing)
+{
+	g_atomic_rc_box_release_full(closing, (GDestroyNotify)closing_clear);
+}
+
+/* removes @closing from the list; Returns: its handle, for the caller to destroy */
+static MQTTAsync
+closing_take_locked(Closing *closing)
+{
+	MQTTAsync handle = closing->handle;
+
+	closing->handle = NULL;
+	if (g_ptr_array_remove(closings, closing))
+		closing_unref(closing);
+	return handle;
+}
+
+static gboolean
+closing_destroy_cb(gpointer user_data)
+{
+	MQTTAsync handle;
+
+	g_mutex_lock(&closing_lock);
+	handle = closing_take_locked(user_data);
+	g_mutex_unlock(&closing_lock);
+	if (handle != NULL)
+		MQTTAsync_destroy(&handle);
+	return G_SOURCE_REMOVE;
+}
+
+/* on Paho's thread */
+static void
+closing_disconnected(gpointer context)
+{
+	Closing *closing = context;
+	GSource *source = g_idle_source_new();
+
+	/* the idle's reference first: once done is seen, the list's may go */
+	g_source_set_callback(source,
+			      closing_destroy_cb,
+			      g_atomic_rc_box_acquire(closing),
+			      (GDestroyNotify)closing_unref);
+	g_mutex_lock(&closing_lock);
+	closing->done = TRUE;
+	g_cond_broadcast(&closing_cond);
+	g_mutex_unlock(&closing_lock);
+	g_source_attach(source, closing->context);
+	g_source_unref(source);
+}
+
+/**
+ * wbd_mqtt_client_shutdown:
+ * @timeout_ms: how long to wait for clients still saying goodbye
+ *
+ * When the daemon ends: waits (blocking, the main loop has stopped) for the farewells of
+ * closed clients, at most @timeout_ms, then destroys what is left.
+ */
+void
+wbd_mqtt_client_shutdown(guint timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * G_TIME_SPAN_MILLISECOND;
+	g_autoptr(GPtrArray) handles = g_ptr_array_new();
+
+	g_mutex_lock(&closing_lock);
+	while (closings != NULL) {
+		gboolean all_done = TRUE;
+		for (guint i = 0; i < closings->len; i++)
+			all_done = all_done && ((Closing *)g_ptr_array_index(closings, i))->done;
+		if (all_done || !g_cond_wait_until(&closing_cond, &closing_lock, deadline))
+			break;
+	}
+	while (closings != NULL && closings->len > 0) {
+		MQTTAsync handle = closing_take_locked(g_ptr_array_index(closings, 0));
+		if (handle != NULL)
+			g_ptr_array_add(handles, handle);
+	}
+	g_mutex_unlock(&closing_lock);
+	for (guint i = 0; i < handles->len; i++) {
+		MQTTAsync handle = g_ptr_array_index(handles, i);
+		MQTTAsync_destroy(&handle);
+	}
+}
+
 /**
  * wbd_mqtt_client_close:
  * @farewell_topic: (nullable): a last retained message to publish before leaving (the
  *   Last Will's topic, with "offline"): the broker does not publish the Will on a clean
  *   disconnect
  *
- * Stops the client: what is under way fails, no signal is emitted any more. The
- * farewell is waited for, at most WBD_MQTT_FAREWELL_MS: the one place that waits for
- * the network, when an exporter stops.
+ * Stops the client: what is under way fails, no signal is emitted any more. The farewell
+ * and the DISCONNECT finish in the background (at most WBD_MQTT_FAREWELL_MS); the main
+ * loop is not held.
  */
 void
 wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gchar *farewell)
@@ -885,20 +1021,33 @@ wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gc
 	self->closed = TRUE;
 	g_clear_handle_id(&self->renew_id, g_source_remove);
 	wbd_mqtt_client_fail_pending(self, "the exporter stopped");
-	if (self->handle != NULL && self->connected && farewell_topic != NULL) {
+	if (self->handle != NULL && self->connected) {
 		MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
 		MQTTAsync_message message = MQTTAsync_message_initializer;
 		MQTTAsync_disconnectOptions disc = MQTTAsync_disconnectOptions_initializer;
+		Closing *closing = g_atomic_rc_box_new0(Closing);
 
-		message.payload = (void *)farewell;
-		message.payloadlen = (int)strlen(farewell);
-		message.qos = 1;
-		message.retained = 1;
-		if (MQTTAsync_sendMessage(self->handle, farewell_topic, &message, &opts) ==
-		    MQTTASYNC_SUCCESS)
-			MQTTAsync_waitForCompletion(self->handle, opts.token, WBD_MQTT_FAREWELL_MS);
-		disc.timeout = 0;
-		MQTTAsync_disconnect(self->handle, &disc);
+		if (farewell_topic != NULL) {
+			message.payload = (void *)farewell;
+			message.payloadlen = (int)strlen(farewell);
+			message.qos = 1;
+			message.retained = 1;
+			MQTTAsync_sendMessage(self->handle, farewell_topic, &message, &opts);
+		}
+		closing->disconnected = closing_disconnected;
+		closing->context = g_main_context_ref(self->bridge->context);
+		closing->bridge = g_atomic_rc_box_acquire(self->bridge);
+		closing->handle = g_steal_pointer(&self->handle);
+		g_mutex_lock(&closing_lock);
+		if (closings == NULL)
+			closings = g_ptr_array_new();
+		g_ptr_array_add(closings, closing); /* the list's reference */
+		g_mutex_unlock(&closing_lock);
+		/* in flight (the farewell) gets this long */
+		disc.timeout = WBD_MQTT_FAREWELL_MS;
+		set_disconnected_callbacks(&disc, self->v5, closing);
+		if (MQTTAsync_disconnect(closing->handle, &disc) != MQTTASYNC_SUCCESS)
+			closing_disconnected(closing);
 	}
 	self->connected = FALSE;
 	if (self->handle != NULL)
@@ -1018,6 +1167,7 @@ wbd_mqtt_client_new(const WbdMqttClientOptions *options, GError **error)
 	self->bridge->context = g_main_context_ref_thread_default();
 	g_weak_ref_init(&self->bridge->client, self);
 	g_mutex_init(&self->bridge->lock);
+	self->bridge->disconnected = bridge_renew_disconnected;
 	self->bridge->password_func = options->password_func;
 	self->bridge->password_data = options->password_data;
 	self->bridge->password_destroy = options->password_destroy;

@@ -60,6 +60,8 @@ void
 wbd_mqtt_client_start(WbdMqttClient *self);
 void
 wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gchar *farewell);
+void
+wbd_mqtt_client_shutdown(guint timeout_ms);
 gboolean
 wbd_mqtt_client_is_connected(WbdMqttClient *self);
 gint64
