@@ -296,6 +296,8 @@ wbd_exporter_push(WbdExporter *self,
 		WBD_EXPORTER_GET_CLASS(self)->push_live(self, device, label, time_us, changes);
 		return;
 	}
+	if (WBD_EXPORTER_GET_CLASS(self)->device_changed != NULL)
+		WBD_EXPORTER_GET_CLASS(self)->device_changed(self, device, changes);
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
 	wbd_exporter_filter_push(priv->filter, device, time_us, changes, g_get_real_time(), out);
 	wbd_exporter_take(self, out);

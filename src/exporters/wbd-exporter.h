@@ -58,6 +58,12 @@ G_DECLARE_DERIVABLE_TYPE(WbdExporter, wbd_exporter, WBD, EXPORTER, GObject)
  *   configuration at a reload; not when the daemon stops): e.g. retract what was
  *   published about it. Called after what was held back of it went to the spool.
  *   Optional.
+ * @device_changed: @device, which `devices` selects, changed: @changes is every value
+ *   that changed (a{sv} of D-Bus property name to value, all types, strings and NaN
+ *   included, as WbdDevice::values-changed has it; on a device's arrival, all its
+ *   current values). Called before the readings go to the spool, for what the spool
+ *   does not carry (e.g. a cloud's device state: a valve is a string). Not called for
+ *   live kinds. Optional.
  *
  * The base class does the rest: the D-Bus object and its methods, selecting and
  * rating readings, the spool, the delivery loop. Kinds never touch D-Bus or the
@@ -80,8 +86,9 @@ struct _WbdExporterClass {
 			  gint64 time_us,
 			  GVariant *values);
 	void (*device_removed)(WbdExporter *self, const gchar *device);
+	void (*device_changed)(WbdExporter *self, const gchar *device, GVariant *changes);
 
-	gpointer padding[6];
+	gpointer padding[5];
 };
 
 WbdExporter *

@@ -7,9 +7,8 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
-#include "fuzz-common.h"
+#include "fuzz-mqtt.h"
 #include "wbd-azure-codec.h"
-#include "wbd-mqtt-codec.h"
 
 /*
  * The inbound parsers of kind=azure-iot-hub. An input is a topic, a line feed and a
@@ -21,23 +20,6 @@
  */
 
 #define AZ_DEV "gw"
-
-static void
-check_commands(GPtrArray *commands, const GError *error)
-{
-	WBF_ASSERT((commands == NULL) == (error != NULL));
-	if (commands != NULL) {
-		WBF_ASSERT(commands->len > 0);
-		for (guint i = 0; i < commands->len; i++) {
-			WbdMqttCommand *command = g_ptr_array_index(commands, i);
-			WBF_ASSERT(command->property != NULL && command->property[0] != '\0');
-			WBF_ASSERT(command->toggle == (command->value == NULL));
-		}
-	} else {
-		WBF_ASSERT(error->domain == WATTBUS_ERROR);
-		WBF_ASSERT(g_utf8_validate(error->message, -1, NULL));
-	}
-}
 
 static void
 check_token(const gchar *text)
@@ -58,7 +40,7 @@ check_method(const gchar *method, const gchar *payload, gsize length)
 	    wbd_azure_parse_method(method, payload, length, &device, &error);
 	gint status = wbd_mqtt_error_status(error);
 
-	check_commands(commands, error);
+	wbf_mqtt_check_commands(commands, error, TRUE);
 	WBF_ASSERT(device == NULL || g_utf8_validate(device, -1, NULL));
 	WBF_ASSERT(status == 200 || status == 400 || status == 404);
 	body = wbd_mqtt_result_json(NULL, error, NULL);
@@ -89,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (bag_device != NULL && wbd_azure_device_id_is_valid(bag_device))
 			WBF_ASSERT(g_utf8_validate(bag_device, -1, NULL) && strlen(bag_device) <= 128);
 		commands = wbd_azure_parse_c2d(payload, length, &device, &error);
-		check_commands(commands, error);
+		wbf_mqtt_check_commands(commands, error, TRUE);
 		WBF_ASSERT(device == NULL || g_utf8_validate(device, -1, NULL));
 	}
 	/* direct methods */
@@ -123,11 +105,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		WBF_ASSERT((desired == NULL) == (error != NULL));
 		WBF_ASSERT(version >= 0);
-		for (guint i = 0; desired != NULL && i < desired->len; i++) {
-			WbdAzureDesired *item = g_ptr_array_index(desired, i);
-			WBF_ASSERT(g_utf8_validate(item->device, -1, NULL));
-			check_commands(item->commands, item->error);
-		}
+		if (desired != NULL)
+			wbf_mqtt_check_desired(desired);
 	}
 	/* twin responses */
 	{

@@ -5,9 +5,8 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
-#include "fuzz-common.h"
+#include "fuzz-mqtt.h"
 #include "wbd-jwt-codec.h"
-#include "wbd-mqtt-codec.h"
 
 /*
  * The inbound parsers of kind=jwt-iot-core, on the same input: as a topic (which of the
@@ -18,24 +17,6 @@
  * state is never a toggle; subfolders are valid topic levels; strings are UTF-8;
  * result events are JSON.
  */
-
-static void
-check_commands(GPtrArray *commands, const GError *error, gboolean toggle_allowed)
-{
-	WBF_ASSERT((commands == NULL) == (error != NULL));
-	if (commands == NULL) {
-		WBF_ASSERT(error->domain == WATTBUS_ERROR);
-		WBF_ASSERT(g_utf8_validate(error->message, -1, NULL));
-		return;
-	}
-	WBF_ASSERT(commands->len > 0);
-	for (guint i = 0; i < commands->len; i++) {
-		WbdMqttCommand *command = g_ptr_array_index(commands, i);
-		WBF_ASSERT(command->property != NULL && command->property[0] != '\0');
-		WBF_ASSERT(command->toggle == (command->value == NULL));
-		WBF_ASSERT(toggle_allowed || !command->toggle);
-	}
-}
 
 static void
 check_result(const gchar *device, const gchar *id, const GError *error)
@@ -54,7 +35,7 @@ fuzz_command(const gchar *subfolder, const gchar *data, size_t size)
 	g_autoptr(GPtrArray) commands =
 	    wbd_jwt_parse_command(subfolder, data, size, &id, &device, &error);
 
-	check_commands(commands, error, TRUE);
+	wbf_mqtt_check_commands(commands, error, TRUE);
 	WBF_ASSERT(id == NULL || g_utf8_validate(id, -1, NULL));
 	WBF_ASSERT(device == NULL || g_utf8_validate(device, -1, NULL));
 	WBF_ASSERT(commands == NULL || device != NULL);
@@ -78,10 +59,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	desired = wbd_jwt_parse_config((const gchar *)data, size, &error);
 	WBF_ASSERT((desired == NULL) == (error != NULL));
+	if (desired != NULL)
+		wbf_mqtt_check_desired(desired);
 	for (guint i = 0; desired != NULL && i < desired->len; i++) {
-		WbdJwtDesired *entry = g_ptr_array_index(desired, i);
-		WBF_ASSERT(entry->device != NULL && g_utf8_validate(entry->device, -1, NULL));
-		check_commands(entry->commands, entry->error, FALSE);
+		WbdMqttDesired *entry = g_ptr_array_index(desired, i);
 		check_result(entry->device, NULL, entry->error);
 	}
 	return 0;

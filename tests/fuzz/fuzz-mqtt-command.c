@@ -7,15 +7,16 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
-#include "fuzz-common.h"
-#include "wbd-mqtt-codec.h"
+#include "fuzz-mqtt.h"
+#include "wbd-json.h"
 
 /*
  * The inbound command parsers of the MQTT exporters, on the same input: what arrives on
  * PREFIX/DEVICE/set (kind=mqtt), with the reply made from its error, and a command of
- * Tuya's edge gateway (kind=tuya-edge). Invariants: a result or an error, never both;
- * every command names a property and has a value unless it is a toggle; the reply is
- * JSON; the edge command's strings are UTF-8.
+ * Tuya's edge gateway (kind=tuya-edge), and the `devices` of a desired-state document
+ * (Azure's desired properties, IoT Core's config). Invariants: a result or an error,
+ * never both; every command names a property and has a value unless it is a toggle (a
+ * desired state never is); the reply is JSON; the edge command's strings are UTF-8.
  */
 
 int
@@ -28,18 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autoptr(GPtrArray) commands =
 	    wbd_mqtt_parse_command((const gchar *)data, size, &id, &error);
 
-	WBF_ASSERT((commands == NULL) == (error != NULL));
-	if (commands != NULL) {
-		WBF_ASSERT(commands->len > 0);
-		for (guint i = 0; i < commands->len; i++) {
-			WbdMqttCommand *command = g_ptr_array_index(commands, i);
-			WBF_ASSERT(command->property != NULL && command->property[0] != '\0');
-			WBF_ASSERT(command->toggle == (command->value == NULL));
-		}
-	} else {
-		WBF_ASSERT(error->domain == WATTBUS_ERROR);
-		WBF_ASSERT(g_utf8_validate(error->message, -1, NULL));
-	}
+	wbf_mqtt_check_commands(commands, error, TRUE);
 	WBF_ASSERT(id == NULL || g_utf8_validate(id, -1, NULL));
 	reply = wbd_mqtt_result_json(id, error, NULL);
 	WBF_ASSERT(json_parser_load_from_data(parser, reply, -1, NULL));
@@ -50,6 +40,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		WBF_ASSERT(edge.cid == NULL || g_utf8_validate(edge.cid, -1, NULL));
 		WBF_ASSERT(edge.request_id == NULL || g_utf8_validate(edge.request_id, -1, NULL));
 		WBF_ASSERT(edge.dp_id == NULL || g_utf8_validate(edge.dp_id, -1, NULL));
+	}
+	{
+		g_autoptr(JsonNode) root = wbd_json_parse_object((const gchar *)data, size, NULL);
+		g_autoptr(GPtrArray) desired =
+		    wbd_mqtt_parse_desired(root != NULL ? json_node_get_object(root) : NULL);
+		wbf_mqtt_check_desired(desired);
 	}
 	return 0;
 }

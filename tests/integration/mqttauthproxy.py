@@ -6,7 +6,9 @@ credentials independently of the daemon's code (the SAS signature recomputed wit
 hmac, the JWT verified with the openssl CLI) and returns their expiry (Unix seconds),
 or raises Refused. A refused client gets CONNACK "not authorized" and is closed; an
 accepted one is spliced to the real Mosquitto behind it and cut off when its
-credential expires, as Azure IoT Hub and IoT Core do."""
+credential expires, as Azure IoT Hub and IoT Core do. While Mosquitto is down, a
+client is closed at once after its CONNECT, listed in refused() with closed_by
+"broker"."""
 
 import socket
 import struct
@@ -157,8 +159,18 @@ class AuthProxy:
             record["closed"] = time.time()
             record["closed_by"] = "refused"
             return
+        try:
+            broker = socket.create_connection(("127.0.0.1", self.broker_port), timeout=5)
+        except OSError as e:
+            # the broker is down: the cloud drops the client at once (else the client
+            # would wait for a CONNACK until its own time-out)
+            record["reason"] = "broker: %s" % e
+            client.close()
+            record["closed"] = time.time()
+            record["closed_by"] = "broker"
+            return
+        broker.settimeout(None)
         record["accepted"] = True
-        broker = socket.create_connection(("127.0.0.1", self.broker_port))
         record["sockets"].append(broker)
         broker.sendall(raw)
         client.settimeout(None)

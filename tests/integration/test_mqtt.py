@@ -79,6 +79,45 @@ class MqttBase(TuyaBase):
         self.wait_for(lambda: len(rec.on(topic)) > before, timeout, "a reply on " + topic)
         return json.loads(rec.on(topic)[before])
 
+    # streams of readings: nothing lost
+
+    def stream(self, emu, count, dev_id="plug"):
+        """Yields 0..count-1, each before a new reading of the Kasa plug @emu: after each
+        the daemon has read it (from then on, the exporter's to deliver) and self.sent
+        holds its power (W)."""
+        path = device_path(dev_id)
+        self.sent = []
+        for i in range(count):
+            yield i
+            power_mw = 1000 + i * 111
+            emu.command("emeter power_mw=%d" % power_mw)
+            self.wait_prop(path, wbtest.METER, "Power", power_mw / 1000, timeout=5)
+            self.sent.append(round(power_mw / 1000, 6))
+
+    def assert_all_arrived(self, readings, exp_id=None):
+        """Every reading of self.sent is in readings() (the JSON objects the cloud got),
+        in order, at least once."""
+        queued = lambda: self.exp("Queued") if exp_id is None else self.exp("Queued", exp_id)
+        self.wait_for(lambda: queued() == 0, 20, "the backlog delivered")
+
+        def powers():
+            return [round(j["power"], 6) for j in readings() if "power" in j]
+        self.wait_for(lambda: all(p in powers() for p in self.sent), 10, "every reading")
+        got = [p for p in powers() if p in self.sent]
+        # in order (a reading may come twice: at least once)
+        dedup = [p for i, p in enumerate(got) if i == 0 or got[i - 1] != p]
+        self.assertEqual(dedup, self.sent)
+
+    def check_broker_restart(self, broker, emu, readings, exp_id=None, count=12, down=(3, 8)):
+        """@broker stopped during a stream of readings of @emu and started again: every
+        reading arrives (readings(): the JSON objects the cloud got)."""
+        for i in self.stream(emu, count):
+            if i == down[0]:
+                broker.stop()
+            if i == down[1]:
+                broker.start()
+        self.assert_all_arrived(readings, exp_id)
+
 
 class MqttTest(MqttBase):
     """kind=mqtt."""
@@ -405,26 +444,7 @@ class MqttTest(MqttBase):
         self.start_daemon()
         self.wait_online("plug")
         self.wait_json(rec, "wattbus/plug", lambda j: "power" in j)
-        path = device_path("plug")
-        sent = []
-        for i in range(12):
-            if i == 3:
-                broker.stop()
-            if i == 8:
-                broker.start()
-            power_mw = 1000 + i * 111
-            emu.command("emeter power_mw=%d" % power_mw)
-            # the daemon has read it: from now on, it is the exporter's to deliver
-            self.wait_prop(path, wbtest.METER, "Power", power_mw / 1000, timeout=5)
-            sent.append(round(power_mw / 1000, 6))
-        self.wait_for(lambda: self.exp("Queued") == 0, 20, "the backlog delivered")
-        def powers():
-            return [round(j["power"], 6) for j in rec.json_on("wattbus/plug") if "power" in j]
-        self.wait_for(lambda: all(p in powers() for p in sent), 10, "every reading")
-        got = [p for p in powers() if p in sent]
-        # in order (a reading may come twice: at least once)
-        dedup = [p for i, p in enumerate(got) if i == 0 or got[i - 1] != p]
-        self.assertEqual(dedup, sent)
+        self.check_broker_restart(broker, emu, lambda: rec.json_on("wattbus/plug"))
 
     def test_backlog_delivered(self):
         """A spool with a backlog (as after a long outage): batches of 500 readings, each

@@ -341,7 +341,7 @@ test_desired(void)
 	g_autoptr(GPtrArray) items = NULL;
 	g_autoptr(GPtrArray) full = NULL;
 	gint64 version = -1;
-	WbdAzureDesired *item;
+	WbdMqttDesired *item;
 
 	items = wbd_azure_parse_desired(patch, strlen(patch), FALSE, &version, &error);
 	g_assert_no_error(error);
@@ -368,7 +368,7 @@ test_desired(void)
 	g_assert_no_error(error);
 	g_assert_cmpint(version, ==, 3);
 	g_assert_cmpuint(full->len, ==, 1);
-	assert_command(((WbdAzureDesired *)g_ptr_array_index(full, 0))->commands, "On", "true");
+	assert_command(((WbdMqttDesired *)g_ptr_array_index(full, 0))->commands, "On", "true");
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_autoptr(GError) local_error = NULL;

@@ -367,6 +367,63 @@ test_cloud_forms(void)
 			"\"state\":\"ON\",\"online\":false}");
 }
 
+static WbdMqttDesired *
+desired_at(GPtrArray *desired, guint index)
+{
+	return g_ptr_array_index(desired, index);
+}
+
+/* the `devices` of Azure's desired properties and IoT Core's config */
+static void
+test_desired(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) root =
+	    json_from_string("{\"plug1\":{\"state\":\"OFF\"},"
+			     "\"wm\":{\"valve\":\"CLOSE\",\"switch\":\"ON\"},"
+			     "\"bad\":{\"state\":\"TOGGLE\"},\"worse\":5,\"gone\":null,"
+			     "\"odd\":{\"colour\":\"red\"},\"seven\":{\"state\":7}}",
+			     &error);
+	g_autoptr(GPtrArray) desired = NULL;
+	WbdMqttCommand *command;
+
+	g_assert_no_error(error);
+	desired = wbd_mqtt_parse_desired(json_node_get_object(root));
+	/* by id; null (a deleted key) left out */
+	g_assert_cmpuint(desired->len, ==, 6);
+	g_assert_cmpstr(desired_at(desired, 0)->device, ==, "bad");
+	g_assert_cmpstr(desired_at(desired, 1)->device, ==, "odd");
+	g_assert_cmpstr(desired_at(desired, 2)->device, ==, "plug1");
+	g_assert_cmpstr(desired_at(desired, 3)->device, ==, "seven");
+	g_assert_cmpstr(desired_at(desired, 4)->device, ==, "wm");
+	g_assert_cmpstr(desired_at(desired, 5)->device, ==, "worse");
+	g_assert_no_error(desired_at(desired, 2)->error);
+	command = g_ptr_array_index(desired_at(desired, 2)->commands, 0);
+	g_assert_cmpstr(command->property, ==, "On");
+	g_assert_false(g_variant_get_boolean(command->value));
+	g_assert_no_error(desired_at(desired, 4)->error);
+	g_assert_cmpuint(desired_at(desired, 4)->commands->len, ==, 2);
+	command = g_ptr_array_index(desired_at(desired, 4)->commands, 0);
+	g_assert_cmpstr(command->property, ==, "Valve");
+	g_assert_cmpstr(g_variant_get_string(command->value, NULL), ==, "closed");
+	command = g_ptr_array_index(desired_at(desired, 4)->commands, 1);
+	g_assert_cmpstr(command->property, ==, "Switch");
+	g_assert_true(g_variant_get_boolean(command->value));
+	/* a desired state is never TOGGLE; each bad entry has its own error */
+	for (guint i = 0; i < desired->len; i++) {
+		gint code = i == 1 ? WATTBUS_ERROR_NOT_SUPPORTED : WATTBUS_ERROR_INVALID_ARGUMENT;
+		if (i == 2 || i == 4)
+			continue;
+		g_assert_null(desired_at(desired, i)->commands);
+		g_assert_error(desired_at(desired, i)->error, WATTBUS_ERROR, code);
+	}
+	g_clear_pointer(&desired, g_ptr_array_unref);
+
+	/* no devices: none */
+	desired = wbd_mqtt_parse_desired(NULL);
+	g_assert_cmpuint(desired->len, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -379,5 +436,6 @@ main(int argc, char **argv)
 	g_test_add_func("/mqtt/commands", test_commands);
 	g_test_add_func("/mqtt/result", test_result);
 	g_test_add_func("/mqtt/cloud-forms", test_cloud_forms);
+	g_test_add_func("/mqtt/desired", test_desired);
 	return g_test_run();
 }

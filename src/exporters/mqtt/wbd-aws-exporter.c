@@ -41,7 +41,6 @@ struct _WbdAwsExporter {
 	GHashTable *reported; /* device id → the last reported update (JSON) */
 	GHashTable *versions; /* device id → gint64 *, the last delta version applied */
 	GHashTable *skipped;  /* WHAT/DEVICE already warned about */
-	GHashTable *watched;  /* device id → Watch: slow state changes the spool does not carry */
 };
 
 G_DEFINE_TYPE(WbdAwsExporter, wbd_aws_exporter, WBD_TYPE_MQTT_CLOUD)
@@ -85,19 +84,6 @@ wbd_aws_exporter_skip(WbdAwsExporter *self,
 
 /* the shadow */
 
-typedef struct {
-	WbdDevice *device;
-	gulong handler;
-} Watch;
-
-static void
-watch_free(Watch *watch)
-{
-	g_signal_handler_disconnect(watch->device, watch->handler);
-	g_object_unref(watch->device);
-	g_free(watch);
-}
-
 static void
 wbd_aws_exporter_shadow_publish(WbdAwsExporter *self,
 				const gchar *device,
@@ -127,37 +113,6 @@ wbd_aws_exporter_report(WbdAwsExporter *self, const gchar *device, gboolean forc
 	g_hash_table_replace(self->reported, g_strdup(device), g_steal_pointer(&json));
 }
 
-static void
-wbd_aws_exporter_sync(WbdAwsExporter *self, const gchar *device);
-
-static void
-wbd_aws_exporter_values_changed_cb(WbdDevice *device,
-				   guint64 timestamp,
-				   GVariant *values,
-				   WbdAwsExporter *self)
-{
-	wbd_aws_exporter_sync(self, wbd_device_get_id(device));
-}
-
-/* the valve (a string) never reaches the spool, and an outlet's state may come later
- * than a reading: the device itself says when its slow state changed */
-static void
-wbd_aws_exporter_watch(WbdAwsExporter *self, const gchar *id)
-{
-	WbdDevice *device = wbd_exporter_lookup_device(WBD_EXPORTER(self), id);
-	Watch *watch = g_hash_table_lookup(self->watched, id);
-
-	if (device == NULL || (watch != NULL && watch->device == device))
-		return;
-	watch = g_new0(Watch, 1);
-	watch->device = g_object_ref(device);
-	watch->handler = g_signal_connect(device,
-					  "values-changed",
-					  G_CALLBACK(wbd_aws_exporter_values_changed_cb),
-					  self);
-	g_hash_table_replace(self->watched, g_strdup(id), watch);
-}
-
 /* asks for the shadow once per connection; reports changes once it was answered */
 static void
 wbd_aws_exporter_sync(WbdAwsExporter *self, const gchar *device)
@@ -179,6 +134,17 @@ wbd_aws_exporter_sync(WbdAwsExporter *self, const gchar *device)
 	} else if (state == SHADOW_SYNCED) {
 		wbd_aws_exporter_report(self, device, FALSE);
 	}
+}
+
+/* the valve (a string) never reaches the spool, and an outlet's state may come later
+ * than a reading: the base class says when a device's slow state changed */
+static void
+wbd_aws_exporter_device_state_changed(WbdMqttCloud *cloud, const gchar *device)
+{
+	WbdAwsExporter *self = WBD_AWS_EXPORTER(cloud);
+
+	if (self->shadow && g_hash_table_contains(self->known, device))
+		wbd_aws_exporter_sync(self, device);
 }
 
 typedef struct {
@@ -412,7 +378,6 @@ wbd_aws_exporter_publish_record(WbdMqttCloud *cloud, GTask *task, const WbdSpool
 	}
 	if (self->shadow) {
 		g_hash_table_add(self->known, g_strdup(record->device));
-		wbd_aws_exporter_watch(self, record->device);
 		wbd_aws_exporter_sync(self, record->device);
 	}
 }
@@ -438,7 +403,6 @@ wbd_aws_exporter_device_removed(WbdExporter *exporter, const gchar *device)
 	g_hash_table_remove(self->reported, device);
 	g_hash_table_remove(self->versions, device);
 	g_hash_table_foreach_remove(self->skipped, wbd_aws_exporter_is_about, (gpointer)device);
-	g_hash_table_remove(self->watched, device);
 }
 
 static void
@@ -507,16 +471,6 @@ wbd_aws_exporter_configure(WbdMqttCloud *cloud,
 }
 
 static void
-wbd_aws_exporter_dispose(GObject *object)
-{
-	WbdAwsExporter *self = WBD_AWS_EXPORTER(object);
-
-	if (self->watched != NULL)
-		g_hash_table_remove_all(self->watched);
-	G_OBJECT_CLASS(wbd_aws_exporter_parent_class)->dispose(object);
-}
-
-static void
 wbd_aws_exporter_finalize(GObject *object)
 {
 	WbdAwsExporter *self = WBD_AWS_EXPORTER(object);
@@ -528,7 +482,6 @@ wbd_aws_exporter_finalize(GObject *object)
 	g_clear_pointer(&self->reported, g_hash_table_unref);
 	g_clear_pointer(&self->versions, g_hash_table_unref);
 	g_clear_pointer(&self->skipped, g_hash_table_unref);
-	g_clear_pointer(&self->watched, g_hash_table_unref);
 	G_OBJECT_CLASS(wbd_aws_exporter_parent_class)->finalize(object);
 }
 
@@ -537,13 +490,13 @@ wbd_aws_exporter_class_init(WbdAwsExporterClass *klass)
 {
 	WbdMqttCloudClass *cloud_class = WBD_MQTT_CLOUD_CLASS(klass);
 
-	G_OBJECT_CLASS(klass)->dispose = wbd_aws_exporter_dispose;
 	G_OBJECT_CLASS(klass)->finalize = wbd_aws_exporter_finalize;
 	WBD_EXPORTER_CLASS(klass)->device_removed = wbd_aws_exporter_device_removed;
 	cloud_class->configure_cloud = wbd_aws_exporter_configure;
 	cloud_class->connected = wbd_aws_exporter_connected;
 	cloud_class->publish_record = wbd_aws_exporter_publish_record;
 	cloud_class->message = wbd_aws_exporter_message;
+	cloud_class->device_state_changed = wbd_aws_exporter_device_state_changed;
 }
 
 static void
@@ -555,6 +508,4 @@ wbd_aws_exporter_init(WbdAwsExporter *self)
 	self->reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->versions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	self->watched =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)watch_free);
 }

@@ -370,15 +370,6 @@ wbd_azure_twin_patch(GHashTable *devices)
 	return json_to_string(node, FALSE);
 }
 
-void
-wbd_azure_desired_free(WbdAzureDesired *desired)
-{
-	g_free(desired->device);
-	g_clear_pointer(&desired->commands, g_ptr_array_unref);
-	g_clear_error(&desired->error);
-	g_free(desired);
-}
-
 /**
  * wbd_azure_parse_desired:
  * @payload: (array length=length): a desired-properties patch (`{"devices":{"plug1":
@@ -386,12 +377,12 @@ wbd_azure_desired_free(WbdAzureDesired *desired)
  *   whole twin of a GET (`{"desired":{...},"reported":{...}}`)
  * @version: (out): the desired properties' `$version`
  *
- * Each device's object is a command of the mqtt kind; `null` (a deleted key) and members
- * other than `devices` are ignored.
+ * `devices` goes to wbd_mqtt_parse_desired(); members other than `devices` are
+ * ignored.
  *
- * Returns: (transfer full) (element-type WbdAzureDesired): one per device named, in the
- *   order of their ids, or %NULL with %WATTBUS_ERROR_INVALID_ARGUMENT when the payload
- *   is not a twin document or has no whole `$version`
+ * Returns: (transfer full) (element-type WbdMqttDesired): one per device named, or
+ *   %NULL with %WATTBUS_ERROR_INVALID_ARGUMENT when the payload is not a twin document
+ *   or has no whole `$version`
  */
 GPtrArray *
 wbd_azure_parse_desired(const gchar *payload,
@@ -401,11 +392,7 @@ wbd_azure_parse_desired(const gchar *payload,
 			GError **error)
 {
 	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(GPtrArray) result =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_azure_desired_free);
-	g_autoptr(GList) ids = NULL;
 	JsonObject *desired;
-	JsonObject *devices;
 	JsonNode *node;
 
 	*version = 0;
@@ -424,21 +411,5 @@ wbd_azure_parse_desired(const gchar *payload,
 		return NULL;
 	}
 	*version = json_node_get_int(node);
-	devices = wbd_json_get_object(desired, "devices");
-	ids = devices != NULL ? json_object_get_members(devices) : NULL;
-	ids = g_list_sort(ids, (GCompareFunc)strcmp);
-	for (GList *l = ids; l != NULL; l = l->next) {
-		JsonNode *member = json_object_get_member(devices, l->data);
-		WbdAzureDesired *item;
-		g_autofree gchar *json = NULL;
-
-		if (JSON_NODE_HOLDS_NULL(member))
-			continue;
-		item = g_new0(WbdAzureDesired, 1);
-		item->device = g_strdup(l->data);
-		json = json_to_string(member, FALSE);
-		item->commands = wbd_mqtt_parse_command(json, strlen(json), NULL, &item->error);
-		g_ptr_array_add(result, item);
-	}
-	return g_steal_pointer(&result);
+	return wbd_mqtt_parse_desired(wbd_json_get_object(desired, "devices"));
 }

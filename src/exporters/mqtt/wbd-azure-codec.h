@@ -41,21 +41,6 @@ wbd_azure_twin_patch(GHashTable *devices);
 /* the longest twin document taken (the hub's desired and reported are 32 KB each) */
 #define WBD_AZURE_MAX_TWIN 65536
 
-/**
- * WbdAzureDesired:
- * @device: a device the desired properties name
- * @commands: (element-type WbdMqttCommand) (nullable): what they want of it
- * @error: (nullable): why they cannot be applied (exactly one of @commands, @error)
- */
-typedef struct {
-	gchar *device;
-	GPtrArray *commands;
-	GError *error;
-} WbdAzureDesired;
-
-void
-wbd_azure_desired_free(WbdAzureDesired *desired);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(WbdAzureDesired, wbd_azure_desired_free)
 GPtrArray *
 wbd_azure_parse_desired(const gchar *payload,
 			gsize length,

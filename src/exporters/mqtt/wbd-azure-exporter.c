@@ -42,7 +42,6 @@ struct _WbdAzureExporter {
 	gchar *default_device; /* for commands that name none */
 	GHashTable *reported;  /* wattbus device id → its state JSON as last reported, or NULL */
 	GHashTable *pending;   /* wattbus device id → TWIN_CHECK / TWIN_REMOVED */
-	GHashTable *watched;   /* wattbus device id → GWeakRef to the WbdDevice watched */
 	guint flush_id;
 	guint64 rid;
 	gchar *get_rid;        /* of the twin GET after connecting */
@@ -164,65 +163,12 @@ wbd_azure_exporter_flush_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
-wbd_azure_exporter_twin_update(WbdAzureExporter *self, const gchar *device, gint what);
-
-/* the slow state also changes without a reading in the spool (the valve is a string) */
-static void
-wbd_azure_exporter_values_changed_cb(WbdDevice *device,
-				     guint64 timestamp,
-				     GVariant *values,
-				     WbdAzureExporter *self)
-{
-	static const gchar *const slow[] = {"On", "Online", "Valve"};
-
-	for (guint i = 0; i < G_N_ELEMENTS(slow); i++) {
-		g_autoptr(GVariant) value = g_variant_lookup_value(values, slow[i], NULL);
-		if (value != NULL) {
-			wbd_azure_exporter_twin_update(self, wbd_device_get_id(device), TWIN_CHECK);
-			return;
-		}
-	}
-}
-
-static void
-weak_ref_free(GWeakRef *ref)
-{
-	g_weak_ref_clear(ref);
-	g_free(ref);
-}
-
-static void
-wbd_azure_exporter_watch(WbdAzureExporter *self, const gchar *device_id)
-{
-	WbdDevice *device = wbd_exporter_lookup_device(WBD_EXPORTER(self), device_id);
-	GWeakRef *ref = g_hash_table_lookup(self->watched, device_id);
-	g_autoptr(GObject) watched = NULL;
-
-	if (device == NULL)
-		return;
-	if (ref != NULL)
-		watched = g_weak_ref_get(ref);
-	if (watched == G_OBJECT(device))
-		return;
-	ref = g_new0(GWeakRef, 1);
-	g_weak_ref_init(ref, device);
-	g_hash_table_replace(self->watched, g_strdup(device_id), ref);
-	g_signal_connect_object(device,
-				"values-changed",
-				G_CALLBACK(wbd_azure_exporter_values_changed_cb),
-				self,
-				0);
-}
-
 /* @device's state goes to the twin soon, if it changed */
 static void
 wbd_azure_exporter_twin_update(WbdAzureExporter *self, const gchar *device, gint what)
 {
 	if (what == TWIN_CHECK && !g_hash_table_contains(self->reported, device))
 		g_hash_table_insert(self->reported, g_strdup(device), NULL);
-	if (what == TWIN_CHECK)
-		wbd_azure_exporter_watch(self, device);
 	/* a removal stays a removal until it is reported */
 	if (GPOINTER_TO_INT(g_hash_table_lookup(self->pending, device)) != TWIN_REMOVED ||
 	    what == TWIN_REMOVED)
@@ -231,12 +177,22 @@ wbd_azure_exporter_twin_update(WbdAzureExporter *self, const gchar *device, gint
 		self->flush_id = g_idle_add(wbd_azure_exporter_flush_cb, self);
 }
 
+/* the slow state also changes without a reading in the spool (the valve is a string) */
+static void
+wbd_azure_exporter_device_state_changed(WbdMqttCloud *cloud, const gchar *device)
+{
+	WbdAzureExporter *self = WBD_AZURE_EXPORTER(cloud);
+
+	/* the devices the twin knows: those with a reading or a command */
+	if (g_hash_table_contains(self->reported, device))
+		wbd_azure_exporter_twin_update(self, device, TWIN_CHECK);
+}
+
 static void
 wbd_azure_exporter_device_removed(WbdExporter *exporter, const gchar *device)
 {
 	WbdAzureExporter *self = WBD_AZURE_EXPORTER(exporter);
 
-	g_hash_table_remove(self->watched, device);
 	if (!g_hash_table_remove(self->reported, device))
 		return;
 	g_info("[%s] removing the removed device '%s' from the twin", exp_id(self), device);
@@ -487,7 +443,7 @@ wbd_azure_exporter_handle_desired(WbdAzureExporter *self,
 		return;
 	self->desired_version = version;
 	for (guint i = 0; i < desired->len; i++) {
-		WbdAzureDesired *item = g_ptr_array_index(desired, i);
+		WbdMqttDesired *item = g_ptr_array_index(desired, i);
 		if (!wbd_azure_device_id_is_valid(item->device)) {
 			g_message("[%s] desired properties name an invalid device", exp_id(self));
 		} else if (item->error != NULL) {
@@ -672,7 +628,6 @@ wbd_azure_exporter_finalize(GObject *object)
 	g_free(self->get_rid);
 	g_clear_pointer(&self->reported, g_hash_table_unref);
 	g_clear_pointer(&self->pending, g_hash_table_unref);
-	g_clear_pointer(&self->watched, g_hash_table_unref);
 	G_OBJECT_CLASS(wbd_azure_exporter_parent_class)->finalize(object);
 }
 
@@ -688,6 +643,7 @@ wbd_azure_exporter_class_init(WbdAzureExporterClass *klass)
 	cloud_class->connected = wbd_azure_exporter_connected;
 	cloud_class->publish_record = wbd_azure_exporter_publish_record;
 	cloud_class->message = wbd_azure_exporter_message;
+	cloud_class->device_state_changed = wbd_azure_exporter_device_state_changed;
 }
 
 static void
@@ -695,6 +651,4 @@ wbd_azure_exporter_init(WbdAzureExporter *self)
 {
 	self->reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	self->watched =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)weak_ref_free);
 }

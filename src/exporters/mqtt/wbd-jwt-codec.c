@@ -21,15 +21,6 @@
 /* the service's limit for a config document (§4) */
 #define WBD_JWT_MAX_CONFIG (64 * 1024)
 
-void
-wbd_jwt_desired_free(WbdJwtDesired *desired)
-{
-	g_free(desired->device);
-	g_clear_pointer(&desired->commands, g_ptr_array_unref);
-	g_clear_error(&desired->error);
-	g_free(desired);
-}
-
 /**
  * wbd_jwt_client_id:
  *
@@ -108,61 +99,25 @@ wbd_jwt_parse_command(const gchar *subfolder,
 	return wbd_mqtt_parse_command(payload, length, id, error);
 }
 
-static WbdJwtDesired *
-parse_desired(const gchar *device, JsonNode *node)
-{
-	WbdJwtDesired *desired = g_new0(WbdJwtDesired, 1);
-	g_autofree gchar *json = NULL;
-	g_autofree gchar *id = NULL;
-
-	desired->device = g_strdup(device);
-	if (!JSON_NODE_HOLDS_OBJECT(node)) {
-		g_set_error(&desired->error,
-			    WATTBUS_ERROR,
-			    WATTBUS_ERROR_INVALID_ARGUMENT,
-			    "The desired state of a device is an object, e.g. {\"state\":\"OFF\"}");
-		return desired;
-	}
-	/* the same keys and values as a command, from the same parser */
-	json = json_to_string(node, FALSE);
-	desired->commands = wbd_mqtt_parse_command(json, strlen(json), &id, &desired->error);
-	for (guint i = 0; desired->commands != NULL && i < desired->commands->len; i++) {
-		WbdMqttCommand *command = g_ptr_array_index(desired->commands, i);
-		if (command->toggle) {
-			g_clear_pointer(&desired->commands, g_ptr_array_unref);
-			g_set_error(&desired->error,
-				    WATTBUS_ERROR,
-				    WATTBUS_ERROR_INVALID_ARGUMENT,
-				    "A desired state cannot be TOGGLE: give ON or OFF");
-		}
-	}
-	return desired;
-}
-
 /**
  * wbd_jwt_parse_config:
  * @payload: (array length=length): the config document, not NUL-terminated; empty: no
  *   config
  *
- * Parses `{"devices":{"DEVICE":{"state":"OFF"},...}}`: each device's desired state in
- * the keys of the commands. An entry that is not valid has its own @error; the others
- * stand.
+ * Parses `{"devices":{"DEVICE":{"state":"OFF"},...}}` with wbd_mqtt_parse_desired().
  *
- * Returns: (transfer full) (element-type WbdJwtDesired): the devices in the order
- *   given (none for an empty @payload), or %NULL with a %WATTBUS_ERROR_INVALID_ARGUMENT
- *   error when the document is not of that shape
+ * Returns: (transfer full) (element-type WbdMqttDesired): the devices (none for an
+ *   empty @payload), or %NULL with a %WATTBUS_ERROR_INVALID_ARGUMENT error when the
+ *   document is not of that shape
  */
 GPtrArray *
 wbd_jwt_parse_config(const gchar *payload, gsize length, GError **error)
 {
-	g_autoptr(GPtrArray) desired =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_jwt_desired_free);
 	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(GList) members = NULL;
 	JsonNode *devices;
 
 	if (length == 0)
-		return g_steal_pointer(&desired);
+		return wbd_mqtt_parse_desired(NULL);
 	if (length > WBD_JWT_MAX_CONFIG) {
 		wbd_config_invalid(error, "The config is longer than 64 KiB");
 		return NULL;
@@ -176,12 +131,7 @@ wbd_jwt_parse_config(const gchar *payload, gsize length, GError **error)
 				   "{\"devices\":{\"plug1\":{\"state\":\"OFF\"}}}");
 		return NULL;
 	}
-	members = json_object_get_members(json_node_get_object(devices));
-	for (GList *l = members; l != NULL; l = l->next) {
-		JsonNode *node = json_object_get_member(json_node_get_object(devices), l->data);
-		g_ptr_array_add(desired, parse_desired(l->data, node));
-	}
-	return g_steal_pointer(&desired);
+	return wbd_mqtt_parse_desired(json_node_get_object(devices));
 }
 
 /**

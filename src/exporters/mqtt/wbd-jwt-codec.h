@@ -21,22 +21,6 @@ typedef enum {
 	WBD_JWT_TOPIC_CONFIG,
 } WbdJwtTopic;
 
-/**
- * WbdJwtDesired:
- * @device: a device named in the config document
- * @commands: (element-type WbdMqttCommand) (nullable): what makes it so
- * @error: (nullable): why its entry is not valid (then @commands is %NULL)
- */
-typedef struct {
-	gchar *device;
-	GPtrArray *commands;
-	GError *error;
-} WbdJwtDesired;
-
-void
-wbd_jwt_desired_free(WbdJwtDesired *desired);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(WbdJwtDesired, wbd_jwt_desired_free)
-
 gchar *
 wbd_jwt_client_id(const gchar *project,
 		  const gchar *region,

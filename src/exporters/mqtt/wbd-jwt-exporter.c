@@ -30,9 +30,6 @@
 
 /* the service keeps about one state message a second per device (§4) */
 #define WBD_JWT_STATE_INTERVAL_MS 1000
-/* the state is also compared now and then: what no reading carries (a valve moved by
- * hand) */
-#define WBD_JWT_STATE_CHECK_S 10
 
 struct _WbdJwtExporter {
 	WbdMqttCloud parent_instance;
@@ -44,7 +41,6 @@ struct _WbdJwtExporter {
 	gchar *state_sent;     /* the state document last published on this connection */
 	gint64 state_time;     /* when (monotonic µs) */
 	guint state_id;        /* a coalesced state publish */
-	guint check_id;        /* the periodic state check */
 	GBytes *config_applied; /* the config document last applied */
 };
 
@@ -264,19 +260,22 @@ wbd_jwt_exporter_schedule_state(WbdJwtExporter *self)
 				       self);
 }
 
-static gboolean
-wbd_jwt_exporter_check_cb(gpointer user_data)
-{
-	wbd_jwt_exporter_schedule_state(user_data);
-	return G_SOURCE_CONTINUE;
-}
-
 static void
 wbd_jwt_exporter_know(WbdJwtExporter *self, const gchar *device)
 {
 	if (!g_hash_table_contains(self->known, device))
 		g_hash_table_add(self->known, g_strdup(device));
 	wbd_jwt_exporter_schedule_state(self);
+}
+
+/* what no reading carries (a valve moved by hand) comes from the base class */
+static void
+wbd_jwt_exporter_device_state_changed(WbdMqttCloud *cloud, const gchar *device)
+{
+	WbdJwtExporter *self = WBD_JWT_EXPORTER(cloud);
+
+	if (g_hash_table_contains(self->known, device))
+		wbd_jwt_exporter_schedule_state(self);
 }
 
 /* telemetry */
@@ -436,7 +435,7 @@ wbd_jwt_device_has_value(WbdDevice *device, const gchar *property, GVariant *val
 }
 
 static void
-wbd_jwt_exporter_apply_desired(WbdJwtExporter *self, WbdJwtDesired *desired)
+wbd_jwt_exporter_apply_desired(WbdJwtExporter *self, WbdMqttDesired *desired)
 {
 	WbdDevice *device = wbd_exporter_lookup_device(WBD_EXPORTER(self), desired->device);
 	g_autoptr(GPtrArray) run = NULL;
@@ -612,8 +611,6 @@ wbd_jwt_exporter_configure(WbdMqttCloud *cloud,
 	g_free(filter);
 	filter = g_strdup_printf("/devices/%s/config", self->device_id);
 	wbd_mqtt_cloud_subscribe(cloud, filter);
-	self->check_id =
-	    g_timeout_add_seconds(WBD_JWT_STATE_CHECK_S, wbd_jwt_exporter_check_cb, self);
 	return TRUE;
 }
 
@@ -623,7 +620,6 @@ wbd_jwt_exporter_stop(WbdExporter *exporter)
 	WbdJwtExporter *self = WBD_JWT_EXPORTER(exporter);
 
 	g_clear_handle_id(&self->state_id, g_source_remove);
-	g_clear_handle_id(&self->check_id, g_source_remove);
 	WBD_EXPORTER_CLASS(wbd_jwt_exporter_parent_class)->stop(exporter);
 }
 
@@ -633,7 +629,6 @@ wbd_jwt_exporter_finalize(GObject *object)
 	WbdJwtExporter *self = WBD_JWT_EXPORTER(object);
 
 	g_clear_handle_id(&self->state_id, g_source_remove);
-	g_clear_handle_id(&self->check_id, g_source_remove);
 	g_free(self->device_id);
 	g_free(self->events_topic);
 	g_free(self->results_topic);
@@ -656,6 +651,7 @@ wbd_jwt_exporter_class_init(WbdJwtExporterClass *klass)
 	cloud_class->connected = wbd_jwt_exporter_connected;
 	cloud_class->publish_record = wbd_jwt_exporter_publish_record;
 	cloud_class->message = wbd_jwt_exporter_message;
+	cloud_class->device_state_changed = wbd_jwt_exporter_device_state_changed;
 }
 
 static void

@@ -523,6 +523,26 @@ wbd_mqtt_cloud_device_state(WbdMqttCloud *self, const gchar *device_id)
 	return state;
 }
 
+/* the D-Bus properties wbd_mqtt_cloud_device_state() reports */
+static const gchar *const wbd_mqtt_cloud_state_properties[] = {"Online", "On", "Valve"};
+
+static void
+wbd_mqtt_cloud_device_changed(WbdExporter *exporter, const gchar *device, GVariant *changes)
+{
+	WbdMqttCloud *self = WBD_MQTT_CLOUD(exporter);
+
+	if (WBD_MQTT_CLOUD_GET_CLASS(self)->device_state_changed == NULL)
+		return;
+	for (guint i = 0; i < G_N_ELEMENTS(wbd_mqtt_cloud_state_properties); i++) {
+		g_autoptr(GVariant) value =
+		    g_variant_lookup_value(changes, wbd_mqtt_cloud_state_properties[i], NULL);
+		if (value != NULL) {
+			WBD_MQTT_CLOUD_GET_CLASS(self)->device_state_changed(self, device);
+			return;
+		}
+	}
+}
+
 /* commands */
 
 typedef struct {
@@ -671,6 +691,7 @@ wbd_mqtt_cloud_class_init(WbdMqttCloudClass *klass)
 	exporter_class->send_async = wbd_mqtt_cloud_send_async;
 	exporter_class->send_finish = wbd_mqtt_cloud_send_finish;
 	exporter_class->stop = wbd_mqtt_cloud_stop;
+	exporter_class->device_changed = wbd_mqtt_cloud_device_changed;
 }
 
 static void

@@ -57,6 +57,10 @@ G_DECLARE_DERIVABLE_TYPE(WbdMqttCloud, wbd_mqtt_cloud, WBD, MQTT_CLOUD, WbdExpor
  * @publish_record: turns one spool record into publishes of the batch @task, with
  *   wbd_mqtt_cloud_batch_publish(). Required.
  * @message: a message arrived on a subscribed topic. Optional.
+ * @device_state_changed: what wbd_mqtt_cloud_device_state() reports of @device (a
+ *   device `devices` selects) may have changed: its Online, On or Valve changed, with
+ *   or without a reading (a valve is a string: it never reaches the spool). For
+ *   shadows, twins and state documents. Optional.
  *
  * The base class of the MQTT kinds: the client and its connection, the settings every
  * kind shares, delivery of spool batches at QoS 1 (a batch is acknowledged when the
@@ -72,8 +76,9 @@ struct _WbdMqttCloudClass {
 	void (*connected)(WbdMqttCloud *self);
 	void (*publish_record)(WbdMqttCloud *self, GTask *task, const WbdSpoolRecord *record);
 	void (*message)(WbdMqttCloud *self, const gchar *topic, GBytes *payload, gboolean retained);
+	void (*device_state_changed)(WbdMqttCloud *self, const gchar *device);
 
-	gpointer padding[4];
+	gpointer padding[3];
 };
 
 /* the setting keys every MQTT kind has; a kind's key list starts with them */

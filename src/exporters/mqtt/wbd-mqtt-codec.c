@@ -375,6 +375,70 @@ wbd_mqtt_parse_plain_command(const gchar *payload, gsize length)
 	return NULL;
 }
 
+void
+wbd_mqtt_desired_free(WbdMqttDesired *desired)
+{
+	g_free(desired->device);
+	g_clear_pointer(&desired->commands, g_ptr_array_unref);
+	g_clear_error(&desired->error);
+	g_free(desired);
+}
+
+static WbdMqttDesired *
+parse_desired(const gchar *device, JsonNode *node)
+{
+	WbdMqttDesired *desired = g_new0(WbdMqttDesired, 1);
+	g_autofree gchar *json = NULL;
+
+	desired->device = g_strdup(device);
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		wbd_config_invalid(&desired->error,
+				   "The desired state of a device is an object, e.g. "
+				   "{\"state\":\"OFF\"}");
+		return desired;
+	}
+	/* the same keys and values as a command, from the same parser */
+	json = json_to_string(node, FALSE);
+	desired->commands = parse_command(json, strlen(json), NULL, NULL, &desired->error);
+	for (guint i = 0; desired->commands != NULL && i < desired->commands->len; i++) {
+		WbdMqttCommand *command = g_ptr_array_index(desired->commands, i);
+		if (command->toggle) {
+			g_clear_pointer(&desired->commands, g_ptr_array_unref);
+			wbd_config_invalid(&desired->error,
+					   "A desired state cannot be TOGGLE: give ON or OFF");
+		}
+	}
+	return desired;
+}
+
+/**
+ * wbd_mqtt_parse_desired:
+ * @devices: (nullable): the member `devices` of a desired-state document (Azure's
+ *   desired properties, IoT Core's config): `{"plug1":{"state":"OFF"},"wm":{"valve":
+ *   "closed"}}`, each device's desired state in the keys of a command
+ *
+ * The envelope (its size, `$version`, ...) is the kind's. A member that is `null` (a
+ * deleted key) is left out; an entry that is not valid (not an object, TOGGLE, a bad
+ * key or value) has its own error, the others stand.
+ *
+ * Returns: (transfer full) (element-type WbdMqttDesired): one per device named, in the
+ *   order of their ids; none for a %NULL @devices
+ */
+GPtrArray *
+wbd_mqtt_parse_desired(JsonObject *devices)
+{
+	GPtrArray *desired = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_mqtt_desired_free);
+	g_autoptr(GList) ids = devices != NULL ? json_object_get_members(devices) : NULL;
+
+	ids = g_list_sort(ids, (GCompareFunc)strcmp);
+	for (GList *l = ids; l != NULL; l = l->next) {
+		JsonNode *node = json_object_get_member(devices, l->data);
+		if (!JSON_NODE_HOLDS_NULL(node))
+			g_ptr_array_add(desired, parse_desired(l->data, node));
+	}
+	return desired;
+}
+
 static GPtrArray *
 parse_command(const gchar *payload, gsize length, gchar **id, gchar **device, GError **error)
 {

@@ -34,6 +34,24 @@ wbd_mqtt_parse_device_command(const gchar *payload,
 			      GError **error);
 GPtrArray *
 wbd_mqtt_parse_plain_command(const gchar *payload, gsize length);
+
+/**
+ * WbdMqttDesired:
+ * @device: a device a desired-state document names
+ * @commands: (element-type WbdMqttCommand) (nullable): what makes it so
+ * @error: (nullable): why its entry is not valid (exactly one of @commands, @error)
+ */
+typedef struct {
+	gchar *device;
+	GPtrArray *commands;
+	GError *error;
+} WbdMqttDesired;
+
+void
+wbd_mqtt_desired_free(WbdMqttDesired *desired);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(WbdMqttDesired, wbd_mqtt_desired_free)
+GPtrArray *
+wbd_mqtt_parse_desired(JsonObject *devices);
 gint
 wbd_mqtt_error_status(const GError *error);
 gchar *
