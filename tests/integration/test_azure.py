@@ -386,6 +386,25 @@ class AzureTest(MqttBase):
         self.assertNotIn("not-base64-at-all!", log)
         self.assertNotIn("AAECAwQFBgc=", log)
 
+    def test_x509(self):
+        """X.509 instead of a SAS token (spec §3.1): the client certificate authenticates,
+        no password is sent, the user name and client id are still the hub's; a
+        persistent session (cleansession 0) keeps cloud-to-device messages while away."""
+        broker = self.broker("tls")
+        rec = self.recorder(broker)
+        plug = self.emulator(PLUG)
+        pki = broker.pki
+        self.write_config(self.plug("plug", plug) +
+                          "[exporter az]\nkind=azure-iot-hub\nurl=%s\nhub=%s\ndevice-id=%s\n"
+                          "ca-file=%s.pem\ncert-file=%s.pem\nkey-file=%s.key\n\n"
+                          % (broker.url, HUB, DEVICE, pki["ca"], pki["wattbus"], pki["wattbus"]))
+        self.start_daemon()
+        self.wait_online("plug")
+        msg = self.wait_json(rec, TELEMETRY + "plug", lambda j: "power" in j)
+        self.assertAlmostEqual(msg["power"], 61.753)
+        self.assertRegex(broker.log(), r"as %s \(p2, c0, k\d+, u'wattbus'\)" % DEVICE)  # p2: 3.1.1
+        self.assertEqual(self.exp("Target"), "localhost")
+
     def test_token_renewal_loses_nothing(self):
         broker, rec, proxy = self.hub(lifetime=10)
         plug = self.emulator(PLUG)
