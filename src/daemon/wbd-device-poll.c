@@ -80,10 +80,10 @@ operation_data_new(WbdDevice *self, GCancellable *cancellable)
 
 /* every error that leaves the base class is in the WATTBUS_ERROR domain */
 static GError *
-wbd_device_normalize_error(WbdDevice *self, OperationData *op, GError *error)
+wbd_device_normalize_error(gboolean timed_out, GError *error)
 {
 	GError *result;
-	if (op != NULL && op->timed_out)
+	if (timed_out)
 		result = g_error_new(WATTBUS_ERROR,
 				     WATTBUS_ERROR_TIMEOUT,
 				     "The device did not answer within %u seconds",
@@ -118,7 +118,7 @@ wbd_device_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GError *error = NULL;
 
 	if (!WBD_DEVICE_GET_CLASS(self)->refresh_finish(self, res, &error)) {
-		g_task_return_error(task, wbd_device_normalize_error(self, op, error));
+		g_task_return_error(task, wbd_device_normalize_error(op->timed_out, error));
 		return;
 	}
 	g_task_return_boolean(task, TRUE);
@@ -154,6 +154,31 @@ wbd_device_refresh_finish(WbdDevice *self, GAsyncResult *res, GError **error)
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
+/*
+ * Polls do not go through wbd_device_refresh_async(): one GTask fewer; the cancellable
+ * of a poll is the device's own, kept from one poll to the next, and its time-out is
+ * the device's entry in the schedule of polls (below) while it polls, instead of a
+ * new GCancellable, two signal handlers and a GSource each time.
+ */
+
+/* the poll's cancellable: fires on its time-out or when the device stops */
+static void
+wbd_device_drop_poll_cancellable(WbdDevicePrivate *priv)
+{
+	/* not while the device's cancellable is cancelled: its handlers fire no more */
+	if (priv->poll_cancel_handler != 0 && !g_cancellable_is_cancelled(priv->cancellable))
+		g_cancellable_disconnect(priv->cancellable, priv->poll_cancel_handler);
+	priv->poll_cancel_handler = 0;
+	g_clear_object(&priv->poll_cancellable);
+}
+
+void
+wbd_device_clear_poll(WbdDevice *self)
+{
+	wbd_device_unschedule_poll(self);
+	wbd_device_drop_poll_cancellable(GET_PRIVATE(self));
+}
+
 static void
 wbd_device_poll_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -163,7 +188,10 @@ wbd_device_poll_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(GPtrArray) waiters = NULL;
 	gboolean ok;
 
-	ok = wbd_device_refresh_finish(self, res, &error);
+	wbd_device_unschedule_poll(self); /* the time-out */
+	ok = WBD_DEVICE_GET_CLASS(self)->refresh_finish(self, res, &error);
+	if (!ok)
+		error = wbd_device_normalize_error(priv->poll_timed_out, g_steal_pointer(&error));
 	priv->polling = FALSE;
 	waiters = g_steal_pointer(&priv->refresh_waiters);
 	priv->refresh_waiters = g_ptr_array_new_with_free_func(g_object_unref);
@@ -204,6 +232,9 @@ wbd_device_poll_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
+wbd_device_schedule_at(WbdDevice *self, gint64 due);
+
+static void
 wbd_device_poll(WbdDevice *self)
 {
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
@@ -211,8 +242,28 @@ wbd_device_poll(WbdDevice *self)
 		return;
 	priv->polling = TRUE;
 	priv->poll_started = g_get_monotonic_time();
+	priv->poll_planned = 0; /* the schedule's dispatch sets it after this */
 	g_clear_handle_id(&priv->poll_id, g_source_remove);
-	wbd_device_refresh_async(self, NULL, wbd_device_poll_done_cb, g_object_ref(self));
+	wbd_device_unschedule_poll(self);
+
+	/* kept while nothing cancelled it (a time-out does) */
+	if (priv->poll_cancellable == NULL || g_cancellable_is_cancelled(priv->poll_cancellable)) {
+		wbd_device_drop_poll_cancellable(priv);
+		priv->poll_cancellable = g_cancellable_new();
+		priv->poll_cancel_handler =
+		    g_cancellable_connect(priv->cancellable,
+					  G_CALLBACK(g_cancellable_cancel),
+					  g_object_ref(priv->poll_cancellable),
+					  g_object_unref);
+	}
+	priv->poll_timed_out = FALSE;
+	wbd_device_schedule_at(self,
+			       priv->poll_started +
+				   (gint64)WBD_DEVICE_OPERATION_TIMEOUT_S * G_USEC_PER_SEC);
+	WBD_DEVICE_GET_CLASS(self)->refresh_async(self,
+						  priv->poll_cancellable,
+						  wbd_device_poll_done_cb,
+						  g_object_ref(self));
 }
 
 static gboolean
@@ -221,14 +272,117 @@ wbd_device_poll_cb(gpointer user_data)
 	WbdDevice *self = WBD_DEVICE(user_data);
 	GET_PRIVATE(self)->poll_id = 0;
 	wbd_device_poll(self);
+	GET_PRIVATE(self)->poll_planned = 0;
 	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The schedule: every device's next poll, or while it polls the time-out of that
+ * poll, by due time, behind ONE source for all the devices of the process instead of
+ * a timer each. GLib's main loop looks at every attached source at every iteration,
+ * so 1000 idle timers cost each of its iterations (several per poll) tens of
+ * microseconds; with one source, an idle device costs nothing until it is due.
+ */
+typedef struct {
+	GSource source;
+	GSequence *due; /* WbdDevice (no ref: a device leaves it when it stops), by due time */
+} PollSchedule;
+
+static gint
+wbd_device_compare_due(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	gint64 da = GET_PRIVATE((WbdDevice *)a)->poll_due;
+	gint64 db = GET_PRIVATE((WbdDevice *)b)->poll_due;
+	return da < db ? -1 : da > db ? 1 : 0;
+}
+
+static void
+wbd_device_schedule_rearm(PollSchedule *schedule)
+{
+	GSequenceIter *first = g_sequence_get_begin_iter(schedule->due);
+	g_source_set_ready_time(&schedule->source,
+				g_sequence_iter_is_end(first)
+				    ? -1
+				    : GET_PRIVATE(WBD_DEVICE(g_sequence_get(first)))->poll_due);
+}
+
+static gboolean
+wbd_device_schedule_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	PollSchedule *schedule = (PollSchedule *)source;
+	gint64 now = g_source_get_time(source);
+	GSequenceIter *first;
+
+	while (!g_sequence_iter_is_end(first = g_sequence_get_begin_iter(schedule->due))) {
+		WbdDevice *device = g_sequence_get(first);
+		WbdDevicePrivate *priv = GET_PRIVATE(device);
+		if (priv->poll_due > now)
+			break;
+		g_sequence_remove(first);
+		priv->poll_iter = NULL;
+		if (priv->polling) {
+			priv->poll_timed_out = TRUE;
+			g_cancellable_cancel(priv->poll_cancellable);
+		} else {
+			gint64 planned = priv->poll_due;
+			wbd_device_poll(device);
+			priv->poll_planned = planned;
+		}
+	}
+	wbd_device_schedule_rearm(schedule);
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs wbd_device_schedule_funcs = {NULL, NULL, wbd_device_schedule_dispatch, NULL};
+
+static PollSchedule *
+wbd_device_get_schedule(void)
+{
+	static PollSchedule *schedule = NULL;
+	if (schedule == NULL) {
+		schedule = (PollSchedule *)g_source_new(&wbd_device_schedule_funcs,
+							sizeof(PollSchedule));
+		schedule->due = g_sequence_new(NULL);
+		g_source_set_static_name(&schedule->source, "[wattbus] polls");
+		g_source_set_priority(&schedule->source, WBD_DEVICE_POLL_PRIORITY);
+		g_source_attach(&schedule->source, NULL);
+	}
+	return schedule;
+}
+
+static void
+wbd_device_schedule_at(WbdDevice *self, gint64 due)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	PollSchedule *schedule = wbd_device_get_schedule();
+	g_assert(priv->poll_iter == NULL);
+	priv->poll_due = due;
+	priv->poll_iter =
+	    g_sequence_insert_sorted(schedule->due, self, wbd_device_compare_due, NULL);
+	if (priv->poll_iter == g_sequence_get_begin_iter(schedule->due))
+		wbd_device_schedule_rearm(schedule);
+}
+
+void
+wbd_device_unschedule_poll(WbdDevice *self)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_clear_handle_id(&priv->poll_id, g_source_remove);
+	if (priv->poll_iter != NULL) {
+		PollSchedule *schedule = wbd_device_get_schedule();
+		gboolean was_first = priv->poll_iter == g_sequence_get_begin_iter(schedule->due);
+		g_sequence_remove(priv->poll_iter);
+		priv->poll_iter = NULL;
+		if (was_first)
+			wbd_device_schedule_rearm(schedule);
+	}
 }
 
 void
 wbd_device_schedule_poll(WbdDevice *self, guint seconds)
 {
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	g_clear_handle_id(&priv->poll_id, g_source_remove);
+	wbd_device_unschedule_poll(self);
 	if (priv->parent != NULL || g_cancellable_is_cancelled(priv->cancellable))
 		return;
 	if (seconds == 0) {
@@ -236,25 +390,27 @@ wbd_device_schedule_poll(WbdDevice *self, guint seconds)
 	} else {
 		/*
 		 * Every poll is due in one of WBD_DEVICE_POLL_SLOTS slots of each second,
-		 * the device's own (a hash of its id), counted from the last poll's start:
-		 * a few wake-ups a second whatever the number of devices, as with
-		 * g_timeout_add_seconds(), but bursts of 1/WBD_DEVICE_POLL_SLOTS of the
-		 * devices instead of all of them at once (which held the main loop for tens
-		 * of milliseconds with 1000 devices), and a 1 s interval that stays 1 s.
+		 * the device's own (a hash of its id): bursts of 1/WBD_DEVICE_POLL_SLOTS of
+		 * the devices instead of all of them at once (which held the main loop for
+		 * tens of milliseconds with 1000 devices), and a 1 s interval that stays
+		 * 1 s: counted from when the last poll was due, not from when it started (a
+		 * poll started late by more than half a slot would otherwise skip a second);
+		 * from its start when it was not scheduled (the first, a Refresh) or the
+		 * next slot is already past.
 		 */
 		gint64 slot = G_USEC_PER_SEC / WBD_DEVICE_POLL_SLOTS;
 		gint64 phase = (gint64)(g_str_hash(priv->id) % WBD_DEVICE_POLL_SLOTS) * slot;
 		gint64 now = g_get_monotonic_time();
 		gint64 from = priv->poll_started != 0 ? priv->poll_started : now;
-		gint64 due = from + (gint64)seconds * G_USEC_PER_SEC - slot / 2;
-		due = due - due % G_USEC_PER_SEC + phase;
-		while (due < from + (gint64)seconds * G_USEC_PER_SEC - slot / 2 || due < now)
-			due += G_USEC_PER_SEC;
-		priv->poll_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
-						   (guint)((due - now + 999) / 1000),
-						   wbd_device_poll_cb,
-						   self,
-						   NULL);
+		gint64 due = priv->poll_planned + (gint64)seconds * G_USEC_PER_SEC;
+
+		if (priv->poll_planned == 0 || due < now) {
+			gint64 earliest = from + (gint64)seconds * G_USEC_PER_SEC - slot / 2;
+			due = earliest - earliest % G_USEC_PER_SEC + phase;
+			while (due < earliest || due < now)
+				due += G_USEC_PER_SEC;
+		}
+		wbd_device_schedule_at(self, due);
 	}
 }
 
@@ -288,7 +444,7 @@ wbd_device_set_on_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GError *error = NULL;
 
 	if (!WBD_DEVICE_GET_CLASS(self)->set_on_finish(self, res, &error)) {
-		g_task_return_error(task, wbd_device_normalize_error(self, op, error));
+		g_task_return_error(task, wbd_device_normalize_error(op->timed_out, error));
 		return;
 	}
 	g_task_return_boolean(task, TRUE);
@@ -391,8 +547,8 @@ wbd_device_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GError *error = NULL;
 
 	if (!WBD_DEVICE_GET_CLASS(self)->command_finish(self, res, &error)) {
-		g_task_return_error(task,
-				    wbd_device_normalize_error(self, g_task_get_task_data(task), error));
+		OperationData *op = g_task_get_task_data(task);
+		g_task_return_error(task, wbd_device_normalize_error(op->timed_out, error));
 		return;
 	}
 	g_task_return_boolean(task, TRUE);

@@ -12,7 +12,7 @@
 /* a whole poll, whatever the driver's own time-outs, never takes longer */
 #define WBD_DEVICE_OPERATION_TIMEOUT_S 30
 /* polls are spread over this many slots of each second */
-#define WBD_DEVICE_POLL_SLOTS 20
+#define WBD_DEVICE_POLL_SLOTS 100
 
 typedef struct {
 	gchar *id;
@@ -31,10 +31,17 @@ typedef struct {
 	WbdDeviceCaps caps;
 
 	GCancellable *cancellable; /* cancelled when the device stops */
-	guint poll_id;
+	guint poll_id;             /* an immediate poll (idle) */
+	GSequenceIter *poll_iter;  /* in the shared schedule of polls (wbd-device-poll.c): */
+	gint64 poll_due;           /* the next poll's or the running poll's time-out, µs */
 	guint backoff_s;
 	gboolean polling;
 	gint64 poll_started; /* monotonic µs */
+	gint64 poll_planned; /* when the running poll was due, if it came from the schedule */
+	/* a poll's cancellable, reused by the next poll (not one per poll) */
+	GCancellable *poll_cancellable; /* replaced once cancelled */
+	gulong poll_cancel_handler;     /* on cancellable, cancels poll_cancellable */
+	gboolean poll_timed_out;        /* its time-out (the schedule's entry) fired */
 	gboolean started;
 	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
 
@@ -52,6 +59,11 @@ void
 wbd_device_schedule_poll(WbdDevice *self, guint seconds);
 void
 wbd_device_poll_now(WbdDevice *self, GTask *waiter);
+/* takes the device out of the schedule; frees what its polls kept (dispose) */
+void
+wbd_device_unschedule_poll(WbdDevice *self);
+void
+wbd_device_clear_poll(WbdDevice *self);
 /* the default command vfunc */
 void
 wbd_device_real_command_async(WbdDevice *self,

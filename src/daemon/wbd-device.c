@@ -161,19 +161,25 @@ static void
 wbd_device_property_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdDevice *self)
 {
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	GDBusInterfaceInfo *info =
-	    g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
-	g_autofree gchar *dbus_name = wbd_property_to_dbus_name(pspec->name);
-	GDBusPropertyInfo *prop = g_dbus_interface_info_lookup_property(info, dbus_name);
+	GDBusInterfaceInfo *info = NULL;
+	g_autofree gchar *dbus_name = NULL;
+	GDBusPropertyInfo *prop = NULL;
+
+	/*
+	 * Identity is not a reading; of the Device interface only Online is (LastSeen,
+	 * set at every poll, is not: exporters carry their own time stamp). Checked
+	 * before anything is allocated.
+	 */
+	if (skeleton == G_OBJECT(priv->iface_device) && g_strcmp0(pspec->name, "online") != 0)
+		return;
+	info = g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
+	dbus_name = wbd_property_to_dbus_name(pspec->name);
+	prop = g_dbus_interface_info_lookup_property(info, dbus_name);
 	g_auto(GValue) value = G_VALUE_INIT;
 	GVariant *variant;
 	GVariant *old;
 
 	if (prop == NULL)
-		return;
-	/* identity is not a reading; of the Device interface only Online is */
-	if (G_DBUS_INTERFACE_SKELETON(skeleton) == G_DBUS_INTERFACE_SKELETON(priv->iface_device) &&
-	    g_strcmp0(dbus_name, "Online") != 0)
 		return;
 	g_value_init(&value, pspec->value_type);
 	g_object_get_property(skeleton, pspec->name, &value);
@@ -453,9 +459,22 @@ wbd_device_report_success(WbdDevice *self)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	guint64 now = (guint64)g_get_real_time();
 
-	if (!wattbus_device_get_online(priv->iface_device))
-		wbd_dev_message(self, "online");
-	g_object_set(priv->iface_device, "online", TRUE, "last-seen", now, "last-error", "", NULL);
+	if (wattbus_device_get_online(priv->iface_device) &&
+	    wattbus_device_get_last_error(priv->iface_device)[0] == '\0') {
+		/* the steady state, at every poll: one property, announced to no one */
+		wattbus_device_set_last_seen(priv->iface_device, now);
+	} else {
+		if (!wattbus_device_get_online(priv->iface_device))
+			wbd_dev_message(self, "online");
+		g_object_set(priv->iface_device,
+			     "online",
+			     TRUE,
+			     "last-seen",
+			     now,
+			     "last-error",
+			     "",
+			     NULL);
+	}
 	for (guint i = 0; i < priv->children->len; i++)
 		wbd_device_report_success(g_ptr_array_index(priv->children, i));
 }
@@ -624,7 +643,7 @@ wbd_device_stop(WbdDevice *self)
 	if (g_cancellable_is_cancelled(priv->cancellable))
 		return;
 	g_cancellable_cancel(priv->cancellable);
-	g_clear_handle_id(&priv->poll_id, g_source_remove);
+	wbd_device_unschedule_poll(self);
 	if (WBD_DEVICE_GET_CLASS(self)->stop != NULL)
 		WBD_DEVICE_GET_CLASS(self)->stop(self);
 	wbd_device_remove_children(self);
@@ -742,6 +761,7 @@ wbd_device_dispose(GObject *object)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 
 	wbd_device_stop(self);
+	wbd_device_clear_poll(self);
 	g_clear_handle_id(&priv->changes_idle_id, g_source_remove);
 	g_clear_pointer(&priv->pending_changes, g_hash_table_unref);
 	if (priv->iface_meter != NULL)
@@ -834,7 +854,8 @@ wbd_device_class_init(WbdDeviceClass *klass)
 	 *   Device, whose Online alone is included
 	 *
 	 * Emitted once per main loop turn in which values changed: what the exporters
-	 * forward.
+	 * forward. Never LastSeen, which moves at every poll: @timestamp is the time of
+	 * the values.
 	 */
 	signals[SIGNAL_VALUES_CHANGED] = g_signal_new("values-changed",
 						      G_TYPE_FROM_CLASS(klass),

@@ -7,6 +7,13 @@ G_BEGIN_DECLS
 
 #include "wbd-meter-reading.h"
 
+/*
+ * The main-loop priority of polling work (the schedule of polls, and a driver's I/O
+ * for a poll): below D-Bus method calls and the I/O of a command, so that a TurnOn
+ * is not queued behind a burst of polls.
+ */
+#define WBD_DEVICE_POLL_PRIORITY (G_PRIORITY_DEFAULT + 20)
+
 #define WBD_TYPE_DEVICE (wbd_device_get_type())
 G_DECLARE_DERIVABLE_TYPE(WbdDevice, wbd_device, WBD, DEVICE, GObject)
 

@@ -7,6 +7,7 @@ Not a test: it prints figures (see tests/bench/RESULTS.md). Everything runs on
 
   WATTBUS_BUILD_DIR=BUILD /usr/bin/python3 tests/bench/bench-fleet.py \
       [--sizes 1,100,1000] [--window 20] [--turn-on 1000] [--no-node]
+      [--fleet-nice N]
 
 For each size N (poll-interval=1, tests/emulators/fleet-emulator.py serving
 N HS110 plugs with an energy meter):
@@ -31,6 +32,12 @@ N HS110 plugs with an energy meter):
     are polled.
   - the same fleet polled by Node's tplink-smarthome-api (npm, installed into
     a temporary directory) at 1 Hz: CPU per poll, and the ratio.
+
+--fleet-nice N runs the fleet emulator (not the TurnOn target's emulator) at
+nice N: on a 2-core machine the Python fleet, standing in for 1000 devices that
+would have their own hardware, takes most of a core, and the kernel's scheduler
+then delays the other processes of a TurnOn (client, dbus-daemon, wattbusd, the
+target's emulator) by milliseconds. Default 0 (as before).
 """
 
 import argparse
@@ -116,7 +123,8 @@ class Proc:
 
 
 class Bench:
-    def __init__(self, build, tmp):
+    def __init__(self, build, tmp, fleet_nice=0):
+        self.fleet_nice = fleet_nice
         self.wattbusd = os.environ.get("WATTBUSD", os.path.join(build, "src", "wattbusd"))
         self.tmp = tmp
         self.bus_proc = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
@@ -146,7 +154,8 @@ class Bench:
     def start_fleet(self, n):
         conf_dir = os.path.join(self.tmp, "etc-%d" % n)
         os.makedirs(os.path.join(conf_dir, "conf.d"), exist_ok=True)
-        self.fleet = Proc(["/usr/bin/python3", FLEET, "--kasa", str(n), "--config",
+        nice = ["nice", "-n", str(self.fleet_nice)] if self.fleet_nice else []
+        self.fleet = Proc(nice + ["/usr/bin/python3", FLEET, "--kasa", str(n), "--config",
                            os.path.join(conf_dir, "wattbus.conf")])
         ready = self.fleet.readline()
         if not ready.startswith("READY "):
@@ -297,10 +306,11 @@ def main():
     p.add_argument("--window", type=float, default=20)
     p.add_argument("--turn-on", type=int, default=1000)
     p.add_argument("--no-node", action="store_true")
+    p.add_argument("--fleet-nice", type=int, default=0)
     args = p.parse_args()
     build = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SRC, "_build"))
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-fleet-")
-    bench = Bench(build, tmp)
+    bench = Bench(build, tmp, args.fleet_nice)
     node_dir = None
     if not args.no_node:
         if shutil.which("node") is None or shutil.which("npm") is None:

@@ -76,6 +76,29 @@ class KasaTest(wbtest.DaemonTest):
         self.iterate(2.5)
         self.assertEqual([s for s in self.signals if s[0] == path and s[1][0] == METER], [])
 
+
+    def test_last_seen_not_announced(self):
+        """LastSeen moves at every poll but has EmitsChangedSignal=false: Get reads it,
+        PropertiesChanged never carries it; Online is announced."""
+        emu = self.emulator(PLUG)
+        self.start_with({"plug": emu})
+        path = device_path("plug")
+        first = self.get(path, DEVICE, "LastSeen")
+        self.assertGreater(first, 0)
+        emu.command("emeter power_mw=777000")
+        self.wait_prop(path, METER, "Power", 777.0)
+        self.wait_for(lambda: self.get(path, DEVICE, "LastSeen") > first, 5, "LastSeen moved")
+        second = self.get(path, DEVICE, "LastSeen")
+        self.iterate(2.5)  # two or three more polls
+        self.assertGreater(self.get(path, DEVICE, "LastSeen"), second)
+        mine = [s[1] for s in self.signals if s[0] == path]
+        # the subscription works: the start-up's Online and the new Power were announced
+        self.assertIn(True, [c.get("Online") for iface, c, inv in mine if iface == DEVICE])
+        self.assertIn(777.0, [c.get("Power") for iface, c, inv in mine if iface == METER])
+        self.assertEqual([s for s in mine if "LastSeen" in s[1] or "LastSeen" in s[2]], [])
+        xml = self.call(path, "org.freedesktop.DBus.Introspectable", "Introspect")[0]
+        self.assertRegex(xml, r'name="LastSeen"[^/]*>\s*<annotation '
+                         r'name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="false"')
     # strips
 
     def test_strip_outlets(self):

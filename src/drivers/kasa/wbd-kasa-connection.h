@@ -14,6 +14,7 @@ wbd_kasa_connection_new(const gchar *host, guint16 port, const gchar *log_id);
 void
 wbd_kasa_connection_request_async(WbdKasaConnection *self,
 				  const gchar *request,
+				  gint io_priority,
 				  GCancellable *cancellable,
 				  GAsyncReadyCallback callback,
 				  gpointer user_data);

@@ -210,6 +210,7 @@ typedef enum {
 typedef struct {
 	RefreshStep step;
 	guint child; /* the outlet whose meter is being read */
+	gint io_priority; /* a poll's is below a command's */
 	gboolean combined; /* sysinfo and the plug's meter asked in one request */
 	GArray *readings;
 } RefreshData;
@@ -414,6 +415,7 @@ wbd_kasa_device_refresh_step(GTask *task)
 		wbd_kasa_connection_request_async(self->connection,
 						  data->combined ? WBD_KASA_REQUEST_SYSINFO_EMETER
 								 : WBD_KASA_REQUEST_SYSINFO,
+						  data->io_priority,
 						  g_task_get_cancellable(task),
 						  wbd_kasa_device_sysinfo_cb,
 						  task);
@@ -435,6 +437,7 @@ wbd_kasa_device_refresh_step(GTask *task)
 		}
 		wbd_kasa_connection_request_async(self->connection,
 						  request,
+						  data->io_priority,
 						  g_task_get_cancellable(task),
 						  wbd_kasa_device_emeter_cb,
 						  task);
@@ -448,17 +451,33 @@ wbd_kasa_device_refresh_step(GTask *task)
 }
 
 static void
+wbd_kasa_device_refresh_full(WbdDevice *device,
+			     gint io_priority,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data)
+{
+	GTask *task = g_task_new(device, cancellable, callback, user_data);
+	RefreshData *data = g_new0(RefreshData, 1);
+	data->readings = g_array_new(FALSE, FALSE, sizeof(WbdMeterReading));
+	data->io_priority = io_priority;
+	g_task_set_source_tag(task, wbd_kasa_device_refresh_full);
+	g_task_set_task_data(task, data, (GDestroyNotify)refresh_data_free);
+	wbd_kasa_device_refresh_step(task);
+}
+
+/* a poll */
+static void
 wbd_kasa_device_refresh_async(WbdDevice *device,
 			      GCancellable *cancellable,
 			      GAsyncReadyCallback callback,
 			      gpointer user_data)
 {
-	GTask *task = g_task_new(device, cancellable, callback, user_data);
-	RefreshData *data = g_new0(RefreshData, 1);
-	data->readings = g_array_new(FALSE, FALSE, sizeof(WbdMeterReading));
-	g_task_set_source_tag(task, wbd_kasa_device_refresh_async);
-	g_task_set_task_data(task, data, (GDestroyNotify)refresh_data_free);
-	wbd_kasa_device_refresh_step(task);
+	wbd_kasa_device_refresh_full(device,
+				     WBD_DEVICE_POLL_PRIORITY,
+				     cancellable,
+				     callback,
+				     user_data);
 }
 
 static gboolean
@@ -521,7 +540,9 @@ wbd_kasa_device_switch_cb(GObject *source, GAsyncResult *res, gpointer user_data
 		return;
 	}
 	GCancellable *cancellable = g_task_get_cancellable(task);
-	wbd_kasa_device_refresh_async(WBD_DEVICE(self),
+	/* the read-back of a command: at a command's priority, not a poll's */
+	wbd_kasa_device_refresh_full(WBD_DEVICE(self),
+				      G_PRIORITY_DEFAULT,
 				      cancellable,
 				      wbd_kasa_device_switch_refresh_cb,
 				      g_steal_pointer(&task));
@@ -556,6 +577,7 @@ wbd_kasa_device_switch_async(WbdKasaDevice *self,
 	request = wbd_kasa_build_request("system", "set_relay_state", params, child_id);
 	wbd_kasa_connection_request_async(self->connection,
 					  request,
+					  G_PRIORITY_DEFAULT,
 					  cancellable,
 					  wbd_kasa_device_switch_cb,
 					  task);

@@ -991,10 +991,18 @@ wbd_mqtt_client_shutdown(guint timeout_ms)
 		if (all_done || !g_cond_wait_until(&closing_cond, &closing_lock, deadline))
 			break;
 	}
-	while (closings != NULL && closings->len > 0) {
-		MQTTAsync handle = closing_take_locked(g_ptr_array_index(closings, 0));
+	for (guint i = 0; closings != NULL && i < closings->len;) {
+		Closing *closing = g_ptr_array_index(closings, i);
+		MQTTAsync handle = closing->handle;
+
+		closing->handle = NULL;
 		if (handle != NULL)
 			g_ptr_array_add(handles, handle);
+		/* Paho may still call back one that is not done: it stays (in the list) */
+		if (closing->done)
+			closing_take_locked(closing);
+		else
+			i++;
 	}
 	g_mutex_unlock(&closing_lock);
 	for (guint i = 0; i < handles->len; i++) {
