@@ -33,29 +33,43 @@ bench_emoncms = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_emoncms)
 
 
+def dirs(tmp):
+    """The config and state directories of a benchmark's daemon."""
+    config_dir = os.path.join(tmp, "etc")
+    state_dir = os.path.join(tmp, "state")
+    os.makedirs(config_dir)
+    os.makedirs(state_dir)
+    return config_dir, state_dir
+
+
+def start_daemon(tmp, config_dir, state_dir, config):
+    """wattbusd on a private bus with @config: (bus, daemon, connection)."""
+    with open(os.path.join(config_dir, "wattbus.conf"), "w") as f:
+        f.write(config)
+    bus = wbtest.Bus(tmp)
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
+    env.pop("G_MESSAGES_DEBUG", None)
+    daemon = subprocess.Popen([os.environ["WATTBUSD"], "--session", "--config", config_dir,
+                               "--state-dir", state_dir],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conn = Gio.DBusConnection.new_for_address_sync(
+        bus.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+        Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+    return bus, daemon, conn
+
+
 def run(n, batch, homeassistant):
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-")
     broker = None
     try:
-        config_dir = os.path.join(tmp, "etc")
-        state_dir = os.path.join(tmp, "state")
-        os.makedirs(config_dir)
-        os.makedirs(state_dir)
+        config_dir, state_dir = dirs(tmp)
         broker = Broker(tmp)
-        with open(os.path.join(config_dir, "wattbus.conf"), "w") as f:
-            f.write("[exporter bench]\nkind=mqtt\nurl=%s\nbatch-size=%d\nhomeassistant=%s\n"
-                    % (broker.url, batch, "true" if homeassistant else "false"))
         bench_emoncms.prefill(os.path.join(state_dir, "spool.db"), "bench", n)
-        bus = wbtest.Bus(tmp)
-        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
-        env.pop("G_MESSAGES_DEBUG", None)
         start = time.monotonic()
-        daemon = subprocess.Popen([os.environ.get("WATTBUSD", os.path.join(wbtest._BUILD, "src", "wattbusd")),
-                                   "--session", "--config", config_dir, "--state-dir", state_dir],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        conn = Gio.DBusConnection.new_for_address_sync(
-            bus.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
-            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        bus, daemon, conn = start_daemon(
+            tmp, config_dir, state_dir,
+            "[exporter bench]\nkind=mqtt\nurl=%s\nbatch-size=%d\nhomeassistant=%s\n"
+            % (broker.url, batch, "true" if homeassistant else "false"))
 
         def prop(name):
             try:
@@ -93,25 +107,14 @@ def latency(changes):
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-")
     broker = emu = daemon = bus = rec = None
     try:
-        config_dir = os.path.join(tmp, "etc")
-        state_dir = os.path.join(tmp, "state")
-        os.makedirs(config_dir)
-        os.makedirs(state_dir)
+        config_dir, state_dir = dirs(tmp)
         broker = Broker(tmp)
         rec = broker.client(subscribe=("wattbus/plug",))
         emu = wbtest.Emulator(PLUG)
-        with open(os.path.join(config_dir, "wattbus.conf"), "w") as f:
-            f.write("[device plug]\ndriver=kasa\naddress=%s\npoll-interval=3600\n\n"
-                    "[exporter bench]\nkind=mqtt\nurl=%s\n" % (emu.address, broker.url))
-        bus = wbtest.Bus(tmp)
-        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
-        env.pop("G_MESSAGES_DEBUG", None)
-        daemon = subprocess.Popen([os.environ["WATTBUSD"], "--session", "--config", config_dir,
-                                   "--state-dir", state_dir],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        conn = Gio.DBusConnection.new_for_address_sync(
-            bus.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
-            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        bus, daemon, conn = start_daemon(
+            tmp, config_dir, state_dir,
+            "[device plug]\ndriver=kasa\naddress=%s\npoll-interval=3600\n\n"
+            "[exporter bench]\nkind=mqtt\nurl=%s\n" % (emu.address, broker.url))
         deadline = time.monotonic() + 20
         while not rec.json_on("wattbus/plug"):
             if time.monotonic() > deadline:
