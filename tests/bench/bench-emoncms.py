@@ -1,95 +1,42 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """EmonCMS exporter throughput: a spool prefilled with a backlog, the real wattbusd, and
-the EmonCMS emulator; how long until everything is acknowledged. Not a test: it prints
-a table (tests/bench/RESULTS.md keeps the numbers).
+the EmonCMS emulator; how long until everything is acknowledged. Then the live latency of
+one reading: an emulated Kasa plug's power changed, Device.Refresh, and the clock runs
+until the exporter's Sent counter says EmonCMS acknowledged it (device change → daemon →
+spool on disk → EmonCMS's "ok"). Not a test: it prints tables (tests/bench/RESULTS.md
+keeps the numbers).
 
-  bench-emoncms.py [READINGS]
+  bench-emoncms.py [READINGS] [CHANGES]
 
 The emulator is Python and checks every rule, so it is likely the slower side: the
 numbers are a lower bound of what the exporter does against a real server."""
 
 import os
 import shutil
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Daemon, prefill, spool_path  # noqa: E402
 import wbtest  # noqa: E402
-from emoncmsemu import EXPORTER, WRITE_KEY, EmoncmsEmulator, exporter_path  # noqa: E402
-from gi.repository import Gio, GLib  # noqa: E402
-
-SCHEMA = """CREATE TABLE IF NOT EXISTS readings (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  exporter TEXT NOT NULL, device TEXT NOT NULL, label TEXT NOT NULL, time INTEGER NOT NULL,
-  data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS readings_by_exporter ON readings (exporter);"""
-
-
-def prefill(path, exporter, n, devices=10):
-    db = sqlite3.connect(path)
-    db.executescript(SCHEMA)
-    start = int(time.time() * 1e6) - n * 1000000
-    rows = [(exporter, "dev%d" % (i % devices), "Device %d" % (i % devices), start + i * 1000000,
-             '{"Current":0.451,"Energy":%d,"On":1,"Online":1,"Power":%.3f,"Voltage":230.837}'
-             % (16323 + i, 50 + (i % 100) / 10)) for i in range(n)]
-    db.executemany("INSERT INTO readings (exporter, device, label, time, data) VALUES (?,?,?,?,?)", rows)
-    db.commit()
-    db.close()
+from emoncmsemu import PLUG, WRITE_KEY, EmoncmsEmulator  # noqa: E402
 
 
 def run(n, batch):
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-")
     try:
-        config_dir = os.path.join(tmp, "etc")
-        state_dir = os.path.join(tmp, "state")
-        os.makedirs(config_dir)
-        os.makedirs(state_dir)
         emu = EmoncmsEmulator()
-        with open(os.path.join(config_dir, "wattbus.conf"), "w") as f:
-            f.write("[exporter bench]\nkind=emoncms\nurl=%s\napikey=%s\nbatch-size=%d\n"
-                    % (emu.url, WRITE_KEY, batch))
-        prefill(os.path.join(state_dir, "spool.db"), "bench", n)
-        bus = wbtest.Bus(tmp)
-        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
-        env.pop("G_MESSAGES_DEBUG", None)
+        prefill(spool_path(tmp), "bench", n)
         start = time.monotonic()
-        daemon = subprocess.Popen([os.environ.get("WATTBUSD", os.path.join(wbtest._BUILD, "src", "wattbusd")),
-                                   "--session", "--config", config_dir, "--state-dir", state_dir],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        conn = Gio.DBusConnection.new_for_address_sync(
-            bus.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
-            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
-
-        def prop(name):
-            try:
-                reply = conn.call_sync(wbtest.BUS_NAME, exporter_path("bench"), "org.freedesktop.DBus.Properties",
-                                       "Get", GLib.Variant("(ss)", (EXPORTER, name)), None,
-                                       Gio.DBusCallFlags.NONE, 5000, None)
-                return reply.unpack()[0]
-            except GLib.Error:
-                return None
-
-        # latency of a D-Bus call while the exporter is busy
-        worst = 0.0
-        while True:
-            t = time.monotonic()
-            queued = prop("Queued")
-            worst = max(worst, time.monotonic() - t) if queued is not None else worst
-            if queued == 0:
-                break
-            if time.monotonic() - start > 600:
-                raise RuntimeError("not drained")
-            time.sleep(0.02)
-        seconds = time.monotonic() - start
+        daemon = Daemon(tmp, "[exporter bench]\nkind=emoncms\nurl=%s\napikey=%s\nbatch-size=%d\n"
+                        % (emu.url, WRITE_KEY, batch))
+        seconds, worst = daemon.drain(start)
         stored = len(emu.stored())
-        sent = prop("Sent")
-        daemon.terminate()
-        daemon.wait(10)
+        sent = daemon.prop("Sent")
+        daemon.stop()
         emu.stop()
-        bus.stop()
         assert sent == n, (sent, n)
         assert stored == 6 * n, (stored, n)
         return seconds, worst
@@ -97,8 +44,36 @@ def run(n, batch):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def latency(changes):
+    tmp = tempfile.mkdtemp(prefix="wattbus-bench-")
+    emoncms = plug = daemon = None
+    try:
+        emoncms = EmoncmsEmulator()
+        plug = wbtest.Emulator(PLUG)
+        daemon = Daemon(tmp, "[device plug]\ndriver=kasa\naddress=%s\npoll-interval=3600\n\n"
+                        "[exporter bench]\nkind=emoncms\nurl=%s\napikey=%s\nvalues=Power\n"
+                        % (plug.address, emoncms.url, WRITE_KEY))
+        sent = [None]
+
+        def arrived(i, watts):
+            # one reading a change (values=Power): acknowledged when Sent moves
+            if sent[0] is None:
+                sent[0] = daemon.prop("Sent")
+            if daemon.prop("Sent") > sent[0]:
+                sent[0] += 1
+                return True
+            return False
+        return daemon.latency(plug, changes, arrived)
+    finally:
+        for thing in (daemon, plug, emoncms):
+            if thing is not None:
+                thing.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    changes = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     print("EmonCMS exporter: a backlog of readings of 6 values from 10 devices, delivered to the emulator\n")
     print("| request | batch | readings | seconds | readings/s | slowest D-Bus Get meanwhile |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -108,6 +83,9 @@ def main():
         print("| %s | %d | %d | %.2f | %.0f | %.0f ms |" % (api, batch, count, seconds, count / seconds,
                                                            worst * 1000))
         sys.stdout.flush()
+    p50, p99, worst = latency(changes)
+    print("\nLive: %d changes of an emulated Kasa plug, one at a time, until EmonCMS acknowledged:"
+          " p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (changes, p50 * 1000, p99 * 1000, worst * 1000))
 
 
 if __name__ == "__main__":

@@ -450,7 +450,7 @@ class MqttTest(MqttBase):
         """A spool with a backlog (as after a long outage): batches of 500 readings, each
         reading a message, all acknowledged, none lost (Paho's queue holds a batch)."""
         spec = importlib.util.spec_from_file_location(
-            "bench_emoncms", os.path.join(wbtest.SOURCE_DIR, "tests", "bench", "bench-emoncms.py"))
+            "benchlib", os.path.join(wbtest.SOURCE_DIR, "tests", "bench", "benchlib.py"))
         bench = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(bench)
         broker = self.broker()
