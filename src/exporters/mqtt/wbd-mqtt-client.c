@@ -33,6 +33,7 @@
 #define WBD_MQTT_FAREWELL_MS 500
 #define WBD_MQTT_MAX_QUEUED 100000
 #define WBD_MQTT_RENEW_DISCONNECT_MS 2000
+#define WBD_MQTT_RENEW_MARGIN_MS 3000 /* for the new connect, before the old token expires */
 #define WBD_MQTT_SESSION_EXPIRY_S 86400
 
 /* what a finished MQTTAsync_disconnect() calls (on Paho's thread): the first member of
@@ -779,28 +780,34 @@ wbd_mqtt_client_renew_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* at 80 % of the current password's lifetime */
+/*
+ * At 80 % of the current password's lifetime, but early enough that the disconnect
+ * (WBD_MQTT_RENEW_DISCONNECT_MS at most) and the new connect are done before it
+ * expires, and not before half of it: with short lifetimes the margin counts.
+ */
 static void
 wbd_mqtt_client_schedule_renewal(WbdMqttClient *self)
 {
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	gint64 issued, expiry, at;
+	gint64 now_ms = g_get_real_time() / 1000;
+	gint64 issued_ms, expiry_ms, at_ms;
 
 	g_clear_handle_id(&self->renew_id, g_source_remove);
 	if (self->bridge->password_func == NULL)
 		return;
 	g_mutex_lock(&self->bridge->lock);
-	issued = self->bridge->issued;
-	expiry = self->bridge->expiry;
+	issued_ms = self->bridge->issued * 1000;
+	expiry_ms = self->bridge->expiry * 1000;
 	g_mutex_unlock(&self->bridge->lock);
-	if (expiry <= issued)
+	if (expiry_ms <= issued_ms)
 		return;
-	at = issued + (expiry - issued) * 4 / 5;
-	self->renew_id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT,
-						    (guint)CLAMP(at - now, 1, G_MAXINT),
-						    wbd_mqtt_client_renew_cb,
-						    self,
-						    NULL);
+	at_ms = issued_ms + (expiry_ms - issued_ms) * 4 / 5;
+	at_ms = MIN(at_ms, expiry_ms - WBD_MQTT_RENEW_DISCONNECT_MS - WBD_MQTT_RENEW_MARGIN_MS);
+	at_ms = MAX(at_ms, issued_ms + (expiry_ms - issued_ms) / 2);
+	self->renew_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
+					    (guint)CLAMP(at_ms - now_ms, 100, G_MAXINT),
+					    wbd_mqtt_client_renew_cb,
+					    self,
+					    NULL);
 }
 
 /**
