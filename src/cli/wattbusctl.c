@@ -214,7 +214,7 @@ wbc_ctl_connect(WbcCtl *ctl, gboolean need_daemon)
 	return WBC_EXIT_OK;
 }
 
-WbcExit
+static WbcExit
 wbc_ctl_lookup_device(WbcCtl *ctl, const gchar *id_or_path, WattbusObject **object)
 {
 	*object = wattbus_client_lookup_device(ctl->client, id_or_path);
@@ -225,6 +225,29 @@ wbc_ctl_lookup_device(WbcCtl *ctl, const gchar *id_or_path, WattbusObject **obje
 		return WBC_EXIT_NOT_FOUND;
 	}
 	return WBC_EXIT_OK;
+}
+
+/**
+ * wbc_ctl_open_device:
+ * @command: the command, for its usage line: `wattbusctl COMMAND DEVICE`
+ * @object: (out): the device named by the one argument
+ *
+ * What every command on one device starts with: its options, the daemon, the device.
+ */
+WbcExit
+wbc_ctl_open_device(WbcCtl *ctl,
+		    const gchar *command,
+		    gint *argc,
+		    gchar ***argv,
+		    WattbusObject **object)
+{
+	WbcExit rc = wbc_ctl_parse_options(ctl, command, _("DEVICE"), NULL, argc, argv, 1, 1);
+
+	if (rc == WBC_EXIT_OK)
+		rc = wbc_ctl_connect(ctl, TRUE);
+	if (rc == WBC_EXIT_OK)
+		rc = wbc_ctl_lookup_device(ctl, (*argv)[1], object);
+	return rc;
 }
 
 static WbcExit

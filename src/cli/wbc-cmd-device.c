@@ -193,13 +193,7 @@ wbc_cmd_show(WbcCtl *ctl, gint argc, gchar **argv)
 	g_autoptr(GPtrArray) lines = NULL;
 	WbcExit rc;
 
-	rc = wbc_ctl_parse_options(ctl, "show", _("DEVICE"), NULL, &argc, &argv, 1, 1);
-	if (rc != WBC_EXIT_OK)
-		return rc;
-	rc = wbc_ctl_connect(ctl, TRUE);
-	if (rc != WBC_EXIT_OK)
-		return rc;
-	rc = wbc_ctl_lookup_device(ctl, argv[1], &object);
+	rc = wbc_ctl_open_device(ctl, "show", &argc, &argv, &object);
 	if (rc != WBC_EXIT_OK)
 		return rc;
 
@@ -285,13 +279,7 @@ wbc_cmd_switch(WbcCtl *ctl, gint argc, gchar **argv, const gchar *command, WbcSw
 	gboolean on;
 	WbcExit rc;
 
-	rc = wbc_ctl_parse_options(ctl, command, _("DEVICE"), NULL, &argc, &argv, 1, 1);
-	if (rc != WBC_EXIT_OK)
-		return rc;
-	rc = wbc_ctl_connect(ctl, TRUE);
-	if (rc != WBC_EXIT_OK)
-		return rc;
-	rc = wbc_ctl_lookup_device(ctl, argv[1], &object);
+	rc = wbc_ctl_open_device(ctl, command, &argc, &argv, &object);
 	if (rc != WBC_EXIT_OK)
 		return rc;
 	id = wbc_device_get_id(object);
@@ -368,13 +356,7 @@ wbc_cmd_refresh(WbcCtl *ctl, gint argc, gchar **argv)
 	WattbusDevice *device;
 	WbcExit rc;
 
-	rc = wbc_ctl_parse_options(ctl, "refresh", _("DEVICE"), NULL, &argc, &argv, 1, 1);
-	if (rc != WBC_EXIT_OK)
-		return rc;
-	rc = wbc_ctl_connect(ctl, TRUE);
-	if (rc != WBC_EXIT_OK)
-		return rc;
-	rc = wbc_ctl_lookup_device(ctl, argv[1], &object);
+	rc = wbc_ctl_open_device(ctl, "refresh", &argc, &argv, &object);
 	if (rc != WBC_EXIT_OK)
 		return rc;
 	device = wattbus_object_peek_device(object);

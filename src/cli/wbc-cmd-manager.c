@@ -290,13 +290,7 @@ wbc_cmd_remove(WbcCtl *ctl, gint argc, gchar **argv)
 	g_autofree gchar *id = NULL;
 	WbcExit rc;
 
-	rc = wbc_ctl_parse_options(ctl, "remove", _("DEVICE"), NULL, &argc, &argv, 1, 1);
-	if (rc != WBC_EXIT_OK)
-		return rc;
-	rc = wbc_ctl_connect(ctl, TRUE);
-	if (rc != WBC_EXIT_OK)
-		return rc;
-	rc = wbc_ctl_lookup_device(ctl, argv[1], &object);
+	rc = wbc_ctl_open_device(ctl, "remove", &argc, &argv, &object);
 	if (rc != WBC_EXIT_OK)
 		return rc;
 	id = g_strdup(wbc_device_get_id(object));

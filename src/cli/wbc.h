@@ -36,7 +36,11 @@ wbc_ctl_parse_options(WbcCtl *ctl,
 WbcExit
 wbc_ctl_connect(WbcCtl *ctl, gboolean need_daemon);
 WbcExit
-wbc_ctl_lookup_device(WbcCtl *ctl, const gchar *id_or_path, WattbusObject **object);
+wbc_ctl_open_device(WbcCtl *ctl,
+		    const gchar *command,
+		    gint *argc,
+		    gchar ***argv,
+		    WattbusObject **object);
 WbcExit
 wbc_ctl_report_error(GError *error, const gchar *device_id);
 WbcExit
