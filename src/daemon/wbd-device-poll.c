@@ -109,19 +109,25 @@ wbd_device_normalize_error(gboolean timed_out, GError *error)
 	return result;
 }
 
+/* an operation's end: the driver's result, a time-out named as such */
+static void
+wbd_device_operation_done(GTask *task, gboolean ok, GError *error)
+{
+	OperationData *op = g_task_get_task_data(task);
+
+	if (!ok)
+		g_task_return_error(task, wbd_device_normalize_error(op->timed_out, error));
+	else
+		g_task_return_boolean(task, TRUE);
+	g_object_unref(task);
+}
+
 static void
 wbd_device_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(GTask) task = G_TASK(user_data);
-	WbdDevice *self = WBD_DEVICE(source);
-	OperationData *op = g_task_get_task_data(task);
 	GError *error = NULL;
-
-	if (!WBD_DEVICE_GET_CLASS(self)->refresh_finish(self, res, &error)) {
-		g_task_return_error(task, wbd_device_normalize_error(op->timed_out, error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
+	gboolean ok = WBD_DEVICE_GET_CLASS(source)->refresh_finish(WBD_DEVICE(source), res, &error);
+	wbd_device_operation_done(G_TASK(user_data), ok, error);
 }
 
 /**
@@ -438,16 +444,9 @@ wbd_device_poll_now(WbdDevice *self, GTask *waiter)
 static void
 wbd_device_set_on_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(GTask) task = G_TASK(user_data);
-	WbdDevice *self = WBD_DEVICE(source);
-	OperationData *op = g_task_get_task_data(task);
 	GError *error = NULL;
-
-	if (!WBD_DEVICE_GET_CLASS(self)->set_on_finish(self, res, &error)) {
-		g_task_return_error(task, wbd_device_normalize_error(op->timed_out, error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
+	gboolean ok = WBD_DEVICE_GET_CLASS(source)->set_on_finish(WBD_DEVICE(source), res, &error);
+	wbd_device_operation_done(G_TASK(user_data), ok, error);
 }
 
 void
@@ -542,16 +541,9 @@ wbd_device_real_command_finish(WbdDevice *self, GAsyncResult *res, GError **erro
 static void
 wbd_device_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(GTask) task = G_TASK(user_data);
-	WbdDevice *self = WBD_DEVICE(source);
 	GError *error = NULL;
-
-	if (!WBD_DEVICE_GET_CLASS(self)->command_finish(self, res, &error)) {
-		OperationData *op = g_task_get_task_data(task);
-		g_task_return_error(task, wbd_device_normalize_error(op->timed_out, error));
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
+	gboolean ok = WBD_DEVICE_GET_CLASS(source)->command_finish(WBD_DEVICE(source), res, &error);
+	wbd_device_operation_done(G_TASK(user_data), ok, error);
 }
 
 /**
