@@ -80,6 +80,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from emucontrol import say, stdin_loop  # noqa: E402
+
 XOR_KEY = 171
 MAX_FRAME = 1 << 20
 MODES = ("none", "garbage", "badjson", "oversize", "half", "stall", "close",
@@ -658,39 +661,6 @@ class Emulator:
             self.httpd.server_close()
         if self.log:
             self.log.close()
-
-
-def say(lines):
-    sys.stdout.write("".join(line + "\n" for line in lines))
-    sys.stdout.flush()
-
-
-def stdin_loop(emu, loop, stop):
-    """Read control commands from fd 0 (raw, so that a blocked read cannot
-    hold a Python-level lock at exit); EOF leaves the emulator running."""
-    buf = b""
-    while True:
-        try:
-            chunk = os.read(0, 4096)
-        except OSError:
-            return
-        if not chunk:
-            return
-        buf += chunk
-        while b"\n" in buf:
-            raw, buf = buf.split(b"\n", 1)
-            line = raw.decode("utf-8", "replace").strip()
-            if not line:
-                continue
-            if line == "quit":
-                say(["OK"])
-                loop.call_soon_threadsafe(stop.set)
-                return
-            fut = asyncio.run_coroutine_threadsafe(emu.command(line), loop)
-            try:
-                say(fut.result())
-            except Exception as e:  # keep the control channel alive
-                say(["ERR %s" % (str(e).replace("\n", " ") or repr(e))])
 
 
 async def run(args, device):

@@ -80,6 +80,9 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from emucontrol import say, stdin_loop  # noqa: E402
+
 PREFIX_55AA, SUFFIX_55AA = 0x000055AA, 0x0000AA55
 PREFIX_6699, SUFFIX_6699 = 0x00006699, 0x00009966
 # commands whose payload never has the version header (tinytuya's list)
@@ -676,38 +679,6 @@ class Emulator:
             session.close()
         if self.log:
             self.log.close()
-
-
-def say(lines):
-    sys.stdout.write("".join(line + "\n" for line in lines))
-    sys.stdout.flush()
-
-
-def stdin_loop(emu, loop, stop):
-    """Control commands from fd 0; EOF leaves the emulator running."""
-    buf = b""
-    while True:
-        try:
-            chunk = os.read(0, 4096)
-        except OSError:
-            return
-        if not chunk:
-            return
-        buf += chunk
-        while b"\n" in buf:
-            raw, buf = buf.split(b"\n", 1)
-            line = raw.decode("utf-8", "replace").strip()
-            if not line:
-                continue
-            if line == "quit":
-                say(["OK"])
-                loop.call_soon_threadsafe(stop.set)
-                return
-            fut = asyncio.run_coroutine_threadsafe(emu.command(line), loop)
-            try:
-                say(fut.result())
-            except Exception as e:  # keep the control channel alive
-                say(["ERR %s" % (str(e).replace("\n", " ") or repr(e))])
 
 
 async def run(args):
