@@ -3,8 +3,11 @@
 OK, ERR, data) and commands on stdin, run on the emulator's asyncio loop."""
 
 import asyncio
+import json
 import os
+import signal
 import sys
+import threading
 
 
 def say(lines):
@@ -38,3 +41,22 @@ def stdin_loop(emu, loop, stop):
                 say(fut.result())
             except Exception as e:  # keep the control channel alive
                 say(["ERR %s" % (str(e).replace("\n", " ") or repr(e))])
+
+
+async def serve(emu, ports):
+    """Runs a started emulator: READY with @ports on stdout, commands from stdin, until
+    quit, SIGTERM/SIGINT or the parent (the test) is gone; then emu.close()."""
+    loop = asyncio.get_running_loop()
+    say(["READY " + json.dumps(ports)])
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    threading.Thread(target=stdin_loop, args=(emu, loop, stop), daemon=True).start()
+    parent = os.getppid()
+    while not stop.is_set():  # exit when orphaned: no leaks from dead tests
+        try:
+            await asyncio.wait_for(stop.wait(), 1.0)
+        except asyncio.TimeoutError:
+            if os.getppid() != parent:
+                break
+    emu.close()

@@ -65,6 +65,7 @@ def load(name, file):
 
 
 kasa = load("kasa_emulator", "kasa-emulator.py")
+import emucontrol  # noqa: E402  (next to this file; the emulators put it on sys.path)
 tuya = None  # loaded on demand: it needs python3-cryptography
 
 
@@ -130,7 +131,7 @@ def config_text(fleet, poll):
 
 
 class Control:
-    """The fleet's stdin commands, in the shape kasa-emulator's stdin_loop() drives."""
+    """The fleet's stdin commands, in the shape emucontrol.stdin_loop() drives."""
 
     def __init__(self, fleet):
         self.fleet = fleet
@@ -169,12 +170,12 @@ async def run(args, fixture, limits):
     if args.config:
         with open(args.config, "w", encoding="utf-8") as f:
             f.write(config_text(fleet, args.poll_interval))
-    kasa.say(["READY " + json.dumps({"devices": [e for e, _ in fleet],
+    emucontrol.say(["READY " + json.dumps({"devices": [e for e, _ in fleet],
                                      "nofile": list(limits)})])
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    threading.Thread(target=kasa.stdin_loop, args=(Control(fleet), loop, stop),
+    threading.Thread(target=emucontrol.stdin_loop, args=(Control(fleet), loop, stop),
                      daemon=True).start()
     parent = os.getppid()
     while not stop.is_set():

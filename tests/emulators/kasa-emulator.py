@@ -73,7 +73,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import sys
 import threading
@@ -81,7 +80,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emucontrol import say, stdin_loop  # noqa: E402
+from emucontrol import serve  # noqa: E402
 
 XOR_KEY = 171
 MAX_FRAME = 1 << 20
@@ -664,24 +663,9 @@ class Emulator:
 
 
 async def run(args, device):
-    loop = asyncio.get_running_loop()
     emu = Emulator(args, device)
     await emu.start()
-    say(["READY " + json.dumps({"tcp": emu.tcp_port, "udp": emu.udp_port,
-                                "http": emu.http_port})])
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    threading.Thread(target=stdin_loop, args=(emu, loop, stop),
-                     daemon=True).start()
-    parent = os.getppid()
-    while not stop.is_set():  # exit when orphaned: no leaks from dead tests
-        try:
-            await asyncio.wait_for(stop.wait(), 1.0)
-        except asyncio.TimeoutError:
-            if os.getppid() != parent:
-                break
-    emu.close()
+    await serve(emu, {"tcp": emu.tcp_port, "udp": emu.udp_port, "http": emu.http_port})
 
 
 def main():

@@ -68,11 +68,9 @@ import ipaddress
 import json
 import os
 import secrets
-import signal
 import socket
 import struct
 import sys
-import threading
 import time
 import zlib
 
@@ -81,7 +79,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emucontrol import say, stdin_loop  # noqa: E402
+from emucontrol import serve  # noqa: E402
 
 PREFIX_55AA, SUFFIX_55AA = 0x000055AA, 0x0000AA55
 PREFIX_6699, SUFFIX_6699 = 0x00006699, 0x00009966
@@ -682,23 +680,9 @@ class Emulator:
 
 
 async def run(args):
-    loop = asyncio.get_running_loop()
     emu = Emulator(args)
     await emu.start()
-    say(["READY " + json.dumps({"tcp": emu.tcp_port, "udp": emu.udp_port})])
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    threading.Thread(target=stdin_loop, args=(emu, loop, stop),
-                     daemon=True).start()
-    parent = os.getppid()
-    while not stop.is_set():  # exit when orphaned: no leaks from dead tests
-        try:
-            await asyncio.wait_for(stop.wait(), 1.0)
-        except asyncio.TimeoutError:
-            if os.getppid() != parent:
-                break
-    emu.close()
+    await serve(emu, {"tcp": emu.tcp_port, "udp": emu.udp_port})
 
 
 def main():
