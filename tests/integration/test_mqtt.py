@@ -320,6 +320,26 @@ class MqttTest(MqttBase):
         # the retained command of the start was never run
         self.assertTrue(any("retained command" in line for line in self.daemon_log().splitlines()))
 
+    def test_oversized_message_dropped(self):
+        """A broker may send up to 256 MB: a message over 256 KiB is dropped (logged with its
+        size), not parsed; the next command works."""
+        broker = self.broker()
+        rec = self.recorder(broker)
+        emu = self.emulator(PLUG)
+        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true"))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_json(rec, "wattbus/plug", lambda j: "power" in j)
+        big = '{"state":"OFF","pad":"%s"}' % ("x" * (300 * 1024))
+        rec.publish("wattbus/plug/set", big)
+        self.wait_for(lambda: "dropping a message of %d bytes on wattbus/plug/set" % len(big)
+                      in self.daemon_log(), 10, "the drop logged")
+        self.assertEqual(rec.on("wattbus/plug/set/result"), [])
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+        reply = self.command(rec, "plug", '{"state":"OFF"}')
+        self.assertEqual(reply["status"], "ok")
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 0)
+
     def test_commands_disabled(self):
         broker = self.broker()
         rec = self.recorder(broker)

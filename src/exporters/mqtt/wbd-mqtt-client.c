@@ -32,6 +32,9 @@
 #define WBD_MQTT_CONNECT_TIMEOUT_S 10
 #define WBD_MQTT_FAREWELL_MS 500
 #define WBD_MQTT_MAX_QUEUED 100000
+/* the largest inbound message kept: the kinds' parsers take 64 KiB at most, and the
+ * clouds send no more (Azure C2D 64 KiB); a broker may send up to 256 MB */
+#define WBD_MQTT_MAX_INBOUND (256 * 1024)
 #define WBD_MQTT_RENEW_DISCONNECT_MS 2000
 #define WBD_MQTT_RENEW_MARGIN_MS 3000 /* for the new connect, before the old token expires */
 #define WBD_MQTT_SESSION_EXPIRY_S 86400
@@ -260,6 +263,14 @@ wbd_mqtt_client_handle(WbdMqttClient *self, Event *event)
 		}
 		break;
 	case EVENT_MESSAGE:
+		if (event->payload == NULL) {
+			g_message("dropping a message of %d bytes on %s from %s: more than %d",
+				  event->code,
+				  g_utf8_validate(event->topic, -1, NULL) ? event->topic : "(not UTF-8)",
+				  self->uri,
+				  WBD_MQTT_MAX_INBOUND);
+			break;
+		}
 		g_signal_emit(self,
 			      signals[SIGNAL_MESSAGE],
 			      0,
@@ -351,7 +362,9 @@ on_message(void *context, char *topic, int topic_len, MQTTAsync_message *message
 	event->kind = EVENT_MESSAGE;
 	/* topic_len is 0 unless the topic holds NULs: such topics are not ours */
 	event->topic = topic_len > 0 ? g_strndup(topic, topic_len) : g_strdup(topic);
-	event->payload = g_bytes_new(message->payload, message->payloadlen);
+	if (message->payloadlen >= 0 && message->payloadlen <= WBD_MQTT_MAX_INBOUND)
+		event->payload = g_bytes_new(message->payload, message->payloadlen);
+	event->code = message->payloadlen;
 	event->retained = message->retained != 0;
 	MQTTAsync_freeMessage(&message);
 	MQTTAsync_free(topic);
