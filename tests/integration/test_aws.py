@@ -206,7 +206,8 @@ class AwsTest(MqttBase):
         self.assert_daemon_alive()
         emu.command("emeter power_mw=4444")
         self.wait_json(rec, topic, lambda j: j.get("power") == 4.444)
-        self.assertEqual(self.exp("State"), "connected")
+        # the subscriber may have the reading before the daemon has the PUBACK
+        self.wait_for(lambda: self.exp("State") == "connected", 10, "connected")
 
     def test_get_accepted_delta_applied(self):
         """A shadow that exists, with desired OFF set while the daemon was away: the /get at

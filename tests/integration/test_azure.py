@@ -373,7 +373,8 @@ class AzureTest(MqttBase):
             self.azure(proxy, exp_id="ok"))
         self.start_daemon()
         self.wait_json(rec, TELEMETRY + "plug", lambda j: "power" in j)
-        self.assertEqual(self.exp("State", "ok"), "connected")
+        # the subscriber may have the reading before the daemon has the PUBACK
+        self.wait_for(lambda: self.exp("State", "ok") == "connected", 10, "ok connected")
         paths = self.managed_objects().keys()
         for bad in ("v5", "short", "notb64", "life", "nokey"):
             self.assertNotIn(exporter_path(bad), paths)
