@@ -49,7 +49,8 @@ MODES: none, garbage (random payload), badjson (truncated JSON), oversize
 (prefix 0x7FFFFFF0 + a few bytes), half (half the payload, then silence),
 stall (never answer), close (close without answering), refuse (stop
 listening, drop connections; leaving it re-listens on the same port),
-close-after-reply, udp-garbage (random datagram answers UDP probes).
+close-after-reply, udp-garbage (random datagram answers UDP probes),
+stuck-relay (set_relay_state answers err_code 0 and switches nothing).
 In all modes but stall/close/refuse a request takes effect.
 
 Model notes: replies mirror the request; errors in the fixture keep their
@@ -85,7 +86,7 @@ from emucontrol import serve  # noqa: E402
 XOR_KEY = 171
 MAX_FRAME = 1 << 20
 MODES = ("none", "garbage", "badjson", "oversize", "half", "stall", "close",
-         "refuse", "close-after-reply", "udp-garbage")
+         "refuse", "close-after-reply", "udp-garbage", "stuck-relay")
 NOT_MODULES = ("discovery_result",)  # fixture keys that are not IOT modules
 KLAP_BLANK_AUTH = hashlib.md5(hashlib.md5(b"").digest() +
                               hashlib.md5(b"").digest()).digest()
@@ -217,6 +218,7 @@ class Device:
                 child["id"] = "%s%02d" % (device_id, i)
         self.quirk_first_outlet = (si.get("model", "").startswith("HS300")
                                    and si.get("hw_ver") == "2.0")
+        self.stuck_relay = False  # misbehave stuck-relay
         now = time.monotonic()
         self.since = [now - t.get("on_time", 0) for t in self.outlets()]
         realtime = self.modules.get("emeter", {}).get("get_realtime")
@@ -331,8 +333,9 @@ class Device:
         if idx is None:
             n = len(self.outlets())
             idx = [0] if self.quirk_first_outlet else range(n)
-        for i in idx:
-            self.switch(i, state == 1)
+        if not self.stuck_relay:
+            for i in idx:
+                self.switch(i, state == 1)
         return {"err_code": 0}
 
     def m_system_set_dev_alias(self, params, ctx):
@@ -466,6 +469,7 @@ class Emulator:
         self.args = args
         self.device = device
         self.mode = args.misbehave
+        device.stuck_relay = self.mode == "stuck-relay"
         self.host = args.host
         self.tcp_port = self.udp_port = self.http_port = None
         self.server = None
@@ -521,6 +525,7 @@ class Emulator:
 
     async def set_mode(self, mode):
         self.mode = mode
+        self.device.stuck_relay = mode == "stuck-relay"
         if mode == "refuse":
             self.stop_listening()
         elif self.server is None and not self.args.klap:

@@ -39,8 +39,8 @@ class KasaTest(wbtest.DaemonTest):
         # published before the method returned, not at the next poll (60 s away)
         self.assertFalse(self.get(path, OUTLET, "On"))
         self.assertEqual(emu.state()["sysinfo"]["relay_state"], 0)
-        # and the meter was read back with the relay: no load through an open relay
-        self.assertEqual(self.get(path, METER, "Power"), 0.0)
+        # and the meter is read back right after: no load through an open relay
+        self.wait_prop(path, METER, "Power", 0.0, timeout=5)
 
         self.call(path, OUTLET, "Toggle")
         self.assertTrue(self.get(path, OUTLET, "On"))
@@ -48,6 +48,20 @@ class KasaTest(wbtest.DaemonTest):
         self.call(path, OUTLET, "TurnOn")
         self.assertTrue(self.get(path, OUTLET, "On"))
         self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+
+    def test_relay_that_does_not_move_is_caught(self):
+        """The device acknowledges set_relay_state but its relay stays where it was: the
+        call succeeds (the device said so), the read-back after it shows the truth and
+        says so in the log."""
+        emu = self.emulator(PLUG, "--misbehave", "stuck-relay")
+        self.start_with({"plug": emu}, poll=60)
+        path = device_path("plug")
+        self.call(path, OUTLET, "TurnOff")
+        self.wait_prop(path, OUTLET, "On", True, timeout=5)
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+        self.wait_for(lambda: "[plug] the device accepted switching off but stayed on"
+                      in self.daemon_log(), 5, "warning")
+        self.assertTrue(self.get(path, DEVICE, "Online"))
 
     def test_switched_by_hand_is_seen(self):
         emu = self.emulator(PLUG)

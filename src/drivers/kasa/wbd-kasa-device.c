@@ -486,7 +486,13 @@ wbd_kasa_device_refresh_finish(WbdDevice *device, GAsyncResult *res, GError **er
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
-/* switching: set, then read back the state (and the meter) before answering */
+/*
+ * Switching: one round trip. A plug answers set_relay_state after its relay has moved,
+ * so err_code 0 is the confirmation and the caller hears back at once; the state and
+ * the meter are then read back (not waited for), so that power follows within a round
+ * trip instead of at the next poll, and a device that said yes but did not switch is
+ * caught and shown as it is.
+ */
 
 typedef struct {
 	gchar *child_id; /* NULL for a plug */
@@ -503,26 +509,21 @@ switch_data_free(SwitchData *data)
 }
 
 static void
-wbd_kasa_device_switch_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+wbd_kasa_device_read_back_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(GTask) task = G_TASK(user_data);
-	SwitchData *data = g_task_get_task_data(task);
-	GError *error = NULL;
+	SwitchData *data = user_data;
+	g_autoptr(GError) error = NULL;
 
 	if (!wbd_kasa_device_refresh_finish(WBD_DEVICE(source), res, &error)) {
-		g_task_return_error(task, error);
-		return;
+		/* the next poll reports it, with the back-off and LastError */
+		wbd_dev_debug(WBD_DEVICE(source), "no read-back after switching: %s", error->message);
+	} else if (wbd_device_get_on(data->target) != data->on) {
+		wbd_dev_warning(data->target,
+				"the device accepted switching %s but stayed %s",
+				data->on ? "on" : "off",
+				data->on ? "off" : "on");
 	}
-	wbd_device_report_success(WBD_DEVICE(source));
-	if (wbd_device_get_on(data->target) != data->on) {
-		g_task_return_new_error(task,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_FAILED,
-					"The device accepted the command but stayed %s",
-					data->on ? "off" : "on");
-		return;
-	}
-	g_task_return_boolean(task, TRUE);
+	switch_data_free(data);
 }
 
 static void
@@ -530,6 +531,8 @@ wbd_kasa_device_switch_cb(GObject *source, GAsyncResult *res, gpointer user_data
 {
 	g_autoptr(GTask) task = G_TASK(user_data);
 	WbdKasaDevice *self = g_task_get_source_object(task);
+	SwitchData *data = g_task_get_task_data(task);
+	SwitchData *read_back;
 	GError *error = NULL;
 	g_autoptr(JsonNode) reply = NULL;
 
@@ -539,13 +542,21 @@ wbd_kasa_device_switch_cb(GObject *source, GAsyncResult *res, gpointer user_data
 		g_task_return_error(task, error);
 		return;
 	}
-	GCancellable *cancellable = g_task_get_cancellable(task);
-	/* the read-back of a command: at a command's priority, not a poll's */
+	wbd_device_set_on(data->target, data->on);
+	/* the next sysinfo is compared with the state set here, not with the last one */
+	g_clear_pointer(&self->applied, g_free);
+	wbd_device_report_success(WBD_DEVICE(self));
+	g_task_return_boolean(task, TRUE);
+
+	read_back = g_new0(SwitchData, 1);
+	read_back->target = g_object_ref(data->target);
+	read_back->on = data->on;
+	/* queued behind nothing but this connection's requests, at a command's priority */
 	wbd_kasa_device_refresh_full(WBD_DEVICE(self),
 				      G_PRIORITY_DEFAULT,
-				      cancellable,
-				      wbd_kasa_device_switch_refresh_cb,
-				      g_steal_pointer(&task));
+				      NULL,
+				      wbd_kasa_device_read_back_cb,
+				      read_back);
 }
 
 void
