@@ -395,17 +395,20 @@ wbd_device_schedule_poll(WbdDevice *self, guint seconds)
 		priv->poll_id = g_idle_add(wbd_device_poll_cb, self);
 	} else {
 		/*
-		 * Every poll is due in one of WBD_DEVICE_POLL_SLOTS slots of each second,
-		 * the device's own (a hash of its id): bursts of 1/WBD_DEVICE_POLL_SLOTS of
-		 * the devices instead of all of them at once (which held the main loop for
-		 * tens of milliseconds with 1000 devices), and a 1 s interval that stays
+		 * Every poll is due in one of the slots of each second, the device's own (a
+		 * hash of its id): bursts of about WBD_DEVICE_POLL_PER_SLOT devices, at most
+		 * WBD_DEVICE_POLL_SLOTS wake-ups a second, instead of all of them at once
+		 * (which held the main loop for tens of milliseconds with 1000 devices) or a
+		 * wake-up per device (which costs CPU with 100), and a 1 s interval that stays
 		 * 1 s: counted from when the last poll was due, not from when it started (a
 		 * poll started late by more than half a slot would otherwise skip a second);
 		 * from its start when it was not scheduled (the first, a Refresh) or the
 		 * next slot is already past.
 		 */
-		gint64 slot = G_USEC_PER_SEC / WBD_DEVICE_POLL_SLOTS;
-		gint64 phase = (gint64)(g_str_hash(priv->id) % WBD_DEVICE_POLL_SLOTS) * slot;
+		guint devices = g_sequence_get_length(wbd_device_get_schedule()->due) + 1;
+		guint slots = CLAMP(devices / WBD_DEVICE_POLL_PER_SLOT, 1, WBD_DEVICE_POLL_SLOTS);
+		gint64 slot = G_USEC_PER_SEC / slots;
+		gint64 phase = (gint64)(g_str_hash(priv->id) % slots) * slot;
 		gint64 now = g_get_monotonic_time();
 		gint64 from = priv->poll_started != 0 ? priv->poll_started : now;
 		gint64 due = priv->poll_planned + (gint64)seconds * G_USEC_PER_SEC;

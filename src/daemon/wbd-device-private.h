@@ -11,8 +11,12 @@
 #define WBD_DEVICE_MAX_BACKOFF_S 300
 /* a whole poll, whatever the driver's own time-outs, never takes longer */
 #define WBD_DEVICE_OPERATION_TIMEOUT_S 30
-/* polls are spread over this many slots of each second */
+/*
+ * polls are spread over at most this many slots of each second, about
+ * WBD_DEVICE_POLL_PER_SLOT devices a slot: every wake-up costs, and so do big bursts
+ */
 #define WBD_DEVICE_POLL_SLOTS 100
+#define WBD_DEVICE_POLL_PER_SLOT 10
 
 typedef struct {
 	gchar *id;
