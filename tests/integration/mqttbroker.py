@@ -15,14 +15,14 @@ import time
 
 import paho.mqtt.client as mqtt
 
+import freeport
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return freeport.free_port()
 
 
 def openssl(*args, cwd):

@@ -103,8 +103,10 @@ class EmoncmsTest(ExporterTest):
             power_mw = 100000 * i + 1
             strip.command("emeter power_mw=%d" % power_mw)
             sent.append((time.time(), power_mw / 1000))
-            self.wait_for(lambda: math.isclose(self.get(device_path("strip_1"), METER, "Power"),
-                                               power_mw / 1000), 5, "power %d" % i)
+            # every outlet read (a poll reads them one after the other)
+            self.wait_for(lambda: all(
+                math.isclose(self.get(device_path("strip_%d" % n), METER, "Power"),
+                             power_mw / 1000) for n in range(1, 7)), 5, "power %d" % i)
         # a backlog: each change is a reading of each of the 6 outlets (the strip itself
         # has one only when a value of its own changes, which depends on the timing)
         self.wait_exp("Queued", lambda q: q >= 18)

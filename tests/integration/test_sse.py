@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 
+import freeport
 import test_envoy_common as envoy
 import wbtest
 from wbtest import device_path
@@ -39,9 +40,7 @@ def plug_power(fixture=PLUG):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return freeport.free_port()
 
 
 def strict_json(text):

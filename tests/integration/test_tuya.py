@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 
+import freeport
 import wbtest
 from wbtest import DEVICE, IFACE, METER, OUTLET, device_path
 from gi.repository import GLib
@@ -32,15 +33,7 @@ PROFILES = os.path.join(wbtest.SOURCE_DIR, "data", "profiles")
 
 
 def free_udp_ports(n):
-    socks = []
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("0.0.0.0", 0))
-        socks.append(s)
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+    return freeport.free_ports(n, socket.SOCK_DGRAM)
 
 
 class TuyaEmulator(wbtest.Emulator):
