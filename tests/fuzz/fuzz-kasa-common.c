@@ -10,6 +10,7 @@
 #include "fuzz-kasa.h"
 #include "wbd-kasa-codec.h"
 #include "wbd-kasa-discover.h"
+#include "wbd-kasa-scan.h"
 #include "wbd-kasa-sysinfo.h"
 
 /* the quantities wbd_kasa_parse_realtime() may report */
@@ -229,6 +230,90 @@ wbf_kasa_check_reply(JsonNode *reply)
 	/* a module the reply does not have */
 	WBF_ASSERT(get_result(reply, "time", "get_time") == NULL ||
 		   wbd_json_get_object(json_node_get_object(reply), "time") != NULL);
+}
+
+static void
+assert_same_sysinfo(const WbdKasaSysinfo *a, const WbdKasaSysinfo *b)
+{
+	WBF_ASSERT(g_strcmp0(a->device_id, b->device_id) == 0);
+	WBF_ASSERT(g_strcmp0(a->alias, b->alias) == 0);
+	WBF_ASSERT(g_strcmp0(a->model, b->model) == 0);
+	WBF_ASSERT(g_strcmp0(a->hw_ver, b->hw_ver) == 0);
+	WBF_ASSERT(g_strcmp0(a->sw_ver, b->sw_ver) == 0);
+	WBF_ASSERT(g_strcmp0(a->mac, b->mac) == 0);
+	WBF_ASSERT(g_strcmp0(a->type, b->type) == 0);
+	WBF_ASSERT(g_strcmp0(a->dev_name, b->dev_name) == 0);
+	WBF_ASSERT(a->has_emeter == b->has_emeter);
+	WBF_ASSERT(a->relay_state == b->relay_state);
+	WBF_ASSERT(a->children->len == 0 && b->children->len == 0);
+}
+
+/* the same quantities, the same values to the bit (-0.0 is not 0.0) */
+static void
+assert_same_reading(const WbdMeterReading *a, const WbdMeterReading *b)
+{
+	WBF_ASSERT(a->measured == b->measured);
+	WBF_ASSERT(a->n_phases == b->n_phases && a->phase_measured == b->phase_measured);
+	for (guint q = 0; q < WBD_QUANTITY_LAST; q++) {
+		if (wbd_meter_reading_has(a, q))
+			WBF_ASSERT(memcmp(&a->values[q], &b->values[q], sizeof(gdouble)) == 0);
+	}
+}
+
+/**
+ * wbf_kasa_check_scan:
+ * @text: the plaintext of a reply
+ *
+ * Differential: whatever the poll reply's scanner accepts, json-glib's path (what the
+ * driver does when the scanner declines) reads the same, field by field.
+ */
+void
+wbf_kasa_check_scan(const guint8 *text, gsize len)
+{
+	WbdKasaScan scan;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(WbdKasaSysinfo) info = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(WbdKasaReply) reply = NULL;
+	guint8 *payload;
+	JsonObject *result;
+
+	if (!wbd_kasa_scan_poll_reply((const gchar *)text, len, &scan)) {
+		WBF_ASSERT(scan.sysinfo == NULL && !scan.has_realtime);
+		return;
+	}
+	WBF_ASSERT(scan.sysinfo != NULL);
+	root = wbd_kasa_payload_parse((const gchar *)text, len, &error);
+	WBF_ASSERT(root != NULL && error == NULL);
+	result = wbd_kasa_reply_get_result(root, "system", "get_sysinfo", NULL, &error);
+	WBF_ASSERT(result != NULL && error == NULL);
+	info = wbd_kasa_sysinfo_parse(result, &error);
+	WBF_ASSERT(info != NULL && error == NULL);
+	assert_same_sysinfo(scan.sysinfo, info);
+	result = wbd_kasa_reply_get_result(root, "emeter", "get_realtime", NULL, &error);
+	if (scan.has_realtime) {
+		WbdMeterReading reading;
+		WBF_ASSERT(result != NULL && error == NULL);
+		wbd_kasa_parse_realtime(result, &reading);
+		assert_same_reading(&scan.realtime, &reading);
+		check_reading(&scan.realtime);
+	} else {
+		WBF_ASSERT(wbd_json_get_object(json_node_get_object(root), "emeter") == NULL);
+		g_clear_error(&error);
+	}
+
+	/* the driver's way in: the encrypted payload, decrypted in place */
+	payload = g_memdup2(text, len);
+	wbd_kasa_encrypt(payload, len);
+	reply = wbd_kasa_reply_decode(payload, len, &error);
+	WBF_ASSERT(reply != NULL && error == NULL);
+	WBF_ASSERT(reply->json == NULL && reply->scan.sysinfo != NULL);
+	WBF_ASSERT(reply->scan.has_realtime == scan.has_realtime);
+	assert_same_sysinfo(reply->scan.sysinfo, scan.sysinfo);
+	if (scan.has_realtime)
+		assert_same_reading(&reply->scan.realtime, &scan.realtime);
+	WBF_ASSERT(json_node_equal(wbd_kasa_reply_get_json(reply, NULL), root));
+	wbd_kasa_scan_clear(&scan);
 }
 
 /* an unprefixed UDP datagram, as discovery receives it */

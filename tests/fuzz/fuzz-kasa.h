@@ -16,6 +16,8 @@ wbf_kasa_payload_is_safe(const guint8 *payload, gsize len);
 void
 wbf_kasa_check_reply(JsonNode *reply);
 void
+wbf_kasa_check_scan(const guint8 *text, gsize len);
+void
 wbf_kasa_check_datagram(const guint8 *data, gsize len);
 
 G_END_DECLS

@@ -79,8 +79,6 @@ JsonNode *
 wbd_kasa_payload_decode(const guint8 *payload, gsize len, GError **error)
 {
 	g_autofree guint8 *plain = NULL;
-	g_autoptr(GError) local_error = NULL;
-	JsonNode *root;
 
 	if (len == 0 || len > WBD_KASA_MAX_FRAME) {
 		g_set_error(error,
@@ -92,6 +90,23 @@ wbd_kasa_payload_decode(const guint8 *payload, gsize len, GError **error)
 	}
 	plain = g_memdup2(payload, len);
 	wbd_kasa_decrypt(plain, len);
+	return wbd_kasa_payload_parse((const gchar *)plain, len, error);
+}
+
+/**
+ * wbd_kasa_payload_parse:
+ * @plain: a decrypted payload of 1 to %WBD_KASA_MAX_FRAME bytes
+ *
+ * The second half of wbd_kasa_payload_decode(), for a payload already decrypted.
+ *
+ * Returns: (transfer full): the JSON object the device sent
+ */
+JsonNode *
+wbd_kasa_payload_parse(const gchar *plain, gsize len, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	JsonNode *root;
+
 	/* JSON text is never NUL; json-glib would stop at one silently */
 	if (memchr(plain, '\0', len) != NULL) {
 		g_set_error_literal(error,
@@ -100,7 +115,7 @@ wbd_kasa_payload_decode(const guint8 *payload, gsize len, GError **error)
 				    "Bad reply from the device: not JSON (is it a Kasa device?)");
 		return NULL;
 	}
-	root = wbd_json_parse_object((const gchar *)plain, len, &local_error);
+	root = wbd_json_parse_object(plain, len, &local_error);
 	if (root == NULL) {
 		g_set_error(error,
 			    WATTBUS_ERROR,

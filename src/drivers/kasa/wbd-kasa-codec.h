@@ -22,6 +22,8 @@ gboolean
 wbd_kasa_frame_parse_header(const guint8 *header, guint32 *length, GError **error);
 JsonNode *
 wbd_kasa_payload_decode(const guint8 *payload, gsize len, GError **error);
+JsonNode *
+wbd_kasa_payload_parse(const gchar *plain, gsize len, GError **error);
 gchar *
 wbd_kasa_build_request(const gchar *module,
 		       const gchar *method,

@@ -78,8 +78,12 @@ wbd_kasa_connection_close(WbdKasaConnection *self)
 	self->requests_on_connection = 0;
 }
 
+/* @reply: a JsonNode, or for a poll a WbdKasaReply (freed with @reply_free) */
 static void
-wbd_kasa_connection_finish_current(WbdKasaConnection *self, JsonNode *reply, GError *error)
+wbd_kasa_connection_finish_current(WbdKasaConnection *self,
+				   gpointer reply,
+				   GDestroyNotify reply_free,
+				   GError *error)
 {
 	g_autoptr(GTask) task = g_steal_pointer(&self->current);
 
@@ -101,7 +105,7 @@ wbd_kasa_connection_finish_current(WbdKasaConnection *self, JsonNode *reply, GEr
 		g_task_return_error(task, error);
 	} else {
 		self->requests_on_connection++;
-		g_task_return_pointer(task, reply, (GDestroyNotify)json_node_unref);
+		g_task_return_pointer(task, reply, reply_free);
 	}
 	wbd_kasa_connection_next(self);
 }
@@ -132,7 +136,7 @@ wbd_kasa_connection_fail(WbdKasaConnection *self, GError *error)
 				     error->message);
 	}
 	g_error_free(error);
-	wbd_kasa_connection_finish_current(self, NULL, mapped);
+	wbd_kasa_connection_finish_current(self, NULL, NULL, mapped);
 }
 
 /* the peer closed a connection we had used before: reconnect and send once more */
@@ -194,6 +198,7 @@ wbd_kasa_connection_read(WbdKasaConnection *self)
 {
 	GError *error = NULL;
 	JsonNode *reply;
+	WbdKasaReply *poll_reply;
 	gssize n;
 
 	for (;;) {
@@ -247,12 +252,25 @@ wbd_kasa_connection_read(WbdKasaConnection *self)
 			self->body = g_malloc(MAX(self->body_len, 1));
 		}
 	}
+	if (g_task_get_source_tag(self->current) == wbd_kasa_connection_poll_async) {
+		/* a poll's reply: the scanner first, json-glib when it declines */
+		poll_reply = wbd_kasa_reply_decode(g_steal_pointer(&self->body), self->body_len, &error);
+		if (poll_reply == NULL) {
+			wbd_kasa_connection_fail(self, error);
+			return;
+		}
+		wbd_kasa_connection_finish_current(self,
+						   poll_reply,
+						   (GDestroyNotify)wbd_kasa_reply_free,
+						   NULL);
+		return;
+	}
 	reply = wbd_kasa_payload_decode(self->body, self->body_len, &error);
 	if (reply == NULL) {
 		wbd_kasa_connection_fail(self, error);
 		return;
 	}
-	wbd_kasa_connection_finish_current(self, reply, NULL);
+	wbd_kasa_connection_finish_current(self, reply, (GDestroyNotify)json_node_unref, NULL);
 }
 
 /* sends what is left of the frame (all of it, in one send, but on a full buffer) */
@@ -435,6 +453,46 @@ wbd_kasa_connection_next(WbdKasaConnection *self)
 	}
 }
 
+/* @frame: (transfer full): @request, encoded */
+static void
+wbd_kasa_connection_queue(WbdKasaConnection *self,
+			  gpointer source_tag,
+			  const gchar *request,
+			  GBytes *frame,
+			  gint io_priority,
+			  GCancellable *cancellable,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, source_tag);
+	g_task_set_priority(task, io_priority);
+	if (g_queue_get_length(&self->queue) >= WBD_KASA_MAX_QUEUE) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_FAILED,
+					"Too many requests are waiting for this device");
+		g_bytes_unref(frame);
+		g_object_unref(task);
+		return;
+	}
+	g_task_set_task_data(task, frame, (GDestroyNotify)g_bytes_unref);
+	g_debug("[%s] → %s", self->log_id, request);
+	g_queue_push_tail(&self->queue, task);
+	wbd_kasa_connection_next(self);
+}
+
+static gpointer
+wbd_kasa_connection_propagate(WbdKasaConnection *self,
+			      GAsyncResult *res,
+			      gpointer source_tag,
+			      GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	g_return_val_if_fail(g_task_get_source_tag(G_TASK(res)) == source_tag, NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
 /**
  * wbd_kasa_connection_request_async:
  * @request: the JSON request text
@@ -451,27 +509,54 @@ wbd_kasa_connection_request_async(WbdKasaConnection *self,
 				  GAsyncReadyCallback callback,
 				  gpointer user_data)
 {
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, wbd_kasa_connection_request_async);
-	g_task_set_priority(task, io_priority);
-	if (g_queue_get_length(&self->queue) >= WBD_KASA_MAX_QUEUE) {
-		g_task_return_new_error(task,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_FAILED,
-					"Too many requests are waiting for this device");
-		return;
-	}
-	g_task_set_task_data(task, wbd_kasa_frame_encode(request), (GDestroyNotify)g_bytes_unref);
-	g_debug("[%s] → %s", self->log_id, request);
-	g_queue_push_tail(&self->queue, g_steal_pointer(&task));
-	wbd_kasa_connection_next(self);
+	wbd_kasa_connection_queue(self,
+				  wbd_kasa_connection_request_async,
+				  request,
+				  wbd_kasa_frame_encode(request),
+				  io_priority,
+				  cancellable,
+				  callback,
+				  user_data);
 }
 
 JsonNode *
 wbd_kasa_connection_request_finish(WbdKasaConnection *self, GAsyncResult *res, GError **error)
 {
-	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
-	return g_task_propagate_pointer(G_TASK(res), error);
+	return wbd_kasa_connection_propagate(self, res, wbd_kasa_connection_request_async, error);
+}
+
+/**
+ * wbd_kasa_connection_poll_async:
+ * @request: the JSON request text, for the log
+ * @frame: @request as wbd_kasa_frame_encode() encodes it (a constant request is encoded
+ *   once)
+ *
+ * Like wbd_kasa_connection_request_async(), for `system.get_sysinfo` (maybe with
+ * `emeter.get_realtime`): the reply is read by wbd_kasa_reply_decode().
+ */
+void
+wbd_kasa_connection_poll_async(WbdKasaConnection *self,
+			       const gchar *request,
+			       GBytes *frame,
+			       gint io_priority,
+			       GCancellable *cancellable,
+			       GAsyncReadyCallback callback,
+			       gpointer user_data)
+{
+	wbd_kasa_connection_queue(self,
+				  wbd_kasa_connection_poll_async,
+				  request,
+				  g_bytes_ref(frame),
+				  io_priority,
+				  cancellable,
+				  callback,
+				  user_data);
+}
+
+WbdKasaReply *
+wbd_kasa_connection_poll_finish(WbdKasaConnection *self, GAsyncResult *res, GError **error)
+{
+	return wbd_kasa_connection_propagate(self, res, wbd_kasa_connection_poll_async, error);
 }
 
 void

@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "wbd-kasa-scan.h"
+
 G_BEGIN_DECLS
 
 #define WBD_TYPE_KASA_CONNECTION (wbd_kasa_connection_get_type())
@@ -20,6 +22,16 @@ wbd_kasa_connection_request_async(WbdKasaConnection *self,
 				  gpointer user_data);
 JsonNode *
 wbd_kasa_connection_request_finish(WbdKasaConnection *self, GAsyncResult *res, GError **error);
+void
+wbd_kasa_connection_poll_async(WbdKasaConnection *self,
+			       const gchar *request,
+			       GBytes *frame,
+			       gint io_priority,
+			       GCancellable *cancellable,
+			       GAsyncReadyCallback callback,
+			       gpointer user_data);
+WbdKasaReply *
+wbd_kasa_connection_poll_finish(WbdKasaConnection *self, GAsyncResult *res, GError **error);
 void
 wbd_kasa_connection_close(WbdKasaConnection *self);
 void

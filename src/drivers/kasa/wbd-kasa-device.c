@@ -8,6 +8,7 @@
 #include "wbd-kasa-connection.h"
 #include "wbd-kasa-device.h"
 #include "wbd-kasa-outlet.h"
+#include "wbd-kasa-scan.h"
 #include "wbd-kasa-sysinfo.h"
 #include "wbd-log.h"
 
@@ -212,7 +213,7 @@ typedef struct {
 	guint child; /* the outlet whose meter is being read */
 	gint io_priority; /* a poll's is below a command's */
 	gboolean combined; /* sysinfo and the plug's meter asked in one request */
-	GArray *readings;
+	GArray *readings; /* a strip's outlets' readings, while it reads them */
 } RefreshData;
 
 /* constant requests, as wbd_kasa_build_request() writes them, built once */
@@ -220,6 +221,20 @@ typedef struct {
 /* devices answer every module of a request in one reply (python-kasa asks so too) */
 #define WBD_KASA_REQUEST_SYSINFO_EMETER \
 	"{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}"
+
+/* the frames of the two constant requests, encoded once */
+static GBytes *
+wbd_kasa_device_get_poll_frame(gboolean with_emeter)
+{
+	static GBytes *frames[2];
+	static gsize done = 0;
+	if (g_once_init_enter(&done)) {
+		frames[0] = wbd_kasa_frame_encode(WBD_KASA_REQUEST_SYSINFO);
+		frames[1] = wbd_kasa_frame_encode(WBD_KASA_REQUEST_SYSINFO_EMETER);
+		g_once_init_leave(&done, 1);
+	}
+	return frames[with_emeter ? 1 : 0];
+}
 
 static void
 refresh_data_free(RefreshData *data)
@@ -232,6 +247,8 @@ static void
 wbd_kasa_device_refresh_step(GTask *task);
 static void
 wbd_kasa_device_handle_emeter(GTask *task, JsonNode *reply, GError *error);
+static void
+wbd_kasa_device_apply_reading(GTask *task, const WbdMeterReading *reading);
 
 static void
 wbd_kasa_device_klap_probe_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -311,11 +328,12 @@ wbd_kasa_device_sysinfo_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	WbdKasaDevice *self = g_task_get_source_object(task);
 	RefreshData *data = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonNode) reply = NULL;
+	g_autoptr(WbdKasaReply) reply = NULL;
 	g_autoptr(WbdKasaSysinfo) info = NULL;
-	JsonObject *result;
+	JsonObject *result = NULL;
+	JsonNode *json;
 
-	reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
+	reply = wbd_kasa_connection_poll_finish(WBD_KASA_CONNECTION(source), res, &error);
 	if (reply == NULL) {
 		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
 			wbd_kasa_device_probe_klap(self, task);
@@ -325,7 +343,10 @@ wbd_kasa_device_sysinfo_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		g_object_unref(task);
 		return;
 	}
-	result = wbd_kasa_reply_get_result(reply, "system", "get_sysinfo", NULL, &error);
+	/* what the scanner read, else json-glib's tree (see wbd-kasa-scan.c) */
+	info = g_steal_pointer(&reply->scan.sysinfo);
+	if (info == NULL)
+		result = wbd_kasa_reply_get_result(reply->json, "system", "get_sysinfo", NULL, &error);
 	if (result != NULL)
 		info = wbd_kasa_sysinfo_parse(result, &error);
 	if (info == NULL) {
@@ -338,7 +359,12 @@ wbd_kasa_device_sysinfo_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	if (data->combined && info->children->len == 0 && self->has_emeter &&
 	    !self->emeter_unsupported) {
 		/* the plug's meter came in the same reply */
-		wbd_kasa_device_handle_emeter(task, reply, NULL);
+		if (reply->scan.has_realtime) {
+			wbd_kasa_device_apply_reading(task, &reply->scan.realtime);
+			return;
+		}
+		json = wbd_kasa_reply_get_json(reply, &error);
+		wbd_kasa_device_handle_emeter(task, json, g_steal_pointer(&error));
 		return;
 	}
 	wbd_kasa_device_refresh_step(task);
@@ -350,7 +376,6 @@ wbd_kasa_device_handle_emeter(GTask *task, JsonNode *reply, GError *error)
 {
 	WbdKasaDevice *self = g_task_get_source_object(task);
 	RefreshData *data = g_task_get_task_data(task);
-	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
 	JsonObject *result = NULL;
 	WbdMeterReading reading;
 
@@ -370,13 +395,26 @@ wbd_kasa_device_handle_emeter(GTask *task, JsonNode *reply, GError *error)
 	}
 	g_clear_error(&error);
 	wbd_kasa_parse_realtime(result, &reading);
+	wbd_kasa_device_apply_reading(task, &reading);
+}
+
+/* a reading of the plug, or of the strip's outlet data->child */
+static void
+wbd_kasa_device_apply_reading(GTask *task, const WbdMeterReading *reading)
+{
+	WbdKasaDevice *self = g_task_get_source_object(task);
+	RefreshData *data = g_task_get_task_data(task);
+	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
+
 	if (children->len == 0) {
-		wbd_device_set_meter_reading(WBD_DEVICE(self), &reading);
+		wbd_device_set_meter_reading(WBD_DEVICE(self), reading);
 		data->step++;
 	} else {
 		if (data->child < children->len)
-			wbd_device_set_meter_reading(g_ptr_array_index(children, data->child), &reading);
-		g_array_append_val(data->readings, reading);
+			wbd_device_set_meter_reading(g_ptr_array_index(children, data->child), reading);
+		if (data->readings == NULL)
+			data->readings = g_array_new(FALSE, FALSE, sizeof(WbdMeterReading));
+		g_array_append_val(data->readings, *reading);
 		data->child++;
 		if (data->child >= children->len) {
 			WbdMeterReading total;
@@ -412,13 +450,14 @@ wbd_kasa_device_refresh_step(GTask *task)
 		/* a plug known to have a meter: one round trip a poll instead of two */
 		data->combined =
 		    self->has_emeter && !self->emeter_unsupported && self->child_ids->len == 0;
-		wbd_kasa_connection_request_async(self->connection,
-						  data->combined ? WBD_KASA_REQUEST_SYSINFO_EMETER
-								 : WBD_KASA_REQUEST_SYSINFO,
-						  data->io_priority,
-						  g_task_get_cancellable(task),
-						  wbd_kasa_device_sysinfo_cb,
-						  task);
+		wbd_kasa_connection_poll_async(self->connection,
+					       data->combined ? WBD_KASA_REQUEST_SYSINFO_EMETER
+							      : WBD_KASA_REQUEST_SYSINFO,
+					       wbd_kasa_device_get_poll_frame(data->combined),
+					       data->io_priority,
+					       g_task_get_cancellable(task),
+					       wbd_kasa_device_sysinfo_cb,
+					       task);
 		return;
 	case REFRESH_STEP_EMETER:
 		if (!self->has_emeter || self->emeter_unsupported) {
@@ -459,7 +498,6 @@ wbd_kasa_device_refresh_full(WbdDevice *device,
 {
 	GTask *task = g_task_new(device, cancellable, callback, user_data);
 	RefreshData *data = g_new0(RefreshData, 1);
-	data->readings = g_array_new(FALSE, FALSE, sizeof(WbdMeterReading));
 	data->io_priority = io_priority;
 	g_task_set_source_tag(task, wbd_kasa_device_refresh_full);
 	g_task_set_task_data(task, data, (GDestroyNotify)refresh_data_free);
