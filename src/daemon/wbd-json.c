@@ -9,13 +9,53 @@
 /* real replies of devices and clouds nest a handful of levels */
 #define WBD_JSON_MAX_DEPTH 32
 
+/* the 4 hex digits of a \u escape at @text, or -1 */
+static gint
+wbd_json_hex4(const guint8 *text, gsize avail)
+{
+	gint value = 0;
+	if (avail < 4)
+		return -1;
+	for (guint k = 0; k < 4; k++) {
+		if (!g_ascii_isxdigit(text[k]))
+			return -1;
+		value = value * 16 + g_ascii_xdigit_value(text[k]);
+	}
+	return value;
+}
+
+/*
+ * The length of the escape at @text (its backslash), 0 if it is not one of JSON's:
+ * json-glib 1.6 also takes GScanner's octal escapes ("\777") and lone UTF-16
+ * surrogates ("\ud800"), and hands back bytes that are not UTF-8 for both.
+ */
+static gsize
+wbd_json_escape_len(const guint8 *text, gsize avail)
+{
+	gint unit;
+
+	if (avail < 2)
+		return 0;
+	if (strchr("\"\\/bfnrt", text[1]) != NULL && text[1] != '\0')
+		return 2;
+	if (text[1] != 'u' || (unit = wbd_json_hex4(text + 2, avail - 2)) < 0)
+		return 0;
+	if (unit < 0xD800 || unit > 0xDFFF)
+		return 6;
+	/* a high surrogate, then its low one */
+	if (unit > 0xDBFF || avail < 12 || text[6] != '\\' || text[7] != 'u')
+		return 0;
+	unit = wbd_json_hex4(text + 8, avail - 8);
+	return unit >= 0xDC00 && unit <= 0xDFFF ? 12 : 0;
+}
+
 /*
  * json-glib before 1.10 recurses once per nesting level with no limit (a reply of
  * 100 000 '[' overflows the stack) and parses, then leaks, any object or array after
  * the first value ("{...}{...}"). Let through only what a device or server sends: one object of
- * plain JSON (double-quoted strings, no comments), nested at most WBD_JSON_MAX_DEPTH
- * deep, with nothing but whitespace after it. Text that ends early is left to json-glib
- * to report.
+ * plain JSON (double-quoted strings with JSON's escapes, no comments), nested at most
+ * WBD_JSON_MAX_DEPTH deep, with nothing but whitespace after it. Text that ends early is
+ * left to json-glib to report.
  */
 static gboolean
 wbd_json_shape_ok(const guint8 *text, gsize len)
@@ -31,9 +71,12 @@ wbd_json_shape_ok(const guint8 *text, gsize len)
 	for (; i < len; i++) {
 		guint8 c = text[i];
 		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
+			if (c == '\\') {
+				gsize n = wbd_json_escape_len(text + i, len - i);
+				if (n == 0)
+					return FALSE;
+				i += n - 1;
+			} else if (c == '"')
 				in_string = FALSE;
 		} else if (c == '"') {
 			in_string = TRUE;
@@ -83,7 +126,7 @@ wbd_json_parse(const gchar *text, gsize len, GError **error)
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_FAILED,
-			    "not JSON (one object or array, nested at most %d deep)",
+			    "not JSON (one object or array, nested at most %d deep, JSON's escapes)",
 			    WBD_JSON_MAX_DEPTH);
 		return NULL;
 	}

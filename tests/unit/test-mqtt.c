@@ -212,6 +212,10 @@ test_commands(void)
 	    {"{\"valve_openness\":40}", "ValveOpenness", "uint32 40"},
 	    {"{\"switch\":\"OFF\"}", "Switch", "false"},
 	    {"{\"cold_sharing_type\":\"lease\"}", "ColdSharingType", "'lease'"},
+	    /* JSON's escapes, a surrogate pair among them (U+1F4A7, a droplet) */
+	    {"{\"st\\u0061te\":\"\\u004fN\"}", "On", "true"},
+	    {"{\"cold_sharing_type\":\"a\\/b\\ud83d\\udca7\"}", "ColdSharingType",
+	     "'a/b\xf0\x9f\x92\xa7'"},
 	};
 	const struct {
 		const gchar *in;
@@ -230,6 +234,14 @@ test_commands(void)
 	    {"{\"valve_openness\":4.5}", WATTBUS_ERROR_INVALID_ARGUMENT},
 	    {"{\"valve_openness\":1e300}", WATTBUS_ERROR_INVALID_ARGUMENT},
 	    {"{\"colour\":\"red\"}", WATTBUS_ERROR_NOT_SUPPORTED},
+	    /* escapes json-glib takes that are not JSON's: octal makes bytes that are not UTF-8 */
+	    {"{\"st\\141te\":\"ON\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"\\777\":\"ON\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve\":\"\\ud800\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve\":\"\\udca7\\ud83d\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve\":\"\\x41\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve\":\"\\u12\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
+	    {"{\"valve\":\"\\\"}", WATTBUS_ERROR_INVALID_ARGUMENT},
 	};
 	g_autoptr(GPtrArray) two = NULL;
 	g_autofree gchar *id = NULL;

@@ -203,7 +203,9 @@ parse_on_off(JsonNode *node, const gchar *key, gboolean *on, gboolean *toggle, G
 static const gchar *
 node_string(JsonNode *node)
 {
-	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+	/* json-glib lets some escapes through as bytes that are not UTF-8 */
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING &&
+	    g_utf8_validate(json_node_get_string(node), -1, NULL))
 		return json_node_get_string(node);
 	return NULL;
 }
@@ -285,12 +287,14 @@ parse_member(const gchar *key, JsonNode *node, GError **error)
 		return command_new(key[0] == 'c' ? "ColdSharingType" : "HotSharingType",
 				   g_variant_new_string(text));
 	}
+	/* quoted back to the sender: UTF-8 (json-glib lets some escapes through as bytes), short */
+	g_autofree gchar *shown = g_utf8_make_valid(key, MIN(strlen(key), 64));
 	g_set_error(error,
 		    WATTBUS_ERROR,
 		    WATTBUS_ERROR_NOT_SUPPORTED,
 		    "Unknown command \"%s\" (known: state, switch, valve, valve_openness, "
 		    "cold_sharing_type, hot_sharing_type)",
-		    key);
+		    shown);
 	return NULL;
 }
 
@@ -390,7 +394,8 @@ parse_desired(const gchar *device, JsonNode *node)
 	WbdMqttDesired *desired = g_new0(WbdMqttDesired, 1);
 	g_autofree gchar *json = NULL;
 
-	desired->device = g_strdup(device);
+	/* a member name: json-glib lets some escapes through as bytes that are not UTF-8 */
+	desired->device = g_utf8_make_valid(device, -1);
 	if (!JSON_NODE_HOLDS_OBJECT(node)) {
 		wbd_config_invalid(&desired->error,
 				   "The desired state of a device is an object, e.g. "
@@ -464,16 +469,13 @@ parse_command(const gchar *payload, gsize length, gchar **id, gchar **device, GE
 		GType type =
 		    JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_NONE;
 		if (type == G_TYPE_STRING)
-			*id = g_strdup(json_node_get_string(node));
+			*id = g_strdup(node_string(node));
 		else if (type == G_TYPE_INT64)
 			*id = g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
 	}
 	if (device != NULL) {
 		JsonNode *node = json_object_get_member(object, "device");
-		*device = node != NULL && JSON_NODE_HOLDS_VALUE(node) &&
-				  json_node_get_value_type(node) == G_TYPE_STRING
-			      ? g_strdup(json_node_get_string(node))
-			      : NULL;
+		*device = node != NULL ? g_strdup(node_string(node)) : NULL;
 	}
 	members = json_object_get_members(object);
 	for (GList *l = members; l != NULL; l = l->next) {
