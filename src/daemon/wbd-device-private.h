@@ -18,6 +18,13 @@
 #define WBD_DEVICE_POLL_SLOTS 100
 #define WBD_DEVICE_POLL_PER_SLOT 10
 
+/* a property's value as last reported in values-changed (a GValue: a double or a boolean is
+ * stored inline, a GVariant such as the per-phase arrays is shared with the skeleton) */
+typedef struct {
+	const gchar *name; /* D-Bus property name, interned */
+	GValue value;
+} WbdDeviceValue;
+
 typedef struct {
 	gchar *id;
 	const WbdDriverInfo *driver;
@@ -50,7 +57,8 @@ typedef struct {
 	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
 
 	GHashTable *pending_changes; /* D-Bus property name → GVariant, for values-changed */
-	GHashTable *last_values;     /* D-Bus property name → GVariant, last one reported */
+	WbdDeviceValue *last_values; /* the value last reported of each property */
+	guint n_last_values;
 	guint64 pending_since;
 	guint changes_idle_id;
 } WbdDevicePrivate;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 #include <wattbus-glib.h>
 
 #include "wbd-auth.h"
@@ -157,13 +158,76 @@ wbd_property_to_dbus_name(const gchar *name)
 	return g_string_free(str, FALSE);
 }
 
+/* what the D-Bus value of the two would compare equal: doubles bit by bit (a NaN that stays
+ * NaN is no change), a NULL string as "", GVariants and string arrays by content */
+static gboolean
+wbd_device_value_equal(const GValue *a, const GValue *b, GParamSpec *pspec)
+{
+	GType type = G_VALUE_TYPE(a);
+
+	if (type != G_VALUE_TYPE(b))
+		return FALSE;
+	if (type == G_TYPE_DOUBLE) {
+		gdouble x = g_value_get_double(a);
+		gdouble y = g_value_get_double(b);
+		return memcmp(&x, &y, sizeof(x)) == 0;
+	}
+	if (type == G_TYPE_STRING) {
+		const gchar *x = g_value_get_string(a);
+		const gchar *y = g_value_get_string(b);
+		return g_strcmp0(x != NULL ? x : "", y != NULL ? y : "") == 0;
+	}
+	if (type == G_TYPE_VARIANT) {
+		GVariant *x = g_value_get_variant(a);
+		GVariant *y = g_value_get_variant(b);
+		return x == y || (x != NULL && y != NULL && g_variant_equal(x, y));
+	}
+	if (type == G_TYPE_STRV) {
+		const gchar *const empty[] = {NULL};
+		const gchar *const *x = g_value_get_boxed(a);
+		const gchar *const *y = g_value_get_boxed(b);
+		return g_strv_equal(x != NULL ? x : empty, y != NULL ? y : empty);
+	}
+	/* booleans, integers, enums: their own comparison */
+	return g_param_values_cmp(pspec, a, b) == 0;
+}
+
+static WbdDeviceValue *
+wbd_device_lookup_value(WbdDevice *self, const gchar *name)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	for (guint i = 0; i < priv->n_last_values; i++) {
+		WbdDeviceValue *entry = &priv->last_values[i];
+		if (entry->name == name || g_str_equal(entry->name, name))
+			return entry;
+	}
+	return NULL;
+}
+
+/* a new property: the array grows by one, to the exact size (a GArray would round it up to a
+ * power of two: 1 KiB instead of 608 bytes for the 19 values of a metered plug) */
+static WbdDeviceValue *
+wbd_device_add_value(WbdDevice *self, const gchar *name, GType type)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	WbdDeviceValue *entry;
+
+	priv->last_values = g_renew(WbdDeviceValue, priv->last_values, priv->n_last_values + 1);
+	entry = &priv->last_values[priv->n_last_values++];
+	entry->name = g_intern_string(name);
+	memset(&entry->value, 0, sizeof(entry->value));
+	g_value_init(&entry->value, type);
+	return entry;
+}
+
 static void
 wbd_device_property_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdDevice *self)
 {
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	GDBusInterfaceInfo *info = NULL;
-	g_autofree gchar *dbus_name = NULL;
 	GDBusPropertyInfo *prop = NULL;
+	g_auto(GValue) value = G_VALUE_INIT;
+	WbdDeviceValue *last;
 
 	/*
 	 * Identity is not a reading; of the Device interface only Online is (LastSeen,
@@ -173,32 +237,39 @@ wbd_device_property_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdDevice *s
 	if (skeleton == G_OBJECT(priv->iface_device) && g_strcmp0(pspec->name, "online") != 0)
 		return;
 	info = g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
-	dbus_name = wbd_property_to_dbus_name(pspec->name);
-	prop = g_dbus_interface_info_lookup_property(info, dbus_name);
-	g_auto(GValue) value = G_VALUE_INIT;
-	GVariant *variant;
-	GVariant *old;
-
+	/* gdbus-codegen gives each property the D-Bus name as its nick */
+	prop = g_dbus_interface_info_lookup_property(info, g_param_spec_get_nick(pspec));
+	if (prop == NULL) {
+		g_autofree gchar *dbus_name = wbd_property_to_dbus_name(pspec->name);
+		prop = g_dbus_interface_info_lookup_property(info, dbus_name);
+	}
 	if (prop == NULL)
 		return;
 	g_value_init(&value, pspec->value_type);
 	g_object_get_property(skeleton, pspec->name, &value);
-	variant = g_variant_ref_sink(g_dbus_gvalue_to_gvariant(&value, G_VARIANT_TYPE(prop->signature)));
 	/* GObject notifies on every set, changed or not: report only real changes */
-	old = g_hash_table_lookup(priv->last_values, dbus_name);
-	if (old != NULL && g_variant_equal(old, variant)) {
-		g_variant_unref(variant);
+	last = wbd_device_lookup_value(self, prop->name);
+	if (last != NULL && wbd_device_value_equal(&last->value, &value, pspec))
 		return;
+	if (last == NULL) {
+		last = wbd_device_add_value(self, prop->name, pspec->value_type);
+	} else if (G_VALUE_TYPE(&last->value) != pspec->value_type) {
+		/* the same name on another interface, of another type */
+		g_value_unset(&last->value);
+		g_value_init(&last->value, pspec->value_type);
 	}
-	g_hash_table_replace(priv->last_values, g_strdup(dbus_name), g_variant_ref(variant));
+	g_value_copy(&value, &last->value);
 	if (priv->pending_changes == NULL) {
 		priv->pending_changes = g_hash_table_new_full(g_str_hash,
 							      g_str_equal,
-							      g_free,
+							      NULL,
 							      (GDestroyNotify)g_variant_unref);
 		priv->pending_since = (guint64)g_get_real_time();
 	}
-	g_hash_table_replace(priv->pending_changes, g_steal_pointer(&dbus_name), variant);
+	/* g_dbus_gvalue_to_gvariant() returns a full reference, not a floating one */
+	g_hash_table_replace(priv->pending_changes,
+			     (gpointer)last->name,
+			     g_dbus_gvalue_to_gvariant(&value, G_VARIANT_TYPE(prop->signature)));
 	if (priv->changes_idle_id == 0)
 		priv->changes_idle_id = g_idle_add(wbd_device_emit_changes_cb, self);
 }
@@ -794,7 +865,9 @@ wbd_device_finalize(GObject *object)
 	g_clear_pointer(&priv->settings, g_hash_table_unref);
 	g_clear_pointer(&priv->children, g_ptr_array_unref);
 	g_clear_pointer(&priv->refresh_waiters, g_ptr_array_unref);
-	g_clear_pointer(&priv->last_values, g_hash_table_unref);
+	for (guint i = 0; i < priv->n_last_values; i++)
+		g_value_unset(&priv->last_values[i].value);
+	g_free(priv->last_values);
 	g_clear_object(&priv->cancellable);
 	G_OBJECT_CLASS(wbd_device_parent_class)->finalize(object);
 }
@@ -886,7 +959,5 @@ wbd_device_init(WbdDevice *self)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	priv->children = g_ptr_array_new_with_free_func(g_object_unref);
 	priv->refresh_waiters = g_ptr_array_new_with_free_func(g_object_unref);
-	priv->last_values =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
 	priv->cancellable = g_cancellable_new();
 }
