@@ -5,6 +5,9 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <wattbus-glib.h>
@@ -15,6 +18,9 @@
 #include "wbd-manager.h"
 
 #define WBD_BUS_NAME "org.wattbus.Wattbus1"
+/* how often the heap is looked at, and how much free memory in it is worth a trim */
+#define WBD_HEAP_CHECK_S 10
+#define WBD_HEAP_TRIM_MIN_FREE (2 * 1024 * 1024)
 
 typedef struct {
 	GMainLoop *loop;
@@ -93,6 +99,41 @@ wbd_daemon_raise_nofile(void)
 	limit.rlim_cur = limit.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
 		g_debug("cannot raise the file descriptor limit: %s", g_strerror(errno));
+}
+
+/*
+ * A burst of short-lived allocations leaves the heap's pages resident once they are
+ * freed: the reply to one GetManagedObjects of a thousand devices is ~14 MB of GVariants
+ * built on the main thread, and a single long-lived block allocated meanwhile above them
+ * keeps free() from giving any of it back: +12-14 MB of RSS for good. glibc's
+ * malloc_trim() returns the free pages anywhere in the heap. It walks the heap (0.2-30
+ * ms), so it runs only when mallinfo2() says the free memory in it grew by
+ * WBD_HEAP_TRIM_MIN_FREE since the last trim: after the start-up burst and after such
+ * bursts, not every WBD_HEAP_CHECK_S. (GLib < 2.76 keeps freed GVariants in GSlice's
+ * per-thread caches for 15 s or more before malloc sees them; G_SLICE=always-malloc in
+ * the environment makes them reach the heap, and this trim, at once.)
+ */
+static gboolean
+wbd_daemon_trim_heap_cb(gpointer user_data)
+{
+#ifdef __GLIBC__
+	static gsize trimmed_free = 0;
+	struct mallinfo2 info = mallinfo2();
+	/* the top chunk (keepcost) is given back by free() itself */
+	gsize free_bytes = info.fordblks - info.keepcost;
+
+	if (free_bytes < trimmed_free)
+		trimmed_free = free_bytes;
+	if (free_bytes >= trimmed_free + WBD_HEAP_TRIM_MIN_FREE) {
+		gint64 start = g_get_monotonic_time();
+		malloc_trim(0);
+		trimmed_free = free_bytes;
+		g_debug("heap trimmed: %zu bytes were free, in %" G_GINT64_FORMAT " µs",
+			free_bytes,
+			g_get_monotonic_time() - start);
+	}
+#endif
+	return G_SOURCE_CONTINUE;
 }
 
 int
@@ -177,6 +218,7 @@ main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, wbd_daemon_quit_cb, &daemon);
 	g_unix_signal_add(SIGINT, wbd_daemon_quit_cb, &daemon);
 	g_unix_signal_add(SIGHUP, wbd_daemon_reload_cb, &daemon);
+	g_timeout_add_seconds(WBD_HEAP_CHECK_S, wbd_daemon_trim_heap_cb, NULL);
 
 	owner_id = g_bus_own_name(daemon.use_system_bus ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION,
 				  WBD_BUS_NAME,

@@ -7,7 +7,7 @@ Not a test: it prints figures (see tests/bench/RESULTS.md). Everything runs on
 
   WATTBUS_BUILD_DIR=BUILD /usr/bin/python3 tests/bench/bench-fleet.py \
       [--sizes 1,100,1000] [--window 20] [--turn-on 1000] [--no-node]
-      [--fleet-nice N]
+      [--fleet-nice N] [--no-unit-env]
 
 For each size N (poll-interval=1, tests/emulators/fleet-emulator.py serving
 N HS110 plugs with an energy meter):
@@ -25,11 +25,10 @@ N HS110 plugs with an energy meter):
   - TurnOn: TURN_ON calls of Outlet.TurnOn on one more plug, served by a
     kasa-emulator.py process of its own (in the fleet's single asyncio loop its
     replies would wait behind the polls of the others) (each after an untimed
-    TurnOff), timed from the call to the reply: the Kasa driver replies only
-    after set_relay_state and a read-back of the relay, so the reply means the
-    emulated relay has switched (checked once more with the fleet's "state"
-    at the end, with the emulator's "state"). Idle (N=1) and while N devices
-    are polled.
+    TurnOff), timed from the call to the reply: the Kasa driver replies on the
+    device's answer to set_relay_state, which the emulator (like a plug) sends
+    once the relay has switched (checked once more at the end, with the
+    emulator's "state"). Idle (N=1) and while N devices are polled.
   - the same fleet polled by Node's tplink-smarthome-api (npm, installed into
     a temporary directory) at 1 Hz: CPU per poll, and the ratio.
 
@@ -38,6 +37,10 @@ nice N: on a 2-core machine the Python fleet, standing in for 1000 devices that
 would have their own hardware, takes most of a core, and the kernel's scheduler
 then delays the other processes of a TurnOn (client, dbus-daemon, wattbusd, the
 target's emulator) by milliseconds. Default 0 (as before).
+
+wattbusd runs with the environment of data/wattbus.service.in
+(G_SLICE=always-malloc: GLib before 2.76 holds freed GVariants in GSlice's
+per-thread caches); --no-unit-env runs it without.
 """
 
 import argparse
@@ -123,8 +126,9 @@ class Proc:
 
 
 class Bench:
-    def __init__(self, build, tmp, fleet_nice=0):
+    def __init__(self, build, tmp, fleet_nice=0, unit_env=True):
         self.fleet_nice = fleet_nice
+        self.unit_env = unit_env
         self.wattbusd = os.environ.get("WATTBUSD", os.path.join(build, "src", "wattbusd"))
         self.tmp = tmp
         self.bus_proc = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
@@ -181,6 +185,8 @@ class Bench:
         os.makedirs(state)
         env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address)
         env.pop("G_MESSAGES_DEBUG", None)
+        if self.unit_env:
+            env["G_SLICE"] = "always-malloc"  # as wattbus.service sets it
         self.log = open(os.path.join(self.tmp, "wattbusd.log"), "a")
         t0 = time.monotonic()
         self.daemon = subprocess.Popen([self.wattbusd, "--config", conf_dir, "--state-dir",
@@ -307,10 +313,11 @@ def main():
     p.add_argument("--turn-on", type=int, default=1000)
     p.add_argument("--no-node", action="store_true")
     p.add_argument("--fleet-nice", type=int, default=0)
+    p.add_argument("--no-unit-env", action="store_true")
     args = p.parse_args()
     build = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SRC, "_build"))
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-fleet-")
-    bench = Bench(build, tmp, args.fleet_nice)
+    bench = Bench(build, tmp, args.fleet_nice, not args.no_unit_env)
     node_dir = None
     if not args.no_node:
         if shutil.which("node") is None or shutil.which("npm") is None:
