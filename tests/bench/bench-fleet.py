@@ -353,8 +353,9 @@ def main():
                 bench.target = None
                 res_node = node_peer(bench, n, args.window, node_dir)
                 fmt("node N=%d" % n, res_node)
-                fmt("ratio N=%d" % n, {"node_cpu_per_poll / wattbusd_cpu_per_poll":
-                                       res_node["cpu_per_poll_us"] / res["cpu_per_poll_us"]})
+                if res["cpu_per_poll_us"] > 0:  # 0: below the kernel's 10 ms tick
+                    fmt("ratio N=%d" % n, {"node_cpu_per_poll / wattbusd_cpu_per_poll":
+                                           res_node["cpu_per_poll_us"] / res["cpu_per_poll_us"]})
                 bench.fleet.stop()
                 bench.fleet = None
     finally:
