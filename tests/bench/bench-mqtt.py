@@ -35,11 +35,11 @@ def run(n, batch, homeassistant):
         start = time.monotonic()
         daemon = Daemon(tmp, "[exporter bench]\nkind=mqtt\nurl=%s\nbatch-size=%d\nhomeassistant=%s\n"
                         % (broker.url, batch, "true" if homeassistant else "false"))
-        seconds, worst = daemon.drain(start)
+        seconds, worst, rate = daemon.drain(start)
         sent = daemon.prop("Sent")
         daemon.stop()
         assert sent == n, (sent, n)
-        return seconds, worst
+        return seconds, worst, rate
     finally:
         if broker is not None:
             broker.stop()
@@ -74,13 +74,15 @@ def main():
     changes = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     print("MQTT exporter: a backlog of readings of 6 values from 10 devices, each published "
           "retained at QoS 1 to Mosquitto, removed from the spool on PUBACK\n")
-    print("| batch | HA discovery | readings | seconds | readings/s | slowest D-Bus Get meanwhile |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| batch | HA discovery | readings | seconds | readings/s | readings/s after the first batch | "
+          "slowest D-Bus Get meanwhile |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for batch, count, ha in ((1, min(n, 2000), False), (100, n, False), (500, n, False),
                              (500, n, True)):
-        seconds, worst = run(count, batch, ha)
-        print("| %d | %s | %d | %.2f | %.0f | %.0f ms |" % (batch, "yes" if ha else "no", count, seconds,
-                                                           count / seconds, worst * 1000))
+        seconds, worst, rate = run(count, batch, ha)
+        print("| %d | %s | %d | %.2f | %.0f | %s | %.0f ms |"
+              % (batch, "yes" if ha else "no", count, seconds, count / seconds,
+                 "%.0f" % rate if rate else "-", worst * 1000))
         sys.stdout.flush()
     p50, p99, worst = latency(changes)
     print("\nLive: %d changes of an emulated Kasa plug, one at a time, to a subscriber of the broker:"

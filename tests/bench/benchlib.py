@@ -73,14 +73,25 @@ class Daemon:
 
     def drain(self, start, limit=600):
         """Waits until the exporter's Queued is 0; returns (seconds since @start, the
-        slowest Get of Queued meanwhile: the main loop's responsiveness while busy)."""
+        slowest Get of Queued meanwhile: the main loop's responsiveness while busy,
+        readings a second from the first acknowledged batch on: the rate without the
+        daemon's start and its connect)."""
         worst = 0.0
+        first = None  # (time, Sent) when a batch was first seen delivered
         while True:
             t = time.monotonic()
             queued = self.prop("Queued")
             worst = max(worst, time.monotonic() - t) if queued is not None else worst
+            if first is None and queued is not None:
+                sent = self.prop("Sent")
+                if sent:
+                    first = (time.monotonic(), sent)
             if queued == 0:
-                return time.monotonic() - start, worst
+                end = time.monotonic()
+                total = self.prop("Sent")
+                rate = ((total - first[1]) / (end - first[0])
+                        if first is not None and end > first[0] and total > first[1] else None)
+                return end - start, worst, rate
             if time.monotonic() - start > limit:
                 raise RuntimeError("not drained")
             time.sleep(0.02)
