@@ -7,7 +7,7 @@ Not a test: it prints figures (see tests/bench/RESULTS.md). Everything runs on
 
   WATTBUS_BUILD_DIR=BUILD /usr/bin/python3 tests/bench/bench-fleet.py \
       [--sizes 1,100,1000] [--window 20] [--turn-on 1000] [--no-node]
-      [--fleet-nice N] [--no-unit-env]
+      [--fleet-nice N] [--fleet-cpu N] [--no-unit-env]
 
 For each size N (poll-interval=1, tests/emulators/fleet-emulator.py serving
 N HS110 plugs with an energy meter):
@@ -36,7 +36,10 @@ N HS110 plugs with an energy meter):
 nice N: on a 2-core machine the Python fleet, standing in for 1000 devices that
 would have their own hardware, takes most of a core, and the kernel's scheduler
 then delays the other processes of a TurnOn (client, dbus-daemon, wattbusd, the
-target's emulator) by milliseconds. Default 0 (as before).
+target's emulator) by milliseconds. Default 0 (as before). --fleet-cpu N pins
+the fleet emulator to CPU N and everything else the benchmark starts (wattbusd or
+the Node peer, dbus-daemon, the TurnOn target's emulator, the benchmark itself)
+to the other CPUs: the devices on hardware of their own, as in a house.
 
 wattbusd runs with the environment of data/wattbus.service.in
 (G_SLICE=always-malloc: GLib before 2.76 holds freed GVariants in GSlice's
@@ -126,8 +129,9 @@ class Proc:
 
 
 class Bench:
-    def __init__(self, build, tmp, fleet_nice=0, unit_env=True):
+    def __init__(self, build, tmp, fleet_nice=0, unit_env=True, fleet_cpu=None):
         self.fleet_nice = fleet_nice
+        self.fleet_cpu = fleet_cpu
         self.unit_env = unit_env
         self.wattbusd = os.environ.get("WATTBUSD", os.path.join(build, "src", "wattbusd"))
         self.tmp = tmp
@@ -159,6 +163,8 @@ class Bench:
         conf_dir = os.path.join(self.tmp, "etc-%d" % n)
         os.makedirs(os.path.join(conf_dir, "conf.d"), exist_ok=True)
         nice = ["nice", "-n", str(self.fleet_nice)] if self.fleet_nice else []
+        if self.fleet_cpu is not None:
+            nice = ["taskset", "-c", str(self.fleet_cpu)] + nice
         self.fleet = Proc(nice + ["/usr/bin/python3", FLEET, "--kasa", str(n), "--config",
                            os.path.join(conf_dir, "wattbus.conf")])
         ready = self.fleet.readline()
@@ -313,11 +319,18 @@ def main():
     p.add_argument("--turn-on", type=int, default=1000)
     p.add_argument("--no-node", action="store_true")
     p.add_argument("--fleet-nice", type=int, default=0)
+    p.add_argument("--fleet-cpu", type=int, default=None)
     p.add_argument("--no-unit-env", action="store_true")
     args = p.parse_args()
     build = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SRC, "_build"))
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-fleet-")
-    bench = Bench(build, tmp, args.fleet_nice, not args.no_unit_env)
+    if args.fleet_cpu is not None:
+        # inherited by every process started from here on, but the fleet (taskset)
+        others = os.sched_getaffinity(0) - {args.fleet_cpu}
+        if not others:
+            p.error("--fleet-cpu needs a machine with more than one CPU")
+        os.sched_setaffinity(0, others)
+    bench = Bench(build, tmp, args.fleet_nice, not args.no_unit_env, args.fleet_cpu)
     node_dir = None
     if not args.no_node:
         if shutil.which("node") is None or shutil.which("npm") is None:
