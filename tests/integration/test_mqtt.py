@@ -353,6 +353,30 @@ class MqttTest(MqttBase):
         self.assertEqual(rec.on("wattbus/plug/set/result"), [])
         self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
 
+    def test_disabled_exporter_runs_no_commands(self):
+        """Disable() stops the cloud's commands too: answered with an error, nothing
+        switched; Enable() brings them back."""
+        broker = self.broker()
+        rec = self.recorder(broker)
+        emu = self.emulator(PLUG)
+        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true"))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_payload(rec, "wattbus/bridge/state", "online")
+        time.sleep(1)  # the subscription to .../set is made right after connecting
+        self.call(exporter_path("mq"), EXPORTER, "Disable")
+        reply = self.command(rec, "plug", '{"state":"OFF","id":"d1"}')
+        self.assertEqual((reply["status"], reply["error"], reply["id"]),
+                         ("error", "NotSupported", "d1"), reply)
+        self.assertIn("disabled", reply["message"])
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+        self.assertTrue(self.get(device_path("plug"), OUTLET, "On"))
+
+        self.call(exporter_path("mq"), EXPORTER, "Enable")
+        reply = self.command(rec, "plug", '{"state":"OFF"}')
+        self.assertEqual(reply["status"], "ok", reply)
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 0)
+
     def test_water_meter_valve(self):
         broker = self.broker()
         rec = self.recorder(broker)

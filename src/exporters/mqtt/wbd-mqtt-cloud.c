@@ -604,8 +604,9 @@ wbd_mqtt_cloud_run_commands(GTask *task)
  *   wbd_device_command_async() (the checks of the D-Bus methods: the device's
  *   capabilities, its state, the value); the first failure ends the run
  *
- * Fails with %WATTBUS_ERROR_NOT_SUPPORTED unless `commands=true`, and with
- * %WATTBUS_ERROR_NOT_FOUND for an unknown device. Errors never quote a secret.
+ * Fails with %WATTBUS_ERROR_NOT_SUPPORTED unless `commands=true` or while the exporter
+ * is disabled (Disable(), `enabled=false`), and with %WATTBUS_ERROR_NOT_FOUND for an
+ * unknown device. Errors never quote a secret.
  */
 void
 wbd_mqtt_cloud_command_async(WbdMqttCloud *self,
@@ -625,6 +626,15 @@ wbd_mqtt_cloud_command_async(WbdMqttCloud *self,
 					WATTBUS_ERROR_NOT_SUPPORTED,
 					"Commands are off for this exporter (commands=true turns "
 					"them on)");
+		return;
+	}
+	if (!wbd_exporter_get_enabled(WBD_EXPORTER(self))) {
+		g_task_return_new_error(task,
+					WATTBUS_ERROR,
+					WATTBUS_ERROR_NOT_SUPPORTED,
+					"Exporter '%s' is disabled: it runs no commands until it is "
+					"enabled",
+					exp_id(self));
 		return;
 	}
 	if (device == NULL) {
