@@ -320,16 +320,23 @@ class MqttTest(MqttBase):
         # the retained command of the start was never run
         self.assertTrue(any("retained command" in line for line in self.daemon_log().splitlines()))
 
-    def test_oversized_message_dropped(self):
-        """A broker may send up to 256 MB: a message over 256 KiB is dropped (logged with its
-        size), not parsed; the next command works."""
+    def start_plug_with_commands(self):
+        """A plug and kind=mqtt with commands=true, its subscription to .../set made;
+        returns (recorder, plug emulator)."""
         broker = self.broker()
         rec = self.recorder(broker)
         emu = self.emulator(PLUG)
         self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true"))
         self.start_daemon()
         self.wait_online("plug")
-        self.wait_json(rec, "wattbus/plug", lambda j: "power" in j)
+        self.wait_payload(rec, "wattbus/bridge/state", "online")
+        time.sleep(1)  # the subscription to .../set is made right after connecting
+        return rec, emu
+
+    def test_oversized_message_dropped(self):
+        """A broker may send up to 256 MB: a message over 256 KiB is dropped (logged with its
+        size), not parsed; the next command works."""
+        rec, emu = self.start_plug_with_commands()
         big = '{"state":"OFF","pad":"%s"}' % ("x" * (300 * 1024))
         rec.publish("wattbus/plug/set", big)
         self.wait_for(lambda: "dropping a message of %d bytes on wattbus/plug/set" % len(big)
@@ -356,14 +363,7 @@ class MqttTest(MqttBase):
     def test_disabled_exporter_runs_no_commands(self):
         """Disable() stops the cloud's commands too: answered with an error, nothing
         switched; Enable() brings them back."""
-        broker = self.broker()
-        rec = self.recorder(broker)
-        emu = self.emulator(PLUG)
-        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true"))
-        self.start_daemon()
-        self.wait_online("plug")
-        self.wait_payload(rec, "wattbus/bridge/state", "online")
-        time.sleep(1)  # the subscription to .../set is made right after connecting
+        rec, emu = self.start_plug_with_commands()
         self.call(exporter_path("mq"), EXPORTER, "Disable")
         reply = self.command(rec, "plug", '{"state":"OFF","id":"d1"}')
         self.assertEqual((reply["status"], reply["error"], reply["id"]),
