@@ -8,8 +8,10 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <wattbus-glib.h>
 
 #include "wbd-auth.h"
@@ -18,8 +20,9 @@
 #include "wbd-manager.h"
 
 #define WBD_BUS_NAME "org.wattbus.Wattbus1"
-/* how often the heap is looked at, and how much free memory in it is worth a trim */
+/* how often the heap is looked at; how much resident growth and free memory make a trim */
 #define WBD_HEAP_CHECK_S 10
+#define WBD_HEAP_TRIM_MIN_GROWTH (4 * 1024 * 1024)
 #define WBD_HEAP_TRIM_MIN_FREE (2 * 1024 * 1024)
 
 typedef struct {
@@ -101,37 +104,66 @@ wbd_daemon_raise_nofile(void)
 		g_debug("cannot raise the file descriptor limit: %s", g_strerror(errno));
 }
 
+#ifdef __GLIBC__
+/* the process's resident memory (a small procfs read, no disk), or 0 */
+static gsize
+wbd_daemon_resident_bytes(void)
+{
+	g_autofree gchar *text = NULL;
+	guint64 size = 0, resident = 0;
+
+	if (!g_file_get_contents("/proc/self/statm", &text, NULL, NULL) ||
+	    sscanf(text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &size, &resident) != 2)
+		return 0;
+	return (gsize)resident * (gsize)sysconf(_SC_PAGESIZE);
+}
+#endif
+
 /*
  * A burst of short-lived allocations leaves the heap's pages resident once they are
  * freed: the reply to one GetManagedObjects of a thousand devices is ~14 MB of GVariants
  * built on the main thread, and a single long-lived block allocated meanwhile above them
- * keeps free() from giving any of it back: +12-14 MB of RSS for good. glibc's
- * malloc_trim() returns the free pages anywhere in the heap. It walks the heap (0.2-30
- * ms), so it runs only when mallinfo2() says the free memory in it grew by
- * WBD_HEAP_TRIM_MIN_FREE since the last trim: after the start-up burst and after such
- * bursts, not every WBD_HEAP_CHECK_S. (GLib < 2.76 keeps freed GVariants in GSlice's
- * per-thread caches for 15 s or more before malloc sees them; G_SLICE=always-malloc in
- * the environment makes them reach the heap, and this trim, at once.)
+ * keeps free() from giving any of it back: +12-14 MB of RSS for good, at every such call.
+ * glibc's malloc_trim() returns the free pages anywhere in the heap. It walks the heap
+ * (3-20 ms here), so it runs only when the resident memory grew by
+ * WBD_HEAP_TRIM_MIN_GROWTH since the last look that ended in a trim or in nothing to
+ * trim, and mallinfo2() says at least WBD_HEAP_TRIM_MIN_FREE of the heap is free: after
+ * the start-up burst and after each such burst, not every WBD_HEAP_CHECK_S. Growth with
+ * little free memory is live data: the new baseline. (GLib < 2.76 keeps freed GVariants in
+ * GSlice's per-thread caches for 15 s or more before malloc sees them;
+ * G_SLICE=always-malloc in the environment, as the systemd unit sets it, makes them reach
+ * the heap, and this trim, at once.)
  */
 static gboolean
 wbd_daemon_trim_heap_cb(gpointer user_data)
 {
 #ifdef __GLIBC__
-	static gsize trimmed_free = 0;
-	struct mallinfo2 info = mallinfo2();
-	/* the top chunk (keepcost) is given back by free() itself */
-	gsize free_bytes = info.fordblks - info.keepcost;
+	static gsize baseline = 0;
+	struct mallinfo2 info;
+	gsize resident = wbd_daemon_resident_bytes();
+	gsize free_bytes;
 
-	if (free_bytes < trimmed_free)
-		trimmed_free = free_bytes;
-	if (free_bytes >= trimmed_free + WBD_HEAP_TRIM_MIN_FREE) {
-		gint64 start = g_get_monotonic_time();
-		malloc_trim(0);
-		trimmed_free = free_bytes;
-		g_debug("heap trimmed: %zu bytes were free, in %" G_GINT64_FORMAT " µs",
-			free_bytes,
-			g_get_monotonic_time() - start);
+	if (resident == 0 || resident < baseline + WBD_HEAP_TRIM_MIN_GROWTH) {
+		baseline = MIN(baseline, resident);
+		return G_SOURCE_CONTINUE;
 	}
+	info = mallinfo2();
+	/* the top chunk (keepcost) is given back by free() itself */
+	free_bytes = info.fordblks - info.keepcost;
+	if (free_bytes >= WBD_HEAP_TRIM_MIN_FREE) {
+		gint64 start = g_get_monotonic_time();
+		gint64 took;
+
+		malloc_trim(0);
+		took = g_get_monotonic_time() - start;
+		g_debug("heap trimmed in %" G_GINT64_FORMAT " µs: %zu bytes were free, resident %zu "
+			"bytes before",
+			took,
+			free_bytes,
+			resident);
+		resident = wbd_daemon_resident_bytes();
+	}
+	baseline = resident;
 #endif
 	return G_SOURCE_CONTINUE;
 }
