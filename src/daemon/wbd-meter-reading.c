@@ -15,6 +15,9 @@ static const gchar *quantity_names[WBD_QUANTITY_LAST] = {
     "Frequency",
     "ReactivePower",
     "ApparentPower",
+    "EnergyToday",
+    "EnergyThisMonth",
+    "EnergyExported",
 };
 
 const gchar *
@@ -66,6 +69,9 @@ static const gchar *quantity_gprops[WBD_QUANTITY_LAST] = {
     "frequency",
     "reactive-power",
     "apparent-power",
+    "energy-today",
+    "energy-this-month",
+    "energy-exported",
 };
 
 static gdouble (*const quantity_getters[WBD_QUANTITY_LAST])(WattbusElectricityMeter *) = {
@@ -77,6 +83,9 @@ static gdouble (*const quantity_getters[WBD_QUANTITY_LAST])(WattbusElectricityMe
     wattbus_electricity_meter_get_frequency,
     wattbus_electricity_meter_get_reactive_power,
     wattbus_electricity_meter_get_apparent_power,
+    wattbus_electricity_meter_get_energy_today,
+    wattbus_electricity_meter_get_energy_this_month,
+    wattbus_electricity_meter_get_energy_exported,
 };
 
 /* the skeleton class's pspec and property id of each quantity, looked up once */

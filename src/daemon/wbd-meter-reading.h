@@ -19,6 +19,9 @@ typedef enum {
 	WBD_QUANTITY_FREQUENCY,	     /* Hz */
 	WBD_QUANTITY_REACTIVE_POWER, /* var */
 	WBD_QUANTITY_APPARENT_POWER, /* VA */
+	WBD_QUANTITY_ENERGY_TODAY,	     /* Wh, since local midnight (the device's day) */
+	WBD_QUANTITY_ENERGY_THIS_MONTH,  /* Wh, since the first of the device's month */
+	WBD_QUANTITY_ENERGY_EXPORTED,    /* Wh, a counter of energy sent back (to the grid) */
 	WBD_QUANTITY_LAST
 } WbdQuantity;
 
@@ -30,7 +33,7 @@ typedef enum {
  * @values: the readings; unmeasured slots are ignored
  * @n_phases: number of phases reported separately (0: totals only)
  * @phase_measured: like @measured, for @phase
- * @phase: per-phase readings (energy and frequency are not kept per phase)
+ * @phase: per-phase readings (energies and frequency are not kept per phase)
  *
  * One reading of an electricity meter, as a driver reports it.
  */

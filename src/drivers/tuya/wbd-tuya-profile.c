@@ -53,6 +53,9 @@ static const struct {
     {"Frequency", WBD_QUANTITY_FREQUENCY},
     {"ReactivePower", WBD_QUANTITY_REACTIVE_POWER},
     {"ApparentPower", WBD_QUANTITY_APPARENT_POWER},
+    {"EnergyToday", WBD_QUANTITY_ENERGY_TODAY},
+    {"EnergyThisMonth", WBD_QUANTITY_ENERGY_THIS_MONTH},
+    {"EnergyExported", WBD_QUANTITY_ENERGY_EXPORTED},
 };
 
 gboolean

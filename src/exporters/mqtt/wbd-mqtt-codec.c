@@ -646,6 +646,10 @@ static const struct {
 } ha_sensors[] = {
     {"Power", "power", "measurement", "W"},
     {"Energy", "energy", "total_increasing", "Wh"},
+    /* HA takes a drop to 0 of a total_increasing sensor as a new cycle */
+    {"EnergyToday", "energy", "total_increasing", "Wh"},
+    {"EnergyThisMonth", "energy", "total_increasing", "Wh"},
+    {"EnergyExported", "energy", "total_increasing", "Wh"},
     {"Voltage", "voltage", "measurement", "V"},
     {"Current", "current", "measurement", "A"},
     {"PowerFactor", "power_factor", "measurement", NULL},
