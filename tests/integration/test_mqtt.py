@@ -297,7 +297,7 @@ class MqttTest(MqttBase):
         # errors: a clear reply, nothing switched, the daemon alive
         for dev, payload, error in (("nosuch", '{"state":"ON"}', "NotFound"),
                                     ("plug", '{"state":"MAYBE"}', "InvalidArgument"),
-                                    ("plug", 'OFF', "InvalidArgument"),
+                                    ("plug", 'MAYBE', "InvalidArgument"),
                                     ("plug", '[1,2]', "InvalidArgument"),
                                     ("plug", '{}', "InvalidArgument"),
                                     ("plug", '{"valve":"closed"}', "NotSupported"),
@@ -346,6 +346,28 @@ class MqttTest(MqttBase):
         reply = self.command(rec, "plug", '{"state":"OFF"}')
         self.assertEqual(reply["status"], "ok")
         self.assertEqual(emu.state()["sysinfo"]["relay_state"], 0)
+
+    def test_commands_plain_words(self):
+        """ON, OFF, TOGGLE as bare words on /set, as Zigbee2MQTT users send them (any case,
+        white space around), the same as the JSON."""
+        rec, emu = self.start_plug_with_commands()
+        for payload, relay in (("OFF", 0), ("ON", 1), ("TOGGLE", 0), ("toggle", 1),
+                               (" off\n", 0), ("On", 1)):
+            reply = self.command(rec, "plug", payload)
+            self.assertEqual(reply["status"], "ok", (payload, reply))
+            self.assertEqual(reply["state"]["state"], "ON" if relay else "OFF", payload)
+            self.assertNotIn("id", reply)
+            self.assertEqual(emu.state()["sysinfo"]["relay_state"], relay, payload)
+        self.assertTrue(self.get(device_path("plug"), OUTLET, "On"))
+        # words that are neither: refused as JSON would be
+        for payload in ("ONN", "OFF OFF", '"OFF"'):
+            reply = self.command(rec, "plug", payload)
+            self.assertEqual((reply["status"], reply["error"]), ("error", "InvalidArgument"),
+                             payload)
+        # a valve word on a plug: it has no valve
+        reply = self.command(rec, "plug", "CLOSE")
+        self.assertEqual((reply["status"], reply["error"]), ("error", "NotSupported"), reply)
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
 
     def test_commands_disabled(self):
         broker = self.broker()
@@ -407,6 +429,13 @@ class MqttTest(MqttBase):
         self.assertEqual(reply["status"], "ok", reply)
         self.wait_for(lambda: emu.state()["dps"]["9"] == "closed", 5, "valve closed")
         self.wait_prop(device_path("meter"), WATER, "Valve", "closed", timeout=3)
+        # and as plain words
+        reply = self.command(rec, "meter", "OPEN")
+        self.assertEqual(reply["status"], "ok", reply)
+        self.wait_for(lambda: emu.state()["dps"]["9"] == "opened", 5, "valve opened")
+        reply = self.command(rec, "meter", "close")
+        self.assertEqual(reply["status"], "ok", reply)
+        self.wait_for(lambda: emu.state()["dps"]["9"] == "closed", 5, "valve closed")
         reply = self.command(rec, "meter", '{"valve_openness":40,"switch":"OFF"}')
         self.assertEqual(reply["status"], "ok", reply)
         state = emu.state()["dps"]

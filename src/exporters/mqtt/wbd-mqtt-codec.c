@@ -349,7 +349,8 @@ wbd_mqtt_parse_device_command(const gchar *payload,
  * @payload: (array length=length): a bare word, any case, surrounding white space
  *   ignored: `on`, `off`, `toggle` (the outlet), `open`, `close` (the valve)
  *
- * For clouds whose users send plain words (Azure IoT Hub's cloud-to-device `on`/`off`).
+ * For users who send plain words: `kind=mqtt`'s `/set` (as Zigbee2MQTT takes them) and Azure
+ * IoT Hub's cloud-to-device `on`/`off`.
  *
  * Returns: (transfer full) (element-type WbdMqttCommand) (nullable): the command, or
  *   %NULL when @payload is not one of those words (no error: it may be JSON)

@@ -282,7 +282,10 @@ wbd_mqtt_exporter_handle_set(WbdMqttExporter *self,
 		g_message("[%s] ignoring a retained command for '%s'", exp_id(self), device_id);
 		return;
 	}
-	commands = wbd_mqtt_parse_command(bytes, length, &id, &error);
+	/* a bare ON, OFF or TOGGLE (as Zigbee2MQTT users send it), or the JSON command */
+	commands = wbd_mqtt_parse_plain_command(bytes, length);
+	if (commands == NULL)
+		commands = wbd_mqtt_parse_command(bytes, length, &id, &error);
 	if (commands == NULL) {
 		g_message("[%s] command for '%s' refused: %s",
 			  exp_id(self),
