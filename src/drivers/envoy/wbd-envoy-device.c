@@ -12,6 +12,7 @@
 #include "wbd-envoy-info.h"
 #include "wbd-envoy-json.h"
 #include "wbd-envoy-live.h"
+#include "wbd-envoy-meters.h"
 #include "wbd-log.h"
 
 #define WBD_ENVOY_INVERTER_INTERVAL_DEFAULT 30
@@ -28,23 +29,6 @@
  * Each poll reads /info when needed, the meter readings, and the inverter list when
  * it is due; /stream/meter, where the gateway allows it, moves the meters in between.
  */
-
-/* where a meter's values come from */
-typedef enum {
-	METER_SOURCE_CT,	/* /ivp/meters/readings, joined by eid */
-	METER_SOURCE_EIM,	/* an eim entry of /production.json (computed by the gateway) */
-	METER_SOURCE_INVERTERS, /* no CT: /api/v1/production or the inverters' sum */
-} MeterSource;
-
-typedef struct {
-	gchar *measurement;
-	MeterSource source;
-	WbdEnvoyCt *ct; /* for METER_SOURCE_CT */
-	WbdDevice *child;
-	WbdMeterReading polled;
-	WbdMeterReading live;
-	gboolean has_live;
-} MeterSlot;
 
 struct _WbdEnvoyDevice {
 	WbdDevice parent_instance;
@@ -67,7 +51,7 @@ struct _WbdEnvoyDevice {
 	gboolean meters_known;
 	gboolean meters_guessed; /* /ivp/meters was not available: read it again after a failure */
 	guint phases;
-	GPtrArray *meters;     /* MeterSlot */
+	GPtrArray *meters;     /* WbdEnvoyMeter */
 	GHashTable *inverters; /* serial → WbdEnvoyChild */
 	gint64 inverters_time;
 	gint64 last_token_warning;
@@ -75,15 +59,6 @@ struct _WbdEnvoyDevice {
 };
 
 G_DEFINE_TYPE(WbdEnvoyDevice, wbd_envoy_device, WBD_TYPE_DEVICE)
-
-static void
-meter_slot_free(MeterSlot *slot)
-{
-	g_free(slot->measurement);
-	wbd_envoy_ct_free(slot->ct);
-	g_clear_object(&slot->child);
-	g_free(slot);
-}
 
 /* configuration */
 
@@ -190,113 +165,16 @@ wbd_envoy_device_configure(WbdDevice *device, GHashTable *settings, GError **err
 
 /* meters */
 
-static const gchar *
-measurement_name(const gchar *measurement)
-{
-	if (g_strcmp0(measurement, "production") == 0)
-		return "Production";
-	if (g_strcmp0(measurement, "net-consumption") == 0)
-		return "Net consumption";
-	if (g_strcmp0(measurement, "total-consumption") == 0)
-		return "Total consumption";
-	if (g_strcmp0(measurement, "storage") == 0)
-		return "Storage";
-	return "Load";
-}
-
-static void
-wbd_envoy_device_add_meter(WbdEnvoyDevice *self,
-			   const gchar *measurement,
-			   MeterSource source,
-			   const WbdEnvoyCt *ct)
-{
-	WbdDevice *device = WBD_DEVICE(self);
-	MeterSlot *slot = g_new0(MeterSlot, 1);
-	g_autofree gchar *id = g_strdup_printf("%s_%s", wbd_device_get_id(device), measurement);
-
-	slot->measurement = g_strdup(measurement);
-	slot->source = source;
-	if (ct != NULL) {
-		slot->ct = g_new0(WbdEnvoyCt, 1);
-		*slot->ct = *ct;
-		slot->ct->measurement = g_strdup(ct->measurement);
-	}
-	wbd_meter_reading_init(&slot->polled);
-	wbd_meter_reading_init(&slot->live);
-	slot->child = wbd_envoy_child_new(device, id);
-	wbd_device_set_kind(slot->child, "meter");
-	wbd_device_set_device_name(slot->child,
-				   source == METER_SOURCE_INVERTERS
-				       ? "Production (inverters)"
-				       : measurement_name(measurement));
-	wbd_device_set_model(slot->child,
-			     source == METER_SOURCE_CT	  ? "CT"
-			     : source == METER_SOURCE_EIM ? "computed by the gateway"
-							  : "sum of the microinverters");
-	if (ct != NULL) {
-		g_autofree gchar *eid = g_strdup_printf("%" G_GINT64_FORMAT, ct->eid);
-		wbd_device_set_serial_number(slot->child, eid);
-	}
-	wbd_device_set_capabilities(slot->child, WBD_DEVICE_CAP_ELECTRICITY_METER);
-	wbd_device_set_measurement(slot->child, measurement);
-	g_ptr_array_add(self->meters, slot);
-	wbd_device_add_child(device, slot->child);
-}
-
-static MeterSlot *
-wbd_envoy_device_find_meter(WbdEnvoyDevice *self, const gchar *measurement)
-{
-	for (guint i = 0; i < self->meters->len; i++) {
-		MeterSlot *slot = g_ptr_array_index(self->meters, i);
-		if (g_strcmp0(slot->measurement, measurement) == 0)
-			return slot;
-	}
-	return NULL;
-}
-
-static const WbdEnvoyCt *
-find_enabled_ct(GPtrArray *cts, const gchar *measurement)
-{
-	for (guint i = 0; i < cts->len; i++) {
-		WbdEnvoyCt *ct = g_ptr_array_index(cts, i);
-		if (ct->enabled && g_strcmp0(ct->measurement, measurement) == 0)
-			return ct;
-	}
-	return NULL;
-}
-
-/*
- * The meters follow from the enabled CTs (spec §2, §4.5): each is a meter, and the
- * gateway computes the consumption type that has no CT from the one that has. Without
- * any CT, the production is the microinverters' sum.
- */
 static void
 wbd_envoy_device_set_cts(WbdEnvoyDevice *self, GPtrArray *cts)
 {
-	static const gchar *order[] = {
-	    "production", "net-consumption", "total-consumption", "storage", "load"};
-	const WbdEnvoyCt *net = find_enabled_ct(cts, "net-consumption");
-	const WbdEnvoyCt *total = find_enabled_ct(cts, "total-consumption");
-	gboolean any = FALSE;
+	gboolean any;
 
 	wbd_device_remove_children(WBD_DEVICE(self));
-	g_ptr_array_set_size(self->meters, 0);
 	g_hash_table_remove_all(self->inverters);
 	self->inverters_time = 0;
 	self->phases = wbd_envoy_cts_get_phases(cts);
-
-	for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
-		const WbdEnvoyCt *ct = find_enabled_ct(cts, order[i]);
-		if (ct != NULL) {
-			wbd_envoy_device_add_meter(self, order[i], METER_SOURCE_CT, ct);
-			any = TRUE;
-		} else if ((g_strcmp0(order[i], "total-consumption") == 0 && net != NULL) ||
-			   (g_strcmp0(order[i], "net-consumption") == 0 && total != NULL)) {
-			wbd_envoy_device_add_meter(self, order[i], METER_SOURCE_EIM, NULL);
-		}
-	}
-	if (!any)
-		wbd_envoy_device_add_meter(self, "production", METER_SOURCE_INVERTERS, NULL);
+	any = wbd_envoy_meters_set_cts(self->meters, WBD_DEVICE(self), cts);
 	wbd_dev_debug(self,
 		      "%u meters, %u phase(s)%s",
 		      self->meters->len,
@@ -306,49 +184,21 @@ wbd_envoy_device_set_cts(WbdEnvoyDevice *self, GPtrArray *cts)
 }
 
 static gboolean
-wbd_envoy_device_has_source(WbdEnvoyDevice *self, MeterSource source)
+wbd_envoy_device_has_cts(WbdEnvoyDevice *self)
 {
-	for (guint i = 0; i < self->meters->len; i++) {
-		MeterSlot *slot = g_ptr_array_index(self->meters, i);
-		if (slot->source == source)
-			return TRUE;
-	}
-	return FALSE;
+	return wbd_envoy_meters_has_source(self->meters, WBD_ENVOY_METER_CT);
 }
 
 static gboolean
-wbd_envoy_device_has_cts(WbdEnvoyDevice *self)
+wbd_envoy_device_live_fresh(WbdEnvoyDevice *self)
 {
-	return wbd_envoy_device_has_source(self, METER_SOURCE_CT);
-}
-
-/* the stream's instantaneous values while it is live, the polled energy always */
-static void
-wbd_envoy_device_publish_meter(WbdEnvoyDevice *self, MeterSlot *slot)
-{
-	WbdMeterReading reading = slot->polled;
-	if (slot->has_live && self->live != NULL && wbd_envoy_live_is_fresh(self->live)) {
-		reading = slot->live;
-		if (wbd_meter_reading_has(&slot->polled, WBD_QUANTITY_ENERGY))
-			wbd_meter_reading_set(&reading,
-					      WBD_QUANTITY_ENERGY,
-					      slot->polled.values[WBD_QUANTITY_ENERGY]);
-	}
-	wbd_device_set_meter_reading(slot->child, &reading);
+	return self->live != NULL && wbd_envoy_live_is_fresh(self->live);
 }
 
 static void
 wbd_envoy_device_live_event_cb(WbdEnvoyLive *live, gpointer event, WbdEnvoyDevice *self)
 {
-	for (guint m = 0; m < WBD_ENVOY_STREAM_LAST; m++) {
-		MeterSlot *slot =
-		    wbd_envoy_device_find_meter(self, wbd_envoy_stream_meter_to_string(m));
-		if (slot == NULL || slot->source == METER_SOURCE_INVERTERS)
-			continue;
-		wbd_envoy_stream_event_get_reading(event, m, self->phases, &slot->live);
-		slot->has_live = slot->live.measured != 0;
-		wbd_envoy_device_publish_meter(self, slot);
-	}
+	wbd_envoy_meters_apply_event(self->meters, event, self->phases, wbd_envoy_device_live_fresh(self));
 }
 
 /* inverters */
@@ -656,8 +506,8 @@ static void
 wbd_envoy_device_apply_readings(WbdEnvoyDevice *self, RefreshData *data, JsonNode *root)
 {
 	for (guint i = 0; i < self->meters->len; i++) {
-		MeterSlot *slot = g_ptr_array_index(self->meters, i);
-		if (slot->source == METER_SOURCE_CT &&
+		WbdEnvoyMeter *slot = g_ptr_array_index(self->meters, i);
+		if (slot->source == WBD_ENVOY_METER_CT &&
 		    !wbd_envoy_parse_ct_reading(root, slot->ct, self->phases, &slot->polled))
 			wbd_dev_debug(self, "no reading for CT %" G_GINT64_FORMAT, slot->ct->eid);
 	}
@@ -671,7 +521,7 @@ wbd_envoy_device_apply_v1(WbdEnvoyDevice *self, RefreshData *data, JsonNode *roo
 	/* spec §7.2, §7.3: broken, or stalled on a metered gateway without CTs */
 	if (root != NULL && wbd_envoy_parse_v1_production(root, &data->v1, &broken) && !broken &&
 	    self->info->imeter != 1) {
-		MeterSlot *slot = wbd_envoy_device_find_meter(self, "production");
+		WbdEnvoyMeter *slot = wbd_envoy_meters_find(self->meters, "production");
 		slot->polled = data->v1;
 		data->have_production = TRUE;
 	}
@@ -680,7 +530,7 @@ wbd_envoy_device_apply_v1(WbdEnvoyDevice *self, RefreshData *data, JsonNode *roo
 static gboolean
 wbd_envoy_device_has_eim(WbdEnvoyDevice *self)
 {
-	return wbd_envoy_device_has_source(self, METER_SOURCE_EIM);
+	return wbd_envoy_meters_has_source(self->meters, WBD_ENVOY_METER_EIM);
 }
 
 /* for a computed consumption meter, or for production when v1 would not do */
@@ -695,10 +545,10 @@ static void
 wbd_envoy_device_apply_production(WbdEnvoyDevice *self, RefreshData *data, JsonNode *root)
 {
 	for (guint i = 0; i < self->meters->len; i++) {
-		MeterSlot *slot = g_ptr_array_index(self->meters, i);
-		if (slot->source == METER_SOURCE_EIM) {
+		WbdEnvoyMeter *slot = g_ptr_array_index(self->meters, i);
+		if (slot->source == WBD_ENVOY_METER_EIM) {
 			wbd_envoy_parse_eim(root, slot->measurement, self->phases, &slot->polled);
-		} else if (slot->source == METER_SOURCE_INVERTERS && !data->have_production) {
+		} else if (slot->source == WBD_ENVOY_METER_INVERTERS && !data->have_production) {
 			if (!wbd_envoy_parse_inverters_total(root, &slot->polled) &&
 			    wbd_meter_reading_has(&data->v1, WBD_QUANTITY_POWER)) {
 				/* only the broken v1 is left: its power, not its zeros */
@@ -769,7 +619,8 @@ static void
 wbd_envoy_device_finish_poll(WbdEnvoyDevice *self)
 {
 	for (guint i = 0; i < self->meters->len; i++)
-		wbd_envoy_device_publish_meter(self, g_ptr_array_index(self->meters, i));
+		wbd_envoy_meter_publish(g_ptr_array_index(self->meters, i),
+					wbd_envoy_device_live_fresh(self));
 	if (!wbd_envoy_device_has_cts(self))
 		return;
 	if (self->live == NULL) {
@@ -875,7 +726,7 @@ wbd_envoy_device_refresh_step(GTask *task)
 		/* nothing to show, because the credentials were refused: that is the error */
 		if (data->refusal != NULL && !wbd_envoy_device_has_cts(self) &&
 		    self->meters->len > 0 &&
-		    ((MeterSlot *)g_ptr_array_index(self->meters, 0))->polled.measured == 0) {
+		    ((WbdEnvoyMeter *)g_ptr_array_index(self->meters, 0))->polled.measured == 0) {
 			wbd_envoy_device_fail(task, g_steal_pointer(&data->refusal));
 			return;
 		}
@@ -998,6 +849,6 @@ wbd_envoy_device_init(WbdEnvoyDevice *self)
 	self->inverter_interval = WBD_ENVOY_INVERTER_INTERVAL_DEFAULT;
 	self->stream_timeout = WBD_ENVOY_STREAM_TIMEOUT_DEFAULT;
 	self->phases = 1;
-	self->meters = g_ptr_array_new_with_free_func((GDestroyNotify)meter_slot_free);
+	self->meters = wbd_envoy_meters_new();
 	self->inverters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 }
