@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <wattbus-glib.h>
 
+#include "wbd-address.h"
 #include "wbd-config.h"
 #include "wbd-driver.h"
 
@@ -159,6 +160,21 @@ wbd_config_make_id(const gchar *name)
 	return g_string_free(id, FALSE);
 }
 
+/**
+ * wbd_config_validate_address:
+ *
+ * Checks a device's `address` as its driver wants it: host[:port]
+ * (wbd_address_parse()) unless the driver has a check of its own. The error does not
+ * quote @address, which may hold a password.
+ */
+gboolean
+wbd_config_validate_address(const WbdDriverInfo *info, const gchar *address, GError **error)
+{
+	if (info != NULL && info->validate_address != NULL)
+		return info->validate_address(address, error);
+	return wbd_address_parse(address, 0, NULL, NULL, error);
+}
+
 static gboolean
 validate_poll_interval(const gchar *id, const gchar *value, GError **error)
 {
@@ -191,6 +207,7 @@ wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean stric
 	GHashTableIter iter;
 	const gchar *key;
 	g_autoptr(GPtrArray) unknown = g_ptr_array_new();
+	g_autoptr(GError) problem = NULL;
 
 	if (!wbd_config_validate_id(id, error))
 		return FALSE;
@@ -264,6 +281,15 @@ wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean stric
 		}
 		if (!g_strv_contains(common_keys, key) && !wbd_driver_is_known_key(info, key))
 			g_ptr_array_add(unknown, (gpointer)key);
+	}
+	if (!wbd_config_validate_address(info, address, &problem)) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "Device '%s': %s",
+			    id,
+			    problem->message);
+		return FALSE;
 	}
 	if (unknown->len > 0) {
 		g_autoptr(GString) keys = g_string_new(NULL);

@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "wbd-driver.h"
+
 G_BEGIN_DECLS
 
 #define WBD_CONFIG_FILE "wattbus.conf"
@@ -43,6 +45,8 @@ gboolean
 wbd_config_validate_id(const gchar *id, GError **error);
 gboolean
 wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean strict, GError **error);
+gboolean
+wbd_config_validate_address(const WbdDriverInfo *info, const gchar *address, GError **error);
 gboolean
 wbd_config_settings_equal(GHashTable *a, GHashTable *b);
 gchar *

@@ -26,6 +26,8 @@ typedef struct {
  * @discover_async: looks for devices on the network; optional
  * @discover_finish: returns a #GPtrArray of floating-free #GVariant a{sv}, each with
  *   at least "driver" and "address"
+ * @validate_address: checks the `address` setting, for a driver that accepts more than
+ *   host[:port] (wbd_address_parse(), the default); the error must not quote it
  *
  * What the core knows of a driver. A driver adds nothing to the core but a
  * registration line in wbd-drivers.c.
@@ -42,6 +44,7 @@ typedef struct {
 			       GAsyncReadyCallback callback,
 			       gpointer user_data);
 	GPtrArray *(*discover_finish)(GAsyncResult *res, GError **error);
+	gboolean (*validate_address)(const gchar *address, GError **error);
 } WbdDriverInfo;
 
 void

@@ -260,8 +260,14 @@ wbd_manager_add_device_auth_cb(GObject *source, GAsyncResult *res, gpointer user
 	g_hash_table_remove(settings, "id");
 	if (id == NULL) {
 		const gchar *name = g_hash_table_lookup(settings, "name");
-		g_autofree gchar *base =
-		    wbd_config_make_id(name != NULL ? name : g_hash_table_lookup(settings, "address"));
+		const gchar *address = g_hash_table_lookup(settings, "address");
+		g_autofree gchar *base = NULL;
+		/* an address that is refused below may hold a password: not in the id */
+		if (name == NULL &&
+		    !wbd_config_validate_address(
+			wbd_driver_lookup(g_hash_table_lookup(settings, "driver")), address, NULL))
+			address = NULL;
+		base = wbd_config_make_id(name != NULL ? name : address);
 		id = wbd_manager_unique_id(self, base);
 	}
 	if (!wbd_config_validate_device(id, settings, TRUE, &error)) {

@@ -110,6 +110,42 @@ class ApiTest(wbtest.DaemonTest):
         self.call(device_path("ok"), OUTLET, "Toggle")
         self.assert_daemon_alive()
 
+    def test_address_is_strictly_host_port(self):
+        """Issue 12.4: credentials, paths and URLs are refused as an address by every
+        driver, never quoted, and never reach the public Address property."""
+        emu = self.emulator(PLUG)
+        secret = "s3cr3t-pw"
+        bad = ["admin:%s@%s" % (secret, emu.address), "/run/%s.sock" % secret,
+               "127.0.0.1/%s" % secret, "tcp://127.0.0.1:%d" % emu.port, "127.0.0.1:%s" % secret]
+        # the same kind of address in the configuration file: the group is skipped
+        self.write_config("[device cfg-bad]\ndriver=kasa\naddress=%s\n"
+                          "[device ok]\ndriver=kasa\naddress=%s\npoll-interval=1\n" % (bad[0], emu.address))
+        self.start_daemon()
+        self.wait_online("ok")
+        cases = [(driver, address) for driver in ("kasa", "tuya") for address in bad]
+        cases += [("envoy", "http://admin:%s@127.0.0.1" % secret), ("envoy", "admin:%s@127.0.0.1" % secret),
+                  ("envoy", "/run/%s.sock" % secret)]
+        for driver, address in cases:
+            args = {"driver": GLib.Variant("s", driver), "address": GLib.Variant("s", address)}
+            if driver == "tuya":
+                args.update({"device-id": GLib.Variant("s", "bf0123456789abcdef01"),
+                             "local-key": GLib.Variant("s", "0123456789abcdef")})
+            err = self.call_error(ROOT, IFACE, "AddDevice", (args,), "(a{sv})")
+            self.assertEqual(err[0], ERR + "InvalidArgument", (driver, address, err))
+            self.assertIn("not a host or host:port" if driver != "envoy" else "http:// or https:// URL",
+                          err[1], (driver, address))
+            self.assertNotIn(secret, err[1])
+        self.assertEqual(list(self.managed_objects()), [device_path("ok")])
+        self.assertNotIn(secret, repr(self.managed_objects()))
+        self.assertNotIn(secret, self.daemon_log())
+        self.assertIn("cfg-bad", self.daemon_log())
+        self.assertFalse(os.path.exists(os.path.join(self.state_dir, "devices.conf")))
+        # a good address still works, with every driver's forms
+        path = self.call(ROOT, IFACE, "AddDevice", settings(driver="kasa", address=emu.address, id="good"),
+                         "(a{sv})")[0]
+        self.assertEqual(self.get(path, DEVICE, "Address"), emu.address)
+        self.wait_online("good")
+
     def test_bad_discover_arguments(self):
         self.start_daemon()
         for opts, name in [

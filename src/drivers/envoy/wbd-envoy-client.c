@@ -6,6 +6,7 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-address.h"
 #include "wbd-config.h"
 #include "wbd-envoy-client.h"
 
@@ -65,7 +66,7 @@ wbd_envoy_address_parse(const gchar *address,
 	if (g_str_has_prefix(address, "http://") || g_str_has_prefix(address, "https://")) {
 		g_autoptr(GUri) uri = g_uri_parse(address, G_URI_FLAGS_NONE, NULL);
 		const gchar *path;
-		if (uri == NULL || g_uri_get_host(uri) == NULL || g_uri_get_host(uri)[0] == '\0' ||
+		if (uri == NULL || !wbd_address_is_valid_host(g_uri_get_host(uri)) ||
 		    g_uri_get_userinfo(uri) != NULL || g_uri_get_query(uri) != NULL ||
 		    g_uri_get_fragment(uri) != NULL)
 			goto bad;
@@ -77,23 +78,25 @@ wbd_envoy_address_parse(const gchar *address,
 		*port = g_uri_get_port(uri) > 0 ? (guint16)g_uri_get_port(uri) : 0;
 		return TRUE;
 	}
-	if (strpbrk(address, "/?#@") == NULL) {
-		g_autoptr(GSocketConnectable) connectable =
-		    g_network_address_parse(address, 0, NULL);
-		if (connectable != NULL) {
-			*host = g_strdup(
-			    g_network_address_get_hostname(G_NETWORK_ADDRESS(connectable)));
-			*port = g_network_address_get_port(G_NETWORK_ADDRESS(connectable));
-			return TRUE;
-		}
-	}
+	if (wbd_address_parse(address, 0, host, port, NULL))
+		return TRUE;
 bad:
 	g_set_error_literal(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_INVALID_ARGUMENT,
 			    "The address must be a host, host:port, or an http:// or https:// URL "
-			    "without a path");
+			    "without a path, user name or password");
 	return FALSE;
+}
+
+/* the driver's check of the `address` setting (WbdDriverInfo.validate_address) */
+gboolean
+wbd_envoy_address_validate(const gchar *address, GError **error)
+{
+	g_autofree gchar *scheme = NULL;
+	g_autofree gchar *host = NULL;
+	guint16 port = 0;
+	return wbd_envoy_address_parse(address, &scheme, &host, &port, error);
 }
 
 /* where the trust-on-first-use pins live: the daemon's state directory (see README) */

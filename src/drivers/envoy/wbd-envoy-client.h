@@ -23,6 +23,7 @@ typedef enum {
 	WBD_ENVOY_AUTH_TOKEN,
 } WbdEnvoyAuth;
 
+gboolean wbd_envoy_address_validate(const gchar *address, GError **error);
 gboolean wbd_envoy_address_parse(const gchar *address,
 				 gchar **scheme,
 				 gchar **host,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include "wbd-envoy-client.h"
 #include "wbd-envoy-device.h"
 #include "wbd-envoy-driver.h"
 
@@ -23,6 +24,7 @@ static const WbdDriverInfo envoy_driver = {
     .keys = envoy_keys,
     .secret_keys = envoy_secret_keys,
     .default_poll_interval = 10,
+    .validate_address = wbd_envoy_address_validate,
 };
 
 const WbdDriverInfo *

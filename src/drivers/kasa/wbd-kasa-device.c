@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 #include <wattbus-glib.h>
 
+#include "wbd-address.h"
 #include "wbd-kasa-codec.h"
 #include "wbd-kasa-connection.h"
 #include "wbd-kasa-device.h"
@@ -43,23 +44,18 @@ wbd_kasa_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 	WbdKasaDevice *self = WBD_KASA_DEVICE(device);
 	const gchar *address = g_hash_table_lookup(settings, "address");
 	const gchar *http_port = g_hash_table_lookup(settings, "http-port");
-	g_autoptr(GSocketConnectable) connectable = NULL;
 	g_autoptr(GError) local_error = NULL;
 	guint64 port = WBD_KASA_DEFAULT_HTTP_PORT;
 
-	connectable = g_network_address_parse(address, WBD_KASA_DEFAULT_PORT, &local_error);
-	if (connectable == NULL) {
+	if (!wbd_address_parse(address, WBD_KASA_DEFAULT_PORT, &self->host, &self->port, &local_error)) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_INVALID_ARGUMENT,
-			    "Device '%s': '%s' is not a host or host:port (%s)",
+			    "Device '%s': %s",
 			    wbd_device_get_id(device),
-			    address,
 			    local_error->message);
 		return FALSE;
 	}
-	self->host = g_strdup(g_network_address_get_hostname(G_NETWORK_ADDRESS(connectable)));
-	self->port = g_network_address_get_port(G_NETWORK_ADDRESS(connectable));
 	if (http_port != NULL &&
 	    !g_ascii_string_to_unsigned(http_port, 10, 1, G_MAXUINT16, &port, NULL)) {
 		g_set_error(error,

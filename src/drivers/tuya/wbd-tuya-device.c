@@ -5,6 +5,7 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-address.h"
 #include "wbd-log.h"
 #include "wbd-tuya-codec.h"
 #include "wbd-tuya-connection.h"
@@ -80,13 +81,9 @@ wbd_tuya_device_parse_settings(WbdTuyaDevice *self, GHashTable *settings, GError
 	const gchar *local_key = g_hash_table_lookup(settings, "local-key");
 	const gchar *version = g_hash_table_lookup(settings, "version");
 	const gchar *profile = g_hash_table_lookup(settings, "profile");
-	g_autoptr(GSocketConnectable) connectable = NULL;
 
-	connectable = g_network_address_parse(address, WBD_TUYA_DEFAULT_PORT, NULL);
-	if (connectable == NULL)
+	if (!wbd_address_parse(address, WBD_TUYA_DEFAULT_PORT, &self->host, &self->port, NULL))
 		return config_error(error, device, "the address is not a host or host:port");
-	self->host = g_strdup(g_network_address_get_hostname(G_NETWORK_ADDRESS(connectable)));
-	self->port = g_network_address_get_port(G_NETWORK_ADDRESS(connectable));
 	if (device_id == NULL || device_id[0] == '\0')
 		return config_error(error, device, "device-id is missing (the Tuya device id, gwId)");
 	if (strlen(device_id) > 64)
