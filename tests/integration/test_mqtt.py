@@ -268,7 +268,8 @@ class MqttTest(MqttBase):
         emu = self.emulator(PLUG)
         # a retained command is never run: it would be run again on every reconnect
         rec.publish("wattbus/plug/set", '{"state":"OFF"}', retain=True)
-        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true"))
+        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true",
+                                                                        commands_unauthenticated="true"))
         self.start_daemon()
         self.wait_online("plug")
         self.wait_payload(rec, "wattbus/bridge/state", "online")
@@ -326,7 +327,8 @@ class MqttTest(MqttBase):
         broker = self.broker()
         rec = self.recorder(broker)
         emu = self.emulator(PLUG)
-        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true"))
+        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true",
+                                                                        commands_unauthenticated="true"))
         self.start_daemon()
         self.wait_online("plug")
         self.wait_payload(rec, "wattbus/bridge/state", "online")
@@ -369,6 +371,46 @@ class MqttTest(MqttBase):
         self.assertEqual((reply["status"], reply["error"]), ("error", "NotSupported"), reply)
         self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
 
+    def test_commands_need_an_authenticated_connection(self):
+        """Issue 12.6: commands=true on a connection with neither username nor client
+        certificate would let anybody who may publish on the broker switch devices past
+        polkit: refused, unless commands-unauthenticated=true."""
+        broker = self.broker()
+        rec = self.recorder(broker)
+        emu = self.emulator(PLUG)
+        self.write_config(self.plug("plug", emu) + self.exporter(broker, commands="true"))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_for(lambda: "commands-unauthenticated=true" in self.daemon_log(), 10, "the refusal logged")
+        self.assertIn("commands=true needs a connection that the broker authenticates", self.daemon_log())
+        # an anonymous client of the broker cannot switch the plug
+        for _ in range(3):
+            rec.publish("wattbus/plug/set", '{"state":"OFF"}')
+            time.sleep(0.5)
+        self.assertEqual(rec.on("wattbus/plug/set/result"), [])
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 1)
+        self.assertTrue(self.get(device_path("plug"), OUTLET, "On"))
+        self.assertNotIn(exporter_path("mq"), self.managed_objects())
+        self.stop_daemon()
+        # a bad value is refused too
+        self.write_config(self.plug("plug", emu) +
+                          self.exporter(broker, commands="true", commands_unauthenticated="yes"))
+        self.start_daemon()
+        self.wait_for(lambda: "commands-unauthenticated must be true or false" in self.daemon_log(), 10,
+                      "the bad value refused")
+        self.stop_daemon()
+        # the admin's explicit choice: taken, with a warning
+        self.write_config(self.plug("plug", emu) +
+                          self.exporter(broker, commands="true", commands_unauthenticated="true"))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_payload(rec, "wattbus/bridge/state", "online")
+        self.assertIn("whoever may publish on the broker can switch devices", self.daemon_log())
+        time.sleep(1)  # the subscription to .../set is made right after connecting
+        reply = self.command(rec, "plug", '{"state":"OFF"}')
+        self.assertEqual(reply["status"], "ok", reply)
+        self.assertEqual(emu.state()["sysinfo"]["relay_state"], 0)
+
     def test_commands_disabled(self):
         broker = self.broker()
         rec = self.recorder(broker)
@@ -404,7 +446,8 @@ class MqttTest(MqttBase):
         rec = self.recorder(broker)
         emu = self.tuya("--profile", "water-meter", version="3.3")
         self.write_config(self.section("meter", emu, profile="water-meter", poll=30) +
-                          self.exporter(broker, commands="true", homeassistant="true"))
+                          self.exporter(broker, commands="true", commands_unauthenticated="true",
+                                        homeassistant="true"))
         self.start_daemon()
         self.wait_online("meter")
         # litres → m³ (the profile's scale 3), the valve as the meter says it

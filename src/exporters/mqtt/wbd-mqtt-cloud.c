@@ -322,8 +322,11 @@ wbd_mqtt_cloud_configure(WbdExporter *exporter, GHashTable *settings, GError **e
 	g_autofree gchar *uri = NULL;
 	g_autofree gchar *password = NULL;
 	guint keep_alive = 60;
+	gboolean unauthenticated = FALSE;
 
 	if (!wbd_mqtt_cloud_parse_bool(settings, "commands", &priv->commands, error) ||
+	    !wbd_mqtt_cloud_parse_bool(
+		settings, "commands-unauthenticated", &unauthenticated, error) ||
 	    !wbd_mqtt_cloud_parse_seconds(settings, "keep-alive", 5, 1177, &keep_alive, error) ||
 	    !check_file(settings, "ca-file", error) || !check_file(settings, "cert-file", error) ||
 	    !check_file(settings, "key-file", error))
@@ -355,6 +358,21 @@ wbd_mqtt_cloud_configure(WbdExporter *exporter, GHashTable *settings, GError **e
 	options.ca_file = g_hash_table_lookup(settings, "ca-file");
 	options.cert_file = g_hash_table_lookup(settings, "cert-file");
 	options.key_file = g_hash_table_lookup(settings, "key-file");
+	if (priv->commands && (options.username == NULL || options.username[0] == '\0') &&
+	    options.cert_file == NULL) {
+		/* anybody allowed to publish to an anonymous broker would switch devices */
+		if (!unauthenticated)
+			return wbd_config_invalid(
+			    error,
+			    "commands=true needs a connection that the broker authenticates "
+			    "(username or cert-file): on a broker that lets anonymous clients "
+			    "publish, anybody could switch devices past polkit; set "
+			    "commands-unauthenticated=true to allow it anyway");
+		g_warning("[%s] commands from a connection with neither username nor "
+			  "cert-file (commands-unauthenticated=true): whoever may publish on the "
+			  "broker can switch devices",
+			  exp_id(self));
+	}
 	options.keep_alive = keep_alive;
 	options.mqtt_version = g_strcmp0(protocol, "5") == 0 ? 5 : 4;
 	options.will_topic = setup.will_topic;

@@ -84,7 +84,7 @@ struct _WbdMqttCloudClass {
 /* the setting keys every MQTT kind has; a kind's key list starts with them */
 #define WBD_MQTT_CLOUD_COMMON_KEYS                                                          \
 	"url", "client-id", "username", "password", "password-file", "ca-file", "cert-file", \
-	    "key-file", "commands", "keep-alive", "protocol"
+	    "key-file", "commands", "commands-unauthenticated", "keep-alive", "protocol"
 
 gboolean
 wbd_mqtt_cloud_get_commands(WbdMqttCloud *self);
