@@ -12,7 +12,7 @@
  * so that it can be tested without a main loop.
  *
  *   devices=     globs of device ids (default: every device)
- *   values=      globs of value names (default: every numeric value)
+ *   values=      globs of value names (default: every value, see wbd-value.c)
  *   interval=N   every N seconds, the latest values of every device (default 0:
  *                on change)
  *   min-interval=N  on change, but at most once every N seconds per device; what
@@ -27,9 +27,9 @@ typedef struct {
 } Deadband;
 
 typedef struct {
-	GHashTable *current; /* name → gdouble *: every selected value, latest */
-	GHashTable *sent;    /* name → gdouble *: as last exported, for the deadband */
-	GHashTable *held;    /* name → gdouble *: changes waiting for min-interval/report */
+	GHashTable *current; /* name → WbdValue: every selected value, latest */
+	GHashTable *sent;    /* name → WbdValue: as last exported, for the deadband */
+	GHashTable *held;    /* name → WbdValue: changes waiting for min-interval/report */
 	gint64 held_time_us;
 	gint64 last_emit_us;   /* 0: never */
 	gint64 report_time_us; /* of devices with WBD_EXPORTER_REPORT_TIME_PROPERTY */
@@ -48,15 +48,7 @@ struct _WbdExporterFilter {
 static GHashTable *
 values_new(void)
 {
-	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-}
-
-static void
-values_set(GHashTable *values, const gchar *name, gdouble value)
-{
-	gdouble *v = g_new(gdouble, 1);
-	*v = value;
-	g_hash_table_replace(values, g_strdup(name), v);
+	return wbd_values_new();
 }
 
 static void
@@ -222,108 +214,6 @@ wbd_exporter_filter_get_interval(WbdExporterFilter *self)
 	return self->interval;
 }
 
-/* values */
-
-/* the shortest text that reads back as the same double */
-gchar *
-wbd_exporter_format_double(gdouble value)
-{
-	gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-	/* whole numbers (counters, energy in Wh, times) in full, never as 1.7e+15 */
-	if (value == floor(value) && fabs(value) < 9007199254740992.0)
-		return g_strdup_printf("%" G_GINT64_FORMAT, (gint64)value);
-	g_ascii_formatd(buf, sizeof(buf), "%.15g", value);
-	if (g_ascii_strtod(buf, NULL) != value)
-		g_ascii_formatd(buf, sizeof(buf), "%.17g", value);
-	return g_strdup(buf);
-}
-
-static gboolean
-variant_to_double(GVariant *value, gdouble *out)
-{
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
-		*out = g_variant_get_boolean(value) ? 1 : 0;
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE))
-		*out = g_variant_get_double(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_BYTE))
-		*out = g_variant_get_byte(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT16))
-		*out = g_variant_get_int16(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT16))
-		*out = g_variant_get_uint16(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT32))
-		*out = g_variant_get_int32(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
-		*out = g_variant_get_uint32(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT64))
-		*out = (gdouble)g_variant_get_int64(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
-		*out = (gdouble)g_variant_get_uint64(value);
-	else
-		return FALSE;
-	/* NaN is how the device model says "not measured" */
-	return isfinite(*out);
-}
-
-/**
- * wbd_exporter_values_from_variant:
- * @changes: a{sv} of D-Bus property name to value, as WbdDevice::values-changed has it
- *
- * Numbers and booleans (as 1 and 0) become values; arrays of doubles (per phase)
- * become NAME1, NAME2, ...; NaN (not measured), strings and string lists are left out.
- *
- * Returns: (transfer full): name → gdouble *
- */
-GHashTable *
-wbd_exporter_values_from_variant(GVariant *changes)
-{
-	GHashTable *values = values_new();
-	GVariantIter iter;
-	const gchar *name;
-	GVariant *value;
-	gdouble v;
-
-	g_variant_iter_init(&iter, changes);
-	while (g_variant_iter_next(&iter, "{&sv}", &name, &value)) {
-		if (g_variant_is_of_type(value, G_VARIANT_TYPE("ad"))) {
-			gsize n = 0;
-			const gdouble *items =
-			    g_variant_get_fixed_array(value, &n, sizeof(gdouble));
-			for (gsize i = 0; i < n; i++) {
-				g_autofree gchar *key =
-				    g_strdup_printf("%s%" G_GSIZE_FORMAT, name, i + 1);
-				if (isfinite(items[i]))
-					values_set(values, key, items[i]);
-			}
-		} else if (variant_to_double(value, &v)) {
-			values_set(values, name, v);
-		}
-		g_variant_unref(value);
-	}
-	return values;
-}
-
-/* {"a":1,"b":2.5}, names sorted; names are D-Bus member names ([A-Za-z0-9_], digits
- * appended): nothing in them needs escaping */
-gchar *
-wbd_exporter_values_to_json(GHashTable *values)
-{
-	g_autoptr(GList) names =
-	    g_list_sort(g_hash_table_get_keys(values), (GCompareFunc)g_strcmp0);
-	GString *json = g_string_new("{");
-	for (GList *l = names; l != NULL; l = l->next) {
-		g_autofree gchar *number =
-		    wbd_exporter_format_double(*(gdouble *)g_hash_table_lookup(values, l->data));
-		g_string_append_printf(json,
-				       "%s\"%s\":%s",
-				       json->len > 1 ? "," : "",
-				       (const gchar *)l->data,
-				       number);
-	}
-	g_string_append_c(json, '}');
-	return g_string_free(json, FALSE);
-}
-
 /* the filter */
 
 static gdouble
@@ -354,10 +244,10 @@ static void
 merge_into(GHashTable *dest, GHashTable *src)
 {
 	GHashTableIter iter;
-	gpointer name, value;
+	gpointer value;
 	g_hash_table_iter_init(&iter, src);
-	while (g_hash_table_iter_next(&iter, &name, &value))
-		values_set(dest, name, *(gdouble *)value);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		wbd_values_set(dest, wbd_value_copy(value));
 }
 
 static void
@@ -366,7 +256,7 @@ emit(GPtrArray *out, const gchar *device, gint64 time_us, GHashTable *values)
 	g_autofree gchar *json = NULL;
 	if (g_hash_table_size(values) == 0)
 		return;
-	json = wbd_exporter_values_to_json(values);
+	json = wbd_values_to_json(values);
 	g_ptr_array_add(out, wbd_spool_record_new(device, NULL, time_us, json));
 }
 
@@ -403,25 +293,25 @@ wbd_exporter_filter_push(WbdExporterFilter *self,
 	DeviceState *state;
 	GHashTableIter iter;
 	gpointer name, value;
-	gdouble *report = NULL;
+	guint64 report_us = 0;
+	gboolean report;
 
 	if (!match_any(self->devices, device))
 		return;
-	values = wbd_exporter_values_from_variant(changes);
+	values = wbd_values_from_variant(changes);
 	state = device_state(self, device);
-	if (g_hash_table_lookup_extended(values,
-					 WBD_EXPORTER_REPORT_TIME_PROPERTY,
-					 NULL,
-					 (gpointer *)&report)) {
+	/* (0, no report yet, is one too: such a device never goes out on change) */
+	report = g_variant_lookup(changes, WBD_EXPORTER_REPORT_TIME_PROPERTY, "t", &report_us);
+	if (report) {
 		state->has_report_time = TRUE;
-		time_us = (gint64)*report;
+		time_us = (gint64)MIN(report_us, (guint64)G_MAXINT64);
 	}
 
 	g_hash_table_iter_init(&iter, values);
 	while (g_hash_table_iter_next(&iter, &name, &value)) {
-		gdouble v = *(gdouble *)value;
-		gdouble *prev;
-		gdouble *last;
+		const WbdValue *v = value;
+		const WbdValue *prev;
+		const WbdValue *last;
 		gdouble band;
 
 		if (g_strcmp0(name, WBD_EXPORTER_REPORT_TIME_PROPERTY) == 0 ||
@@ -429,14 +319,16 @@ wbd_exporter_filter_push(WbdExporterFilter *self,
 			continue;
 		/* set again to the same value: not a change */
 		prev = g_hash_table_lookup(state->current, name);
-		if (prev != NULL && *prev == v)
+		if (prev != NULL && wbd_value_equal(prev, v))
 			continue;
-		values_set(state->current, name, v);
+		wbd_values_set(state->current, wbd_value_copy(v));
 		last = g_hash_table_lookup(state->sent, name);
 		band = deadband_for(self, name);
-		if (last != NULL && band > 0 && fabs(v - *last) < band)
+		/* only numbers have a deadband */
+		if (last != NULL && band > 0 && v->type == WBD_VALUE_NUMBER &&
+		    last->type == WBD_VALUE_NUMBER && fabs(v->number - last->number) < band)
 			continue;
-		values_set(changed, name, v);
+		wbd_values_set(changed, wbd_value_copy(v));
 	}
 	/* snapshots only: nothing goes out on change */
 	if (self->interval > 0)
@@ -444,7 +336,7 @@ wbd_exporter_filter_push(WbdExporterFilter *self,
 
 	/* devices with a report time: every value of a new report, with its time */
 	if (state->has_report_time) {
-		if (report != NULL && time_us != state->report_time_us) {
+		if (report && time_us != state->report_time_us) {
 			state->report_time_us = time_us;
 			state->held = values_new();
 			merge_into(state->held, state->current);

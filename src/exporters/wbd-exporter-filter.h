@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "wbd-value.h"
+
 G_BEGIN_DECLS
 
 /* a device property that, when present, is the time of the readings beside it (µs
@@ -40,12 +42,5 @@ wbd_exporter_filter_forget_device(WbdExporterFilter *self,
 				  const gchar *device,
 				  gint64 now_us,
 				  GPtrArray *out);
-
-GHashTable *
-wbd_exporter_values_from_variant(GVariant *changes);
-gchar *
-wbd_exporter_values_to_json(GHashTable *values);
-gchar *
-wbd_exporter_format_double(gdouble value);
 
 G_END_DECLS

@@ -61,9 +61,9 @@ G_DECLARE_DERIVABLE_TYPE(WbdExporter, wbd_exporter, WBD, EXPORTER, GObject)
  * @device_changed: @device, which `devices` selects, changed: @changes is every value
  *   that changed (a{sv} of D-Bus property name to value, all types, strings and NaN
  *   included, as WbdDevice::values-changed has it; on a device's arrival, all its
- *   current values). Called before the readings go to the spool, for what the spool
- *   does not carry (e.g. a cloud's device state: a valve is a string). Not called for
- *   live kinds. Optional.
+ *   current values). Called before the readings go to the spool, for what is not a
+ *   reading (e.g. a cloud's slowly changing device state). Not called for live kinds.
+ *   Optional.
  *
  * The base class does the rest: the D-Bus object and its methods, selecting and
  * rating readings, the spool, the delivery loop. Kinds never touch D-Bus or the

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "wbd-spool.h"
+#include "wbd-value.h"
 
 /*
  * The durable queue of the exporters: one SQLite database in WAL mode, one table of
@@ -13,6 +14,11 @@
  * has committed (synchronous=FULL: on disk, not only in the page cache), and leaves
  * only when its exporter's sink has acknowledged it. seq is an AUTOINCREMENT rowid,
  * so it never goes backwards, not even after the table was emptied.
+ *
+ * A reading's values are one JSON text (data) in the form of its format column: 2,
+ * typed (wbd-value.c); 1, numbers only, as daemons before typed values wrote them (the
+ * column's default, so that a database of theirs needs no rewrite: the column is
+ * added when missing and format 1 is read as format 2 when peeked).
  *
  * The synchronous functions may be called from any thread (a mutex serialises
  * them); the daemon uses the async ones, which run on one worker thread in the
@@ -26,7 +32,8 @@
 	"  device TEXT NOT NULL,"                                                                  \
 	"  label TEXT NOT NULL,"                                                                   \
 	"  time INTEGER NOT NULL,"                                                                 \
-	"  data TEXT NOT NULL);"                                                                   \
+	"  data TEXT NOT NULL,"                                                                    \
+	"  format INTEGER NOT NULL DEFAULT 1);"                                                    \
 	"CREATE INDEX IF NOT EXISTS readings_by_exporter ON readings (exporter);"
 
 struct _WbdSpool {
@@ -107,6 +114,33 @@ wbd_spool_prepare(WbdSpool *self, const gchar *sql, sqlite3_stmt **stmt, GError 
 	return TRUE;
 }
 
+/* a spool of a daemon before typed values: the format column, its rows format 1 */
+static gboolean
+wbd_spool_upgrade(WbdSpool *self, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	gboolean has_format = FALSE;
+	int rc;
+
+	if (!wbd_spool_prepare(self, "PRAGMA table_info(readings)", &stmt, error))
+		return FALSE;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (g_strcmp0((const gchar *)sqlite3_column_text(stmt, 1), "format") == 0)
+			has_format = TRUE;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return wbd_spool_fail(self, "read the table's columns", error);
+	if (has_format)
+		return TRUE;
+	if (!wbd_spool_exec(self,
+			    "ALTER TABLE readings ADD COLUMN format INTEGER NOT NULL DEFAULT 1",
+			    error))
+		return FALSE;
+	g_message("spool %s: upgraded to typed values, the queued readings are kept", self->path);
+	return TRUE;
+}
+
 static gboolean
 wbd_spool_setup(WbdSpool *self, GError **error)
 {
@@ -117,15 +151,15 @@ wbd_spool_setup(WbdSpool *self, GError **error)
 	sqlite3_busy_timeout(self->db, 2000);
 	if (!wbd_spool_exec(self, "PRAGMA journal_mode=WAL", error) ||
 	    !wbd_spool_exec(self, "PRAGMA synchronous=FULL", error) ||
-	    !wbd_spool_exec(self, WBD_SPOOL_SCHEMA, error))
+	    !wbd_spool_exec(self, WBD_SPOOL_SCHEMA, error) || !wbd_spool_upgrade(self, error))
 		return FALSE;
 	if (!wbd_spool_prepare(self,
-			       "INSERT INTO readings (exporter, device, label, time, data) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5)",
+			       "INSERT INTO readings (exporter, device, label, time, data, format) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, 2)",
 			       &self->insert,
 			       error) ||
 	    !wbd_spool_prepare(self,
-			       "SELECT seq, device, label, time, data FROM readings "
+			       "SELECT seq, device, label, time, data, format FROM readings "
 			       "WHERE exporter = ?1 ORDER BY seq LIMIT ?2",
 			       &self->peek,
 			       error) ||
@@ -294,11 +328,16 @@ wbd_spool_peek_locked(WbdSpool *self, const gchar *exporter, guint limit, GError
 	sqlite3_bind_text(self->peek, 1, exporter, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(self->peek, 2, limit);
 	while ((rc = sqlite3_step(self->peek)) == SQLITE_ROW) {
-		WbdSpoolRecord *record =
-		    wbd_spool_record_new((const gchar *)sqlite3_column_text(self->peek, 1),
-					 (const gchar *)sqlite3_column_text(self->peek, 2),
-					 sqlite3_column_int64(self->peek, 3),
-					 (const gchar *)sqlite3_column_text(self->peek, 4));
+		const gchar *data = (const gchar *)sqlite3_column_text(self->peek, 4);
+		g_autofree gchar *upgraded = NULL;
+		WbdSpoolRecord *record;
+
+		if (sqlite3_column_int(self->peek, 5) == 1)
+			upgraded = wbd_values_upgrade_legacy(data);
+		record = wbd_spool_record_new((const gchar *)sqlite3_column_text(self->peek, 1),
+					      (const gchar *)sqlite3_column_text(self->peek, 2),
+					      sqlite3_column_int64(self->peek, 3),
+					      upgraded != NULL ? upgraded : data);
 		record->seq = sqlite3_column_int64(self->peek, 0);
 		g_ptr_array_add(records, record);
 	}

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * @device: the device id
  * @label: the device's name when the reading was taken (for sinks that name by it)
  * @time_us: when the values were read, in µs since the epoch
- * @values: a JSON object of value name to number, e.g. `{"Power":12.5,"Online":1}`
+ * @values: a JSON object of value name to typed value, as wbd_values_to_json() makes it
+ *   and wbd_values_parse() reads it, e.g. `{"Online":true,"Power":12.5,"Valve":"opened"}`
  *
  * One reading of one device, as an exporter keeps it until its sink has it.
  */

@@ -21,7 +21,9 @@ CREATE INDEX IF NOT EXISTS readings_by_exporter ON readings (exporter);"""
 
 
 def prefill(path, exporter, n, devices=10):
-    """A backlog of @n readings of 6 values from @devices devices, one a second."""
+    """A backlog of @n readings of 6 values from @devices devices, one a second, in the
+    schema and format of a daemon before typed values (format 1, numbers only): the
+    daemon upgrades it."""
     db = sqlite3.connect(path)
     db.executescript(SCHEMA)
     start = int(time.time() * 1e6) - n * 1000000

@@ -456,6 +456,13 @@ class MqttTest(MqttBase):
         self.assertEqual(state["valve"], "opened")
         self.assertEqual(state["switch"], "ON")
         self.assertEqual(state["valve_openness"], 100)
+        # enums as their names, times ISO 8601 in UTC (not 1.7e+15 µs)
+        self.assertEqual((state["cold_sharing_type"], state["hot_sharing_type"]),
+                         ("consumption", "proportion"))
+        self.assertEqual((state["day_first_time"], state["day_last_time"]),
+                         ("2023-11-14T22:13:20Z", "2023-11-15T09:20:00Z"))
+        self.assertEqual((state["month_first_time"], state["month_last_time"]),
+                         ("2023-11-01T00:00:00Z", "2023-11-15T09:20:00Z"))
         topic = "homeassistant/valve/wattbus_meter_valve/config"
         self.wait_for(lambda: rec.on(topic), 5, topic)
         valve = json.loads(rec.on(topic)[-1])
@@ -581,6 +588,10 @@ class MqttTest(MqttBase):
                       "every reading at the broker")
         # the last of dev3, as prefill made it: reading 1193, energy 16323 + 1193
         self.assertEqual(rec.json_on("wattbus/dev3")[-1]["energy"], 16323 + 1193)
+        # prefill writes the spool of a daemon before typed values (numbers only, "On":1):
+        # upgraded at start, its booleans are booleans again
+        self.assertEqual(rec.json_on("wattbus/dev3")[-1]["state"], "ON")
+        self.assertIn("upgraded to typed values", self.daemon_log())
 
 
 class TuyaEdgeTest(MqttBase):
@@ -637,9 +648,14 @@ class TuyaEdgeTest(MqttBase):
         # the water meter: DP 1 water_flow in m³; the plug as its Tuya DPs (W×10, V×10, mA, Wh)
         self.wait_for(lambda: "1" in self.reports(rec, "meter"), 10, "meter reports")
         self.wait_for(lambda: "19" in self.reports(rec, "plug"), 10, "plug reports")
-        self.assertAlmostEqual(self.reports(rec, "meter")["1"], 123.456)
-        self.assertEqual(self.reports(rec, "meter")["4"], True)
-        self.assertEqual(self.reports(rec, "meter")["18"], 100)
+        # all 18 DPs of the water meter's table (§5), in their declared types: values
+        # (litres → m³), bool, enums as their names, the times as strings of Unix seconds
+        self.wait_for(lambda: len(self.reports(rec, "meter")) == 18, 10, "every DP")
+        self.assertEqual(self.reports(rec, "meter"), {
+            "1": 123.456, "2": 4.321, "3": 0.21, "4": True, "5": 123.246, "6": 123.456,
+            "7": "1700000000", "8": "1700040000", "9": "opened", "10": 119.135,
+            "11": 123.456, "12": "1698796800", "13": "1700040000", "14": 0.015,
+            "15": "consumption", "16": 0.007, "17": "proportion", "18": 100})
         plug_dps = self.reports(rec, "plug")
         self.assertEqual((plug_dps["1"], plug_dps["19"], plug_dps["20"], plug_dps["18"], plug_dps["17"]),
                          (True, 618, 2308, 451, 16323))

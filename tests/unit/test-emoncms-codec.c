@@ -53,13 +53,17 @@ static void
 test_values(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *a = wbd_emoncms_encode_values("{\"Power\":61.753,\"Online\":1}", &error);
+	/* numbers only: booleans as 1/0, strings and times left out */
+	g_autofree gchar *a = wbd_emoncms_encode_values(
+	    "{\"Power\":61.753,\"Online\":true,\"On\":false,\"Valve\":\"opened\","
+	    "\"DayFirstTime\":{\"time\":1700000000000000}}",
+	    &error);
 	/* "time" in any case would set the time (§2): renamed; collisions: the first */
 	g_autofree gchar *b =
 	    wbd_emoncms_encode_values("{\"Time\":5,\"time\":6,\"a:b\":1,\"ab\":2,\"(\":3}", &error);
 	g_autofree gchar *c = NULL;
 	g_assert_no_error(error);
-	g_assert_cmpstr(a, ==, "{\"Power\":61.753,\"Online\":1}");
+	g_assert_cmpstr(a, ==, "{\"Power\":61.753,\"Online\":1,\"On\":0}");
 	g_assert_cmpstr(b, ==, "{\"Time_\":5,\"time_\":6,\"ab\":1}");
 	c = wbd_emoncms_encode_values("[1,2]", &error);
 	g_assert_null(c);

@@ -84,14 +84,29 @@ test_values_from_variant(void)
 	g_autoptr(GVariant) changes = g_variant_ref_sink(g_variant_new_parsed(
 	    "{'Power': <12.5>, 'Online': <true>, 'On': <false>, 'Phases': <uint32 3>,"
 	    " 'LastSeen': <uint64 1700000000000000>, 'PhasePower': <[1.5, 2.0, nan]>,"
-	    " 'Measured': <['Power']>, 'Voltage': <nan>, 'Name': <'x'>, 'Temp': <int32 -4>}"));
-	g_autoptr(GHashTable) values = wbd_exporter_values_from_variant(changes);
-	g_autofree gchar *json = wbd_exporter_values_to_json(values);
-	/* NaN is "not measured": left out; per-phase arrays become NAME1, NAME2... */
+	    " 'Measured': <['Power']>, 'Voltage': <nan>, 'Name': <'x \"y\"'>, 'Temp': <int32 -4>,"
+	    " 'Valve': <'opened'>, 'HotSharingType': <''>, 'DayLastTime': <uint64 0>,"
+	    " 'Measurement': <'production'>, 'Profile': <'water-meter'>, 'Dps': <{'1': <1>}>}"));
+	g_autoptr(GHashTable) values = wbd_values_from_variant(changes);
+	g_autofree gchar *json = wbd_values_to_json(values);
+	g_autoptr(GPtrArray) parsed = NULL;
+	g_autoptr(GHashTable) again = wbd_values_new();
+	g_autofree gchar *json2 = NULL;
+
+	/* NaN, time 0 and "" are "not measured": left out; per-phase arrays become NAME1,
+	 * NAME2...; booleans, strings and times keep their types; descriptions are left out */
 	g_assert_cmpstr(json,
 			==,
-			"{\"LastSeen\":1700000000000000,\"On\":0,\"Online\":1,\"PhasePower1\":1.5,"
-			"\"PhasePower2\":2,\"Phases\":3,\"Power\":12.5,\"Temp\":-4}");
+			"{\"LastSeen\":{\"time\":1700000000000000},\"Name\":\"x \\\"y\\\"\","
+			"\"On\":false,\"Online\":true,\"PhasePower1\":1.5,\"PhasePower2\":2,"
+			"\"Phases\":3,\"Power\":12.5,\"Temp\":-4,\"Valve\":\"opened\"}");
+	/* and back, unchanged */
+	parsed = wbd_values_parse(json, NULL);
+	g_assert_nonnull(parsed);
+	for (guint i = 0; i < parsed->len; i++)
+		wbd_values_set(again, wbd_value_copy(g_ptr_array_index(parsed, i)));
+	json2 = wbd_values_to_json(again);
+	g_assert_cmpstr(json2, ==, json);
 }
 
 static void
@@ -127,7 +142,7 @@ test_on_change(void)
 	g_autofree gchar *c =
 	    push(f, "plug", S(102), "{'Power': <11.0>, 'Online': <true>}", S(102));
 	g_autofree gchar *d = push(f, "meter", S(102), "{'Power': <11.0>}", S(102));
-	g_assert_cmpstr(a, ==, "plug@100.000 {\"Online\":1,\"Power\":10}");
+	g_assert_cmpstr(a, ==, "plug@100.000 {\"Online\":true,\"Power\":10}");
 	/* set again to the same values: no change, nothing to send */
 	g_assert_cmpstr(b, ==, "");
 	g_assert_cmpstr(c, ==, "plug@102.000 {\"Power\":11}");
@@ -170,7 +185,7 @@ test_deadband(void)
 	g_assert_cmpstr(b, ==, "");
 	g_assert_cmpstr(c, ==, "p@3.000 {\"Voltage\":230.6}");
 	g_assert_cmpstr(d, ==, "p@4.000 {\"Power\":105}");
-	g_assert_cmpstr(e, ==, "p@5.000 {\"Online\":0}");
+	g_assert_cmpstr(e, ==, "p@5.000 {\"Online\":false}");
 	g_assert_cmpstr(g, ==, "p@1.000 {\"Power\":1}");
 	g_assert_cmpstr(h, ==, "");
 	g_assert_cmpstr(i, ==, "p@3.000 {\"Power\":3}");
@@ -188,7 +203,7 @@ test_min_interval(void)
 	g_autofree gchar *ticked = NULL;
 	g_autofree gchar *late = NULL;
 
-	g_assert_cmpstr(a, ==, "p@100.000 {\"On\":1,\"Power\":1}");
+	g_assert_cmpstr(a, ==, "p@100.000 {\"On\":true,\"Power\":1}");
 	/* held back: at most once every 10 s */
 	g_assert_cmpstr(b, ==, "");
 	g_assert_cmpstr(c, ==, "");
@@ -198,7 +213,7 @@ test_min_interval(void)
 	/* then merged, the latest of each, with the time of the latest change */
 	wbd_exporter_filter_tick(f, S(110), out);
 	ticked = records_text(out);
-	g_assert_cmpstr(ticked, ==, "p@105.000 {\"On\":0,\"Power\":3}");
+	g_assert_cmpstr(ticked, ==, "p@105.000 {\"On\":false,\"Power\":3}");
 	g_assert_cmpint(wbd_exporter_filter_get_next_deadline(f), ==, G_MAXINT64);
 	/* long after: at once */
 	late = push(f, "p", S(200), "{'Power': <4.0>}", S(200));
@@ -271,7 +286,7 @@ test_report_time(void)
 	g_assert_cmpstr(a, ==, "inv@900.000 {\"MaxPower\":300,\"Power\":250}");
 	g_assert_cmpstr(b, ==, "");
 	/* unchanged values too: a new report is a new sample */
-	g_assert_cmpstr(c, ==, "inv@1200.000 {\"MaxPower\":300,\"Online\":1,\"Power\":250}");
+	g_assert_cmpstr(c, ==, "inv@1200.000 {\"MaxPower\":300,\"Online\":true,\"Power\":250}");
 	g_assert_cmpstr(d, ==, "");
 }
 

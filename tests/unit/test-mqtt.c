@@ -176,14 +176,26 @@ test_state_keys(void)
 		g_assert_cmpstr(key, ==, cases[i][1]);
 	}
 	/* 1777 mW * 0.001 is not the double nearest 1.777: it keeps its 17 digits */
-	wbd_mqtt_state_merge(state, "{\"Power\":1.7770000000000001,\"On\":1,\"Online\":0}", &online);
+	wbd_mqtt_state_merge(state,
+			     "{\"Power\":1.7770000000000001,\"On\":true,\"Online\":false}",
+			     &online);
 	wbd_mqtt_state_merge(state, "{\"Current\":0.451}", &online);
-	wbd_mqtt_state_merge(state, "{\"Voltage\":230.837,\"Switch\":0,\"Energy\":16323}", &online);
+	wbd_mqtt_state_merge(state,
+			     "{\"Voltage\":230.837,\"Switch\":false,\"Energy\":16323}",
+			     &online);
+	/* typed values: enums as strings, times ISO 8601 in UTC (never 1.7e+15), other
+	 * booleans as JSON booleans */
+	wbd_mqtt_state_merge(state,
+			     "{\"Valve\":\"closing\",\"DayFirstTime\":{\"time\":1700000000000000},"
+			     "\"MonthLastTime\":{\"time\":1700000000250000},\"Leak\":true}",
+			     &online);
 	json = wbd_mqtt_state_to_json(state);
 	g_assert_cmpstr(json,
 			==,
 			"{\"power\":1.7770000000000001,\"state\":\"ON\",\"current\":0.451,"
-			"\"voltage\":230.837,\"switch\":\"OFF\",\"energy\":16323}");
+			"\"voltage\":230.837,\"switch\":\"OFF\",\"energy\":16323,"
+			"\"valve\":\"closing\",\"day_first_time\":\"2023-11-14T22:13:20Z\","
+			"\"month_last_time\":\"2023-11-14T22:13:20.250Z\",\"leak\":true}");
 	g_assert_cmpint(online, ==, 0);
 }
 
@@ -372,7 +384,7 @@ test_cloud_forms(void)
 	/* telemetry: 1700000000.25 s is 2023-11-14T22:13:20.250Z */
 	json = wbd_mqtt_telemetry_json("plug1",
 				       G_GINT64_CONSTANT(1700000000250000),
-				       "{\"Power\":12.5,\"On\":1,\"Online\":0}");
+				       "{\"Power\":12.5,\"On\":true,\"Online\":false}");
 	g_assert_cmpstr(json,
 			==,
 			"{\"device\":\"plug1\",\"time\":\"2023-11-14T22:13:20.250Z\",\"power\":12.5,"

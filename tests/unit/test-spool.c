@@ -6,7 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "wbd-spool.h"
+#include "wbd-value.h"
 
 /* the exporters' spool: order, bounds, persistence across close and SIGKILL, and
  * the worker thread's order */
@@ -133,6 +136,120 @@ test_spool_full(Fixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(rec(peeked, 2)->time_us, ==, 5);
 	/* another exporter's readings are not touched */
 	g_assert_cmpuint(wbd_spool_count(spool, "other"), ==, 4);
+}
+
+/* values of every type go in and come out as they were, also after a reopen */
+static void
+test_spool_typed(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(WbdSpool) spool = wbd_spool_open(fixture->path, &error);
+	g_autoptr(GHashTable) values = wbd_values_new();
+	g_autoptr(GPtrArray) records =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
+	g_autoptr(GPtrArray) peeked = NULL;
+	g_autoptr(GPtrArray) parsed = NULL;
+	g_autofree gchar *json = NULL;
+	const WbdValue *v;
+
+	g_assert_no_error(error);
+	wbd_values_set(values, wbd_value_new_number("Flow", 123.456));
+	wbd_values_set(values, wbd_value_new_boolean("Switch", TRUE));
+	wbd_values_set(values, wbd_value_new_string("Valve", "closing"));
+	wbd_values_set(values, wbd_value_new_string("Note", "\"quoted\" \\ ü"));
+	wbd_values_set(values, wbd_value_new_time("DayFirstTime", 1700000000123456));
+	json = wbd_values_to_json(values);
+	g_ptr_array_add(records, wbd_spool_record_new("meter", "Meter", 5, json));
+	g_assert_true(wbd_spool_append(spool, "edge", records, 0, NULL, &error));
+	g_assert_no_error(error);
+	g_clear_object(&spool);
+
+	spool = wbd_spool_open(fixture->path, &error);
+	g_assert_no_error(error);
+	peeked = wbd_spool_peek(spool, "edge", 10, &error);
+	g_assert_cmpuint(peeked->len, ==, 1);
+	g_assert_cmpstr(rec(peeked, 0)->values, ==, json);
+	parsed = wbd_values_parse(rec(peeked, 0)->values, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(parsed->len, ==, 5);
+	/* sorted by name */
+	v = g_ptr_array_index(parsed, 0);
+	g_assert_cmpstr(v->name, ==, "DayFirstTime");
+	g_assert_cmpint(v->type, ==, WBD_VALUE_TIME);
+	g_assert_cmpint(v->time_us, ==, 1700000000123456);
+	v = g_ptr_array_index(parsed, 1);
+	g_assert_cmpint(v->type, ==, WBD_VALUE_NUMBER);
+	g_assert_cmpfloat(v->number, ==, 123.456);
+	v = g_ptr_array_index(parsed, 2);
+	g_assert_cmpint(v->type, ==, WBD_VALUE_STRING);
+	g_assert_cmpstr(v->string, ==, "\"quoted\" \\ ü");
+	v = g_ptr_array_index(parsed, 3);
+	g_assert_cmpint(v->type, ==, WBD_VALUE_BOOLEAN);
+	g_assert_true(v->boolean);
+	v = g_ptr_array_index(parsed, 4);
+	g_assert_cmpstr(v->name, ==, "Valve");
+	g_assert_cmpstr(v->string, ==, "closing");
+}
+
+/* a spool written by a daemon before typed values (no format column, numbers only):
+ * upgraded in place, nothing queued is lost, the old readings get their types */
+static void
+test_spool_upgrade(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(WbdSpool) spool = NULL;
+	g_autoptr(GPtrArray) peeked = NULL;
+	g_autoptr(GPtrArray) records = records_new("plug", 500, 1);
+	g_autofree gchar *dir = g_path_get_dirname(fixture->path);
+	sqlite3 *db = NULL;
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_cmpint(sqlite3_open(fixture->path, &db), ==, SQLITE_OK);
+	/* the schema and rows as the old daemon wrote them */
+	g_assert_cmpint(
+	    sqlite3_exec(db,
+			 "PRAGMA journal_mode=WAL;"
+			 "CREATE TABLE readings (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+			 " exporter TEXT NOT NULL, device TEXT NOT NULL, label TEXT NOT NULL,"
+			 " time INTEGER NOT NULL, data TEXT NOT NULL);"
+			 "CREATE INDEX readings_by_exporter ON readings (exporter);"
+			 "INSERT INTO readings (exporter, device, label, time, data) VALUES"
+			 " ('edge', 'meter', 'Meter', 1, '{\"DayFirstTime\":1700000000000000,"
+			 "\"Flow\":123.456,\"Online\":1,\"Switch\":0,\"ValveOpenness\":100}'),"
+			 " ('edge', 'plug', 'Plug', 2, '{\"On\":1,\"Power\":61.753}'),"
+			 " ('other', 'plug', 'Plug', 3, '{\"Power\":1}');",
+			 NULL,
+			 NULL,
+			 NULL),
+	    ==,
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	spool = wbd_spool_open(fixture->path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(wbd_spool_count(spool, "edge"), ==, 2);
+	g_assert_cmpuint(wbd_spool_count(spool, "other"), ==, 1);
+	/* new readings after the old ones */
+	g_assert_true(wbd_spool_append(spool, "edge", records, 0, NULL, &error));
+	g_assert_no_error(error);
+	g_clear_object(&spool);
+
+	/* and again: the upgrade is done once */
+	spool = wbd_spool_open(fixture->path, &error);
+	g_assert_no_error(error);
+	peeked = wbd_spool_peek(spool, "edge", 10, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(peeked->len, ==, 3);
+	g_assert_cmpstr(rec(peeked, 0)->values,
+			==,
+			"{\"DayFirstTime\":{\"time\":1700000000000000},\"Flow\":123.456,"
+			"\"Online\":true,\"Switch\":false,\"ValveOpenness\":100}");
+	g_assert_cmpstr(rec(peeked, 1)->values, ==, "{\"On\":true,\"Power\":61.753}");
+	g_assert_cmpstr(rec(peeked, 2)->values, ==, "{\"Power\":500}");
+	g_assert_cmpint(rec(peeked, 2)->time_us, ==, 500);
+	g_assert_true(wbd_spool_remove_through(spool, "edge", rec(peeked, 2)->seq, &error));
+	g_assert_cmpuint(wbd_spool_count(spool, "edge"), ==, 0);
+	g_assert_cmpuint(wbd_spool_count(spool, "other"), ==, 1);
 }
 
 static void
@@ -316,6 +433,13 @@ main(int argc, char **argv)
 		   test_spool_order,
 		   fixture_teardown);
 	g_test_add("/spool/full", Fixture, NULL, fixture_setup, test_spool_full, fixture_teardown);
+	g_test_add("/spool/typed", Fixture, NULL, fixture_setup, test_spool_typed, fixture_teardown);
+	g_test_add("/spool/upgrade-old-schema",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_spool_upgrade,
+		   fixture_teardown);
 	g_test_add("/spool/reopen",
 		   Fixture,
 		   NULL,

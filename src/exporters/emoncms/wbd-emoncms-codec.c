@@ -4,7 +4,7 @@
 #include <json-glib/json-glib.h>
 
 #include "wbd-emoncms-codec.h"
-#include "wbd-exporter-filter.h"
+#include "wbd-value.h"
 #include "wbd-exporter.h"
 
 #define WBD_EMONCMS_MAX_MESSAGE 200
@@ -79,43 +79,32 @@ wbd_emoncms_make_node(const gchar *label, const gchar *device_id)
 
 /**
  * wbd_emoncms_encode_values:
- * @values_json: a spool record's values, a JSON object of name to number
+ * @values_json: a spool record's values (wbd_values_to_json())
+ *
+ * EmonCMS keeps numbers only: numbers go as they are, booleans as 1 and 0 (as
+ * EmonCMS itself stores `true`); strings (a valve's state) and times are left out.
  *
  * Returns: (transfer full): the `fulljson` object: names made valid, a name that
  *   EmonCMS would take for the time (`time` in any case) followed by '_'; or %NULL
- *   when @values_json is not an object of numbers
+ *   when @values_json is not a JSON object
  */
 gchar *
 wbd_emoncms_encode_values(const gchar *values_json, GError **error)
 {
-	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GPtrArray) values = wbd_values_parse(values_json, error);
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr(GString) out = g_string_new("{");
-	JsonObject *object;
-	g_autoptr(GList) members = NULL;
 
-	if (!json_parser_load_from_data(parser, values_json, -1, error))
+	if (values == NULL)
 		return NULL;
-	if (!JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-		g_set_error_literal(error,
-				    G_IO_ERROR,
-				    G_IO_ERROR_INVALID_DATA,
-				    "not a JSON object");
-		return NULL;
-	}
-	object = json_node_get_object(json_parser_get_root(parser));
-	/* in the order of the text */
-	members = json_object_get_members(object);
-	for (GList *l = members; l != NULL; l = l->next) {
-		const gchar *member = l->data;
-		JsonNode *node = json_object_get_member(object, member);
-		g_autofree gchar *name = wbd_emoncms_make_name(member, WBD_EMONCMS_MAX_NAME - 1);
+	/* sorted by name */
+	for (guint i = 0; i < values->len; i++) {
+		const WbdValue *value = g_ptr_array_index(values, i);
+		g_autofree gchar *name = wbd_emoncms_make_name(value->name, WBD_EMONCMS_MAX_NAME - 1);
 		g_autofree gchar *number = NULL;
+		gdouble v;
 
-		if (json_node_get_value_type(node) != G_TYPE_DOUBLE &&
-		    json_node_get_value_type(node) != G_TYPE_INT64)
-			continue;
-		if (name[0] == '\0')
+		if (!wbd_value_get_number(value, &v) || name[0] == '\0')
 			continue;
 		if (g_ascii_strcasecmp(name, "time") == 0) {
 			g_autofree gchar *renamed = g_strconcat(name, "_", NULL);
@@ -125,7 +114,7 @@ wbd_emoncms_encode_values(const gchar *values_json, GError **error)
 		/* two names that EmonCMS would take for one: the first wins */
 		if (!g_hash_table_add(seen, g_strdup(name)))
 			continue;
-		number = wbd_exporter_format_double(json_node_get_double(node));
+		number = wbd_exporter_format_double(v);
 		/* valid names have no quote, backslash or control character to escape */
 		g_string_append_printf(out, "%s\"%s\":%s", out->len > 1 ? "," : "", name, number);
 	}

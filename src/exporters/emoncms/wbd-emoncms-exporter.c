@@ -254,6 +254,8 @@ wbd_emoncms_exporter_send_cb(GObject *source, GAsyncResult *res, gpointer user_d
 	g_task_return_boolean(task, TRUE);
 }
 
+/* the request for @records; %NULL when none has a value EmonCMS keeps (only strings,
+ * times: nothing to send, they are done) */
 static gchar *
 wbd_emoncms_exporter_encode(WbdEmoncmsExporter *self, GPtrArray *records, const gchar **path)
 {
@@ -271,7 +273,11 @@ wbd_emoncms_exporter_encode(WbdEmoncmsExporter *self, GPtrArray *records, const 
 				  wbd_exporter_get_id(WBD_EXPORTER(self)),
 				  record->device,
 				  error->message);
-			json = g_strdup("{}");
+			continue;
+		}
+		if (g_str_equal(json, "{}")) {
+			g_free(json);
+			continue;
 		}
 		g_ptr_array_add(
 		    nodes,
@@ -279,7 +285,9 @@ wbd_emoncms_exporter_encode(WbdEmoncmsExporter *self, GPtrArray *records, const 
 		g_ptr_array_add(jsons, json);
 		g_array_append_val(times, record->time_us);
 	}
-	if (records->len == 1) {
+	if (jsons->len == 0)
+		return NULL;
+	if (jsons->len == 1) {
 		*path = "/input/post";
 		return wbd_emoncms_encode_post(g_ptr_array_index(nodes, 0),
 					       g_ptr_array_index(jsons, 0),
@@ -289,7 +297,7 @@ wbd_emoncms_exporter_encode(WbdEmoncmsExporter *self, GPtrArray *records, const 
 	return wbd_emoncms_encode_bulk((const gchar *const *)nodes->pdata,
 				       (const gchar *const *)jsons->pdata,
 				       (const gint64 *)(gpointer)times->data,
-				       records->len);
+				       jsons->len);
 }
 
 static void
@@ -310,6 +318,10 @@ wbd_emoncms_exporter_send_async(WbdExporter *exporter,
 
 	g_task_set_source_tag(task, wbd_emoncms_exporter_send_async);
 	form = wbd_emoncms_exporter_encode(self, records, &path);
+	if (form == NULL) {
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
 	body = g_bytes_new_take(form, strlen(form));
 	url = g_strconcat(self->base_url, path, NULL);
 	msg = soup_message_new(SOUP_METHOD_POST, url);

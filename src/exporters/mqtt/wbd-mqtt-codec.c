@@ -7,6 +7,7 @@
 
 #include "wbd-json.h"
 #include "wbd-mqtt-codec.h"
+#include "wbd-value.h"
 #include "wbd-config.h"
 
 /*
@@ -64,43 +65,52 @@ wbd_mqtt_state_key(const gchar *property)
 /**
  * wbd_mqtt_state_merge:
  * @state: the device's state JSON, updated
- * @values_json: a spool record's values (`{"Power":12.5,"On":1,"Online":1}`)
+ * @values_json: a spool record's values (wbd_values_to_json(): `{"On":true,"Power":12.5}`)
  * @online: (out): 1 or 0 when the record has `Online`, else left alone
  *
- * `On` and `Switch` become "ON"/"OFF"; `Online` goes to availability, not the state.
+ * Numbers stay numbers; `On` and `Switch` become "ON"/"OFF", other booleans
+ * true/false; strings and enums (`valve`: "opened") strings; times ISO 8601 in UTC
+ * (`"day_first_time":"2023-11-14T22:13:20Z"`). `Online` goes to availability, not the
+ * state.
  */
 void
 wbd_mqtt_state_merge(JsonObject *state, const gchar *values_json, gint *online)
 {
-	g_autoptr(JsonNode) root = wbd_json_parse_object(values_json, strlen(values_json), NULL);
-	JsonObject *values;
-	g_autoptr(GList) names = NULL;
+	g_autoptr(GPtrArray) values = wbd_values_parse(values_json, NULL);
 
-	if (root == NULL)
-		return;
-	values = json_node_get_object(root);
-	names = json_object_get_members(values);
-	for (GList *l = names; l != NULL; l = l->next) {
-		const gchar *name = l->data;
-		JsonNode *node = json_object_get_member(values, name);
+	for (guint i = 0; values != NULL && i < values->len; i++) {
+		const WbdValue *value = g_ptr_array_index(values, i);
 		g_autofree gchar *key = NULL;
-		gdouble value;
+		g_autofree gchar *time = NULL;
 
-		if (json_node_get_value_type(node) != G_TYPE_DOUBLE &&
-		    json_node_get_value_type(node) != G_TYPE_INT64)
-			continue;
-		value = json_node_get_double(node);
-		if (!isfinite(value))
-			continue;
-		if (g_str_equal(name, "Online")) {
-			*online = value != 0;
+		if (g_str_equal(value->name, "Online")) {
+			gdouble v;
+			if (wbd_value_get_number(value, &v))
+				*online = v != 0;
 			continue;
 		}
-		key = wbd_mqtt_state_key(name);
-		if (g_str_equal(name, "On") || g_str_equal(name, "Switch"))
-			json_object_set_string_member(state, key, value != 0 ? "ON" : "OFF");
-		else
-			json_object_set_double_member(state, key, value);
+		key = wbd_mqtt_state_key(value->name);
+		switch (value->type) {
+		case WBD_VALUE_NUMBER:
+			json_object_set_double_member(state, key, value->number);
+			break;
+		case WBD_VALUE_BOOLEAN:
+			if (g_str_equal(value->name, "On") || g_str_equal(value->name, "Switch"))
+				json_object_set_string_member(state,
+							      key,
+							      value->boolean ? "ON" : "OFF");
+			else
+				json_object_set_boolean_member(state, key, value->boolean);
+			break;
+		case WBD_VALUE_STRING:
+			json_object_set_string_member(state, key, value->string);
+			break;
+		case WBD_VALUE_TIME:
+			time = wbd_value_format_time(value->time_us);
+			if (time != NULL)
+				json_object_set_string_member(state, key, time);
+			break;
+		}
 	}
 }
 

@@ -77,7 +77,7 @@ wbd_mqtt_exporter_state(WbdMqttExporter *self, const gchar *device)
 	return state;
 }
 
-/* what the spool does not carry (strings), from the device as it is now */
+/* for a command's reply: the valve as the device has it now, not as last published */
 static void
 wbd_mqtt_exporter_add_live(WbdMqttExporter *self, const gchar *device_id, JsonObject *state)
 {
@@ -87,14 +87,6 @@ wbd_mqtt_exporter_add_live(WbdMqttExporter *self, const gchar *device_id, JsonOb
 		json_object_set_string_member(state,
 					      "valve",
 					      json_object_get_string_member(live, "valve"));
-}
-
-/* the state as published: the readings, plus the live strings */
-static gchar *
-wbd_mqtt_exporter_state_json(WbdMqttExporter *self, const gchar *device_id, JsonObject *state)
-{
-	wbd_mqtt_exporter_add_live(self, device_id, state);
-	return wbd_mqtt_state_to_json(state);
 }
 
 static void
@@ -171,7 +163,7 @@ wbd_mqtt_exporter_publish_record(WbdMqttCloud *cloud, GTask *task, const WbdSpoo
 	if (json_object_get_size(state) == 0)
 		return;
 	topic = g_strdup_printf("%s/%s", self->prefix, record->device);
-	json = wbd_mqtt_exporter_state_json(self, record->device, state);
+	json = wbd_mqtt_state_to_json(state);
 	wbd_mqtt_cloud_batch_publish(cloud, task, topic, json, TRUE);
 }
 

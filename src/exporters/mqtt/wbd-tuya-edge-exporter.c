@@ -11,6 +11,7 @@
 #include "wbd-mqtt-credentials.h"
 #include "wbd-tuya-edge-exporter.h"
 #include "wbd-config.h"
+#include "wbd-value.h"
 
 /*
  * kind=tuya-edge: the daemon as a third-party gateway of Tuya's IoT Edge Gateway
@@ -67,37 +68,43 @@ wbd_tuya_edge_exporter_get_info(void)
 	return &tuya_edge_info;
 }
 
-/* DPs: the water meter's standard ones (§5), a metering plug's (as the Tuya driver's
- * metering-plug profile: W×10, V×10, mA, Wh) */
+/* DPs: the water meter's standard ones (§5), in their declared types (value, bool, enum
+ * as its name, the times as strings of Unix seconds); a metering plug's (as the Tuya
+ * driver's metering-plug profile: W×10, V×10, mA, Wh) */
 typedef struct {
 	const gchar *property;
 	const gchar *dp;
-	gdouble scale; /* 0: a boolean */
+	WbdValueType type;
+	gdouble scale; /* numbers: sent ×scale, as integers unless 1 */
 	gboolean writable;
 } EdgeDp;
 
 static const EdgeDp water_meter_dps[] = {
-    {"Flow", "1", 1, FALSE},
-    {"MonthlyTotal", "2", 1, FALSE},
-    {"DailyTotal", "3", 1, FALSE},
-    {"Switch", "4", 0, TRUE},
-    {"DayFirstReading", "5", 1, FALSE},
-    {"DayLastReading", "6", 1, FALSE},
-    {"Valve", "9", 1, TRUE},
-    {"MonthFirstReading", "10", 1, FALSE},
-    {"MonthLastReading", "11", 1, FALSE},
-    {"ColdSharedUsage", "14", 1, FALSE},
-    {"ColdSharingType", "15", 1, TRUE},
-    {"HotSharedUsage", "16", 1, FALSE},
-    {"HotSharingType", "17", 1, TRUE},
-    {"ValveOpenness", "18", 1, TRUE},
+    {"Flow", "1", WBD_VALUE_NUMBER, 1, FALSE},
+    {"MonthlyTotal", "2", WBD_VALUE_NUMBER, 1, FALSE},
+    {"DailyTotal", "3", WBD_VALUE_NUMBER, 1, FALSE},
+    {"Switch", "4", WBD_VALUE_BOOLEAN, 0, TRUE},
+    {"DayFirstReading", "5", WBD_VALUE_NUMBER, 1, FALSE},
+    {"DayLastReading", "6", WBD_VALUE_NUMBER, 1, FALSE},
+    {"DayFirstTime", "7", WBD_VALUE_TIME, 0, FALSE},
+    {"DayLastTime", "8", WBD_VALUE_TIME, 0, FALSE},
+    {"Valve", "9", WBD_VALUE_STRING, 0, TRUE},
+    {"MonthFirstReading", "10", WBD_VALUE_NUMBER, 1, FALSE},
+    {"MonthLastReading", "11", WBD_VALUE_NUMBER, 1, FALSE},
+    {"MonthFirstTime", "12", WBD_VALUE_TIME, 0, FALSE},
+    {"MonthLastTime", "13", WBD_VALUE_TIME, 0, FALSE},
+    {"ColdSharedUsage", "14", WBD_VALUE_NUMBER, 1, FALSE},
+    {"ColdSharingType", "15", WBD_VALUE_STRING, 0, TRUE},
+    {"HotSharedUsage", "16", WBD_VALUE_NUMBER, 1, FALSE},
+    {"HotSharingType", "17", WBD_VALUE_STRING, 0, TRUE},
+    {"ValveOpenness", "18", WBD_VALUE_NUMBER, 1, TRUE},
 };
 static const EdgeDp plug_dps[] = {
-    {"On", "1", 0, TRUE},
-    {"Energy", "17", 1, FALSE},
-    {"Current", "18", 1000, FALSE},
-    {"Power", "19", 10, FALSE},
-    {"Voltage", "20", 10, FALSE},
+    {"On", "1", WBD_VALUE_BOOLEAN, 0, TRUE},
+    {"Energy", "17", WBD_VALUE_NUMBER, 1, FALSE},
+    {"Current", "18", WBD_VALUE_NUMBER, 1000, FALSE},
+    {"Power", "19", WBD_VALUE_NUMBER, 10, FALSE},
+    {"Voltage", "20", WBD_VALUE_NUMBER, 10, FALSE},
 };
 
 /* the device's profile here: its DPs and product id, or NULL if it has none */
@@ -227,11 +234,16 @@ wbd_tuya_edge_status_cb(gpointer user_data)
 
 /* readings: one DP per message, the batch done when the broker has them all */
 
+/* the report of one DP; %NULL when @value is not of the DP's type */
 static gchar *
-wbd_tuya_edge_report_json(const gchar *cid, const EdgeDp *dp, gdouble value)
+wbd_tuya_edge_report_json(const gchar *cid, const EdgeDp *dp, const WbdValue *value)
 {
-	g_autoptr(JsonBuilder) builder = wbd_tuya_edge_begin(NULL);
+	g_autoptr(JsonBuilder) builder = NULL;
+	gdouble number;
 
+	if (dp->type != value->type)
+		return NULL;
+	builder = wbd_tuya_edge_begin(NULL);
 	json_builder_set_member_name(builder, "param");
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "cid");
@@ -239,12 +251,28 @@ wbd_tuya_edge_report_json(const gchar *cid, const EdgeDp *dp, gdouble value)
 	json_builder_set_member_name(builder, "id");
 	json_builder_add_string_value(builder, dp->dp);
 	json_builder_set_member_name(builder, "value");
-	if (dp->scale == 0)
-		json_builder_add_boolean_value(builder, value != 0);
-	else if (dp->scale == 1)
-		json_builder_add_double_value(builder, value);
-	else
-		json_builder_add_int_value(builder, (gint64)llround(value * dp->scale));
+	switch (dp->type) {
+	case WBD_VALUE_BOOLEAN:
+		json_builder_add_boolean_value(builder, value->boolean);
+		break;
+	case WBD_VALUE_NUMBER:
+		number = value->number;
+		if (dp->scale == 1)
+			json_builder_add_double_value(builder, number);
+		else
+			json_builder_add_int_value(builder, (gint64)llround(number * dp->scale));
+		break;
+	case WBD_VALUE_STRING:
+		json_builder_add_string_value(builder, value->string);
+		break;
+	case WBD_VALUE_TIME: {
+		/* the DP table's form: a string of Unix seconds */
+		g_autofree gchar *seconds =
+		    g_strdup_printf("%" G_GINT64_FORMAT, value->time_us / G_USEC_PER_SEC);
+		json_builder_add_string_value(builder, seconds);
+		break;
+	}
+	}
 	json_builder_end_object(builder);
 	return wbd_tuya_edge_end(builder);
 }
@@ -263,22 +291,24 @@ wbd_tuya_edge_publish_record(WbdMqttCloud *cloud, GTask *task, const WbdSpoolRec
 {
 	WbdTuyaEdgeExporter *self = WBD_TUYA_EDGE_EXPORTER(cloud);
 	WbdDevice *device = wbd_exporter_lookup_device(WBD_EXPORTER(self), record->device);
-	g_autoptr(JsonNode) root = wbd_json_parse_object(record->values, strlen(record->values), NULL);
+	g_autoptr(GPtrArray) values = wbd_values_parse(record->values, NULL);
 	g_autofree gchar *topic = wbd_tuya_edge_topic(self, "properties/report");
 	const EdgeDp *dps;
 	const gchar *product;
-	JsonObject *values;
 	gdouble online;
 	guint n;
 
 	/* a device without a profile here, or gone, has nothing Tuya could take */
-	if (root == NULL || device == NULL ||
+	if (values == NULL || device == NULL ||
 	    (dps = wbd_tuya_edge_dps(self, device, &n, &product)) == NULL ||
 	    !wbd_tuya_edge_sync(self, record->device))
 		return;
-	values = json_node_get_object(root);
-	if (wbd_json_get_number(values, "Online", &online) &&
-	    GPOINTER_TO_INT(g_hash_table_lookup(self->online, record->device)) != 1 + (online != 0)) {
+	for (guint i = 0; i < values->len; i++) {
+		const WbdValue *value = g_ptr_array_index(values, i);
+		if (!g_str_equal(value->name, "Online") || !wbd_value_get_number(value, &online) ||
+		    GPOINTER_TO_INT(g_hash_table_lookup(self->online, record->device)) ==
+			1 + (online != 0))
+			continue;
 		g_hash_table_replace(self->online,
 				     g_strdup(record->device),
 				     GINT_TO_POINTER(1 + (online != 0)));
@@ -287,12 +317,15 @@ wbd_tuya_edge_publish_record(WbdMqttCloud *cloud, GTask *task, const WbdSpoolRec
 			self->status_now_id = g_idle_add(wbd_tuya_edge_status_now_cb, self);
 	}
 	for (guint d = 0; d < n; d++) {
-		g_autofree gchar *json = NULL;
-		gdouble value;
-		if (!wbd_json_get_number(values, dps[d].property, &value))
-			continue;
-		json = wbd_tuya_edge_report_json(record->device, &dps[d], value);
-		wbd_mqtt_cloud_batch_publish(cloud, task, topic, json, FALSE);
+		for (guint i = 0; i < values->len; i++) {
+			const WbdValue *value = g_ptr_array_index(values, i);
+			g_autofree gchar *json = NULL;
+			if (!g_str_equal(value->name, dps[d].property))
+				continue;
+			json = wbd_tuya_edge_report_json(record->device, &dps[d], value);
+			if (json != NULL)
+				wbd_mqtt_cloud_batch_publish(cloud, task, topic, json, FALSE);
+		}
 	}
 }
 
@@ -384,7 +417,7 @@ wbd_tuya_edge_value(const EdgeDp *dp, JsonNode *node)
 	const gchar *text = type == G_TYPE_STRING ? json_node_get_string(node) : NULL;
 	guint64 number;
 
-	if (dp->scale == 0) {
+	if (dp->type == WBD_VALUE_BOOLEAN) {
 		if (type == G_TYPE_BOOLEAN)
 			return g_variant_new_boolean(json_node_get_boolean(node));
 		if (g_strcmp0(text, "true") == 0 || g_strcmp0(text, "1") == 0)
