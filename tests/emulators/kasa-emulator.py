@@ -9,6 +9,7 @@ bug cannot hide on both sides. Standard library only.
 Usage:
   kasa-emulator.py --fixture PATH [--host 127.0.0.1] [--port N]
                    [--udp-port N] [--device-id HEX40] [--alias NAME]
+                   [--child-alias NAME]...
                    [--misbehave MODE] [--klap] [--log FILE]
   kasa-emulator.py --self-test
 
@@ -20,6 +21,9 @@ Usage:
   --device-id HEX40  deviceId; default: uppercase sha1 of the fixture's name.
                      Child ids become deviceId + "00", "01", ...
   --alias NAME       replaces the device alias (children keep theirs)
+  --child-alias NAME replaces the alias of the next child (given once per outlet
+                     of a strip, in order): the fixtures' children are all called
+                     "#MASKED_NAME#" or the like, their redaction
   --misbehave MODE   initial misbehaviour, see MODES below
   --klap             device moved to KLAP: nothing listens on the TCP port,
                      UDP ignores XOR probes, an HTTP server answers
@@ -204,7 +208,7 @@ def is_error(obj):
 class Device:
     """Device state and the IOT request handler."""
 
-    def __init__(self, fixture, device_id, alias):
+    def __init__(self, fixture, device_id, alias, child_aliases=()):
         self.modules = {k: v for k, v in fixture.items()
                         if k not in NOT_MODULES and isinstance(v, dict)}
         self.sysinfo = copy.deepcopy(self.modules["system"]["get_sysinfo"])
@@ -216,6 +220,8 @@ class Device:
         if self.children is not None:
             for i, child in enumerate(self.children):
                 child["id"] = "%s%02d" % (device_id, i)
+                if i < len(child_aliases):
+                    child["alias"] = child_aliases[i]
         self.quirk_first_outlet = (si.get("model", "").startswith("HS300")
                                    and si.get("hw_ver") == "2.0")
         self.stuck_relay = False  # misbehave stuck-relay
@@ -682,6 +688,7 @@ def main():
     p.add_argument("--udp-port", type=int)
     p.add_argument("--device-id")
     p.add_argument("--alias")
+    p.add_argument("--child-alias", action="append", default=[])
     p.add_argument("--misbehave", choices=MODES, default="none")
     p.add_argument("--klap", action="store_true")
     p.add_argument("--log")
@@ -712,7 +719,7 @@ def main():
     if not isinstance(fixture, dict) or not isinstance(
             fixture.get("system", {}).get("get_sysinfo"), dict):
         p.error("fixture has no system.get_sysinfo")
-    device = Device(fixture, args.device_id.upper(), args.alias)
+    device = Device(fixture, args.device_id.upper(), args.alias, args.child_alias)
     try:
         asyncio.run(run(args, device))
     except OSError as e:

@@ -25,12 +25,15 @@ import time
 
 import freeport
 import test_envoy_common as envoy
+import test_tuya
 import wbtest
 from wbtest import device_path
 
 EXPORTER = "org.wattbus.Wattbus1.Exporter"
 PLUG = "HS110(EU)_4.0_1.0.4.json"
 GATEWAY = "8.2.4345_with_device_data"
+STRIP = "HS300(US)_2.0_1.0.12.json"
+OUTLETS = ["Desk lamp", "Monitor", "Laptop charger", "Printer", "Router", "Speakers"]
 TOKEN = "s3cret-Token_42"
 
 
@@ -198,6 +201,23 @@ class DevTools:
             if b0 & 0x80:
                 return message.decode()
 
+    def call(self, method, params=None):
+        """A DevTools protocol command; its result."""
+        self.next_id += 1
+        self._send(json.dumps({"id": self.next_id, "method": method, "params": params or {}}))
+        while True:
+            reply = json.loads(self._recv())
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError("%s: %s" % (method, reply["error"]))
+                return reply["result"]
+
+    def set_viewport(self, width, height, mobile):
+        """The page's layout width, as a phone (mobile: the meta viewport applies) or a
+        desktop window has it."""
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
     def evaluate(self, expression):
         self.next_id += 1
         self._send(json.dumps({"id": self.next_id, "method": "Runtime.evaluate",
@@ -226,11 +246,42 @@ PAGE_STATE = """JSON.stringify({
   net: document.getElementById("net").textContent,
   netLabel: document.getElementById("net-label").textContent,
   netValue: document.getElementById("net").dataset.signed,
-  devices: Object.fromEntries([...document.querySelectorAll("#devices tr")].map(tr => [
-    tr.dataset.id, {name: tr.querySelector(".name").textContent,
-                    power: tr.querySelector(".power").textContent,
-                    value: tr.querySelector(".power").dataset.value,
-                    online: tr.querySelector(".online").textContent}]))})"""
+  balance: document.getElementById("balance-text").textContent,
+  battery: document.getElementById("node-battery").hidden ? null :
+    {label: document.getElementById("battery-label").textContent,
+     power: document.getElementById("battery").textContent,
+     soc: document.getElementById("soc").textContent},
+  devices: Object.fromEntries([...document.querySelectorAll("#devices .dev")].map(row => [
+    row.dataset.id, {name: row.querySelector(".name").textContent,
+                     power: row.querySelector(".power").textContent,
+                     value: row.querySelector(".power").dataset.value,
+                     meta: row.querySelector(".meta").textContent,
+                     online: row.querySelector(".online").textContent,
+                     group: row.parentElement.closest("details.group")?.dataset.group || null}])),
+  groups: Object.fromEntries([...document.querySelectorAll("#devices details.group")].map(d => [
+    d.dataset.group, {open: d.open, sub: d.classList.contains("sub"),
+                      title: d.querySelector(":scope > summary .name").textContent,
+                      power: d.querySelector(":scope > summary .power").textContent,
+                      value: d.querySelector(":scope > summary .power").dataset.value,
+                      members: d.querySelectorAll(":scope > .children > .dev").length}]))})"""
+
+# how the page is laid out: the viewport, how wide the document is, and every element
+# that is shown but reaches past the right edge (or starts left of the left one)
+PAGE_LAYOUT = """JSON.stringify({
+  width: window.innerWidth,
+  scrollWidth: document.documentElement.scrollWidth,
+  outside: [...document.querySelectorAll("body *")].filter(el => {
+      const r = el.getBoundingClientRect();
+      return el.checkVisibility() && r.width > 0 && r.height > 0 &&
+        (r.right > window.innerWidth + 0.5 || r.left < -0.5);
+    }).map(el => el.tagName + (el.id ? "#" + el.id : "") + "." + el.className).slice(0, 20),
+  cards: Object.fromEntries([...document.querySelectorAll(".flow .node")].filter(n => !n.hidden)
+    .map(n => { const r = n.getBoundingClientRect();
+                return [n.id, {left: r.left, right: r.right, top: r.top, width: r.width}]; })),
+  powers: [...document.querySelectorAll("#devices .dev .power")].filter(p => p.checkVisibility())
+    .map(p => { const r = p.getBoundingClientRect();
+                return {id: p.closest(".dev").dataset.id, left: r.left, right: r.right,
+                        text: p.textContent}; })})"""
 
 
 class SseTest(envoy.EnvoyTest):
@@ -594,6 +645,130 @@ class SseTest(envoy.EnvoyTest):
         self.start_daemon()
         state = self.wait_page(browser, lambda s: s["state"] == "live" and "plug" in s["devices"]
                                and s["devices"]["plug"]["power"] == "12.3 W", "live again")
+
+    def test_dashboard_phone_and_desktop(self):
+        """The page at a phone's width (390 px) and a desktop's (1280 px), in Chromium:
+        nothing wider than the screen (the Grid card and every Power value inside it),
+        devices grouped under their parent and collapsible (the gateway's 15 inverters in
+        a closed sub-group with their sum), the water meter, the solar balance."""
+        if shutil.which("chromium") is None:
+            self.fail("chromium is not installed (.ci/install-deps installs it)")
+        os.environ["WATTBUS_PROFILES_DIR"] = test_tuya.PROFILES
+        self.plug = self.emulator(PLUG)
+        args = ["--alias", "Office strip"]
+        for name in OUTLETS:
+            args += ["--child-alias", name]
+        strip = self.emulator(STRIP, *args)
+        water = test_tuya.TuyaEmulator(self.tmp, "--profile", "water-meter", version="3.4")
+        self.emulators.append(water)
+        gw = self.gateway(GATEWAY)
+        os.environ["STATE_DIRECTORY"] = self.state_dir
+        self.write_config(
+            "[device plug]\ndriver=kasa\naddress=%s\npoll-interval=1\nname=Kitchen plug\n\n"
+            "[device strip]\ndriver=kasa\naddress=%s\npoll-interval=2\n\n"
+            "[device envoy]\ndriver=envoy\naddress=%s\ntoken=%s\npoll-interval=60\n"
+            "name=Solar gateway\n\n"
+            % (self.plug.address, strip.address, gw.address, gw.token("owner")) +
+            test_tuya.TuyaBase.section("water", water, profile="water-meter", poll=30,
+                                       extra="name=Water meter\n") +
+            self.exporter_config())
+        self.start_daemon()
+        for dev_id in ("plug", "strip", "water", "envoy"):
+            self.wait_online(dev_id, timeout=15)
+        meters, _ = envoy.expected_meters(GATEWAY)
+        inverters = envoy.expected_inverters(GATEWAY)
+        production = meters["production"]["Power"]
+        consumption = meters["total-consumption"]["Power"]
+
+        # the stream says what each device is and what it is part of
+        s = self.stream()
+        s.wait_data("energy")  # after the whole current state
+        first = {}
+        for event in s.all:
+            if event.get("event") == "device":
+                data = strict_json(event["data"])
+                first.setdefault(data["id"], data)
+        for dev_id, kind, parent in (("plug", "outlet", None), ("strip", "strip", None),
+                                     ("strip_2", "outlet", "strip"), ("water", "water-meter", None),
+                                     ("envoy", "gateway", None),
+                                     ("envoy_production", "meter", "envoy")):
+            self.assertEqual((first[dev_id].get("kind"), first[dev_id].get("parent")),
+                             (kind, parent), first[dev_id])
+
+        browser = DevTools("http://127.0.0.1:%d/" % self.port)
+        self.addCleanup(browser.close)
+        browser.set_viewport(390, 844, mobile=True)
+
+        def complete(state):
+            sub = state["groups"].get("envoy/inverter")
+            return (state["state"] == "live" and state["production"] != "–" and
+                    state["consumption"] != "–" and "strip_6" in state["devices"] and
+                    "water" in state["devices"] and sub is not None and
+                    sub["value"] is not None and
+                    math.isclose(float(sub["value"]), sum(i["Power"] for i in inverters.values())))
+        state = self.wait_page(browser, complete, "every device and the inverters' sum", timeout=30)
+
+        # grouped: the strip's sockets under the strip, with their names; the gateway's
+        # meters under it, its inverters in a sub-group of their own, closed
+        self.assertEqual(state["groups"]["strip"]["members"], 6)
+        self.assertTrue(state["groups"]["strip"]["open"])
+        self.assertEqual([state["devices"]["strip_%d" % i]["name"] for i in range(1, 7)], OUTLETS)
+        self.assertTrue(all(state["devices"]["strip_%d" % i]["group"] == "strip" for i in range(1, 7)))
+        self.assertEqual(state["groups"]["envoy"]["title"], "Solar gateway")
+        self.assertEqual(state["devices"]["envoy_production"]["group"], "envoy")
+        self.assertEqual(state["devices"]["envoy_production"]["power"], "%.1f W" % production)
+        sub = state["groups"]["envoy/inverter"]
+        self.assertEqual((sub["sub"], sub["open"], sub["title"], sub["members"]),
+                         (True, False, "%d inverters" % len(inverters), len(inverters)))
+        self.assertIsNone(state["devices"]["plug"]["group"])
+        self.assertEqual(state["devices"]["plug"]["power"], "%.1f W" % plug_power())
+        # the water meter: its volume and valve
+        self.assertTrue(state["devices"]["water"]["power"].endswith(" m³"), state["devices"]["water"])
+        self.assertIn("water-meter", state["devices"]["water"]["meta"])
+        self.assertIn("valve opened", state["devices"]["water"]["meta"])
+        # the solar balance, worked out here from the fixture
+        self.assertEqual(state["balance"].split(" of the consumption")[0],
+                         "Solar covers %d %%" % round(100 * min(production, consumption) / consumption))
+        self.assertIsNone(state["battery"])  # this gateway has none
+
+        # a phone: nothing reaches past the screen, the page does not scroll sideways
+        layout = json.loads(browser.evaluate(PAGE_LAYOUT))
+        self.assertEqual(layout["width"], 390)
+        self.assertLessEqual(layout["scrollWidth"], 390, layout["outside"])
+        self.assertEqual(layout["outside"], [])
+        for card in ("node-production", "node-consumption", "node-grid"):
+            self.assertLessEqual(layout["cards"][card]["right"], 390, card)
+        self.assertGreater(len(layout["powers"]), 10)
+        for power in layout["powers"]:
+            self.assertLessEqual(power["right"], 390, power)
+
+        # collapsible: closed by a tap, it stays closed while values change; the
+        # inverters open
+        browser.evaluate('document.querySelector("details[data-group=strip] > summary").click()')
+        browser.evaluate('document.querySelector("details[data-group=\'envoy/inverter\'] > summary")'
+                         '.click()')
+        self.plug.command("emeter power_mw=12345")
+        strip.command("emeter 0 power_mw=54321")
+        state = self.wait_page(browser, lambda s: s["devices"]["plug"]["power"] == "12.3 W",
+                               "the plug's new power")
+        self.assertFalse(state["groups"]["strip"]["open"])
+        self.assertTrue(state["groups"]["envoy/inverter"]["open"])
+        layout = json.loads(browser.evaluate(PAGE_LAYOUT))
+        self.assertEqual(layout["outside"], [])
+        shown = {p["id"] for p in layout["powers"]}
+        self.assertNotIn("strip_1", shown)
+        self.assertTrue(set(s for s in state["devices"] if s.startswith("envoy_inverter_")) <= shown)
+
+        # a desktop: the cards in one row, the power column aligned, nothing outside
+        browser.set_viewport(1280, 900, mobile=False)
+        layout = json.loads(browser.evaluate(PAGE_LAYOUT))
+        self.assertEqual(layout["width"], 1280)
+        self.assertLessEqual(layout["scrollWidth"], 1280)
+        self.assertEqual(layout["outside"], [])
+        tops = {round(c["top"]) for c in layout["cards"].values()}
+        self.assertEqual(len(tops), 1, layout["cards"])
+        top_level = [p for p in layout["powers"] if p["id"] in ("plug", "water", "strip", "envoy")]
+        self.assertEqual(len({round(p["right"]) for p in top_level}), 1, top_level)
 
 
 if __name__ == "__main__":

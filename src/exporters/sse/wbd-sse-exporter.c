@@ -201,7 +201,24 @@ wbd_sse_exporter_push_live(WbdExporter *exporter,
 			   GVariant *values)
 {
 	WbdSseExporter *self = WBD_SSE_EXPORTER(exporter);
-	g_autofree gchar *json = wbd_sse_model_update(self->model, device, label, time_us, values);
+	g_autofree gchar *json = NULL;
+
+	/* a device new to the page (or that has not answered yet): its kind and parent,
+	 * for grouping */
+	if (values != NULL && wbd_sse_model_needs_device_info(self->model, device)) {
+		WbdDevice *dev = wbd_exporter_lookup_device(exporter, device);
+		WattbusDevice *iface =
+		    dev != NULL ? wattbus_object_peek_device(WATTBUS_OBJECT(wbd_device_get_object(dev)))
+				: NULL;
+		WbdDevice *parent = dev != NULL ? wbd_device_get_parent(dev) : NULL;
+		if (iface != NULL)
+			wbd_sse_model_set_device_info(self->model,
+						      device,
+						      wattbus_device_get_kind(iface),
+						      parent != NULL ? wbd_device_get_id(parent)
+								     : NULL);
+	}
+	json = wbd_sse_model_update(self->model, device, label, time_us, values);
 	if (json != NULL)
 		wbd_sse_exporter_broadcast(self, "device", json);
 }

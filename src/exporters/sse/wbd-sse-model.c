@@ -27,6 +27,9 @@
 
 typedef struct {
 	gchar *label;
+	gchar *kind;   /* the Device's Kind, or NULL */
+	gchar *parent; /* the parent's id, or NULL */
+	gboolean info_told; /* a change event carried the kind: the next ones need not */
 	gint64 time_us;
 	GHashTable *values; /* D-Bus property name → GVariant */
 } Device;
@@ -39,6 +42,8 @@ static void
 device_free(Device *device)
 {
 	g_free(device->label);
+	g_free(device->kind);
+	g_free(device->parent);
 	g_hash_table_unref(device->values);
 	g_free(device);
 }
@@ -136,7 +141,9 @@ append_value(GString *json, GVariant *value, gboolean nan_as_null)
 	return TRUE;
 }
 
-/* {"id":…,"name":…,"time":µs,"values":{…}}, names sorted */
+/* {"id":…,"name":…,"kind":…,"parent":…,"time":µs,"values":{…}}, names sorted; kind and
+ * parent (null: a device of its own) once known, in the whole state and in the first
+ * change that has them: they never change while the device exists */
 static gchar *
 device_to_json(const gchar *id, Device *device, GHashTable *values, gboolean nan_as_null)
 {
@@ -148,6 +155,18 @@ device_to_json(const gchar *id, Device *device, GHashTable *values, gboolean nan
 	append_string(json, id);
 	g_string_append(json, ",\"name\":");
 	append_string(json, device->label);
+	if (device->kind != NULL && (!nan_as_null || !device->info_told)) {
+		/* a change (nan_as_null) tells it once the kind is there */
+		if (nan_as_null && device->kind[0] != '\0')
+			device->info_told = TRUE;
+		g_string_append(json, ",\"kind\":");
+		append_string(json, device->kind);
+		g_string_append(json, ",\"parent\":");
+		if (device->parent != NULL)
+			append_string(json, device->parent);
+		else
+			g_string_append(json, "null");
+	}
 	g_string_append_printf(json, ",\"time\":%" G_GINT64_FORMAT ",\"values\":{", device->time_us);
 	for (GList *l = names; l != NULL; l = l->next) {
 		gsize mark = json->len;
@@ -163,6 +182,56 @@ device_to_json(const gchar *id, Device *device, GHashTable *values, gboolean nan
 	}
 	g_string_append(json, "}}");
 	return g_string_free(json, FALSE);
+}
+
+static Device *
+model_lookup_or_add(WbdSseModel *self, const gchar *device)
+{
+	Device *dev = g_hash_table_lookup(self->devices, device);
+	if (dev == NULL) {
+		dev = g_new0(Device, 1);
+		dev->values = g_hash_table_new_full(g_str_hash,
+						    g_str_equal,
+						    g_free,
+						    (GDestroyNotify)g_variant_unref);
+		g_hash_table_insert(self->devices, g_strdup(device), dev);
+	}
+	return dev;
+}
+
+/**
+ * wbd_sse_model_needs_device_info:
+ *
+ * Returns: whether @device's kind is not known yet (a new device, or one that has not
+ *   answered yet: its Kind is empty until then)
+ */
+gboolean
+wbd_sse_model_needs_device_info(WbdSseModel *self, const gchar *device)
+{
+	Device *dev = g_hash_table_lookup(self->devices, device);
+	return dev == NULL || dev->kind == NULL || dev->kind[0] == '\0';
+}
+
+/**
+ * wbd_sse_model_set_device_info:
+ * @kind: the device's Kind (`plug`, `strip`, `outlet`, `gateway`, `meter`, `inverter`…)
+ * @parent: (nullable): the id of the device it is part of, %NULL for none
+ *
+ * What does not change while a device exists and the page needs to group devices: in
+ * the next `device` event of it, and in every whole state.
+ */
+void
+wbd_sse_model_set_device_info(WbdSseModel *self,
+			      const gchar *device,
+			      const gchar *kind,
+			      const gchar *parent)
+{
+	Device *dev = model_lookup_or_add(self, device);
+	g_free(dev->kind);
+	dev->kind = g_strdup(kind != NULL ? kind : "");
+	g_free(dev->parent);
+	dev->parent = g_strdup(parent);
+	dev->info_told = FALSE;
 }
 
 /**
@@ -196,14 +265,7 @@ wbd_sse_model_update(WbdSseModel *self,
 		g_string_append(json, ",\"removed\":true}");
 		return g_string_free(json, FALSE);
 	}
-	if (dev == NULL) {
-		dev = g_new0(Device, 1);
-		dev->values = g_hash_table_new_full(g_str_hash,
-						    g_str_equal,
-						    g_free,
-						    (GDestroyNotify)g_variant_unref);
-		g_hash_table_insert(self->devices, g_strdup(device), dev);
-	}
+	dev = model_lookup_or_add(self, device);
 	g_free(dev->label);
 	dev->label = g_strdup(label != NULL ? label : device);
 	dev->time_us = time_us;

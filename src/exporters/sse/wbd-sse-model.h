@@ -34,6 +34,13 @@ wbd_sse_model_update(WbdSseModel *self,
 		     const gchar *label,
 		     gint64 time_us,
 		     GVariant *values);
+gboolean
+wbd_sse_model_needs_device_info(WbdSseModel *self, const gchar *device);
+void
+wbd_sse_model_set_device_info(WbdSseModel *self,
+			      const gchar *device,
+			      const gchar *kind,
+			      const gchar *parent);
 GPtrArray *
 wbd_sse_model_snapshot(WbdSseModel *self);
 void
