@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <stdlib.h>
 
+#include "wbc-format.h"
 #include "wbc-json.h"
 #include "wbc.h"
 
@@ -35,6 +36,12 @@ static const WbcCommand wbc_commands[] = {
     {"version", "", N_("Show the versions of wattbusctl and of the daemon"), wbc_cmd_version},
     {"exporters", N_("[flush|enable|disable EXPORTER]"),
      N_("List the exporters, or act on one"), wbc_cmd_exporters},
+    {"valve", N_("DEVICE open|closed|PERCENT"),
+     N_("Open or close the valve of a water meter, or open it by PERCENT"), wbc_cmd_valve},
+    {"water-switch", N_("DEVICE on|off"), N_("Set the switch of a water meter"),
+     wbc_cmd_water_switch},
+    {"water-sharing", N_("DEVICE cold|hot TYPE"),
+     N_("Set how a water meter splits shared cold or hot water"), wbc_cmd_water_sharing},
     {"help", N_("[COMMAND]"), N_("Show the help of wattbusctl or of a command"), wbc_cmd_help},
 };
 
@@ -57,7 +64,9 @@ wbc_ctl_add_global_entries(WbcCtl *ctl, GOptionContext *context)
 	    {"session", 0, 0, G_OPTION_ARG_NONE, &ctl->session,
 	     N_("Talk to the daemon on the session bus (for tests)"), NULL},
 	    {"json", 0, 0, G_OPTION_ARG_NONE, &ctl->json,
-	     N_("Print JSON (list, show, on, off, toggle, discover, add, version)"), NULL},
+	     N_("Print JSON as wattbusctl(1) documents it (monitor: one object per line)"), NULL},
+	    {"version", 0, 0, G_OPTION_ARG_NONE, &ctl->version,
+	     N_("Show the versions of wattbusctl and of the daemon"), NULL},
 	    {NULL},
 	};
 	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
@@ -74,7 +83,7 @@ wbc_build_summary(void)
 		g_autofree gchar *usage = g_strdup_printf("%s %s", cmd->name, parameters);
 		/* pad by characters, not bytes: translations have non-ASCII letters */
 		glong width = g_utf8_strlen(usage, -1);
-		g_string_append_printf(str, "\n  %s%*s %s", usage, (gint)MAX(18 - width, 0), "",
+		g_string_append_printf(str, "\n  %s%*s %s", usage, (gint)MAX(34 - width, 0), "",
 				       _(cmd->summary));
 	}
 	return g_string_free(str, FALSE);
@@ -214,7 +223,7 @@ wbc_ctl_connect(WbcCtl *ctl, gboolean need_daemon)
 	return WBC_EXIT_OK;
 }
 
-static WbcExit
+WbcExit
 wbc_ctl_lookup_device(WbcCtl *ctl, const gchar *id_or_path, WattbusObject **object)
 {
 	*object = wattbus_client_lookup_device(ctl->client, id_or_path);
@@ -248,6 +257,45 @@ wbc_ctl_open_device(WbcCtl *ctl,
 	if (rc == WBC_EXIT_OK)
 		rc = wbc_ctl_lookup_device(ctl, (*argv)[1], object);
 	return rc;
+}
+
+/**
+ * wbc_ctl_report_missing:
+ * @what: what the device lacks, for people ("outlet", "water meter")
+ *
+ * Reports that a device has not the interface a command needs: a device that has not
+ * answered yet has no interfaces but Device, so that is said as offline, with the
+ * reason.
+ *
+ * Returns: %WBC_EXIT_OFFLINE, or %WBC_EXIT_FAILED for a device that answers
+ */
+WbcExit
+wbc_ctl_report_missing(WattbusObject *object, const gchar *what)
+{
+	WattbusDevice *device = wattbus_object_peek_device(object);
+	const gchar *id = wbc_device_get_id(object);
+	const gchar *error = wattbus_device_get_last_error(device);
+	const gchar *kind = wattbus_device_get_kind(device);
+
+	if (!wattbus_device_get_online(device)) {
+		g_printerr("wattbusctl: ");
+		if (error != NULL && error[0] != '\0')
+			g_printerr(_("%s is offline: %s"), id, error);
+		else if (wattbus_device_get_last_seen(device) == 0)
+			g_printerr(_("%s is offline: it has not answered since the daemon started"),
+				   id);
+		else
+			g_printerr(_("%s is offline"), id);
+		g_printerr("\n");
+		return WBC_EXIT_OFFLINE;
+	}
+	g_printerr("wattbusctl: ");
+	/* TRANSLATORS: the second %s is "outlet" or "water meter" */
+	g_printerr(_("device '%s' has no %s"), id, what);
+	if (g_strcmp0(kind, "strip") == 0)
+		g_printerr(" (%s)", _("the outlets of a strip are devices of their own"));
+	g_printerr("\n");
+	return WBC_EXIT_FAILED;
 }
 
 static WbcExit
@@ -464,6 +512,12 @@ main(int argc, char *argv[])
 	wbc_ctl_add_global_entries(&ctl, context);
 	if (!g_option_context_parse(context, &argc, &argv, &error))
 		return wbc_ctl_usage_error(NULL, "%s", error->message);
+	if (ctl.version && argc < 2) {
+		gchar *version_argv[] = {(gchar *)"version", NULL};
+		rc = wbc_cmd_version(&ctl, 1, version_argv);
+		g_clear_object(&ctl.client);
+		return rc;
+	}
 	if (argc < 2) {
 		g_autofree gchar *help = g_option_context_get_help(context, TRUE, NULL);
 		g_printerr("%s", help);

@@ -10,6 +10,21 @@
 
 /* list */
 
+/* why a device is offline, for the NOTE column */
+static const gchar *
+wbc_list_offline_note(WattbusDevice *device)
+{
+	const gchar *error = wattbus_device_get_last_error(device);
+
+	if (wattbus_device_get_online(device))
+		return NULL;
+	if (error != NULL && error[0] != '\0')
+		return error;
+	if (wattbus_device_get_last_seen(device) == 0)
+		return _("not seen yet");
+	return NULL;
+}
+
 static void
 wbc_list_add_row(WbcTable *table, WattbusObject *object, guint depth)
 {
@@ -18,9 +33,11 @@ wbc_list_add_row(WbcTable *table, WattbusObject *object, guint depth)
 	g_autofree gchar *id =
 	    g_strdup_printf("%*s%s", (gint)depth * 2, "", wbc_device_get_id(object));
 	g_autofree gchar *power = wbc_format_power(object);
+	const gchar *measurement = NULL;
 	const gchar *on = NULL;
-	const gchar *cells[7];
+	const gchar *cells[9];
 
+	wbc_device_get_power(object, &measurement);
 	if (outlet != NULL)
 		on = wattbus_outlet_get_on(outlet) ? _("on") : _("off");
 	cells[0] = id;
@@ -30,6 +47,8 @@ wbc_list_add_row(WbcTable *table, WattbusObject *object, guint depth)
 	cells[4] = wattbus_device_get_online(device) ? _("yes") : _("no");
 	cells[5] = on;
 	cells[6] = power;
+	cells[7] = wbc_format_measurement(measurement);
+	cells[8] = wbc_list_offline_note(device);
 	wbc_table_add_row(table, cells);
 }
 
@@ -79,8 +98,16 @@ wbc_list_sort_tree(GList *devices)
 WbcExit
 wbc_cmd_list(WbcCtl *ctl, gint argc, gchar **argv)
 {
-	const gchar *headers[] = {
-	    _("ID"), _("KIND"), _("NAME"), _("MODEL"), _("ONLINE"), _("ON"), _("POWER")};
+	const gchar *headers[] = {C_("column", "ID"),
+				  _("KIND"),
+				  _("NAME"),
+				  _("MODEL"),
+				  _("ONLINE"),
+				  _("ON"),
+				  _("POWER"),
+				  /* TRANSLATORS: what a meter's power is of: load, production, grid... */
+				  _("ROLE"),
+				  _("NOTE")};
 	g_autoptr(WbcTable) table = NULL;
 	g_autoptr(GArray) sorted = NULL;
 	GList *devices;
@@ -101,7 +128,8 @@ wbc_cmd_list(WbcCtl *ctl, gint argc, gchar **argv)
 		JsonArray *array = json_array_new();
 		for (guint i = 0; i < sorted->len; i++) {
 			WbcListEntry *entry = &g_array_index(sorted, WbcListEntry, i);
-			json_array_add_element(array, wbc_json_from_device(entry->object, FALSE));
+			json_array_add_element(array,
+					       wbc_json_from_device(ctl->client, entry->object, FALSE));
 		}
 		json_node_take_array(root, array);
 		wbc_json_print(root);
@@ -110,6 +138,15 @@ wbc_cmd_list(WbcCtl *ctl, gint argc, gchar **argv)
 	} else {
 		table = wbc_table_new(G_N_ELEMENTS(headers), headers);
 		wbc_table_set_right_aligned(table, 6);
+		/* what gives way when the terminal is narrow: the name, the model, the kind, the note */
+		wbc_table_set_shrinkable(table, 2, 8);
+		wbc_table_set_shrinkable(table, 3, 5);
+		wbc_table_set_shrinkable(table, 1, 4);
+		wbc_table_set_shrinkable(table, 8, 8);
+		/* and then the model, the kind and the role go */
+		wbc_table_set_droppable(table, 3);
+		wbc_table_set_droppable(table, 1);
+		wbc_table_set_droppable(table, 7);
 		for (guint i = 0; i < sorted->len; i++) {
 			WbcListEntry *entry = &g_array_index(sorted, WbcListEntry, i);
 			wbc_list_add_row(table, entry->object, entry->depth);
@@ -198,7 +235,7 @@ wbc_cmd_show(WbcCtl *ctl, gint argc, gchar **argv)
 		return rc;
 
 	if (ctl->json) {
-		g_autoptr(JsonNode) root = wbc_json_from_device(object, TRUE);
+		g_autoptr(JsonNode) root = wbc_json_from_device(ctl->client, object, TRUE);
 		wbc_json_print(root);
 		return WBC_EXIT_OK;
 	}
@@ -284,15 +321,9 @@ wbc_cmd_switch(WbcCtl *ctl, gint argc, gchar **argv, const gchar *command, WbcSw
 		return rc;
 	id = wbc_device_get_id(object);
 	outlet = wattbus_object_get_outlet(object);
-	if (outlet == NULL) {
-		const gchar *kind = wattbus_device_get_kind(wattbus_object_peek_device(object));
-		g_printerr("wattbusctl: ");
-		g_printerr(_("device '%s' has no outlet"), id);
-		if (g_strcmp0(kind, "strip") == 0)
-			g_printerr(" (%s)", _("the outlets of a strip are devices of their own"));
-		g_printerr("\n");
-		return WBC_EXIT_FAILED;
-	}
+	if (outlet == NULL)
+		/* TRANSLATORS: as in "device 'kitchen' has no outlet" */
+		return wbc_ctl_report_missing(object, _("outlet"));
 
 	switch (action) {
 	case WBC_SWITCH_ON:

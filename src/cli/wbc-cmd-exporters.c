@@ -58,13 +58,31 @@ wbc_exporters_call(WbcCtl *ctl, GList *exporters, const gchar *action, const gch
 		ok = wattbus_exporter_call_disable_sync(exporter, NULL, &error);
 	if (!ok)
 		return wbc_ctl_report_error(g_steal_pointer(&error), NULL);
+	wbc_ctl_flush_events();
+	if (g_strcmp0(action, "flush") == 0)
+		g_print(_("Exporter %s: flushed (state %s, %" G_GUINT64_FORMAT " queued)\n"),
+			id,
+			wattbus_exporter_get_state(exporter),
+			wattbus_exporter_get_queued(exporter));
+	else if (g_strcmp0(action, "enable") == 0)
+		g_print(_("Exporter %s: enabled\n"), id);
+	else
+		g_print(_("Exporter %s: disabled\n"), id);
 	return WBC_EXIT_OK;
+}
+
+static gchar *
+wbc_exporters_format_counter(gboolean counts, guint64 value)
+{
+	if (!counts)
+		return NULL;
+	return g_strdup_printf("%" G_GUINT64_FORMAT, value);
 }
 
 WbcExit
 wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 {
-	const gchar *headers[] = {_("ID"),
+	const gchar *headers[] = {C_("column", "ID"),
 				  _("KIND"),
 				  _("TARGET"),
 				  _("STATE"),
@@ -103,7 +121,8 @@ wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 		g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
 		JsonArray *array = json_array_new();
 		for (GList *l = exporters; l != NULL; l = l->next)
-			json_array_add_element(array, wbc_json_from_proxy(G_DBUS_PROXY(l->data)));
+			json_array_add_element(array,
+					       wbc_json_from_proxy(ctl->client, G_DBUS_PROXY(l->data)));
 		json_node_take_array(root, array);
 		wbc_json_print(root);
 	} else if (exporters == NULL) {
@@ -114,18 +133,16 @@ wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 			wbc_table_set_right_aligned(table, column);
 		for (GList *l = exporters; l != NULL; l = l->next) {
 			WattbusExporter *exporter = l->data;
-			g_autofree gchar *queued =
-			    g_strdup_printf("%" G_GUINT64_FORMAT,
-					    wattbus_exporter_get_queued(exporter));
+			/* a live kind (sse) keeps no queue and counts nothing */
+			gboolean counts = g_strcmp0(wattbus_exporter_get_kind(exporter), "sse") != 0;
+			g_autofree gchar *queued = wbc_exporters_format_counter(
+			    counts, wattbus_exporter_get_queued(exporter));
 			g_autofree gchar *sent =
-			    g_strdup_printf("%" G_GUINT64_FORMAT,
-					    wattbus_exporter_get_sent(exporter));
-			g_autofree gchar *failed =
-			    g_strdup_printf("%" G_GUINT64_FORMAT,
-					    wattbus_exporter_get_failed(exporter));
-			g_autofree gchar *dropped =
-			    g_strdup_printf("%" G_GUINT64_FORMAT,
-					    wattbus_exporter_get_dropped(exporter));
+			    wbc_exporters_format_counter(counts, wattbus_exporter_get_sent(exporter));
+			g_autofree gchar *failed = wbc_exporters_format_counter(
+			    counts, wattbus_exporter_get_failed(exporter));
+			g_autofree gchar *dropped = wbc_exporters_format_counter(
+			    counts, wattbus_exporter_get_dropped(exporter));
 			g_autofree gchar *success =
 			    wbc_format_time_usec(wattbus_exporter_get_last_success(exporter));
 			const gchar *cells[] = {wattbus_exporter_get_id(exporter),

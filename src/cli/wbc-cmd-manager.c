@@ -40,6 +40,59 @@ wbc_discover_note(WbcCtl *ctl, GVariant *found)
 	return g_strjoinv("; ", (gchar **)parts->pdata);
 }
 
+/* the members of one found device in `discover --json`, as wattbusctl(1) lists them:
+ * the same keys whatever the driver says, null when it says nothing */
+static const struct {
+	const gchar *key;  /* in the daemon's dictionary */
+	const gchar *type; /* its GVariant type */
+} wbc_discover_keys[] = {
+    {"driver", "s"},
+    {"address", "s"},
+    {"kind", "s"},
+    {"model", "s"},
+    {"name", "s"},
+    {"mac-address", "s"},
+    {"device-id", "s"},
+    {"version", "s"},
+    {"product-key", "s"},
+    {"supported", "b"},
+    {"configured", "o"},
+    {"note", "s"},
+};
+
+static JsonNode *
+wbc_discover_to_json(WbcCtl *ctl, GVariant *found)
+{
+	g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+	JsonArray *array = json_array_new();
+
+	for (gsize i = 0; i < g_variant_n_children(found); i++) {
+		g_autoptr(GVariant) dev = g_variant_get_child_value(found, i);
+		JsonObject *object = json_object_new();
+		JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+		for (guint k = 0; k < G_N_ELEMENTS(wbc_discover_keys); k++) {
+			g_autofree gchar *key = wbc_json_name(wbc_discover_keys[k].key);
+			g_autoptr(GVariant) value =
+			    g_variant_lookup_value(dev,
+						   wbc_discover_keys[k].key,
+						   G_VARIANT_TYPE(wbc_discover_keys[k].type));
+			if (value == NULL)
+				json_object_set_null_member(object, key);
+			else
+				json_object_set_member(object,
+						       key,
+						       wbc_json_from_property(ctl->client,
+									      wbc_discover_keys[k].key,
+									      value));
+		}
+		json_node_take_object(node, object);
+		json_array_add_element(array, node);
+	}
+	json_node_take_array(root, array);
+	return g_steal_pointer(&root);
+}
+
 WbcExit
 wbc_cmd_discover(WbcCtl *ctl, gint argc, gchar **argv)
 {
@@ -84,8 +137,18 @@ wbc_cmd_discover(WbcCtl *ctl, gint argc, gchar **argv)
 		g_variant_dict_insert(&options, "timeout", "u", (guint32)timeout);
 	if (target != NULL)
 		g_variant_dict_insert(&options, "target", "s", target);
-	if (isatty(STDERR_FILENO) && !ctl->json)
-		g_printerr("%s\n", _("Looking for devices…"));
+	/* on stderr, so that it is never part of the output; not for scripts (--json) */
+	if (ctl->json)
+		;
+	else if (target != NULL)
+		g_printerr(_("Asking %s, for up to %d s…\n"), target, timeout > 0 ? timeout : 3);
+	else if (driver != NULL)
+		g_printerr(_("Looking for %s devices on the local network for %d s…\n"),
+			   driver,
+			   timeout > 0 ? timeout : 3);
+	else
+		g_printerr(_("Looking for devices on the local network for %d s…\n"),
+			   timeout > 0 ? timeout : 3);
 	found = wattbus_client_discover_sync(ctl->client,
 					     g_variant_dict_end(&options),
 					     NULL,
@@ -94,7 +157,7 @@ wbc_cmd_discover(WbcCtl *ctl, gint argc, gchar **argv)
 		return wbc_ctl_report_error(error, NULL);
 
 	if (ctl->json) {
-		g_autoptr(JsonNode) root = wbc_json_from_variant(found);
+		g_autoptr(JsonNode) root = wbc_discover_to_json(ctl, found);
 		wbc_json_print(root);
 		return WBC_EXIT_OK;
 	}
@@ -197,6 +260,107 @@ wbc_add_parse_sets(GVariantDict *settings, gchar **sets)
 	return WBC_EXIT_OK;
 }
 
+/* the host of an address and its port, if it says one: "http://h:80/x" → "h", "80" */
+static gchar *
+wbc_add_address_host(const gchar *address, gchar **port)
+{
+	const gchar *start = strstr(address, "://");
+	const gchar *end;
+	const gchar *rest;
+
+	start = start != NULL ? start + 3 : address;
+	if (start[0] == '[') {
+		end = strchr(start, ']');
+		if (end == NULL)
+			end = start + strlen(start);
+		rest = end[0] == ']' ? end + 1 : end;
+		start++;
+	} else {
+		end = start + strcspn(start, ":/");
+		rest = end;
+	}
+	*port = rest[0] == ':' ? g_strndup(rest + 1, strcspn(rest + 1, "/")) : NULL;
+	return g_ascii_strdown(start, end - start);
+}
+
+/* a top-level device at the same host and port (a missing port matches any) */
+static WattbusObject *
+wbc_add_find_same_address(WbcCtl *ctl, const gchar *address)
+{
+	g_autofree gchar *port = NULL;
+	g_autofree gchar *host = wbc_add_address_host(address, &port);
+	GList *devices = wattbus_client_list_devices(ctl->client);
+	WattbusObject *found = NULL;
+
+	for (GList *l = devices; l != NULL && found == NULL; l = l->next) {
+		WattbusDevice *device = wattbus_object_peek_device(l->data);
+		const gchar *other = wattbus_device_get_address(device);
+		const gchar *parent = wattbus_device_get_parent(device);
+		g_autofree gchar *other_port = NULL;
+		g_autofree gchar *other_host = NULL;
+
+		/* the children of a gateway or strip share its address */
+		if (other == NULL || other[0] == '\0' || (parent != NULL && g_strcmp0(parent, "/") != 0))
+			continue;
+		other_host = wbc_add_address_host(other, &other_port);
+		if (g_strcmp0(other_host, host) == 0 &&
+		    (port == NULL || other_port == NULL || g_strcmp0(port, other_port) == 0))
+			found = g_object_ref(l->data);
+	}
+	g_list_free_full(devices, g_object_unref);
+	return found;
+}
+
+static void
+wbc_add_device_notify_cb(GObject *device, GParamSpec *pspec, gpointer user_data)
+{
+	g_main_loop_quit(user_data);
+}
+
+static gboolean
+wbc_add_timeout_cb(gpointer user_data)
+{
+	g_main_loop_quit(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* waits for the new device's first poll, up to a few seconds: whether it answered */
+static gchar *
+wbc_add_check_answers(WattbusObject *object)
+{
+	WattbusDevice *device = wattbus_object_peek_device(object);
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	const gchar *error;
+	gulong online_id;
+	gulong error_id;
+	guint timeout_id;
+
+	online_id = g_signal_connect(device,
+				     "notify::online",
+				     G_CALLBACK(wbc_add_device_notify_cb),
+				     loop);
+	error_id = g_signal_connect(device,
+				    "notify::last-error",
+				    G_CALLBACK(wbc_add_device_notify_cb),
+				    loop);
+	timeout_id = g_timeout_add_seconds(8, wbc_add_timeout_cb, loop);
+	error = wattbus_device_get_last_error(device);
+	if (!wattbus_device_get_online(device) && (error == NULL || error[0] == '\0'))
+		g_main_loop_run(loop);
+	g_clear_handle_id(&timeout_id, g_source_remove);
+	g_signal_handler_disconnect(device, online_id);
+	g_signal_handler_disconnect(device, error_id);
+	if (wattbus_device_get_online(device))
+		return NULL;
+	error = wattbus_device_get_last_error(device);
+	if (error != NULL && error[0] != '\0')
+		return g_strdup_printf(_("%s does not answer (%s); the daemon keeps trying"),
+				       wbc_device_get_id(object),
+				       error);
+	return g_strdup_printf(_("%s has not answered yet; the daemon keeps trying"),
+			       wbc_device_get_id(object));
+}
+
 WbcExit
 wbc_cmd_add(WbcCtl *ctl, gint argc, gchar **argv)
 {
@@ -226,6 +390,8 @@ wbc_cmd_add(WbcCtl *ctl, gint argc, gchar **argv)
 	g_autoptr(WattbusObject) object = NULL;
 	g_autofree gchar *path = NULL;
 	g_autofree gchar *new_id = NULL;
+	g_autoptr(WattbusObject) same = NULL;
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
 	WbcExit rc;
 
 	rc = wbc_ctl_parse_options(ctl, "add", "", entries, &argc, &argv, 0, 0);
@@ -250,6 +416,12 @@ wbc_cmd_add(WbcCtl *ctl, gint argc, gchar **argv)
 	if (rc != WBC_EXIT_OK)
 		return rc;
 
+	same = wbc_add_find_same_address(ctl, address);
+	if (same != NULL)
+		g_ptr_array_add(warnings,
+				g_strdup_printf(_("%s is configured already as %s"),
+						address,
+						wbc_device_get_id(same)));
 	path = wattbus_client_add_device_sync(ctl->client,
 					      g_variant_dict_end(&settings),
 					      NULL,
@@ -261,7 +433,11 @@ wbc_cmd_add(WbcCtl *ctl, gint argc, gchar **argv)
 	wbc_ctl_flush_events();
 	object = wattbus_client_lookup_device(ctl->client, path);
 	if (object != NULL) {
+		g_autofree gchar *warning = NULL;
 		new_id = g_strdup(wbc_device_get_id(object));
+		warning = wbc_add_check_answers(object);
+		if (warning != NULL)
+			g_ptr_array_add(warnings, g_steal_pointer(&warning));
 	} else {
 		g_autofree guint8 *unescaped = g_dbus_unescape_object_path(strrchr(path, '/') + 1);
 		new_id = g_strdup(unescaped != NULL ? (const gchar *)unescaped
@@ -270,13 +446,21 @@ wbc_cmd_add(WbcCtl *ctl, gint argc, gchar **argv)
 	if (ctl->json) {
 		g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
 		JsonObject *json = json_object_new();
+		JsonArray *array = json_array_new();
 		json_object_set_string_member(json, "id", new_id);
 		json_object_set_string_member(json, "path", path);
+		for (guint i = 0; i < warnings->len; i++)
+			json_array_add_string_element(array, g_ptr_array_index(warnings, i));
+		json_object_set_array_member(json, "warnings", array);
 		json_node_take_object(root, json);
 		wbc_json_print(root);
 	} else {
 		g_print(_("Added device %s (%s)\n"), new_id, path);
 	}
+	for (guint i = 0; i < warnings->len; i++)
+		g_printerr("wattbusctl: %s: %s\n",
+			   _("warning"),
+			   (const gchar *)g_ptr_array_index(warnings, i));
 	return WBC_EXIT_OK;
 }
 

@@ -7,9 +7,38 @@
 #include <stdio.h>
 
 #include "wbc-format.h"
+#include "wbc-json.h"
 #include "wbc.h"
 
-/* prints one line per event, "HH:MM:SS ID Property=value ...", until SIGINT or SIGTERM */
+/* prints one line per event, "HH:MM:SS ID Property=value unit, ...", until SIGINT or
+ * SIGTERM; with --json one JSON object per line (JSON lines), as wattbusctl(1) says */
+
+static WbcCtl *wbc_monitor_ctl; /* the command's, while it runs */
+
+/* {"time": "...Z", "event": EVENT, "id": ID} and what the caller adds */
+static JsonObject *
+wbc_monitor_json_event(const gchar *event, const gchar *id)
+{
+	JsonObject *json = json_object_new();
+	g_autoptr(JsonNode) now = wbc_json_from_time((guint64)g_get_real_time());
+
+	json_object_set_member(json, "time", g_steal_pointer(&now));
+	json_object_set_string_member(json, "event", event);
+	if (id != NULL)
+		json_object_set_string_member(json, "id", id);
+	else
+		json_object_set_null_member(json, "id");
+	return json;
+}
+
+static void
+wbc_monitor_json_print(JsonObject *json)
+{
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+
+	json_node_take_object(node, json);
+	wbc_json_print_line(node);
+}
 
 static void
 wbc_monitor_print(const gchar *format, ...) G_GNUC_PRINTF(1, 2);
@@ -46,25 +75,66 @@ wbc_monitor_properties_changed_cb(GDBusObjectManagerClient *manager,
 				  const gchar *const *invalidated,
 				  gpointer user_data)
 {
-	g_autoptr(GString) str = g_string_new(wbc_monitor_object_id(G_DBUS_OBJECT(object)));
+	const gchar *id = wbc_monitor_object_id(G_DBUS_OBJECT(object));
+	g_autoptr(GString) str = g_string_new(id);
 	GVariantIter iter;
 	const gchar *name;
 	GVariant *value;
+	JsonObject *json = NULL;
+	JsonObject *values = NULL;
+	gboolean first = TRUE;
 
+	if (wbc_monitor_ctl->json) {
+		g_autofree gchar *iface = wbc_json_name(
+		    wbc_interface_get_short_name(g_dbus_proxy_get_interface_name(interface)));
+		json = wbc_monitor_json_event("changed", id);
+		json_object_set_string_member(json, "interface", iface);
+		values = json_object_new();
+	}
 	g_variant_iter_init(&iter, changed);
 	while (g_variant_iter_next(&iter, "{&sv}", &name, &value)) {
-		g_autofree gchar *text = wbc_format_value_compact(name, value);
-		g_string_append_printf(str, " %s=%s", name, text);
+		if (json != NULL) {
+			g_autofree gchar *key = wbc_json_name(name);
+			json_object_set_member(values,
+					       key,
+					       wbc_json_from_property(wbc_monitor_ctl->client,
+								      name,
+								      value));
+		} else {
+			g_autofree gchar *text = wbc_format_value(name, value);
+			g_string_append_printf(str, "%s %s=%s", first ? "" : ",", name, text);
+			first = FALSE;
+		}
 		g_variant_unref(value);
 	}
-	for (guint i = 0; invalidated != NULL && invalidated[i] != NULL; i++)
-		g_string_append_printf(str, " %s=?", invalidated[i]);
+	for (guint i = 0; invalidated != NULL && invalidated[i] != NULL; i++) {
+		if (json != NULL) {
+			g_autofree gchar *key = wbc_json_name(invalidated[i]);
+			json_object_set_null_member(values, key);
+		} else {
+			g_string_append_printf(str, "%s %s=?", first ? "" : ",", invalidated[i]);
+			first = FALSE;
+		}
+	}
+	if (json != NULL) {
+		json_object_set_object_member(json, "values", values);
+		wbc_monitor_json_print(json);
+		return;
+	}
 	wbc_monitor_print("%s", str->str);
 }
 
 static void
 wbc_monitor_device_added_cb(WattbusClient *client, WattbusObject *object, gpointer user_data)
 {
+	if (wbc_monitor_ctl->json) {
+		JsonObject *json = wbc_monitor_json_event("added", wbc_device_get_id(object));
+		json_object_set_string_member(json,
+					      "path",
+					      g_dbus_object_get_object_path(G_DBUS_OBJECT(object)));
+		wbc_monitor_json_print(json);
+		return;
+	}
 	wbc_monitor_print("%s %s (%s)",
 			  wbc_device_get_id(object),
 			  _("added"),
@@ -74,11 +144,18 @@ wbc_monitor_device_added_cb(WattbusClient *client, WattbusObject *object, gpoint
 static void
 wbc_monitor_device_removed_cb(WattbusClient *client, WattbusObject *object, gpointer user_data)
 {
+	if (wbc_monitor_ctl->json) {
+		wbc_monitor_json_print(wbc_monitor_json_event("removed", wbc_device_get_id(object)));
+		return;
+	}
 	wbc_monitor_print("%s %s", wbc_device_get_id(object), _("removed"));
 }
 
 static void
-wbc_monitor_interface_cb(GDBusObject *object, GDBusInterface *interface, const gchar *what)
+wbc_monitor_interface_cb(GDBusObject *object,
+			 GDBusInterface *interface,
+			 const gchar *event,
+			 const gchar *what)
 {
 	GDBusInterfaceInfo *info = g_dbus_interface_get_info(interface);
 	const gchar *name = NULL;
@@ -89,6 +166,13 @@ wbc_monitor_interface_cb(GDBusObject *object, GDBusInterface *interface, const g
 		name = g_dbus_proxy_get_interface_name(G_DBUS_PROXY(interface));
 	if (name == NULL)
 		return;
+	if (wbc_monitor_ctl->json) {
+		g_autofree gchar *iface = wbc_json_name(wbc_interface_get_short_name(name));
+		JsonObject *json = wbc_monitor_json_event(event, wbc_monitor_object_id(object));
+		json_object_set_string_member(json, "interface", iface);
+		wbc_monitor_json_print(json);
+		return;
+	}
 	wbc_monitor_print("%s %s %s",
 			  wbc_monitor_object_id(object),
 			  what,
@@ -102,7 +186,7 @@ wbc_monitor_interface_added_cb(GDBusObjectManager *manager,
 			       gpointer user_data)
 {
 	/* TRANSLATORS: a device got a new interface, as in "kitchen gained Outlet" */
-	wbc_monitor_interface_cb(object, interface, _("gained"));
+	wbc_monitor_interface_cb(object, interface, "interface_added", _("gained"));
 }
 
 static void
@@ -112,7 +196,7 @@ wbc_monitor_interface_removed_cb(GDBusObjectManager *manager,
 				 gpointer user_data)
 {
 	/* TRANSLATORS: a device lost an interface, as in "kitchen lost Outlet" */
-	wbc_monitor_interface_cb(object, interface, _("lost"));
+	wbc_monitor_interface_cb(object, interface, "interface_removed", _("lost"));
 }
 
 /* a watch of its own, so that "started" comes before the devices of the daemon */
@@ -124,8 +208,13 @@ wbc_monitor_name_appeared_cb(GDBusConnection *connection,
 {
 	gboolean *first = user_data;
 
-	if (!*first)
+	if (!*first && wbc_monitor_ctl->json) {
+		JsonObject *json = wbc_monitor_json_event("daemon_started", NULL);
+		json_object_set_string_member(json, "owner", name_owner);
+		wbc_monitor_json_print(json);
+	} else if (!*first) {
 		wbc_monitor_print("%s (%s)", _("the wattbus daemon started"), name_owner);
+	}
 	*first = FALSE;
 }
 
@@ -134,7 +223,10 @@ wbc_monitor_name_vanished_cb(GDBusConnection *connection, const gchar *name, gpo
 {
 	gboolean *first = user_data;
 
-	if (*first)
+	if (wbc_monitor_ctl->json)
+		wbc_monitor_json_print(
+		    wbc_monitor_json_event(*first ? "daemon_not_running" : "daemon_stopped", NULL));
+	else if (*first)
 		wbc_monitor_print("%s", _("the wattbus daemon is not running; waiting for it"));
 	else
 		wbc_monitor_print("%s", _("the wattbus daemon stopped"));
@@ -167,6 +259,7 @@ wbc_cmd_monitor(WbcCtl *ctl, gint argc, gchar **argv)
 	if (rc != WBC_EXIT_OK)
 		return rc;
 
+	wbc_monitor_ctl = ctl;
 	loop = g_main_loop_new(NULL, FALSE);
 	manager = wattbus_client_get_object_manager(ctl->client);
 	g_signal_connect(manager,
@@ -209,5 +302,6 @@ wbc_cmd_monitor(WbcCtl *ctl, gint argc, gchar **argv)
 	g_signal_handlers_disconnect_by_func(manager, wbc_monitor_properties_changed_cb, NULL);
 	g_signal_handlers_disconnect_by_func(manager, wbc_monitor_interface_added_cb, NULL);
 	g_signal_handlers_disconnect_by_func(manager, wbc_monitor_interface_removed_cb, NULL);
+	wbc_monitor_ctl = NULL;
 	return WBC_EXIT_OK;
 }

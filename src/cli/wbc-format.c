@@ -9,52 +9,105 @@
 
 #define WBC_INTERFACE_PREFIX "org.wattbus.Wattbus1."
 
+typedef enum {
+	WBC_UNIT_NONE,
+	WBC_UNIT_WATT,
+	WBC_UNIT_VOLT,
+	WBC_UNIT_AMPERE,
+	WBC_UNIT_WATT_HOUR, /* shown in Wh, kWh or MWh */
+	WBC_UNIT_HERTZ,
+	WBC_UNIT_VAR,
+	WBC_UNIT_VOLT_AMPERE,
+	WBC_UNIT_SECOND,
+	WBC_UNIT_PERCENT,
+	WBC_UNIT_CUBIC_METRE, /* shown in L below 1 m³ */
+	WBC_UNIT_TIME_USEC,   /* a time in µs since the epoch, 0 for none */
+} WbcUnit;
+
 typedef struct {
 	const gchar *name;  /* D-Bus property name */
 	const gchar *label; /* for people, translated */
-	const gchar *unit;  /* SI symbol, never translated */
+	WbcUnit unit;
 	gint decimals;
 } WbcPropertyInfo;
 
 /* labels and units by property name, whatever the interface, so that an Inverter or a
  * WaterMeter with a Power or Voltage property formats it the same way */
 static const WbcPropertyInfo wbc_property_infos[] = {
-    {"Id", N_("ID"), NULL, 0},
-    {"Name", N_("Name"), NULL, 0},
-    {"Driver", N_("Driver"), NULL, 0},
-    {"Kind", N_("Kind"), NULL, 0},
-    {"Vendor", N_("Vendor"), NULL, 0},
-    {"Model", N_("Model"), NULL, 0},
-    {"SerialNumber", N_("Serial number"), NULL, 0},
-    {"FirmwareVersion", N_("Firmware version"), NULL, 0},
-    {"HardwareVersion", N_("Hardware version"), NULL, 0},
-    {"MacAddress", N_("MAC address"), NULL, 0},
-    {"Address", N_("Address"), NULL, 0},
-    {"Parent", N_("Parent"), NULL, 0},
-    {"Online", N_("Online"), NULL, 0},
-    {"LastSeen", N_("Last seen"), NULL, 0},
-    {"LastError", N_("Last error"), NULL, 0},
-    {"PollInterval", N_("Poll interval"), "s", 0},
-    {"On", N_("On"), NULL, 0},
-    {"Measured", N_("Measured"), NULL, 0},
-    {"Phases", N_("Phases"), NULL, 0},
-    {"Power", N_("Power"), "W", 1},
-    {"Voltage", N_("Voltage"), "V", 1},
-    {"Current", N_("Current"), "A", 3},
-    {"Energy", N_("Energy"), "Wh", 1},
-    {"PowerFactor", N_("Power factor"), NULL, 2},
-    {"Frequency", N_("Frequency"), "Hz", 2},
-    {"ReactivePower", N_("Reactive power"), "var", 1},
-    {"ApparentPower", N_("Apparent power"), "VA", 1},
-    {"EnergyToday", N_("Energy today"), "Wh", 1},
-    {"EnergyThisMonth", N_("Energy this month"), "Wh", 1},
-    {"EnergyExported", N_("Energy exported"), "Wh", 1},
-    {"PhasePower", N_("Power per phase"), "W", 1},
-    {"PhaseVoltage", N_("Voltage per phase"), "V", 1},
-    {"PhaseCurrent", N_("Current per phase"), "A", 3},
-    {"PhasePowerFactor", N_("Power factor per phase"), NULL, 2},
-    {"PhaseReactivePower", N_("Reactive power per phase"), "var", 1},
-    {"PhaseApparentPower", N_("Apparent power per phase"), "VA", 1},
+    /* TRANSLATORS: the label of a device's id in 'wattbusctl show', not a column header */
+    {"Id", NC_("property", "ID"), WBC_UNIT_NONE, 0},
+    {"Name", N_("Name"), WBC_UNIT_NONE, 0},
+    {"Driver", N_("Driver"), WBC_UNIT_NONE, 0},
+    {"Kind", N_("Kind"), WBC_UNIT_NONE, 0},
+    {"Vendor", N_("Vendor"), WBC_UNIT_NONE, 0},
+    {"Model", N_("Model"), WBC_UNIT_NONE, 0},
+    {"SerialNumber", N_("Serial number"), WBC_UNIT_NONE, 0},
+    {"FirmwareVersion", N_("Firmware version"), WBC_UNIT_NONE, 0},
+    {"HardwareVersion", N_("Hardware version"), WBC_UNIT_NONE, 0},
+    {"MacAddress", N_("MAC address"), WBC_UNIT_NONE, 0},
+    {"Address", N_("Address"), WBC_UNIT_NONE, 0},
+    {"Parent", N_("Parent"), WBC_UNIT_NONE, 0},
+    {"Online", N_("Online"), WBC_UNIT_NONE, 0},
+    {"LastSeen", N_("Last seen"), WBC_UNIT_TIME_USEC, 0},
+    {"LastError", N_("Last error"), WBC_UNIT_NONE, 0},
+    {"PollInterval", N_("Poll interval"), WBC_UNIT_SECOND, 0},
+    {"On", N_("On"), WBC_UNIT_NONE, 0},
+    {"Measured", N_("Measured"), WBC_UNIT_NONE, 0},
+    {"Measurement", N_("Measurement"), WBC_UNIT_NONE, 0},
+    {"Phases", N_("Phases"), WBC_UNIT_NONE, 0},
+    {"Power", N_("Power"), WBC_UNIT_WATT, 1},
+    {"Voltage", N_("Voltage"), WBC_UNIT_VOLT, 1},
+    {"Current", N_("Current"), WBC_UNIT_AMPERE, 3},
+    {"Energy", N_("Energy"), WBC_UNIT_WATT_HOUR, 1},
+    {"EnergyToday", N_("Energy today"), WBC_UNIT_WATT_HOUR, 1},
+    {"EnergyThisMonth", N_("Energy this month"), WBC_UNIT_WATT_HOUR, 1},
+    {"EnergyExported", N_("Energy exported"), WBC_UNIT_WATT_HOUR, 1},
+    {"PowerFactor", N_("Power factor"), WBC_UNIT_NONE, 2},
+    {"Frequency", N_("Frequency"), WBC_UNIT_HERTZ, 2},
+    {"ReactivePower", N_("Reactive power"), WBC_UNIT_VAR, 1},
+    {"ApparentPower", N_("Apparent power"), WBC_UNIT_VOLT_AMPERE, 1},
+    {"PhasePower", N_("Power per phase"), WBC_UNIT_WATT, 1},
+    {"PhaseVoltage", N_("Voltage per phase"), WBC_UNIT_VOLT, 1},
+    {"PhaseCurrent", N_("Current per phase"), WBC_UNIT_AMPERE, 3},
+    {"PhasePowerFactor", N_("Power factor per phase"), WBC_UNIT_NONE, 2},
+    {"PhaseReactivePower", N_("Reactive power per phase"), WBC_UNIT_VAR, 1},
+    {"PhaseApparentPower", N_("Apparent power per phase"), WBC_UNIT_VOLT_AMPERE, 1},
+    /* Inverter */
+    {"MaxPower", N_("Max power"), WBC_UNIT_WATT, 1},
+    {"LastReport", N_("Last report"), WBC_UNIT_TIME_USEC, 0},
+    /* WaterMeter */
+    {"Flow", N_("Flow"), WBC_UNIT_CUBIC_METRE, 3},
+    {"MonthlyTotal", N_("This month"), WBC_UNIT_CUBIC_METRE, 3},
+    {"DailyTotal", N_("Today"), WBC_UNIT_CUBIC_METRE, 3},
+    {"Switch", N_("Switch"), WBC_UNIT_NONE, 0},
+    {"DayFirstReading", N_("Day's first reading"), WBC_UNIT_CUBIC_METRE, 3},
+    {"DayLastReading", N_("Day's last reading"), WBC_UNIT_CUBIC_METRE, 3},
+    {"DayFirstTime", N_("Day's first reading at"), WBC_UNIT_TIME_USEC, 0},
+    {"DayLastTime", N_("Day's last reading at"), WBC_UNIT_TIME_USEC, 0},
+    {"Valve", N_("Valve"), WBC_UNIT_NONE, 0},
+    {"MonthFirstReading", N_("Month's first reading"), WBC_UNIT_CUBIC_METRE, 3},
+    {"MonthLastReading", N_("Month's last reading"), WBC_UNIT_CUBIC_METRE, 3},
+    {"MonthFirstTime", N_("Month's first reading at"), WBC_UNIT_TIME_USEC, 0},
+    {"MonthLastTime", N_("Month's last reading at"), WBC_UNIT_TIME_USEC, 0},
+    {"ColdSharedUsage", N_("Shared cold water"), WBC_UNIT_CUBIC_METRE, 3},
+    {"ColdSharingType", N_("Cold water shared by"), WBC_UNIT_NONE, 0},
+    {"HotSharedUsage", N_("Shared hot water"), WBC_UNIT_CUBIC_METRE, 3},
+    {"HotSharingType", N_("Hot water shared by"), WBC_UNIT_NONE, 0},
+    {"ValveOpenness", N_("Valve openness"), WBC_UNIT_PERCENT, 0},
+    /* Tuya */
+    {"Dps", N_("Data points"), WBC_UNIT_NONE, 0},
+    {"DeviceId", N_("Tuya device id"), WBC_UNIT_NONE, 0},
+    {"ProtocolVersion", N_("Protocol version"), WBC_UNIT_NONE, 0},
+    {"ProductKey", N_("Product key"), WBC_UNIT_NONE, 0},
+    {"Profile", N_("Profile"), WBC_UNIT_NONE, 0},
+    /* Exporter */
+    {"Target", N_("Target"), WBC_UNIT_NONE, 0},
+    {"State", N_("State"), WBC_UNIT_NONE, 0},
+    {"Queued", N_("Queued"), WBC_UNIT_NONE, 0},
+    {"Sent", N_("Sent"), WBC_UNIT_NONE, 0},
+    {"Failed", N_("Failed"), WBC_UNIT_NONE, 0},
+    {"Dropped", N_("Dropped"), WBC_UNIT_NONE, 0},
+    {"LastSuccess", N_("Last success"), WBC_UNIT_TIME_USEC, 0},
 };
 
 /* the interfaces this tool knows, in the order "show" prints them */
@@ -65,6 +118,10 @@ static const struct {
     {WBC_INTERFACE_PREFIX "Device", N_("Device")},
     {WBC_INTERFACE_PREFIX "Outlet", N_("Outlet")},
     {WBC_INTERFACE_PREFIX "ElectricityMeter", N_("Electricity meter")},
+    {WBC_INTERFACE_PREFIX "Inverter", N_("Inverter")},
+    {WBC_INTERFACE_PREFIX "WaterMeter", N_("Water meter")},
+    {WBC_INTERFACE_PREFIX "Tuya", N_("Tuya")},
+    {WBC_INTERFACE_PREFIX "Exporter", N_("Exporter")},
 };
 
 static const WbcPropertyInfo *
@@ -247,9 +304,24 @@ wbc_format_property_label(const gchar *property)
 {
 	const WbcPropertyInfo *info = wbc_property_info_lookup(property);
 
+	/* not the column header "ID": a language may say them differently */
+	if (g_strcmp0(property, "Id") == 0)
+		return g_strdup(C_("property", "ID"));
 	if (info != NULL)
 		return g_strdup(_(info->label));
 	return wbc_split_camel_case(property);
+}
+
+/**
+ * wbc_property_is_time:
+ *
+ * Returns: whether the property is a time in µs since the Unix epoch (0 for none)
+ */
+gboolean
+wbc_property_is_time(const gchar *property)
+{
+	const WbcPropertyInfo *info = wbc_property_info_lookup(property);
+	return info != NULL && info->unit == WBC_UNIT_TIME_USEC;
 }
 
 gchar *
@@ -278,23 +350,63 @@ wbc_format_time_usec(guint64 usec)
 	return g_steal_pointer(&str);
 }
 
+/* a number without float noise: at most 6 significant digits */
 static gchar *
-wbc_format_number(const WbcPropertyInfo *info, GVariant *value)
+wbc_format_plain_double(gdouble d)
 {
-	const gchar *unit = info != NULL ? info->unit : NULL;
-	g_autofree gchar *number = NULL;
+	gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+	return g_strdup(g_ascii_formatd(buf, sizeof(buf), "%.6g", d));
+}
 
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE)) {
-		gdouble d = g_variant_get_double(value);
-		if (isnan(d))
-			return g_strdup("-");
-		number = g_strdup_printf("%.*f", info != NULL ? info->decimals : 3, d);
-	} else {
-		number = g_variant_print(value, FALSE);
+/* energies in Wh, kWh or MWh, so that a lifetime counter stays readable */
+static gchar *
+wbc_format_energy(gdouble wh, gint decimals)
+{
+	gdouble magnitude = fabs(wh);
+
+	if (magnitude >= 1e6)
+		return g_strdup_printf("%.3f MWh", wh / 1e6);
+	if (magnitude >= 1e3)
+		return g_strdup_printf("%.3f kWh", wh / 1e3);
+	return g_strdup_printf("%.*f Wh", decimals, wh);
+}
+
+/* volumes in m³, small ones in litres */
+static gchar *
+wbc_format_volume(gdouble m3)
+{
+	if (fabs(m3) < 1.0)
+		return g_strdup_printf("%.1f L", m3 * 1000.0);
+	return g_strdup_printf("%.3f m³", m3);
+}
+
+static const gchar *
+wbc_unit_symbol(WbcUnit unit)
+{
+	switch (unit) {
+	case WBC_UNIT_WATT:
+		return "W";
+	case WBC_UNIT_VOLT:
+		return "V";
+	case WBC_UNIT_AMPERE:
+		return "A";
+	case WBC_UNIT_HERTZ:
+		return "Hz";
+	case WBC_UNIT_VAR:
+		return "var";
+	case WBC_UNIT_VOLT_AMPERE:
+		return "VA";
+	case WBC_UNIT_SECOND:
+		return "s";
+	case WBC_UNIT_PERCENT:
+		return "%";
+	case WBC_UNIT_NONE:
+	case WBC_UNIT_WATT_HOUR:
+	case WBC_UNIT_CUBIC_METRE:
+	case WBC_UNIT_TIME_USEC:
+	default:
+		return NULL;
 	}
-	if (unit == NULL)
-		return g_steal_pointer(&number);
-	return g_strdup_printf("%s %s", number, unit);
 }
 
 static gboolean
@@ -303,6 +415,119 @@ wbc_variant_is_number(GVariant *value)
 	const gchar *types = "ynqiuxtd";
 	return strchr(types, g_variant_get_type_string(value)[0]) != NULL &&
 	       g_variant_get_type_string(value)[1] == '\0';
+}
+
+static gdouble
+wbc_variant_get_number(GVariant *value)
+{
+	switch (g_variant_classify(value)) {
+	case G_VARIANT_CLASS_BYTE:
+		return g_variant_get_byte(value);
+	case G_VARIANT_CLASS_INT16:
+		return g_variant_get_int16(value);
+	case G_VARIANT_CLASS_UINT16:
+		return g_variant_get_uint16(value);
+	case G_VARIANT_CLASS_INT32:
+		return g_variant_get_int32(value);
+	case G_VARIANT_CLASS_UINT32:
+		return g_variant_get_uint32(value);
+	case G_VARIANT_CLASS_INT64:
+		return (gdouble)g_variant_get_int64(value);
+	case G_VARIANT_CLASS_UINT64:
+		return (gdouble)g_variant_get_uint64(value);
+	case G_VARIANT_CLASS_DOUBLE:
+	default:
+		return g_variant_get_double(value);
+	}
+}
+
+static gchar *
+wbc_format_number(const WbcPropertyInfo *info, GVariant *value)
+{
+	WbcUnit unit = info != NULL ? info->unit : WBC_UNIT_NONE;
+	const gchar *symbol = wbc_unit_symbol(unit);
+	g_autofree gchar *number = NULL;
+	gdouble d = wbc_variant_get_number(value);
+
+	if (isnan(d))
+		return g_strdup("-");
+	if (unit == WBC_UNIT_TIME_USEC && g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
+		return wbc_format_time_usec(g_variant_get_uint64(value));
+	if (unit == WBC_UNIT_WATT_HOUR)
+		return wbc_format_energy(d, info->decimals);
+	if (unit == WBC_UNIT_CUBIC_METRE)
+		return wbc_format_volume(d);
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE))
+		number = g_variant_print(value, FALSE);
+	else if (info != NULL)
+		number = g_strdup_printf("%.*f", info->decimals, d);
+	else
+		number = wbc_format_plain_double(d);
+	if (symbol == NULL)
+		return g_steal_pointer(&number);
+	return g_strdup_printf("%s %s", number, symbol);
+}
+
+/* a value of a Tuya DP or another a{sv} as plain text: no GVariant syntax */
+static gchar *
+wbc_format_plain(GVariant *value)
+{
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_VARIANT)) {
+		g_autoptr(GVariant) child = g_variant_get_variant(value);
+		return wbc_format_plain(child);
+	}
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
+		return g_strdup(g_variant_get_boolean(value) ? "true" : "false");
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE))
+		return wbc_format_plain_double(g_variant_get_double(value));
+	if (wbc_variant_is_number(value))
+		return g_variant_print(value, FALSE);
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+	    g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH))
+		return g_strdup(g_variant_get_string(value, NULL));
+	return g_variant_print(value, FALSE);
+}
+
+static gint
+wbc_dp_compare(gconstpointer a, gconstpointer b)
+{
+	const gchar *key_a = *(const gchar **)a;
+	const gchar *key_b = *(const gchar **)b;
+	guint64 num_a = g_ascii_strtoull(key_a, NULL, 10);
+	guint64 num_b = g_ascii_strtoull(key_b, NULL, 10);
+
+	if (num_a != num_b)
+		return num_a < num_b ? -1 : 1;
+	return g_strcmp0(key_a, key_b);
+}
+
+/* "1=true, 19=2305, 20=2400": by DP number */
+static gchar *
+wbc_format_dict(GVariant *value)
+{
+	g_autoptr(GPtrArray) keys = g_ptr_array_new();
+	GString *str = g_string_new(NULL);
+	GVariantIter iter;
+	const gchar *key;
+
+	g_variant_iter_init(&iter, value);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, NULL))
+		g_ptr_array_add(keys, (gpointer)key);
+	g_ptr_array_sort(keys, wbc_dp_compare);
+	for (guint i = 0; i < keys->len; i++) {
+		g_autoptr(GVariant) child =
+		    g_variant_lookup_value(value, g_ptr_array_index(keys, i), NULL);
+		g_autofree gchar *text = child != NULL ? wbc_format_plain(child) : NULL;
+		if (str->len > 0)
+			g_string_append(str, ", ");
+		g_string_append_printf(str,
+				       "%s=%s",
+				       (const gchar *)g_ptr_array_index(keys, i),
+				       text != NULL ? text : "");
+	}
+	if (str->len == 0)
+		g_string_append(str, "-");
+	return g_string_free(str, FALSE);
 }
 
 /**
@@ -315,9 +540,6 @@ wbc_format_value(const gchar *property, GVariant *value)
 {
 	const WbcPropertyInfo *info = wbc_property_info_lookup(property);
 
-	if (g_strcmp0(property, "LastSeen") == 0 &&
-	    g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
-		return wbc_format_time_usec(g_variant_get_uint64(value));
 	if (g_strcmp0(property, "Parent") == 0 &&
 	    g_strcmp0(g_variant_get_type_string(value), "o") == 0 &&
 	    g_strcmp0(g_variant_get_string(value, NULL), "/") == 0)
@@ -326,8 +548,14 @@ wbc_format_value(const gchar *property, GVariant *value)
 	if (g_strcmp0(property, "PollInterval") == 0 &&
 	    g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32) && g_variant_get_uint32(value) == 0)
 		return g_strdup(_("polled with its parent"));
+	/* 0 is a single-phase meter that reports totals only */
+	if (g_strcmp0(property, "Phases") == 0 && g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32)) {
+		guint phases = MAX(g_variant_get_uint32(value), 1);
+		return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u phase", "%u phases", phases),
+				       phases);
+	}
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
-		if (g_strcmp0(property, "On") == 0)
+		if (g_strcmp0(property, "On") == 0 || g_strcmp0(property, "Switch") == 0)
 			return g_strdup(g_variant_get_boolean(value) ? _("on") : _("off"));
 		return g_strdup(g_variant_get_boolean(value) ? _("yes") : _("no"));
 	}
@@ -358,64 +586,44 @@ wbc_format_value(const gchar *property, GVariant *value)
 			g_string_append(str, "-");
 		return g_string_free(str, FALSE);
 	}
-	return g_variant_print(value, FALSE);
-}
-
-static gchar *
-wbc_quote_if_needed(const gchar *str)
-{
-	g_autofree gchar *escaped = NULL;
-
-	if (str[0] != '\0' && strpbrk(str, " \t\n\"=\\") == NULL)
-		return g_strdup(str);
-	escaped = g_strescape(str, NULL);
-	return g_strdup_printf("\"%s\"", escaped);
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_VARDICT))
+		return wbc_format_dict(value);
+	return wbc_format_plain(value);
 }
 
 /**
- * wbc_format_value_compact:
+ * wbc_device_get_power:
+ * @measurement: (out) (optional): what the power is of: the meter's Measurement
+ *   ("load", "production"...), "production" for an inverter
  *
- * Formats a property value as one word, without unit, for `Property=value` lines.
+ * The active power of a device: its electricity meter's when it measures one, else its
+ * inverter's (an inverter has no ElectricityMeter: tools read Inverter.Power).
+ *
+ * Returns: the power in W, or NaN when the device has none
  */
-gchar *
-wbc_format_value_compact(const gchar *property, GVariant *value)
+gdouble
+wbc_device_get_power(WattbusObject *object, const gchar **measurement)
 {
-	const WbcPropertyInfo *info = wbc_property_info_lookup(property);
-	g_autofree gchar *printed = NULL;
+	WattbusElectricityMeter *meter = wattbus_object_peek_electricity_meter(object);
+	WattbusInverter *inverter = wattbus_object_peek_inverter(object);
 
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
-		return g_strdup(g_variant_get_boolean(value) ? "true" : "false");
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE)) {
-		gdouble d = g_variant_get_double(value);
-		if (isnan(d))
-			return g_strdup("-");
-		return g_strdup_printf("%.*f", info != NULL ? info->decimals : 3, d);
+	if (measurement != NULL)
+		*measurement = NULL;
+	if (meter != NULL) {
+		const gchar *const *measured = wattbus_electricity_meter_get_measured(meter);
+		const gchar *what = wattbus_electricity_meter_get_measurement(meter);
+		if (measurement != NULL && what != NULL && what[0] != '\0')
+			*measurement = what;
+		if (measured != NULL && g_strv_contains(measured, "Power"))
+			return wattbus_electricity_meter_get_power(meter);
+		return NAN;
 	}
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
-	    g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH))
-		return wbc_quote_if_needed(g_variant_get_string(value, NULL));
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
-		g_autofree const gchar **strv = g_variant_get_strv(value, NULL);
-		g_autofree gchar *joined = g_strjoinv(",", (gchar **)strv);
-		return wbc_quote_if_needed(joined);
+	if (inverter != NULL) {
+		if (measurement != NULL)
+			*measurement = "production";
+		return wattbus_inverter_get_power(inverter);
 	}
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE("ad"))) {
-		GString *str = g_string_new(NULL);
-		for (gsize i = 0; i < g_variant_n_children(value); i++) {
-			g_autoptr(GVariant) child = g_variant_get_child_value(value, i);
-			if (str->len > 0)
-				g_string_append_c(str, ',');
-			g_string_append_printf(str,
-					       "%.*f",
-					       info != NULL ? info->decimals : 3,
-					       g_variant_get_double(child));
-		}
-		return g_string_free(str, FALSE);
-	}
-	if (wbc_variant_is_number(value))
-		return g_variant_print(value, FALSE);
-	printed = g_variant_print(value, FALSE);
-	return wbc_quote_if_needed(printed);
+	return NAN;
 }
 
 /**
@@ -427,15 +635,32 @@ wbc_format_value_compact(const gchar *property, GVariant *value)
 gchar *
 wbc_format_power(WattbusObject *object)
 {
-	WattbusElectricityMeter *meter = wattbus_object_peek_electricity_meter(object);
-	const gchar *const *measured;
-	gdouble power;
+	gdouble power = wbc_device_get_power(object, NULL);
 
-	if (meter == NULL)
-		return NULL;
-	measured = wattbus_electricity_meter_get_measured(meter);
-	power = wattbus_electricity_meter_get_power(meter);
-	if (measured == NULL || !g_strv_contains(measured, "Power") || isnan(power))
+	if (isnan(power))
 		return NULL;
 	return g_strdup_printf("%.1f W", power);
+}
+
+/**
+ * wbc_format_measurement:
+ *
+ * Returns: (nullable): what a meter measures, for people
+ */
+const gchar *
+wbc_format_measurement(const gchar *measurement)
+{
+	if (measurement == NULL || measurement[0] == '\0')
+		return NULL;
+	if (g_strcmp0(measurement, "load") == 0)
+		return C_("measurement", "load");
+	if (g_strcmp0(measurement, "production") == 0)
+		return C_("measurement", "production");
+	if (g_strcmp0(measurement, "net-consumption") == 0)
+		return C_("measurement", "grid");
+	if (g_strcmp0(measurement, "total-consumption") == 0)
+		return C_("measurement", "consumption");
+	if (g_strcmp0(measurement, "storage") == 0)
+		return C_("measurement", "battery");
+	return measurement;
 }

@@ -22,11 +22,15 @@ gchar *
 wbc_format_property_label(const gchar *property);
 gchar *
 wbc_format_value(const gchar *property, GVariant *value);
-gchar *
-wbc_format_value_compact(const gchar *property, GVariant *value);
+gboolean
+wbc_property_is_time(const gchar *property);
 gchar *
 wbc_format_time_usec(guint64 usec);
+gdouble
+wbc_device_get_power(WattbusObject *object, const gchar **measurement);
 gchar *
 wbc_format_power(WattbusObject *object);
+const gchar *
+wbc_format_measurement(const gchar *measurement);
 
 G_END_DECLS

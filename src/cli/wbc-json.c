@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "wbc-format.h"
 #include "wbc-json.h"
@@ -109,20 +110,122 @@ wbc_json_from_variant(GVariant *value)
 }
 
 /**
- * wbc_json_from_proxy:
+ * wbc_json_name:
  *
- * Returns: an object with every cached property of the proxy, by D-Bus name
+ * Returns: the JSON name of a D-Bus name: "LastSeen" → "last_seen",
+ *   "mac-address" → "mac_address", "ElectricityMeter" → "electricity_meter"
+ */
+gchar *
+wbc_json_name(const gchar *name)
+{
+	GString *str = g_string_new(NULL);
+
+	for (const gchar *p = name; *p != '\0'; p++) {
+		if (*p == '-') {
+			g_string_append_c(str, '_');
+		} else if (g_ascii_isupper(*p)) {
+			/* no underscore inside an acronym: "SOC" → "soc" */
+			gboolean after_lower = p > name && !g_ascii_isupper(p[-1]) && p[-1] != '-';
+			gboolean acronym_end = p > name && g_ascii_isupper(p[-1]) && g_ascii_islower(p[1]);
+			if (str->len > 0 && (after_lower || acronym_end))
+				g_string_append_c(str, '_');
+			g_string_append_c(str, g_ascii_tolower(*p));
+		} else {
+			g_string_append_c(str, *p);
+		}
+	}
+	return g_string_free(str, FALSE);
+}
+
+/**
+ * wbc_json_from_time:
+ *
+ * Returns: a time in µs since the epoch as ISO 8601 text in UTC, or null for 0
  */
 JsonNode *
-wbc_json_from_proxy(GDBusProxy *proxy)
+wbc_json_from_time(guint64 usec)
+{
+	g_autoptr(GDateTime) dt = NULL;
+	g_autofree gchar *str = NULL;
+
+	if (usec == 0)
+		return json_node_new(JSON_NODE_NULL);
+	dt = g_date_time_new_from_unix_utc((gint64)(usec / G_USEC_PER_SEC));
+	str = dt != NULL ? g_date_time_format_iso8601(dt) : NULL;
+	if (str == NULL)
+		return json_node_new(JSON_NODE_NULL);
+	return json_node_init_string(json_node_alloc(), str);
+}
+
+/**
+ * wbc_json_device_id:
+ *
+ * Returns: (nullable): the id of the device at a path, %NULL for "/" (no device)
+ */
+gchar *
+wbc_json_device_id(WattbusClient *client, const gchar *path)
+{
+	g_autoptr(WattbusObject) object = NULL;
+	const gchar *slash;
+	g_autofree guint8 *unescaped = NULL;
+
+	if (path == NULL || path[0] == '\0' || g_strcmp0(path, "/") == 0)
+		return NULL;
+	if (client != NULL)
+		object = wattbus_client_lookup_device(client, path);
+	if (object != NULL)
+		return g_strdup(wbc_device_get_id(object));
+	slash = strrchr(path, '/');
+	unescaped = g_dbus_unescape_object_path(slash != NULL ? slash + 1 : path);
+	return g_strdup(unescaped != NULL ? (const gchar *)unescaped
+					  : (slash != NULL ? slash + 1 : path));
+}
+
+static JsonNode *
+wbc_json_from_string_or_null(const gchar *value)
+{
+	if (value == NULL)
+		return json_node_new(JSON_NODE_NULL);
+	return json_node_init_string(json_node_alloc(), value);
+}
+
+/**
+ * wbc_json_from_property:
+ *
+ * Converts a property for the JSON contract: times as ISO 8601 (null for none), the
+ * parent by its id (null for none), NaN as null.
+ */
+JsonNode *
+wbc_json_from_property(WattbusClient *client, const gchar *property, GVariant *value)
+{
+	if (wbc_property_is_time(property) && g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
+		return wbc_json_from_time(g_variant_get_uint64(value));
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH)) {
+		g_autofree gchar *id =
+		    wbc_json_device_id(client, g_variant_get_string(value, NULL));
+		return wbc_json_from_string_or_null(id);
+	}
+	return wbc_json_from_variant(value);
+}
+
+/**
+ * wbc_json_from_proxy:
+ *
+ * Returns: an object with every cached property of the proxy, by snake_case name
+ */
+JsonNode *
+wbc_json_from_proxy(WattbusClient *client, GDBusProxy *proxy)
 {
 	JsonObject *object = json_object_new();
 	g_auto(GStrv) names = wbc_proxy_list_property_names(proxy);
 
 	for (guint i = 0; names[i] != NULL; i++) {
 		g_autoptr(GVariant) value = g_dbus_proxy_get_cached_property(proxy, names[i]);
+		g_autofree gchar *key = wbc_json_name(names[i]);
 		if (value != NULL)
-			json_object_set_member(object, names[i], wbc_json_from_variant(value));
+			json_object_set_member(object,
+					       key,
+					       wbc_json_from_property(client, names[i], value));
 	}
 	return wbc_json_node_take_object(object);
 }
@@ -157,17 +260,18 @@ wbc_json_set_reading(JsonObject *object,
  * wbc_json_from_device:
  * @all_interfaces: also add an "interfaces" member with every property of every interface
  *
- * Returns: an object with the main facts of a device, by lower-case names
+ * Returns: an object with the main facts of a device, as wattbusctl(1) documents them
  */
 JsonNode *
-wbc_json_from_device(WattbusObject *object, gboolean all_interfaces)
+wbc_json_from_device(WattbusClient *client, WattbusObject *object, gboolean all_interfaces)
 {
 	JsonObject *json = json_object_new();
 	WattbusDevice *device = wattbus_object_peek_device(object);
 	WattbusOutlet *outlet = wattbus_object_peek_outlet(object);
 	WattbusElectricityMeter *meter = wattbus_object_peek_electricity_meter(object);
-	const gchar *parent = wattbus_device_get_parent(device);
-	guint64 last_seen = wattbus_device_get_last_seen(device);
+	g_autofree gchar *parent = wbc_json_device_id(client, wattbus_device_get_parent(device));
+	const gchar *measurement = NULL;
+	gdouble power = wbc_device_get_power(object, &measurement);
 
 	json_object_set_string_member(json, "id", wbc_device_get_id(object));
 	json_object_set_string_member(json,
@@ -179,24 +283,18 @@ wbc_json_from_device(WattbusObject *object, gboolean all_interfaces)
 	wbc_json_set_string_or_null(json, "vendor", wattbus_device_get_vendor(device));
 	wbc_json_set_string_or_null(json, "model", wattbus_device_get_model(device));
 	wbc_json_set_string_or_null(json, "address", wattbus_device_get_address(device));
-	wbc_json_set_string_or_null(json,
-				    "parent",
-				    g_strcmp0(parent, "/") != 0 ? parent : NULL);
+	wbc_json_set_string_or_null(json, "parent", parent);
 	json_object_set_boolean_member(json, "online", wattbus_device_get_online(device));
-	if (last_seen > 0) {
-		g_autoptr(GDateTime) dt =
-		    g_date_time_new_from_unix_utc((gint64)(last_seen / G_USEC_PER_SEC));
-		g_autofree gchar *str = dt != NULL ? g_date_time_format_iso8601(dt) : NULL;
-		wbc_json_set_string_or_null(json, "last_seen", str);
-	} else {
-		json_object_set_null_member(json, "last_seen");
-	}
+	json_object_set_member(json,
+			       "last_seen",
+			       wbc_json_from_time(wattbus_device_get_last_seen(device)));
 	wbc_json_set_string_or_null(json, "last_error", wattbus_device_get_last_error(device));
 	if (outlet != NULL)
 		json_object_set_boolean_member(json, "on", wattbus_outlet_get_on(outlet));
 	else
 		json_object_set_null_member(json, "on");
-	wbc_json_set_reading(json, "power", meter, "Power");
+	json_object_set_member(json, "power", wbc_json_from_double(power));
+	wbc_json_set_string_or_null(json, "measurement", measurement);
 	wbc_json_set_reading(json, "energy", meter, "Energy");
 
 	if (all_interfaces) {
@@ -204,13 +302,27 @@ wbc_json_from_device(WattbusObject *object, gboolean all_interfaces)
 		g_autoptr(GPtrArray) proxies = wbc_object_list_interfaces(G_DBUS_OBJECT(object));
 		for (guint i = 0; i < proxies->len; i++) {
 			GDBusProxy *proxy = g_ptr_array_index(proxies, i);
-			json_object_set_member(interfaces,
-					       g_dbus_proxy_get_interface_name(proxy),
-					       wbc_json_from_proxy(proxy));
+			g_autofree gchar *key = wbc_json_name(
+			    wbc_interface_get_short_name(g_dbus_proxy_get_interface_name(proxy)));
+			json_object_set_member(interfaces, key, wbc_json_from_proxy(client, proxy));
 		}
 		json_object_set_object_member(json, "interfaces", interfaces);
 	}
 	return wbc_json_node_take_object(json);
+}
+
+/* one line of JSON, for JSON lines (monitor --json) */
+void
+wbc_json_print_line(JsonNode *node)
+{
+	g_autoptr(JsonGenerator) generator = json_generator_new();
+	g_autofree gchar *text = NULL;
+
+	json_generator_set_root(generator, node);
+	text = json_generator_to_data(generator, NULL);
+	fputs(text, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
 }
 
 void

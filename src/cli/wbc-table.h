@@ -14,6 +14,10 @@ wbc_table_free(WbcTable *table);
 void
 wbc_table_set_right_aligned(WbcTable *table, guint column);
 void
+wbc_table_set_shrinkable(WbcTable *table, guint column, gsize min_width);
+void
+wbc_table_set_droppable(WbcTable *table, guint column);
+void
 wbc_table_add_row(WbcTable *table, const gchar *const *cells);
 guint
 wbc_table_get_n_rows(WbcTable *table);

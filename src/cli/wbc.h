@@ -20,6 +20,7 @@ typedef struct {
 	gboolean session; /* --session */
 	gboolean system;  /* --system */
 	gboolean json;	  /* --json */
+	gboolean version; /* --version */
 	WattbusClient *client; /* set by wbc_ctl_connect() */
 } WbcCtl;
 
@@ -42,7 +43,11 @@ wbc_ctl_open_device(WbcCtl *ctl,
 		    gchar ***argv,
 		    WattbusObject **object);
 WbcExit
+wbc_ctl_lookup_device(WbcCtl *ctl, const gchar *id_or_path, WattbusObject **object);
+WbcExit
 wbc_ctl_report_error(GError *error, const gchar *device_id);
+WbcExit
+wbc_ctl_report_missing(WattbusObject *object, const gchar *what);
 WbcExit
 wbc_ctl_usage_error(const gchar *command, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
 void
@@ -75,5 +80,11 @@ WbcExit
 wbc_cmd_version(WbcCtl *ctl, gint argc, gchar **argv);
 WbcExit
 wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv);
+WbcExit
+wbc_cmd_valve(WbcCtl *ctl, gint argc, gchar **argv);
+WbcExit
+wbc_cmd_water_switch(WbcCtl *ctl, gint argc, gchar **argv);
+WbcExit
+wbc_cmd_water_sharing(WbcCtl *ctl, gint argc, gchar **argv);
 
 G_END_DECLS

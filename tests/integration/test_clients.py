@@ -172,7 +172,9 @@ class ClientTest(wbtest.DaemonTest):
         self.ctl("toggle", "garden_2")
         self.assertEqual(self.strip.state()["sysinfo"]["children"][1]["state"], 1)
         out, _ = self.ctl("--json", "show", "garden_2")
-        self.assertTrue(json.loads(out)["interfaces"]["org.wattbus.Wattbus1.Outlet"]["On"])
+        shown = json.loads(out)
+        self.assertTrue(shown["interfaces"]["outlet"]["on"])
+        self.assertEqual(shown["parent"], "garden")
 
     def test_wattbusctl_errors_and_exit_codes(self):
         _, err = self.ctl("list", expect=3)
@@ -200,7 +202,7 @@ class ClientTest(wbtest.DaemonTest):
         out, _ = self.ctl("--json", "discover", "--target", "127.0.0.1:%d" % self.strip.udp_port, "--timeout", "1")
         found = json.loads(out)
         self.assertEqual(found[0]["model"], "KP303(US)")
-        self.assertEqual(found[0]["configured"], device_path("garden"))
+        self.assertEqual(found[0]["configured"], "garden")
         self.ctl("remove", "spare-plug")
         self.assertNotIn(device_path("spare-plug"), self.managed_objects())
         self.ctl("reload")
