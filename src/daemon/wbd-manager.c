@@ -7,13 +7,12 @@
 #include "wbd-auth.h"
 #include "wbd-config.h"
 #include "wbd-device.h"
+#include "wbd-discovery.h"
 #include "wbd-driver.h"
 #include "wbd-manager.h"
 #include "wbd-exporters.h"
 
 #define WBD_MANAGER_PATH "/org/wattbus/Wattbus1"
-#define WBD_DISCOVER_DEFAULT_TIMEOUT_MS 3000
-#define WBD_DISCOVER_MAX_TIMEOUT_MS 60000
 
 struct _WbdManager {
 	GObject parent_instance;
@@ -25,6 +24,7 @@ struct _WbdManager {
 	GHashTable *devices; /* id → WbdDevice, children included */
 	GHashTable *configs; /* id → WbdDeviceConfig, of the top-level devices */
 	WbdExporters *exporters; /* src/exporters: fed by every exported device */
+	WbdDiscovery *discovery;	 /* Discover() */
 	GCancellable *cancellable;
 };
 
@@ -433,26 +433,6 @@ wbd_manager_handle_reload(WattbusManager *skeleton,
 
 /* Discover */
 
-typedef struct {
-	WbdManager *self;
-	GDBusMethodInvocation *invocation;
-	GPtrArray *results; /* GVariant a{sv} */
-	GError *error;	    /* the first bad-argument error of a driver */
-	guint pending;
-	WbdDiscoverOptions options;
-} DiscoverData;
-
-static void
-discover_data_free(DiscoverData *data)
-{
-	g_clear_object(&data->self);
-	g_clear_object(&data->invocation);
-	g_clear_pointer(&data->results, g_ptr_array_unref);
-	g_clear_error(&data->error);
-	g_free(data->options.target);
-	g_free(data);
-}
-
 /* adds "configured": the object path of a configured device with that address */
 static GVariant *
 wbd_manager_annotate_result(WbdManager *self, GVariant *result)
@@ -483,107 +463,26 @@ wbd_manager_annotate_result(WbdManager *self, GVariant *result)
 }
 
 static void
-wbd_manager_discover_done(DiscoverData *data)
+wbd_manager_discover_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
+	g_autoptr(CallData) data = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) found = NULL;
 	GVariantBuilder builder;
 
-	/* a bad option is the caller's mistake, not an empty network */
-	if (data->error != NULL) {
-		wbd_return_dbus_error(data->invocation, data->error);
-		discover_data_free(data);
+	found = wbd_discovery_run_finish(WBD_DISCOVERY(source), res, &error);
+	if (found == NULL) {
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
-	for (guint i = 0; i < data->results->len; i++)
+	for (guint i = 0; i < found->len; i++)
 		g_variant_builder_add_value(
 		    &builder,
-		    wbd_manager_annotate_result(data->self, g_ptr_array_index(data->results, i)));
+		    wbd_manager_annotate_result(data->self, g_ptr_array_index(found, i)));
 	wattbus_manager_complete_discover(data->self->skeleton,
 					  g_steal_pointer(&data->invocation),
 					  g_variant_builder_end(&builder));
-	discover_data_free(data);
-}
-
-static void
-wbd_manager_discover_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	DiscoverData *data = user_data;
-	const WbdDriverInfo *info = g_task_get_task_data(G_TASK(res));
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) found = NULL;
-
-	found = info->discover_finish(g_task_propagate_pointer(G_TASK(res), NULL), &error);
-	if (found == NULL && g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT)) {
-		if (data->error == NULL)
-			data->error = g_steal_pointer(&error);
-	} else if (found == NULL) {
-		g_warning("discovery with the %s driver failed: %s", info->name, error->message);
-	}
-	for (guint i = 0; found != NULL && i < found->len; i++)
-		g_ptr_array_add(data->results, g_variant_ref(g_ptr_array_index(found, i)));
-	if (--data->pending == 0)
-		wbd_manager_discover_done(data);
-}
-
-/* the driver's own callback, wrapped in a task so we know which driver answered */
-static void
-wbd_manager_discover_driver_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	g_task_return_pointer(task, g_object_ref(res), g_object_unref);
-}
-
-static gboolean
-wbd_manager_parse_discover_options(GVariant *options, WbdDiscoverOptions *out, const gchar **driver,
-				   GError **error)
-{
-	GVariantIter iter;
-	const gchar *key;
-	GVariant *value;
-
-	out->timeout_ms = WBD_DISCOVER_DEFAULT_TIMEOUT_MS;
-	g_variant_iter_init(&iter, options);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) v = value;
-		if (g_strcmp0(key, "driver") == 0 && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)) {
-			*driver = g_variant_get_string(v, NULL);
-		} else if (g_strcmp0(key, "target") == 0 &&
-			   g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)) {
-			g_free(out->target);
-			out->target = g_variant_dup_string(v, NULL);
-		} else if (g_strcmp0(key, "timeout") == 0) {
-			gdouble seconds;
-			if (g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32))
-				seconds = g_variant_get_uint32(v);
-			else if (g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
-				seconds = g_variant_get_int32(v);
-			else if (g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE))
-				seconds = g_variant_get_double(v);
-			else if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
-				seconds = g_ascii_strtod(g_variant_get_string(v, NULL), NULL);
-			else
-				seconds = -1;
-			if (!(seconds >= 0.1 && seconds <= WBD_DISCOVER_MAX_TIMEOUT_MS / 1000)) {
-				g_set_error(error,
-					    WATTBUS_ERROR,
-					    WATTBUS_ERROR_INVALID_ARGUMENT,
-					    "Discover: timeout must be a number of seconds from 0.1 to %d",
-					    WBD_DISCOVER_MAX_TIMEOUT_MS / 1000);
-				return FALSE;
-			}
-			out->timeout_ms = (guint)(seconds * 1000);
-		} else {
-			g_set_error(error,
-				    WATTBUS_ERROR,
-				    WATTBUS_ERROR_INVALID_ARGUMENT,
-				    "Discover: unknown option '%s' of type %s (expected driver: s, "
-				    "timeout: u or d, target: s)",
-				    key,
-				    g_variant_get_type_string(v));
-			return FALSE;
-		}
-	}
-	return TRUE;
 }
 
 static gboolean
@@ -592,52 +491,12 @@ wbd_manager_handle_discover(WattbusManager *skeleton,
 			    GVariant *options,
 			    WbdManager *self)
 {
-	DiscoverData *data = g_new0(DiscoverData, 1);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) drivers = NULL;
-	const gchar *driver = NULL;
-
-	data->self = g_object_ref(self);
-	data->invocation = g_object_ref(invocation);
-	data->results = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
-	if (!wbd_manager_parse_discover_options(options, &data->options, &driver, &error)) {
-		wbd_return_dbus_error(invocation, error);
-		discover_data_free(data);
-		return TRUE;
-	}
-	if (driver != NULL) {
-		const WbdDriverInfo *info = wbd_driver_lookup(driver);
-		if (info == NULL || info->discover_async == NULL) {
-			g_dbus_method_invocation_return_error(invocation,
-							      WATTBUS_ERROR,
-							      info == NULL ? WATTBUS_ERROR_INVALID_ARGUMENT
-									   : WATTBUS_ERROR_NOT_SUPPORTED,
-							      info == NULL ? "Discover: unknown driver '%s'"
-									   : "The %s driver cannot discover devices",
-							      driver);
-			discover_data_free(data);
-			return TRUE;
-		}
-		drivers = g_ptr_array_new();
-		g_ptr_array_add(drivers, (gpointer)info);
-	} else {
-		drivers = wbd_driver_list();
-	}
-	for (guint i = 0; i < drivers->len; i++) {
-		const WbdDriverInfo *info = g_ptr_array_index(drivers, i);
-		GTask *task;
-		if (info->discover_async == NULL)
-			continue;
-		task = g_task_new(NULL, self->cancellable, wbd_manager_discover_cb, data);
-		g_task_set_task_data(task, (gpointer)info, NULL);
-		data->pending++;
-		info->discover_async(&data->options,
-				     self->cancellable,
-				     wbd_manager_discover_driver_cb,
-				     task);
-	}
-	if (data->pending == 0)
-		wbd_manager_discover_done(data);
+	wbd_discovery_run_async(self->discovery,
+				invocation,
+				options,
+				self->cancellable,
+				wbd_manager_discover_cb,
+				call_data_new(self, invocation, NULL));
 	return TRUE;
 }
 
@@ -709,6 +568,7 @@ wbd_manager_finalize(GObject *object)
 	g_clear_pointer(&self->devices, g_hash_table_unref);
 	g_clear_pointer(&self->configs, g_hash_table_unref);
 	g_clear_object(&self->cancellable);
+	g_clear_object(&self->discovery);
 	G_OBJECT_CLASS(wbd_manager_parent_class)->finalize(object);
 }
 
@@ -729,6 +589,7 @@ wbd_manager_init(WbdManager *self)
 					      g_free,
 					      (GDestroyNotify)wbd_device_config_free);
 	self->cancellable = g_cancellable_new();
+	self->discovery = wbd_discovery_new();
 	self->object_manager = g_dbus_object_manager_server_new(WBD_MANAGER_PATH);
 	self->skeleton = wattbus_manager_skeleton_new();
 	g_signal_connect(self->skeleton,

@@ -13,6 +13,7 @@ static const GDBusErrorEntry wattbus_error_entries[] = {
     {WATTBUS_ERROR_DEVICE_OFFLINE, "org.wattbus.Wattbus1.Error.DeviceOffline"},
     {WATTBUS_ERROR_TIMEOUT, "org.wattbus.Wattbus1.Error.Timeout"},
     {WATTBUS_ERROR_PERMISSION_DENIED, "org.wattbus.Wattbus1.Error.PermissionDenied"},
+    {WATTBUS_ERROR_BUSY, "org.wattbus.Wattbus1.Error.Busy"},
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(wattbus_error_entries) == WATTBUS_ERROR_LAST);

@@ -26,6 +26,8 @@ G_BEGIN_DECLS
  * @WATTBUS_ERROR_DEVICE_OFFLINE: The device does not answer (`…Error.DeviceOffline`).
  * @WATTBUS_ERROR_TIMEOUT: The device did not answer in time (`…Error.Timeout`).
  * @WATTBUS_ERROR_PERMISSION_DENIED: The caller is not authorized (`…Error.PermissionDenied`).
+ * @WATTBUS_ERROR_BUSY: The daemon runs as many of these calls as it allows; try again
+ *   later (`…Error.Busy`).
  *
  * Error codes of the %WATTBUS_ERROR domain.
  */
@@ -37,6 +39,7 @@ typedef enum {
 	WATTBUS_ERROR_DEVICE_OFFLINE,
 	WATTBUS_ERROR_TIMEOUT,
 	WATTBUS_ERROR_PERMISSION_DENIED,
+	WATTBUS_ERROR_BUSY,
 	/*< private >*/
 	WATTBUS_ERROR_LAST
 } WattbusError;

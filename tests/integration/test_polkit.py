@@ -7,6 +7,9 @@ each action can be allowed or refused from the test.
 """
 
 
+import os
+import xml.etree.ElementTree as ET
+
 import wbtest
 from wbtest import DEVICE, IFACE, METER, OUTLET, ROOT
 from gi.repository import GLib
@@ -62,6 +65,30 @@ class PolkitTest(wbtest.DaemonTest):
         err = self.call_error(ROOT, IFACE, "RemoveDevice", (path,), "(o)")
         self.assertEqual(err[0], ERR + "PermissionDenied")
         self.assertIn(path, self.managed_objects())
+
+    def test_discover_needs_authorization(self):
+        """Discover only reads, but it probes the network and holds sockets: it has its own
+        action, allowed to the active local user, admin elsewhere."""
+        emu = self.emulator("HS110(EU)_4.0_1.0.4.json")
+        self.start_daemon()
+        args = ({"driver": GLib.Variant("s", "kasa"), "timeout": GLib.Variant("d", 0.5),
+                 "target": GLib.Variant("s", "127.0.0.1:%d" % emu.udp_port)},)
+        self.allow("org.wattbus.Wattbus1.manage-devices", "org.wattbus.Wattbus1.switch-outlet")
+        err = self.call_error(ROOT, IFACE, "Discover", args, "(a{sv})")
+        self.assertEqual(err[0], ERR + "PermissionDenied")
+        self.assertIn("org.wattbus.Wattbus1.discover", err[1])
+        self.allow("org.wattbus.Wattbus1.discover")
+        found = self.call(ROOT, IFACE, "Discover", args, "(a{sv})")[0]
+        self.assertEqual([d["address"] for d in found], ["127.0.0.1:%d" % emu.udp_port])
+        # the shipped policy: any=auth_admin, inactive=auth_admin, active=yes
+        policy = ET.parse(os.path.join(wbtest.SOURCE_DIR, "data", "org.wattbus.Wattbus1.policy.in"))
+        action = [a for a in policy.getroot().findall("action")
+                  if a.get("id") == "org.wattbus.Wattbus1.discover"]
+        self.assertEqual(len(action), 1)
+        defaults = action[0].find("defaults")
+        self.assertEqual([defaults.find(k).text for k in ("allow_any", "allow_inactive", "allow_active")],
+                         ["auth_admin", "auth_admin", "yes"])
+        self.assertEqual(action[0].find("annotate").text, "unix-user:wattbus")
 
     def test_polkit_gone_means_denied(self):
         self.start_daemon()

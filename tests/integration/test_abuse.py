@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What a local user can do to the daemon with the open or cheap methods, called many
+times (issue 12): Discover, Refresh, AddDevice/RemoveDevice churn. The daemon's file
+descriptors, memory and the devices' request counts must stay bounded."""
+
+import os
+import threading
+
+import wbtest
+from gi.repository import Gio, GLib
+from wbtest import DEVICE, IFACE, ROOT, device_path
+
+ERR = "org.wattbus.Wattbus1.Error."
+PLUG = "HS110(EU)_4.0_1.0.4.json"
+
+
+def proc_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def proc_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+class AbuseTest(wbtest.DaemonTest):
+
+    def connect(self):
+        """Another client on the test bus: another D-Bus sender."""
+        conn = Gio.DBusConnection.new_for_address_sync(
+            self.bus.address,
+            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+            None, None)
+        self.addCleanup(conn.close_sync, None)
+        return conn
+
+    @staticmethod
+    def discover_args(emu, timeout):
+        return GLib.Variant("(a{sv})", ({"driver": GLib.Variant("s", "kasa"),
+                                          "target": GLib.Variant("s", "127.0.0.1:%d" % emu.udp_port),
+                                          "timeout": GLib.Variant("d", timeout)},))
+
+    def discover(self, conn, emu, timeout=0.1):
+        reply = conn.call_sync(wbtest.BUS_NAME, ROOT, IFACE, "Discover", self.discover_args(emu, timeout),
+                               None, Gio.DBusCallFlags.NONE, 20000, None)
+        return reply.unpack()[0]
+
+    # Discover
+
+    def test_discover_leaks_nothing(self):
+        """200 Discovers from four callers (each one at a time) at a loopback plug: the
+        daemon's file descriptors and memory come back to where they were."""
+        emu = self.emulator(PLUG)
+        self.start_daemon()
+        pid = self.daemon.pid
+        callers = [self.connect() for _ in range(4)]
+        for conn in callers:  # the first call of each caller sets things up for good
+            self.assertEqual(len(self.discover(conn, emu, 1)), 1)
+        fds, rss = proc_fds(pid), proc_rss_kb(pid)
+
+        errors = []
+
+        def run(conn):
+            try:
+                for _ in range(50):
+                    self.discover(conn, emu)
+            except GLib.Error as e:
+                errors.append(e.message)
+        threads = [threading.Thread(target=run, args=(conn,)) for conn in callers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assert_daemon_alive()
+        self.assertLessEqual(proc_fds(pid), fds, "file descriptors leaked")
+        # 200 leaked 64 KiB buffers and tasks would be 13 MB and more
+        self.assertLess(proc_rss_kb(pid) - rss, 3 * 1024, "memory leaked")
+        # a warning per call is a log flood a caller controls: nothing above debug
+        self.assertNotIn("WARNING", self.daemon_log())
+
+    def test_discover_busy(self):
+        """One Discover at a time per caller, and a few in all: the others get Busy at
+        once; when they end, the callers can discover again."""
+        emu = self.emulator(PLUG)
+        self.start_daemon()
+        first = self.connect()
+        done = []
+
+        def finished(conn, res, what):
+            try:
+                done.append((what, len(conn.call_finish(res).unpack()[0])))
+            except GLib.Error as e:
+                done.append((what, Gio.DBusError.get_remote_error(e)))
+
+        def start(conn, what):
+            conn.call(wbtest.BUS_NAME, ROOT, IFACE, "Discover", self.discover_args(emu, 3),
+                      None, Gio.DBusCallFlags.NONE, 20000, None, finished, what)
+
+        start(first, "first")
+        self.iterate(0.3)
+        # the same caller again, while its first runs
+        try:
+            self.discover(first, emu)
+            self.fail("a second Discover of the same caller was accepted")
+        except GLib.Error as e:
+            self.assertEqual(Gio.DBusError.get_remote_error(e), ERR + "Busy")
+            self.assertIn("one at a time", e.message)
+        # other callers: a few more run, then the daemon is busy for everyone
+        others = [self.connect() for _ in range(8)]
+        for i, conn in enumerate(others):
+            start(conn, "other%d" % i)
+        self.wait_for(lambda: len([d for d in done if d[1] == ERR + "Busy"]) >= 1, 5, "Busy replies")
+        self.wait_for(lambda: len(done) == 9, 15, "every Discover answered")
+        ran = [d for d in done if d[1] == 1]
+        busy = [d for d in done if d[1] == ERR + "Busy"]
+        self.assertEqual(len(ran) + len(busy), 9, done)
+        self.assertIn(("first", 1), ran)
+        self.assertLessEqual(len(ran), 4)
+        self.assertGreaterEqual(len(busy), 5)
+        # and afterwards, everyone may discover again
+        self.assertEqual(len(self.discover(first, emu)), 1)
+        self.assertEqual(len(self.discover(others[-1], emu)), 1)
+        self.assert_daemon_alive()
+
+
+if __name__ == "__main__":
+    wbtest.main()
