@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Builds Wattbus (in _build) and runs the demo: wattbusd in the foreground on the
-# session bus, with emulated Kasa plugs and strips on 127.0.0.1. Run
+# session bus, with emulated Kasa plugs and strips, a Tuya water meter and an Enphase
+# gateway on 127.0.0.1, and the live dashboard. Options: --dashboard-port PORT. Run
 # .ci/install-deps first (the README's demo command does both).
 set -eu
 cd "$(dirname "$0")/.."
