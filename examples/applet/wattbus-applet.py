@@ -116,6 +116,7 @@ class DeviceRow(Gtk.ListBoxRow):
         self.id = self.device.props.id
         self.outlet = None
         self.meter = None
+        self.inverter = None  # an inverter has no meter: its power is Inverter.Power
         self.handlers = []
         box = Gtk.Box(spacing=12, margin_top=6, margin_bottom=6, margin_start=12, margin_end=12)
         names = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, hexpand=True)
@@ -149,6 +150,11 @@ class DeviceRow(Gtk.ListBoxRow):
             self.meter = meter
             if meter is not None:
                 self.watch(meter, ["power", "voltage", "energy", "measured", "measurement"])
+        inverter = self.obj.get_inverter()
+        if inverter is not self.inverter:
+            self.inverter = inverter
+            if inverter is not None:
+                self.watch(inverter, ["power"])
         self.update()
 
     def disconnect_all(self):
@@ -175,8 +181,11 @@ class DeviceRow(Gtk.ListBoxRow):
                 details.append("%.2f kWh" % (energy / 1000))
             if self.meter is not None and self.meter.props.measurement not in ("", "load"):
                 details.append(self.meter.props.measurement)
+            if self.meter is None and self.inverter is not None:
+                details.append("production")
         self.detail_label.set_text(" · ".join(details))
-        self.power_label.set_text(format_power(reading(self.meter, "Power")) if self.meter else "")
+        source = self.meter or self.inverter
+        self.power_label.set_text(format_power(reading(source, "Power")) if source else "")
         self.switch.set_visible(self.is_outlet)
         if self.is_outlet:
             on = self.outlet.props.on
@@ -283,9 +292,11 @@ class AppletWindow(Gtk.ApplicationWindow):
         self.place(self.rows[path])
 
     def place(self, row):
-        """An outlet goes in the first list, a meter in the second; a device with
-        neither (a strip without a meter, a gateway) in none until it gains one."""
-        target = self.outlets if row.is_outlet else self.meters if row.meter is not None else None
+        """An outlet goes in the first list, a meter or an inverter in the second; a
+        device with neither (a strip without a meter, a gateway) in none until it gains
+        one."""
+        has_power = row.meter is not None or row.inverter is not None
+        target = self.outlets if row.is_outlet else self.meters if has_power else None
         parent = row.get_parent()
         if parent is not target:
             if parent is not None:

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Prints the live power of every meter, or of the devices named, as it changes: one line
-"TIME ID POWER W" per change, from the D-Bus signals (GObject notify::power on the
+"""Prints the live power of every meter and inverter, or of the devices named, as it
+changes: one line "TIME ID POWER W" per change (an inverter's Inverter.Power, which
+changes at each of its reports, about every five minutes), from the D-Bus signals (GObject notify::power on the
 proxies), without polling. Devices that appear later are watched too. Runs until
 interrupted.
 
@@ -36,7 +37,7 @@ def main():
 
     for device in args.devices:
         wbexample.lookup(client, device)
-    wbexample.watch_meters(client, watch)
+    wbexample.watch_meters(client, watch, inverters=True)
 
     loop = GLib.MainLoop()
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, loop.quit)

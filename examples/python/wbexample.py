@@ -11,7 +11,15 @@ import sys
 
 import gi
 
-gi.require_version("Wattbus", "1.0")
+try:
+    gi.require_version("Wattbus", "1.0")
+except ValueError:
+    # not installed: run from a build tree, the library and typelib are not found
+    BUILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "_build", "src", "libwattbus-glib")
+    sys.exit("The Wattbus GObject introspection typelib (Wattbus-1.0.typelib) was not found.\n"
+             "Install libwattbus-glib, or to run from a build tree:\n"
+             "  export GI_TYPELIB_PATH=%s LD_LIBRARY_PATH=%s"
+             % (os.path.normpath(BUILD), os.path.normpath(BUILD)))
 from gi.repository import Gio, GLib, Wattbus  # noqa: E402
 
 
@@ -55,13 +63,34 @@ def lookup(client, device):
     return obj
 
 
-def watch_meters(client, callback):
-    """Calls callback(obj, meter) for every device with a meter, now and whenever one
-    appears: a new device gets its ElectricityMeter interface after its first poll."""
+def power_source(obj):
+    """The proxy that has the power of a device: its ElectricityMeter, or the Inverter of
+    an inverter (which has no ElectricityMeter: its power is Inverter.Power, always a real
+    reading), or None when the device has neither."""
+    return obj.get_electricity_meter() or obj.get_inverter()
+
+
+def device_power(obj):
+    """(power in W or None, role): role is what the power is of, the meter's Measurement
+    ("load", "production", "net-consumption"...), "production" for an inverter, or ""."""
+    meter = obj.get_electricity_meter()
+    if meter is not None:
+        return reading(meter, "Power"), meter.props.measurement or ""
+    inverter = obj.get_inverter()
+    if inverter is not None:
+        return inverter.props.power, "production"
+    return None, ""
+
+
+def watch_meters(client, callback, inverters=False):
+    """Calls callback(obj, meter) for every device with an ElectricityMeter (and with
+    inverters=True, callback(obj, inverter) for every Inverter too: both have a power),
+    now and whenever one appears: a new device gets these interfaces after its first
+    poll."""
     seen = set()
 
     def check(obj):
-        meter = obj.get_electricity_meter()
+        meter = power_source(obj) if inverters else obj.get_electricity_meter()
         if meter is not None and obj.get_object_path() not in seen:
             seen.add(obj.get_object_path())
             callback(obj, meter)
@@ -75,8 +104,16 @@ def watch_meters(client, callback):
 
 def reading(meter, prop):
     """A reading of an ElectricityMeter proxy ("Power", "Energy", ...), or None when the
-    device does not measure it (the property is NaN then)."""
-    if meter is None or prop not in (meter.props.measured or []):
+    device does not measure it (the property is NaN then). An Inverter proxy has no
+    Measured: its values are always real readings."""
+    if meter is None:
+        return None
+    if isinstance(meter, Wattbus.Inverter):
+        if prop not in ("Power", "MaxPower"):
+            return None
+        value = meter.get_property(re.sub(r"(?<!^)([A-Z])", r"-\1", prop).lower())
+        return None if math.isnan(value) else value
+    if prop not in (meter.props.measured or []):
         return None
     # the GObject property of a D-Bus property: "PowerFactor" is "power-factor"
     value = meter.get_property(re.sub(r"(?<!^)([A-Z])", r"-\1", prop).lower())

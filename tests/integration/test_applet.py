@@ -196,6 +196,16 @@ class AppletTest(uxtest.UxTest):
         details = " ".join(m["detail"] for m in dump["meters"].values())
         for measurement in ("production", "net-consumption"):
             self.assertIn(measurement, details)
+        # every inverter with its power (Inverter.Power), as production; not added to the
+        # solar row, which has the gateway's production meter already
+        inverters = {"envoy_inverter_%s" % serial: power_text(values["Power"])
+                     for serial, values in envoy.expected_inverters(folder).items()}
+        self.assertTrue(inverters)
+        dump = applet.wait_for(lambda d: all(d["meters"].get(i, {}).get("power") == p for i, p in inverters.items()),
+                               "the inverters' power %s" % inverters, 15)
+        for inverter in inverters:
+            self.assertIn("production", dump["meters"][inverter]["detail"])
+        self.assertEqual(dump["solar"], expected)
         applet.screenshot("applet-solar.png")
 
 

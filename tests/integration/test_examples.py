@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 
+import test_envoy_common as envoy
 import test_polkit
 import uxtest
 import wbtest
@@ -181,6 +182,66 @@ class ExamplesTest(uxtest.UxTest):
         out = self.run_program([py("export-csv.py"), "--session", "--seconds", "0.5"])
         rows = list(csv.DictReader(io.StringIO(out)))
         self.assertEqual([row["id"] for row in rows], ["kettle"])
+
+
+class InverterExamplesTest(uxtest.UxTest):
+    """Every device that produces or consumes power shows it in every example: the 40
+    microinverters of an Envoy (Inverter.Power, role production) besides the plugs."""
+
+    FOLDER = "5.0.62"
+
+    def start(self):
+        emu = envoy.EnvoyTest.gateway(self, self.FOLDER, stream=None)
+        self.write_config("[device kettle]\ndriver=kasa\naddress=%s\npoll-interval=1\n\n"
+                          "[device envoy]\ndriver=envoy\naddress=%s\npoll-interval=60\n"
+                          % (self.plug.address, emu.address))
+        os.environ["STATE_DIRECTORY"] = self.state_dir
+        self.start_daemon()
+        self.wait_online("kettle")
+        self.wait_online("envoy", 15)
+        self.inverters = envoy.expected_inverters(self.FOLDER)
+        ids = ["envoy_inverter_%s" % s for s in self.inverters]
+        self.wait_for(lambda: all(device_path(i) in self.managed_objects() for i in ids), 15, "the inverters")
+
+    def check_listing(self, out, power_format):
+        rows = {row.split()[0]: row for row in out.splitlines()[1:]}
+        for serial, values in self.inverters.items():
+            row = rows["envoy_inverter_%s" % serial]
+            self.assertIn(power_format % values["Power"], row)
+            self.assertIn(" production ", row)
+        self.assertIn(" load ", rows["kettle"])
+
+    def test_busctl_list_inverters(self):
+        self.start()
+        self.check_listing(self.run_program([sh("busctl-list.sh"), "--session"]), "%g W")
+
+    def test_python_gi_list_devices_inverters(self):
+        self.start()
+        self.check_listing(self.run_program([py("list-devices.py"), "--session"]), "%.1f W")
+
+    def test_python_gi_watch_power_inverters(self):
+        self.start()
+        proc = self.start_program([py("watch-power.py"), "--session"])
+        lines = uxtest.LineReader(proc.stdout)
+        expected = {" envoy_inverter_%s %.1f W" % (serial, values["Power"]) for serial, values in self.inverters.items()}
+        seen = set()
+
+        def all_seen(line):
+            seen.update(e for e in expected if line.endswith(e))
+            return seen == expected
+        lines.wait_for(all_seen)
+
+    def test_python_gi_without_typelib(self):
+        """Run as from a fresh build tree without the exports: the lines to type, not a
+        ValueError traceback."""
+        proc = subprocess.run(["/usr/bin/python3", py("list-devices.py"), "--session"],
+                              env=self.user_env(GI_TYPELIB_PATH="/nonexistent", LD_LIBRARY_PATH="/nonexistent"),
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertNotIn("Traceback", proc.stderr)
+        self.assertNotIn("ValueError", proc.stderr)
+        self.assertIn("export GI_TYPELIB_PATH=", proc.stderr)
+        self.assertIn("LD_LIBRARY_PATH=", proc.stderr)
 
 
 class SystemBusExamplesTest(uxtest.UxTest):
