@@ -100,6 +100,14 @@ static const WbcPropertyInfo wbc_property_infos[] = {
     {"ProtocolVersion", N_("Protocol version"), WBC_UNIT_NONE, 0},
     {"ProductKey", N_("Product key"), WBC_UNIT_NONE, 0},
     {"Profile", N_("Profile"), WBC_UNIT_NONE, 0},
+    /* Battery */
+    {"Aggregate", N_("All batteries together"), WBC_UNIT_NONE, 0},
+    {"StateOfCharge", N_("State of charge"), WBC_UNIT_PERCENT, 0},
+    {"Capacity", N_("Capacity"), WBC_UNIT_WATT_HOUR, 1},
+    {"AvailableEnergy", N_("Available energy"), WBC_UNIT_WATT_HOUR, 1},
+    {"ReserveLevel", N_("Reserve level"), WBC_UNIT_PERCENT, 0},
+    /* Gateway */
+    {"GridState", N_("Grid state"), WBC_UNIT_NONE, 0},
     /* Exporter */
     {"Target", N_("Target"), WBC_UNIT_NONE, 0},
     {"State", N_("State"), WBC_UNIT_NONE, 0},
@@ -119,6 +127,8 @@ static const struct {
     {WBC_INTERFACE_PREFIX "Outlet", N_("Outlet")},
     {WBC_INTERFACE_PREFIX "ElectricityMeter", N_("Electricity meter")},
     {WBC_INTERFACE_PREFIX "Inverter", N_("Inverter")},
+    {WBC_INTERFACE_PREFIX "Battery", N_("Battery")},
+    {WBC_INTERFACE_PREFIX "Gateway", N_("Gateway")},
     {WBC_INTERFACE_PREFIX "WaterMeter", N_("Water meter")},
     {WBC_INTERFACE_PREFIX "Tuya", N_("Tuya")},
     {WBC_INTERFACE_PREFIX "Exporter", N_("Exporter")},
@@ -594,10 +604,12 @@ wbc_format_value(const gchar *property, GVariant *value)
 /**
  * wbc_device_get_power:
  * @measurement: (out) (optional): what the power is of: the meter's Measurement
- *   ("load", "production"...), "production" for an inverter
+ *   ("load", "production"...), "production" for an inverter, "storage" for a battery
  *
  * The active power of a device: its electricity meter's when it measures one, else its
- * inverter's (an inverter has no ElectricityMeter: tools read Inverter.Power).
+ * inverter's (an inverter has no ElectricityMeter: tools read Inverter.Power), else its
+ * battery's, turned into the sign of a "storage" meter (positive while discharging) so
+ * that one role has one sign.
  *
  * Returns: the power in W, or NaN when the device has none
  */
@@ -606,6 +618,7 @@ wbc_device_get_power(WattbusObject *object, const gchar **measurement)
 {
 	WattbusElectricityMeter *meter = wattbus_object_peek_electricity_meter(object);
 	WattbusInverter *inverter = wattbus_object_peek_inverter(object);
+	WattbusBattery *battery = wattbus_object_peek_battery(object);
 
 	if (measurement != NULL)
 		*measurement = NULL;
@@ -622,6 +635,14 @@ wbc_device_get_power(WattbusObject *object, const gchar **measurement)
 		if (measurement != NULL)
 			*measurement = "production";
 		return wattbus_inverter_get_power(inverter);
+	}
+	if (battery != NULL) {
+		const gchar *const *measured = wattbus_battery_get_measured(battery);
+		if (measurement != NULL)
+			*measurement = "storage";
+		if (measured != NULL && g_strv_contains(measured, "Power"))
+			return -wattbus_battery_get_power(battery);
+		return NAN;
 	}
 	return NAN;
 }
