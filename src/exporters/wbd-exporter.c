@@ -291,7 +291,13 @@ wbd_exporter_push(WbdExporter *self,
 	if (wbd_exporter_is_stopped(self) ||
 	    !wbd_exporter_filter_match_device(priv->filter, device))
 		return;
-	g_hash_table_replace(priv->labels, g_strdup(device), g_strdup(label));
+	if (WBD_EXPORTER_GET_CLASS(self)->record_label != NULL)
+		g_hash_table_replace(
+		    priv->labels,
+		    g_strdup(device),
+		    WBD_EXPORTER_GET_CLASS(self)->record_label(self, device, label));
+	else
+		g_hash_table_replace(priv->labels, g_strdup(device), g_strdup(label));
 	if (wbd_exporter_is_live(self)) {
 		WBD_EXPORTER_GET_CLASS(self)->push_live(self, device, label, time_us, changes);
 		return;

@@ -64,6 +64,11 @@ G_DECLARE_DERIVABLE_TYPE(WbdExporter, wbd_exporter, WBD, EXPORTER, GObject)
  *   current values). Called before the readings go to the spool, for what is not a
  *   reading (e.g. a cloud's slowly changing device state). Not called for live kinds.
  *   Optional.
+ * @record_label: what the records of @device keep as their label, decided when the
+ *   reading is taken (the device may be gone, or not there yet after a restart, when
+ *   the record is sent): for kinds that name their target after something else than
+ *   the device's @name (e.g. EmonCMS: the node of the device's family). Optional; the
+ *   default is @name.
  *
  * The base class does the rest: the D-Bus object and its methods, selecting and
  * rating readings, the spool, the delivery loop. Kinds never touch D-Bus or the
@@ -87,8 +92,9 @@ struct _WbdExporterClass {
 			  GVariant *values);
 	void (*device_removed)(WbdExporter *self, const gchar *device);
 	void (*device_changed)(WbdExporter *self, const gchar *device, GVariant *changes);
+	gchar *(*record_label)(WbdExporter *self, const gchar *device, const gchar *name);
 
-	gpointer padding[5];
+	gpointer padding[4];
 };
 
 WbdExporter *

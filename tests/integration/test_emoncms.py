@@ -4,8 +4,8 @@
 EmonCMS emulator, which enforces the input API's rules and records what it stored.
 
 Expected nodes follow the rule in src/exporters/emoncms/README.md, applied here by hand:
-EmonCMS's own filter (letters, digits, '_', '-', '.', white space), white space as '_',
-at most 16 bytes. Expected values come from the Kasa fixture (mW, mV, mA, Wh) and the
+a node per family of devices, named after the id of the device at its top (cut and
+hashed beyond 16 bytes), the children's values inputs named after their ids. Expected values come from the Kasa fixture (mW, mV, mA, Wh) and the
 emulator commands, converted to SI units here.
 """
 
@@ -21,8 +21,8 @@ from emoncmsemu import (EXPORTER, PLUG, READ_KEY, STRIP, WRITE_KEY, ExporterTest
 from wbtest import DEVICE, METER, device_path
 
 ERR = "org.wattbus.Wattbus1.Error."
-# "Kitchen plug (2)": '(' and ')' dropped, spaces as '_'
-PLUG_NODE = "Kitchen_plug_2"
+# the device id, not its name ("Kitchen plug (2)")
+PLUG_NODE = "plug"
 
 
 class EmoncmsTest(ExporterTest):
@@ -95,7 +95,8 @@ class EmoncmsTest(ExporterTest):
         self.start_daemon()
         self.wait_online("strip")
         self.wait_exp("Queued", lambda q: q == 0, what="first readings delivered")
-        self.wait_stored("MASKED_NAME_6", "Power", lambda v: len(v) > 0)
+        # the outlets' values are inputs of the strip's node, named after their ids
+        self.wait_stored("strip", "6_Power", lambda v: len(v) > 0)
 
         self.emoncms.command("down")
         sent = []
@@ -128,8 +129,8 @@ class EmoncmsTest(ExporterTest):
             self.assertEqual(req["form_keys"], ["data"])
             self.assertTrue(req["auth_header"])
         for n in range(1, 7):
-            node = "MASKED_NAME_%d" % n
-            stored = self.emoncms.values(node, "Power")
+            node = "%d_Power" % n
+            stored = self.emoncms.values("strip", node)
             values = [v for _, v in stored]
             # every value, in order (a value may repeat: at least once)
             got = [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
@@ -142,8 +143,8 @@ class EmoncmsTest(ExporterTest):
             for when, power in sent:
                 t = [t for t, v in stored if math.isclose(v, power)][0]
                 self.assertLessEqual(abs(t - when), 2.5, (node, power))
-        # the strip's node is its own, the sum of the outlets
-        self.assertAlmostEqual(self.emoncms.values("MASKED_NAME", "Power")[-1][1],
+        # the strip's own inputs, the sum of the outlets
+        self.assertAlmostEqual(self.emoncms.values("strip", "Power")[-1][1],
                                6 * sent[-1][1])
 
     def test_sigkill_with_backlog(self):
@@ -277,16 +278,14 @@ class EmoncmsTest(ExporterTest):
                           self.exporter_config(devices="strip;strip_2", values="Power;Energy"))
         self.start_daemon()
         self.wait_online("plug")
-        # the configured name: ':', '/', '(' and ')' dropped, spaces as '_', 16 bytes
-        node = "Büro_Leiste1_Sc"
-        self.assertEqual(len(node.encode()), 16)
-        self.wait_stored(node, "Power", lambda v: len(v) > 0)
-        self.wait_stored("MASKED_NAME_2", "Energy", lambda v: len(v) > 0)
+        # one node for the strip and its outlets, named after its id whatever its name
+        self.wait_stored("strip", "Power", lambda v: len(v) > 0)
+        self.wait_stored("strip", "2_Energy", lambda v: len(v) > 0)
         self.iterate(1.5)
         nodes = {s["node"] for s in self.emoncms.stored()}
         names = {s["name"] for s in self.emoncms.stored()}
-        self.assertEqual(nodes, {node, "MASKED_NAME_2"})
-        self.assertEqual(names, {"Power", "Energy"})
+        self.assertEqual(nodes, {"strip"})
+        self.assertEqual(names, {"Power", "Energy", "2_Power", "2_Energy"})
 
     def test_bad_settings_are_reported(self):
         self.start_emoncms()
@@ -346,6 +345,83 @@ class EmoncmsEnvoyTest(ExporterTest, envoy.EnvoyTest):
         self.assertGreater(stored[1][0], stored[0][0])
         self.assertEqual(self.emoncms.values("inv1", "MaxPower")[1],
                          (report // 1000000, expected[serial]["MaxPower"]))
+
+    def family_config(self, envoy_emu, lamps, envoy_first=False):
+        lamp_text = "".join(self.device_config(dev_id, emu, poll=2) for dev_id, emu in lamps)
+        envoy_text = ("[device solar]\ndriver=envoy\naddress=%s\nusername=installer\n"
+                      "name=Solar gateway\npoll-interval=60\n\n" % envoy_emu.address)
+        devices = envoy_text + lamp_text if envoy_first else lamp_text + envoy_text
+        return devices + self.exporter_config(values="Power;MaxPower;Online")
+
+    def test_one_node_per_family_stable(self):
+        """The demo's gateway with 40 microinverters ("Microinverter 1215…", ids
+        solar_inverter_1215…, both the same in their first 16 bytes) and Kasa plugs
+        whose names are the same in their first 16 bytes: no two devices' values ever
+        share an input; the same nodes and inputs after a restart in which the devices
+        appear in another order."""
+        self.start_emoncms()
+        gateway = self.gateway("5.0.62")
+        expected = envoy.expected_inverters("5.0.62")
+        self.assertEqual(len(expected), 40)
+        lamps = [("lamp-left", self.emulator(PLUG, "--alias", "Living room lamp left")),
+                 ("lamp-right", self.emulator(PLUG, "--alias", "Living room lamp right"))]
+        os.environ["STATE_DIRECTORY"] = self.state_dir
+        self.write_config(self.family_config(gateway, lamps))
+        self.start_daemon()
+        self.wait_online("solar", timeout=15)
+        for dev_id, _ in lamps:
+            self.wait_online(dev_id)
+
+        def inputs():
+            return {(s["node"], s["name"]) for s in self.emoncms.stored()}
+
+        # every inverter's report: inputs of the gateway's node, named after its own id
+        wanted = {("solar", "inverter_%s_Power" % serial) for serial in expected}
+        wanted |= {("lamp-left", "Power"), ("lamp-right", "Power")}
+        self.wait_for(lambda: wanted <= inputs(), 20, "every device's values")
+        for serial, values in expected.items():
+            stored = self.emoncms.values("solar", "inverter_%s_Power" % serial)
+            self.assertEqual(stored, [(values["LastReport"] // 1000000, values["Power"])], serial)
+            self.assertEqual(self.emoncms.values("solar", "inverter_%s_MaxPower" % serial)[0][1],
+                             values["MaxPower"])
+        # the plugs: a node each, their own readings only
+        for dev_id, _ in lamps:
+            self.assertEqual({v for _, v in self.emoncms.values(dev_id, "Power")}, {61.753})
+        first = inputs()
+        self.assertEqual({node for node, _ in first}, {"solar", "lamp-left", "lamp-right"})
+        self.assertEqual(self.exp("State"), "connected")
+
+        # restarted, the devices configured (and appearing) in another order
+        self.wait_exp("Queued", lambda q: q == 0)
+        self.stop_daemon()
+        self.emoncms.command("clear")
+        self.write_config(self.family_config(gateway, list(reversed(lamps)), envoy_first=True))
+        self.start_daemon()
+        self.wait_for(lambda: wanted <= inputs(), 20, "every device's values again")
+        self.iterate(1)
+        self.assertEqual(inputs(), first)
+
+    def test_node_collisions_are_configuration_errors(self):
+        self.start_emoncms()
+        plugs = [(dev_id, self.emulator(PLUG)) for dev_id in ("left", "right")]
+        self.write_config("".join(self.device_config(d, e) for d, e in plugs) +
+                          # two devices configured into one node: refused at once
+                          self.exporter_config("same", node="left:lamps;right:lamps") +
+                          # a configured node that is another device's own
+                          self.exporter_config("taken", node="left:right") +
+                          self.exporter_config("good", node="left:lamp1"))
+        self.start_daemon()
+        self.wait_online("left")
+        self.wait_online("right")
+        self.assertNotIn(exporter_path("same"), self.managed_objects())
+        self.assertIn("Exporter 'same': node: devices 'left' and 'right' both have node 'lamps'",
+                      self.daemon_log())
+        self.wait_exp("State", lambda s: s == "error", exp_id="taken")
+        self.assertIn("Node 'right' would hold the readings of both", self.exp("LastError", "taken"))
+        self.wait_stored("lamp1", "Power", lambda v: len(v) > 0)
+        self.wait_stored("right", "Power", lambda v: len(v) > 0)
+        # nothing merged: what "taken" sent before it stopped is one device's per node
+        self.assertNotIn("lamps", {s["node"] for s in self.emoncms.stored()})
 
 
 if __name__ == "__main__":

@@ -108,19 +108,19 @@ class ExporterCoreTest(ExporterTest):
         self.write_config(self.device_config("strip", strip) +
                           self.exporter_config(devices="strip_3", values="Power", min_interval=3))
         self.start_daemon()
-        first = self.wait_stored("MASKED_NAME_3", "Power", lambda v: len(v) == 1)
+        first = self.wait_stored("strip", "3_Power", lambda v: len(v) == 1)
         # two changes within the three seconds after the first reading: held back,
         # then only the latest goes out, with the time of its change
         for i in range(1, 3):
             strip.command("emeter 2 power_mw=%d" % (i * 1000))
             self.wait_prop(device_path("strip_3"), METER, "Power", float(i))
         changed = time.time()
-        stored = self.wait_stored("MASKED_NAME_3", "Power", lambda v: len(v) == 2, timeout=6)
+        stored = self.wait_stored("strip", "3_Power", lambda v: len(v) == 2, timeout=6)
         self.assertEqual([v for _, v in stored], [0.277, 2.0])
         self.assertLessEqual(abs(stored[1][0] - changed), 1.5)
         self.assertGreaterEqual(stored[1][0] - first[0][0], 1)
         self.iterate(1)
-        self.assertEqual(len(self.emoncms.values("MASKED_NAME_3", "Power")), 2)
+        self.assertEqual(len(self.emoncms.values("strip", "3_Power")), 2)
 
     def test_interval_snapshots(self):
         self.start_emoncms()

@@ -40,13 +40,46 @@ test_names(void)
 static void
 test_nodes(void)
 {
-	g_autofree gchar *a = wbd_emoncms_make_node("Kitchen plug (2)", "plug");
-	g_autofree gchar *b = wbd_emoncms_make_node("(((", "solar-1");
-	g_autofree gchar *c = wbd_emoncms_make_node(NULL, "###");
-	g_assert_cmpstr(a, ==, "Kitchen_plug_2");
-	/* nothing left of the name: the id; nothing left of that either: EmonCMS's "0" */
-	g_assert_cmpstr(b, ==, "solar-1");
-	g_assert_cmpstr(c, ==, "0");
+	/* a node is a function of the device id alone: unique, whatever the names, the
+	 * order or the start; short ids as they are, long ones cut and hashed (SHA-256 of
+	 * the whole id, here computed with Python's hashlib) */
+	const gchar *cases[][2] = {
+	    {"plug", "plug"},
+	    {"kitchen-plug_2", "kitchen-plug_2"},
+	    {"sixteen-bytes-id", "sixteen-bytes-id"},
+	    {"solar-gateway-garage", "solar-gate_48aab"},
+	    {"envoy_inverter_121547060773", "envoy_inve_25875"},
+	    {"envoy_inverter_121547060774", "envoy_inve_45a4b"},
+	    {"envoy_inverter_121547060775", "envoy_inve_c1460"},
+	};
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *node = wbd_emoncms_make_node(cases[i][0]);
+		g_autofree gchar *again = wbd_emoncms_make_node(cases[i][0]);
+		g_assert_cmpstr(node, ==, cases[i][1]);
+		g_assert_cmpstr(again, ==, node);
+		g_assert_cmpuint(strlen(node), <=, WBD_EMONCMS_MAX_NODE);
+		/* never two devices in one node */
+		g_assert_true(g_hash_table_add(seen, g_steal_pointer(&node)));
+	}
+}
+
+static void
+test_child_prefix(void)
+{
+	const gchar *cases[][3] = {
+	    {"envoy_inverter_121547060773", "envoy", "inverter_121547060773"},
+	    {"envoy_production", "envoy", "production"},
+	    {"strip_3", "strip", "3"},
+	    /* not named after its parent: its whole id */
+	    {"meter", "envoy", "meter"},
+	    {"envoy", "envoy", "envoy"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *prefix = wbd_emoncms_child_prefix(cases[i][0], cases[i][1]);
+		g_assert_cmpstr(prefix, ==, cases[i][2]);
+	}
 }
 
 static void
@@ -57,15 +90,23 @@ test_values(void)
 	g_autofree gchar *a = wbd_emoncms_encode_values(
 	    "{\"Power\":61.753,\"Online\":true,\"On\":false,\"Valve\":\"opened\","
 	    "\"DayFirstTime\":{\"time\":1700000000000000}}",
+	    NULL,
 	    &error);
 	/* "time" in any case would set the time (§2): renamed; collisions: the first */
 	g_autofree gchar *b =
-	    wbd_emoncms_encode_values("{\"Time\":5,\"time\":6,\"a:b\":1,\"ab\":2,\"(\":3}", &error);
+	    wbd_emoncms_encode_values("{\"Time\":5,\"time\":6,\"a:b\":1,\"ab\":2,\"(\":3}", NULL, &error);
+	/* a child's inputs in its family's node: prefixed with its own id */
+	g_autofree gchar *d = wbd_emoncms_encode_values("{\"Power\":250,\"Online\":true}",
+							 "inverter_121547060773",
+							 &error);
 	g_autofree gchar *c = NULL;
 	g_assert_no_error(error);
 	g_assert_cmpstr(a, ==, "{\"Power\":61.753,\"Online\":1,\"On\":0}");
 	g_assert_cmpstr(b, ==, "{\"Time_\":5,\"time_\":6,\"ab\":1}");
-	c = wbd_emoncms_encode_values("[1,2]", &error);
+	g_assert_cmpstr(d,
+			==,
+			"{\"inverter_121547060773_Power\":250,\"inverter_121547060773_Online\":1}");
+	c = wbd_emoncms_encode_values("[1,2]", NULL, &error);
 	g_assert_null(c);
 	g_assert_nonnull(error);
 }
@@ -166,6 +207,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/emoncms/names", test_names);
 	g_test_add_func("/emoncms/nodes", test_nodes);
+	g_test_add_func("/emoncms/child-prefix", test_child_prefix);
 	g_test_add_func("/emoncms/values", test_values);
 	g_test_add_func("/emoncms/post-body", test_post_body);
 	g_test_add_func("/emoncms/bulk-body", test_bulk_body);

@@ -65,16 +65,53 @@ wbd_emoncms_make_name(const gchar *text, gsize max_bytes)
 	return g_string_free(name, FALSE);
 }
 
-/* the default node of a device: its name made valid, else its id made valid */
+/**
+ * wbd_emoncms_make_node:
+ * @device_id: the id of a device without a parent (ids are unique and of letters,
+ *   digits, '-' and '_', all of which EmonCMS keeps)
+ *
+ * The default node of a device: a function of its id alone, so that it is the same
+ * at every start, whatever the order in which devices appear, and never another
+ * device's. An id of up to 16 bytes is the node; a longer one is cut to 10 bytes and
+ * followed by '_' and the first 5 hex digits of the SHA-256 of the whole id
+ * (`solar-gateway-garage` → `solar-gate_1c5a9`).
+ *
+ * Returns: (transfer full): the node
+ */
 gchar *
-wbd_emoncms_make_node(const gchar *label, const gchar *device_id)
+wbd_emoncms_make_node(const gchar *device_id)
 {
-	g_autofree gchar *node = wbd_emoncms_make_name(label, WBD_EMONCMS_MAX_NODE);
-	if (node[0] != '\0')
+	g_autofree gchar *node = wbd_emoncms_make_name(device_id, strlen(device_id));
+	g_autofree gchar *hash = NULL;
+	g_autofree gchar *head = NULL;
+
+	if (node[0] != '\0' && strlen(node) <= WBD_EMONCMS_MAX_NODE && g_str_equal(node, device_id))
 		return g_steal_pointer(&node);
-	g_free(node);
-	node = wbd_emoncms_make_name(device_id, WBD_EMONCMS_MAX_NODE);
-	return node[0] != '\0' ? g_steal_pointer(&node) : g_strdup("0");
+	hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, device_id, -1);
+	head = wbd_emoncms_make_name(node, WBD_EMONCMS_MAX_NODE - 6);
+	return g_strdup_printf("%s_%.5s", head, hash);
+}
+
+/**
+ * wbd_emoncms_child_prefix:
+ * @device_id: a child device (an outlet, an inverter, a gateway's meter)
+ * @top_id: the device at the top of its family (the strip, the gateway)
+ *
+ * A child's values are inputs of its family's node, named PREFIX_NAME: the prefix is
+ * the child's id without the top device's id and '_' (`envoy_inverter_1215` of
+ * `envoy` → `inverter_1215`; `strip_3` of `strip` → `3`).
+ *
+ * Returns: (transfer full): the prefix, made valid for an input name
+ */
+gchar *
+wbd_emoncms_child_prefix(const gchar *device_id, const gchar *top_id)
+{
+	gsize n = strlen(top_id);
+	const gchar *rest = device_id;
+
+	if (g_str_has_prefix(device_id, top_id) && device_id[n] == '_' && device_id[n + 1] != '\0')
+		rest = device_id + n + 1;
+	return wbd_emoncms_make_name(rest, WBD_EMONCMS_MAX_NAME / 2);
 }
 
 /**
@@ -84,12 +121,14 @@ wbd_emoncms_make_node(const gchar *label, const gchar *device_id)
  * EmonCMS keeps numbers only: numbers go as they are, booleans as 1 and 0 (as
  * EmonCMS itself stores `true`); strings (a valve's state) and times are left out.
  *
+ * @prefix: (nullable): for a child device, what its input names start with (then '_')
+ *
  * Returns: (transfer full): the `fulljson` object: names made valid, a name that
  *   EmonCMS would take for the time (`time` in any case) followed by '_'; or %NULL
  *   when @values_json is not a JSON object
  */
 gchar *
-wbd_emoncms_encode_values(const gchar *values_json, GError **error)
+wbd_emoncms_encode_values(const gchar *values_json, const gchar *prefix, GError **error)
 {
 	g_autoptr(GPtrArray) values = wbd_values_parse(values_json, error);
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -100,7 +139,10 @@ wbd_emoncms_encode_values(const gchar *values_json, GError **error)
 	/* sorted by name */
 	for (guint i = 0; i < values->len; i++) {
 		const WbdValue *value = g_ptr_array_index(values, i);
-		g_autofree gchar *name = wbd_emoncms_make_name(value->name, WBD_EMONCMS_MAX_NAME - 1);
+		g_autofree gchar *full = prefix != NULL && prefix[0] != '\0'
+					     ? g_strconcat(prefix, "_", value->name, NULL)
+					     : g_strdup(value->name);
+		g_autofree gchar *name = wbd_emoncms_make_name(full, WBD_EMONCMS_MAX_NAME - 1);
 		g_autofree gchar *number = NULL;
 		gdouble v;
 

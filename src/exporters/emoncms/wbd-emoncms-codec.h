@@ -14,9 +14,11 @@ G_BEGIN_DECLS
 gchar *
 wbd_emoncms_make_name(const gchar *text, gsize max_bytes);
 gchar *
-wbd_emoncms_make_node(const gchar *label, const gchar *device_id);
+wbd_emoncms_make_node(const gchar *device_id);
 gchar *
-wbd_emoncms_encode_values(const gchar *values_json, GError **error);
+wbd_emoncms_child_prefix(const gchar *device_id, const gchar *top_id);
+gchar *
+wbd_emoncms_encode_values(const gchar *values_json, const gchar *prefix, GError **error);
 gchar *
 wbd_emoncms_encode_post(const gchar *node, const gchar *fulljson, gint64 time_us);
 gchar *

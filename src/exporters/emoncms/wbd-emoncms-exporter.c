@@ -21,8 +21,7 @@ struct _WbdEmoncmsExporter {
 	gchar *base_url; /* without a trailing '/' */
 	gchar *apikey;
 	GHashTable *configured_nodes; /* device id → node, from node= */
-	GHashTable *nodes;	      /* device id → node in use */
-	GHashTable *node_owners;      /* node → device id */
+	GHashTable *node_owners;      /* node → the device id whose node it is */
 	SoupSession *session;
 };
 
@@ -125,6 +124,8 @@ wbd_emoncms_exporter_configure_nodes(WbdEmoncmsExporter *self, const gchar *valu
 		const gchar *colon;
 		g_autofree gchar *device = NULL;
 		g_autofree gchar *node = NULL;
+		GHashTableIter iter;
+		gpointer other, other_node;
 
 		g_strstrip(items[i]);
 		if (items[i][0] == '\0')
@@ -140,6 +141,21 @@ wbd_emoncms_exporter_configure_nodes(WbdEmoncmsExporter *self, const gchar *valu
 			return wbd_config_invalid(error,
 				       "node: a device id and a node name of letters, digits, '_', "
 				       "'-' or '.' are needed in every DEVICE:NODE item");
+		/* two devices in one node: a configuration error, never merged readings */
+		g_hash_table_iter_init(&iter, self->configured_nodes);
+		while (g_hash_table_iter_next(&iter, &other, &other_node)) {
+			if (g_str_equal(other_node, node) && !g_str_equal(other, device)) {
+				g_set_error(error,
+					    WATTBUS_ERROR,
+					    WATTBUS_ERROR_INVALID_ARGUMENT,
+					    "node: devices '%s' and '%s' both have node '%s': a node "
+					    "holds one device (and its children)",
+					    (const gchar *)other,
+					    device,
+					    node);
+				return FALSE;
+			}
+		}
 		g_hash_table_replace(self->configured_nodes,
 				     g_steal_pointer(&device),
 				     g_steal_pointer(&node));
@@ -189,36 +205,91 @@ wbd_emoncms_exporter_configure(WbdExporter *exporter, GHashTable *settings, GErr
 	return TRUE;
 }
 
-/* nodes */
+/* nodes
+ *
+ * One node per family of devices: a device without a parent has its own (node=, else
+ * made from its id: wbd_emoncms_make_node()), its children (a strip's outlets, a
+ * gateway's meters and inverters) are inputs of that node, named after their own ids
+ * (wbd_emoncms_child_prefix()), unless node= gives a child a node of its own. Decided
+ * when a reading is taken, and kept with it in the spool as its label
+ * ("\x1fNODE\x1fPREFIX\x1fOWNER", OWNER the device whose node it is): a backlog goes to
+ * the nodes it was read for, even when its devices are gone or not there yet. Two
+ * owners never share a node: the delivery is refused (a configuration error) instead.
+ */
 
-/* the node of a device: configured, else made from its name; a name another
- * device's node has already taken gives way to the device id */
-static const gchar *
-wbd_emoncms_exporter_node(WbdEmoncmsExporter *self, const gchar *device, const gchar *label)
+#define LABEL_MARK "\x1f"
+
+static gchar *
+wbd_emoncms_exporter_record_label(WbdExporter *exporter, const gchar *device, const gchar *name)
 {
-	const gchar *node = g_hash_table_lookup(self->nodes, device);
-	const gchar *owner;
-	g_autofree gchar *made = NULL;
+	WbdEmoncmsExporter *self = WBD_EMONCMS_EXPORTER(exporter);
+	const gchar *configured = g_hash_table_lookup(self->configured_nodes, device);
+	WbdDevice *dev = configured == NULL ? wbd_exporter_lookup_device(exporter, device) : NULL;
+	WbdDevice *top = dev;
+	g_autofree gchar *node = NULL;
+	g_autofree gchar *prefix = NULL;
+	const gchar *top_id;
 
-	if (node != NULL)
-		return node;
-	node = g_hash_table_lookup(self->configured_nodes, device);
-	made = node != NULL ? g_strdup(node) : wbd_emoncms_make_node(label, device);
-	owner = g_hash_table_lookup(self->node_owners, made);
-	if (owner != NULL && g_strcmp0(owner, device) != 0) {
-		g_autofree gchar *fallback = wbd_emoncms_make_node(NULL, device);
-		g_warning("[%s] node '%s' of device '%s' is taken by device '%s': using '%s'",
-			  wbd_exporter_get_id(WBD_EXPORTER(self)),
-			  made,
-			  device,
-			  owner,
-			  fallback);
-		g_free(made);
-		made = g_steal_pointer(&fallback);
+	if (configured != NULL)
+		return g_strconcat(LABEL_MARK, configured, LABEL_MARK, LABEL_MARK, device, NULL);
+	while (top != NULL && wbd_device_get_parent(top) != NULL)
+		top = wbd_device_get_parent(top);
+	top_id = top != NULL ? wbd_device_get_id(top) : device;
+	configured = g_hash_table_lookup(self->configured_nodes, top_id);
+	node = configured != NULL ? g_strdup(configured) : wbd_emoncms_make_node(top_id);
+	prefix = top != dev ? wbd_emoncms_child_prefix(device, top_id) : g_strdup("");
+	return g_strconcat(LABEL_MARK, node, LABEL_MARK, prefix, LABEL_MARK, top_id, NULL);
+}
+
+/* a record's node and input prefix; %FALSE with a refusal when its node is another's */
+static gboolean
+wbd_emoncms_exporter_node(WbdEmoncmsExporter *self,
+			  const WbdSpoolRecord *record,
+			  gchar **node,
+			  gchar **prefix,
+			  GError **error)
+{
+	g_autofree gchar *made = NULL;
+	g_auto(GStrv) parts = NULL;
+	const gchar *owner;
+	const gchar *label = record->label;
+
+	/* a reading spooled by a daemon before families: its node as it would be now */
+	if (!g_str_has_prefix(label, LABEL_MARK)) {
+		made = wbd_emoncms_exporter_record_label(WBD_EXPORTER(self), record->device, label);
+		label = made;
 	}
-	g_hash_table_replace(self->node_owners, g_strdup(made), g_strdup(device));
-	g_hash_table_replace(self->nodes, g_strdup(device), g_strdup(made));
-	return g_hash_table_lookup(self->nodes, device);
+	parts = g_strsplit(label + 1, LABEL_MARK, 3);
+	if (g_strv_length(parts) != 3 || parts[0][0] == '\0') {
+		g_set_error(error,
+			    WBD_EXPORTER_ERROR,
+			    WBD_EXPORTER_ERROR_REFUSED,
+			    "A damaged reading of '%s' in the spool",
+			    record->device);
+		return FALSE;
+	}
+	owner = g_hash_table_lookup(self->node_owners, parts[0]);
+	if (owner != NULL && !g_str_equal(owner, parts[2])) {
+		g_set_error(error,
+			    WBD_EXPORTER_ERROR,
+			    WBD_EXPORTER_ERROR_REFUSED,
+			    "Node '%s' would hold the readings of both '%s' and '%s': give one of "
+			    "them another node (node=DEVICE-ID:NODE)",
+			    parts[0],
+			    owner,
+			    parts[2]);
+		return FALSE;
+	}
+	if (owner == NULL) {
+		g_debug("[%s] node '%s' is that of '%s'",
+			wbd_exporter_get_id(WBD_EXPORTER(self)),
+			parts[0],
+			parts[2]);
+		g_hash_table_insert(self->node_owners, g_strdup(parts[0]), g_strdup(parts[2]));
+	}
+	*node = g_strdup(parts[0]);
+	*prefix = g_strdup(parts[1]);
+	return TRUE;
 }
 
 /* sending */
@@ -255,33 +326,40 @@ wbd_emoncms_exporter_send_cb(GObject *source, GAsyncResult *res, gpointer user_d
 }
 
 /* the request for @records; %NULL when none has a value EmonCMS keeps (only strings,
- * times: nothing to send, they are done) */
+ * times: nothing to send, they are done) or with @error when one has no node */
 static gchar *
-wbd_emoncms_exporter_encode(WbdEmoncmsExporter *self, GPtrArray *records, const gchar **path)
+wbd_emoncms_exporter_encode(WbdEmoncmsExporter *self,
+			    GPtrArray *records,
+			    const gchar **path,
+			    GError **error)
 {
-	g_autoptr(GPtrArray) nodes = g_ptr_array_new();
+	g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) jsons = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gint64));
 
 	for (guint i = 0; i < records->len; i++) {
 		WbdSpoolRecord *record = g_ptr_array_index(records, i);
-		g_autoptr(GError) error = NULL;
-		gchar *json = wbd_emoncms_encode_values(record->values, &error);
+		g_autoptr(GError) local_error = NULL;
+		g_autofree gchar *node = NULL;
+		g_autofree gchar *prefix = NULL;
+		gchar *json;
+
+		if (!wbd_emoncms_exporter_node(self, record, &node, &prefix, error))
+			return NULL;
+		json = wbd_emoncms_encode_values(record->values, prefix, &local_error);
 		if (json == NULL) {
 			/* only a corrupted spool has this: skip it rather than block the queue */
 			g_warning("[%s] skipping a damaged reading of '%s': %s",
 				  wbd_exporter_get_id(WBD_EXPORTER(self)),
 				  record->device,
-				  error->message);
+				  local_error->message);
 			continue;
 		}
 		if (g_str_equal(json, "{}")) {
 			g_free(json);
 			continue;
 		}
-		g_ptr_array_add(
-		    nodes,
-		    (gpointer)wbd_emoncms_exporter_node(self, record->device, record->label));
+		g_ptr_array_add(nodes, g_steal_pointer(&node));
 		g_ptr_array_add(jsons, json);
 		g_array_append_val(times, record->time_us);
 	}
@@ -314,10 +392,15 @@ wbd_emoncms_exporter_send_async(WbdExporter *exporter,
 	g_autoptr(GBytes) body = NULL;
 	g_autoptr(SoupMessage) msg = NULL;
 	const gchar *path = NULL;
+	g_autoptr(GError) error = NULL;
 	gchar *form;
 
 	g_task_set_source_tag(task, wbd_emoncms_exporter_send_async);
-	form = wbd_emoncms_exporter_encode(self, records, &path);
+	form = wbd_emoncms_exporter_encode(self, records, &path, &error);
+	if (form == NULL && error != NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
 	if (form == NULL) {
 		g_task_return_boolean(task, TRUE);
 		return;
@@ -367,7 +450,6 @@ wbd_emoncms_exporter_finalize(GObject *object)
 		memset(self->apikey, 0, strlen(self->apikey));
 	g_free(self->apikey);
 	g_clear_pointer(&self->configured_nodes, g_hash_table_unref);
-	g_clear_pointer(&self->nodes, g_hash_table_unref);
 	g_clear_pointer(&self->node_owners, g_hash_table_unref);
 	g_clear_object(&self->session);
 	G_OBJECT_CLASS(wbd_emoncms_exporter_parent_class)->finalize(object);
@@ -382,12 +464,12 @@ wbd_emoncms_exporter_class_init(WbdEmoncmsExporterClass *klass)
 	exporter_class->send_async = wbd_emoncms_exporter_send_async;
 	exporter_class->send_finish = wbd_emoncms_exporter_send_finish;
 	exporter_class->stop = wbd_emoncms_exporter_stop;
+	exporter_class->record_label = wbd_emoncms_exporter_record_label;
 }
 
 static void
 wbd_emoncms_exporter_init(WbdEmoncmsExporter *self)
 {
 	self->configured_nodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	self->nodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->node_owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
