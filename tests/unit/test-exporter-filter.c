@@ -191,6 +191,33 @@ test_deadband(void)
 	g_assert_cmpstr(i, ==, "p@3.000 {\"Power\":3}");
 }
 
+/* strings, enums and times: a change is another value; no deadband applies to them */
+static void
+test_typed_changes(void)
+{
+	g_autoptr(WbdExporterFilter) f = filter_new("deadband", "100", NULL);
+	g_autofree gchar *a = push(f,
+				   "m",
+				   S(1),
+				   "{'Valve': <'opened'>, 'DayFirstTime': <uint64 1700000000000000>,"
+				   " 'Switch': <true>}",
+				   S(1));
+	g_autofree gchar *b = push(f, "m", S(2), "{'Valve': <'opened'>, 'Switch': <true>}", S(2));
+	g_autofree gchar *c = push(f,
+				   "m",
+				   S(3),
+				   "{'Valve': <'closing'>, 'DayFirstTime': <uint64 1700000001000000>}",
+				   S(3));
+	g_assert_cmpstr(a,
+			==,
+			"m@1.000 {\"DayFirstTime\":{\"time\":1700000000000000},\"Switch\":true,"
+			"\"Valve\":\"opened\"}");
+	g_assert_cmpstr(b, ==, "");
+	g_assert_cmpstr(c,
+			==,
+			"m@3.000 {\"DayFirstTime\":{\"time\":1700000001000000},\"Valve\":\"closing\"}");
+}
+
 static void
 test_min_interval(void)
 {
@@ -329,6 +356,7 @@ main(int argc, char **argv)
 	g_test_add_func("/exporter-filter/on-change", test_on_change);
 	g_test_add_func("/exporter-filter/selection", test_selection);
 	g_test_add_func("/exporter-filter/deadband", test_deadband);
+	g_test_add_func("/exporter-filter/typed-changes", test_typed_changes);
 	g_test_add_func("/exporter-filter/min-interval", test_min_interval);
 	g_test_add_func("/exporter-filter/forget-sends-held", test_forget_sends_held);
 	g_test_add_func("/exporter-filter/interval", test_interval);
