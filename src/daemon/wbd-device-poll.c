@@ -54,6 +54,16 @@ operation_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * A "cancelled" handler is called with the cancellable that fired first: connecting
+ * g_cancellable_cancel() itself would cancel that one again, not the operation's
+ */
+static void
+operation_cancel_cb(GCancellable *fired, GCancellable *operation)
+{
+	g_cancellable_cancel(operation);
+}
+
 /* a cancellable that fires on timeout, on device stop, or on the caller's cancellable */
 static OperationData *
 operation_data_new(WbdDevice *self, GCancellable *cancellable)
@@ -64,13 +74,13 @@ operation_data_new(WbdDevice *self, GCancellable *cancellable)
 	if (cancellable != NULL) {
 		data->caller_cancellable = g_object_ref(cancellable);
 		data->caller_handler = g_cancellable_connect(cancellable,
-							     G_CALLBACK(g_cancellable_cancel),
+							     G_CALLBACK(operation_cancel_cb),
 							     g_object_ref(data->cancellable),
 							     g_object_unref);
 	}
 	data->device_cancellable = g_object_ref(priv->cancellable);
 	data->device_handler = g_cancellable_connect(priv->cancellable,
-						     G_CALLBACK(g_cancellable_cancel),
+						     G_CALLBACK(operation_cancel_cb),
 						     g_object_ref(data->cancellable),
 						     g_object_unref);
 	data->timeout_id =
@@ -130,6 +140,17 @@ wbd_device_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	wbd_device_operation_done(G_TASK(user_data), ok, error);
 }
 
+static void
+wbd_device_refresh_parent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	GError *error = NULL;
+	if (!wbd_device_refresh_finish(WBD_DEVICE(source), res, &error))
+		g_task_return_error(task, error);
+	else
+		g_task_return_boolean(task, TRUE);
+}
+
 /**
  * wbd_device_refresh_async:
  *
@@ -143,9 +164,19 @@ wbd_device_refresh_async(WbdDevice *self,
 			 gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	OperationData *op = operation_data_new(self, cancellable);
+	WbdDevice *parent = GET_PRIVATE(self)->parent;
+	OperationData *op;
 
 	g_task_set_source_tag(task, wbd_device_refresh_async);
+	/* a child without a refresh of its own is polled with its parent */
+	if (WBD_DEVICE_GET_CLASS(self)->refresh_async == NULL && parent != NULL) {
+		wbd_device_refresh_async(parent,
+					 cancellable,
+					 wbd_device_refresh_parent_cb,
+					 g_steal_pointer(&task));
+		return;
+	}
+	op = operation_data_new(self, cancellable);
 	g_task_set_task_data(task, op, (GDestroyNotify)operation_data_free);
 	WBD_DEVICE_GET_CLASS(self)->refresh_async(self,
 						  op->cancellable,
@@ -258,7 +289,7 @@ wbd_device_poll(WbdDevice *self)
 		priv->poll_cancellable = g_cancellable_new();
 		priv->poll_cancel_handler =
 		    g_cancellable_connect(priv->cancellable,
-					  G_CALLBACK(g_cancellable_cancel),
+					  G_CALLBACK(operation_cancel_cb),
 					  g_object_ref(priv->poll_cancellable),
 					  g_object_unref);
 	}

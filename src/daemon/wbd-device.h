@@ -25,8 +25,8 @@ G_DECLARE_DERIVABLE_TYPE(WbdDevice, wbd_device, WBD, DEVICE, GObject)
  *   device is exported. Optional.
  * @start: called once the device is exported, before the first poll. Optional.
  * @refresh_async: polls the device once and reports what it read with the
- *   wbd_device_set_*() functions. Required, except for children that a parent polls
- *   (those chain to their parent's refresh).
+ *   wbd_device_set_*() functions. Required, except for children that their parent
+ *   polls: leave it %NULL there and the core refreshes the parent instead.
  * @refresh_finish: finishes @refresh_async.
  * @set_on_async: switches the outlet and confirms the new state, reporting it with
  *   wbd_device_set_on() before completing. Required for devices that add the outlet
