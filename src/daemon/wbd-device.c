@@ -731,6 +731,9 @@ wbd_device_constructed(GObject *object)
 	G_OBJECT_CLASS(wbd_device_parent_class)->constructed(object);
 
 	g_assert(priv->id != NULL);
+	/* a child belongs to its parent's driver unless it names one */
+	if (priv->driver == NULL && priv->parent != NULL)
+		priv->driver = GET_PRIVATE(priv->parent)->driver;
 	if (priv->settings == NULL)
 		priv->settings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
