@@ -107,6 +107,7 @@ wbd_config_free(WbdConfig *config)
 		return;
 	g_clear_pointer(&config->devices, g_ptr_array_unref);
 	g_clear_pointer(&config->exporters, g_ptr_array_unref);
+	g_clear_pointer(&config->drivers, g_hash_table_unref);
 	g_free(config);
 }
 
@@ -426,6 +427,53 @@ find_device(WbdConfig *config, const gchar *id)
 	return -1;
 }
 
+/* the settings of the last configuration loaded: [driver NAME] groups */
+static GHashTable *driver_settings;
+
+/*
+ * [driver NAME]: settings every device of the driver falls back on (e.g. one TP-Link
+ * account for every Kasa/Tapo device); only the driver's own keys.
+ */
+static gboolean
+config_driver_group(WbdConfig *config, const gchar *name, GHashTable *settings, GError **error)
+{
+	const WbdDriverInfo *info = wbd_driver_lookup(name);
+	GHashTableIter iter;
+	gpointer key;
+
+	if (info == NULL) {
+		g_set_error(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT, "[driver %s]: unknown driver", name);
+		return FALSE;
+	}
+	g_hash_table_iter_init(&iter, settings);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (info->keys == NULL || !g_strv_contains(info->keys, key)) {
+			g_set_error(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_INVALID_ARGUMENT,
+				    "[driver %s]: unknown setting %s",
+				    name,
+				    (const gchar *)key);
+			return FALSE;
+		}
+	}
+	g_hash_table_replace(config->drivers, g_strdup(name), g_hash_table_ref(settings));
+	return TRUE;
+}
+
+/**
+ * wbd_config_get_driver_setting:
+ *
+ * Returns: the value of @key in the [driver @driver] group of the configuration last
+ * loaded, or %NULL
+ */
+const gchar *
+wbd_config_get_driver_setting(const gchar *driver, const gchar *key)
+{
+	GHashTable *settings = driver_settings != NULL ? g_hash_table_lookup(driver_settings, driver) : NULL;
+	return settings != NULL ? g_hash_table_lookup(settings, key) : NULL;
+}
+
 static gboolean
 config_load_file(WbdConfig *config,
 		 const gchar *path,
@@ -514,6 +562,13 @@ config_load_file(WbdConfig *config,
 			dev->origin = origin;
 			dev->settings = g_steal_pointer(&settings);
 			g_ptr_array_add(config->devices, dev);
+		} else if (g_str_has_prefix(groups[i], "driver ") && origin == WBD_CONFIG_ORIGIN_CONFIG) {
+			if (!config_driver_group(config, groups[i] + strlen("driver "), settings, &problem)) {
+				g_prefix_error(&problem, "%s: ", path);
+				if (!config_fail(strict, error, problem))
+					return FALSE;
+				continue;
+			}
 		} else if (g_str_has_prefix(groups[i], "exporter ") && origin == WBD_CONFIG_ORIGIN_CONFIG) {
 			WbdExporterConfig *exp = g_new0(WbdExporterConfig, 1);
 			exp->id = g_strdup(groups[i] + strlen("exporter "));
@@ -522,7 +577,7 @@ config_load_file(WbdConfig *config,
 		} else {
 			problem = g_error_new(WATTBUS_ERROR,
 					      WATTBUS_ERROR_INVALID_ARGUMENT,
-					      "%s: unknown group [%s] (expected [device ID] or [exporter ID])",
+					      "%s: unknown group [%s] (expected [device ID], [driver NAME] or [exporter ID])",
 					      path,
 					      groups[i]);
 			if (!config_fail(strict, error, problem))
@@ -558,6 +613,7 @@ wbd_config_load(const gchar *config_dir, const gchar *state_dir, gboolean strict
 
 	config->devices = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_device_config_free);
 	config->exporters = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_exporter_config_free);
+	config->drivers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
 
 	if (!config_load_file(config, main_path, WBD_CONFIG_ORIGIN_CONFIG, strict, error))
 		return NULL;
@@ -584,6 +640,8 @@ wbd_config_load(const gchar *config_dir, const gchar *state_dir, gboolean strict
 		if (!config_load_file(config, state_path, WBD_CONFIG_ORIGIN_STATE, FALSE, error))
 			return NULL;
 	}
+	g_clear_pointer(&driver_settings, g_hash_table_unref);
+	driver_settings = g_hash_table_ref(config->drivers);
 	return g_steal_pointer(&config);
 }
 

@@ -30,6 +30,7 @@ typedef struct {
 typedef struct {
 	GPtrArray *devices;   /* WbdDeviceConfig, in file order */
 	GPtrArray *exporters; /* WbdExporterConfig */
+	GHashTable *drivers;  /* driver name → settings of its [driver NAME] group */
 } WbdConfig;
 
 void
@@ -57,6 +58,9 @@ GHashTable *
 wbd_config_settings_new(void);
 gboolean
 wbd_config_invalid(GError **error, const gchar *message);
+
+const gchar *
+wbd_config_get_driver_setting(const gchar *driver, const gchar *key);
 
 void
 wbd_config_set_config_dir(const gchar *dir);

@@ -262,14 +262,25 @@ class KasaTest(wbtest.DaemonTest):
         self.assertEqual(err[0], "org.wattbus.Wattbus1.Error.Timeout")
 
     def test_klap_device_is_named(self):
+        # transport=xor: a refused port 9999 says where to look
         emu = self.emulator("HS100(UK)_4.1_1.1.0.json", "--klap")
-        self.write_config("[device new]\ndriver=kasa\naddress=%s\nhttp-port=%d\n" % (emu.address, emu.http_port))
+        self.write_config("[device new]\ndriver=kasa\naddress=%s\nhttp-port=%d\ntransport=xor\n"
+                          % (emu.address, emu.http_port))
         self.start_daemon()
         path = device_path("new")
         self.wait_for(lambda: "KLAP" in self.get(path, DEVICE, "LastError"), 15, "KLAP in LastError")
         err = self.call_error(path, DEVICE, "Refresh")
-        self.assertEqual(err[0], "org.wattbus.Wattbus1.Error.NotSupported")
-        self.assertIn("Third-Party Compatibility", err[1])
+        self.assertEqual(err[0], "org.wattbus.Wattbus1.Error.DeviceOffline")
+        self.assertIn("transport=auto", err[1])
+
+    def test_klap_device_is_tried_over_http(self):
+        # transport=auto (the default) goes on to KLAP over HTTP; this emulator knows only
+        # handshake1 (tplink-emulator.py, test_kasa_smart.py, serves the whole protocol)
+        emu = self.emulator("HS100(UK)_4.1_1.1.0.json", "--klap")
+        self.write_config("[device new]\ndriver=kasa\naddress=%s\nhttp-port=%d\n" % (emu.address, emu.http_port))
+        self.start_daemon()
+        path = device_path("new")
+        self.wait_for(lambda: "KLAP's handshake2" in self.get(path, DEVICE, "LastError"), 15, "handshake2")
 
     def test_unreachable_backs_off(self):
         emu = self.emulator(PLUG)

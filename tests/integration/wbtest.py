@@ -39,6 +39,8 @@ os.environ.setdefault("WATTBUSCTL", os.path.join(_BUILD, "src", "cli", "wattbusc
 os.environ.setdefault("WATTBUS_KASA_EMULATOR", os.path.join(SOURCE_DIR, "tests", "emulators", "kasa-emulator.py"))
 DATA = os.environ.get("WATTBUS_TEST_DATA", os.path.join(SOURCE_DIR, "tests", "data"))
 KASA_FIXTURES = os.path.join(DATA, "kasa")
+SMART_FIXTURES = os.path.join(DATA, "kasa-smart")
+TPLINK_EMULATOR = os.path.join(SOURCE_DIR, "tests", "emulators", "tplink-emulator.py")
 
 
 def device_path(dev_id):
@@ -66,9 +68,9 @@ class Bus:
 class Emulator:
     """A Kasa device emulator (tests/emulators/kasa-emulator.py) as a subprocess."""
 
-    def __init__(self, fixture, *args, log=None):
-        cmd = ["/usr/bin/python3",
-               os.environ["WATTBUS_KASA_EMULATOR"], "--fixture", os.path.join(KASA_FIXTURES, fixture)]
+    def __init__(self, fixture, *args, log=None, program=None, fixtures=None):
+        cmd = ["/usr/bin/python3", program or os.environ["WATTBUS_KASA_EMULATOR"],
+               "--fixture", os.path.join(fixtures or KASA_FIXTURES, fixture)]
         cmd += list(args)
         if log:
             cmd += ["--log", log]
@@ -80,10 +82,11 @@ class Emulator:
         if not line.startswith("READY "):
             raise RuntimeError("emulator did not start: %r" % line)
         ports = json.loads(line[len("READY "):])
-        self.port = ports["tcp"]
-        self.udp_port = ports["udp"]
+        self.ports = ports
+        self.port = ports.get("tcp")
+        self.udp_port = ports.get("udp")
         self.http_port = ports.get("http")
-        self.address = "127.0.0.1:%d" % self.port
+        self.address = "127.0.0.1:%d" % (self.port or self.http_port)
 
     def _reader(self):
         for line in self.proc.stdout:
@@ -209,6 +212,10 @@ class DaemonTest(unittest.TestCase):
         emu = Emulator(fixture, *args, **kwargs)
         self.emulators.append(emu)
         return emu
+
+    def tplink_emulator(self, fixture, *args, **kwargs):
+        """tests/emulators/tplink-emulator.py serving tests/data/kasa-smart/FIXTURE over KLAP or AES."""
+        return self.emulator(fixture, *args, program=TPLINK_EMULATOR, fixtures=SMART_FIXTURES, **kwargs)
 
     def write_config(self, text, name="wattbus.conf"):
         path = os.path.join(self.config_dir, name)

@@ -242,6 +242,20 @@ test_codec_decrypt_local(void)
 	g_assert_cmpmem(plain, len, VECTOR_B_JSON, strlen(VECTOR_B_JSON));
 }
 
+/* issue #16.5: an HTTP server on the XOR port is named as such, not as a huge frame */
+static void
+test_codec_header_http(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree guint8 *header = g_memdup2("HTTP", WBD_KASA_HEADER_SIZE);
+	guint32 length = 0;
+
+	g_assert_false(wbd_kasa_frame_parse_header(header, &length, &error));
+	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "answered HTTP"));
+	g_assert_null(strstr(error->message, "1213486160"));
+}
+
 static void
 test_codec_header_bounds(void)
 {
@@ -721,6 +735,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 
 	g_test_add_func("/kasa/codec/vector-a", test_codec_vector_a);
+	g_test_add_func("/kasa/codec/header-http", test_codec_header_http);
 	g_test_add_func("/kasa/codec/vector-b", test_codec_vector_b);
 	g_test_add_func("/kasa/codec/vector-c", test_codec_vector_c);
 	g_test_add_func("/kasa/codec/vector-d", test_codec_vector_d);

@@ -57,6 +57,15 @@ wbd_kasa_frame_parse_header(const guint8 *header, guint32 *length, GError **erro
 				    "Bad reply from the device: empty frame");
 		return FALSE;
 	}
+	if (memcmp(header, "HTTP", 4) == 0) {
+		/* an HTTP server (a KLAP/AES device's, or any other) answered our frame */
+		g_set_error_literal(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_NOT_SUPPORTED,
+				    "Not a Kasa XOR device: it answered HTTP (a TP-Link device on KLAP or "
+				    "AES wants transport=auto, klap or aes, and the HTTP port in http-port)");
+		return FALSE;
+	}
 	if (*length > WBD_KASA_MAX_FRAME) {
 		g_set_error(error,
 			    WATTBUS_ERROR,

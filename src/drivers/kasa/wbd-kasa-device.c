@@ -1,25 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include <libsoup/soup.h>
+#include <string.h>
+
 #include <wattbus-glib.h>
 
 #include "wbd-address.h"
+#include "wbd-config.h"
 #include "wbd-kasa-codec.h"
 #include "wbd-kasa-connection.h"
 #include "wbd-kasa-device.h"
+#include "wbd-kasa-http.h"
 #include "wbd-kasa-outlet.h"
 #include "wbd-kasa-scan.h"
+#include "wbd-kasa-smart.h"
 #include "wbd-kasa-sysinfo.h"
 #include "wbd-log.h"
 
 #define WBD_KASA_DEFAULT_HTTP_PORT 80
-#define WBD_KASA_KLAP_SEED_SIZE 16
-#define WBD_KASA_KLAP_REPLY_SIZE 48
 
 /*
- * A Kasa plug, wall switch or strip on the legacy "IOT" protocol: XOR-obfuscated
- * JSON over TCP 9999. A strip is a parent with one WbdKasaOutlet child per socket.
+ * A TP-Link plug, wall switch or strip. On the legacy "IOT" protocol (XOR-obfuscated
+ * JSON over TCP 9999) it is polled here; on KLAP or AES over HTTP (Tapo, newer Kasa)
+ * by a WbdKasaSmart (wbd-kasa-smart.c), which `transport=auto` switches to when port
+ * 9999 refuses or answers HTTP. A strip is a parent with one WbdKasaOutlet per socket.
  */
 struct _WbdKasaDevice {
 	WbdDevice parent_instance;
@@ -27,7 +31,12 @@ struct _WbdKasaDevice {
 	guint16 port;
 	guint16 http_port;
 	WbdKasaConnection *connection;
-	SoupSession *soup;
+	WbdKasaTransport transport;
+	gchar *username;
+	gchar *password;
+	WbdKasaSmart *smart; /* on KLAP/AES */
+	gboolean http_confirmed; /* transport=auto: KLAP/AES answered once */
+	WbdKasaHttp *http;
 	gboolean has_emeter;
 	gboolean emeter_unsupported;
 	GPtrArray *child_ids; /* gchar *, the device's ids of the current children */
@@ -35,6 +44,20 @@ struct _WbdKasaDevice {
 };
 
 G_DEFINE_TYPE(WbdKasaDevice, wbd_kasa_device, WBD_TYPE_DEVICE)
+
+/* from now on over HTTP (KLAP or AES) on @port */
+static void
+wbd_kasa_device_use_http(WbdKasaDevice *self, guint16 port)
+{
+	self->http = wbd_kasa_http_new(self->host,
+				       port,
+				       self->transport == WBD_KASA_TRANSPORT_XOR ? WBD_KASA_TRANSPORT_AUTO
+										 : self->transport,
+				       self->username,
+				       self->password,
+				       wbd_device_get_id(WBD_DEVICE(self)));
+	self->smart = wbd_kasa_smart_new(self, self->http);
+}
 
 /* configuration */
 
@@ -44,6 +67,7 @@ wbd_kasa_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 	WbdKasaDevice *self = WBD_KASA_DEVICE(device);
 	const gchar *address = g_hash_table_lookup(settings, "address");
 	const gchar *http_port = g_hash_table_lookup(settings, "http-port");
+	const gchar *transport = g_hash_table_lookup(settings, "transport");
 	g_autoptr(GError) local_error = NULL;
 	guint64 port = WBD_KASA_DEFAULT_HTTP_PORT;
 
@@ -66,7 +90,25 @@ wbd_kasa_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 		return FALSE;
 	}
 	self->http_port = (guint16)port;
+	if (transport != NULL && !wbd_kasa_transport_parse(transport, &self->transport)) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "Device '%s': transport must be auto, xor, klap or aes",
+			    wbd_device_get_id(device));
+		return FALSE;
+	}
+	/* the account: the device's own, else the one of [driver kasa] */
+	if (g_hash_table_contains(settings, "username") || g_hash_table_contains(settings, "password")) {
+		self->username = g_strdup(g_hash_table_lookup(settings, "username"));
+		self->password = g_strdup(g_hash_table_lookup(settings, "password"));
+	} else {
+		self->username = g_strdup(wbd_config_get_driver_setting("kasa", "username"));
+		self->password = g_strdup(wbd_config_get_driver_setting("kasa", "password"));
+	}
 	self->connection = wbd_kasa_connection_new(self->host, self->port, wbd_device_get_id(device));
+	if (self->transport == WBD_KASA_TRANSPORT_KLAP || self->transport == WBD_KASA_TRANSPORT_AES)
+		wbd_kasa_device_use_http(self, self->http_port);
 	return TRUE;
 }
 
@@ -97,7 +139,7 @@ wbd_kasa_device_apply_identity(WbdDevice *device, WbdKasaSysinfo *info, const gc
 
 #define NONNULL(s) ((s) != NULL ? (s) : "")
 
-static void
+void
 wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
 {
 	WbdDevice *device = WBD_DEVICE(self);
@@ -247,74 +289,43 @@ static void
 wbd_kasa_device_apply_reading(GTask *task, const WbdMeterReading *reading);
 
 static void
-wbd_kasa_device_klap_probe_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+wbd_kasa_device_smart_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GTask) task = G_TASK(user_data);
-	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
-	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, NULL);
-	WbdKasaDevice *self = g_task_get_source_object(task);
+	WbdKasaDevice *self = WBD_KASA_DEVICE(source);
+	GError *error = NULL;
 
-	if (body != NULL && msg != NULL && soup_message_get_status(msg) == SOUP_STATUS_OK &&
-	    g_bytes_get_size(body) == WBD_KASA_KLAP_REPLY_SIZE) {
-		g_task_return_new_error(task,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_NOT_SUPPORTED,
-					"The device has moved to TP-Link's newer KLAP protocol, which "
-					"this driver does not speak: turn on \"Third-Party "
-					"Compatibility\" in the Kasa app to re-open port %u",
-					self->port);
+	if (wbd_kasa_smart_finish(self, res, &error)) {
+		self->http_confirmed = TRUE;
+		g_task_return_boolean(task, TRUE);
 		return;
 	}
-	g_task_return_new_error(task,
-				WATTBUS_ERROR,
-				WATTBUS_ERROR_DEVICE_OFFLINE,
-				"The device refused the connection on port %u",
-				self->port);
+	if (self->transport == WBD_KASA_TRANSPORT_AUTO && !self->http_confirmed &&
+	    !g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_PERMISSION_DENIED)) {
+		/* not a KLAP/AES device after all (or not now): XOR again at the next poll */
+		g_prefix_error(&error, "No XOR protocol on port %u (refused the connection or answered HTTP), and over HTTP: ", self->port);
+		wbd_kasa_http_close(self->http);
+		g_clear_pointer(&self->smart, wbd_kasa_smart_free);
+		g_clear_object(&self->http);
+	}
+	g_task_return_error(task, error);
 }
 
-/* port 9999 refused: a device on new firmware answers KLAP's handshake over HTTP */
+/* transport=auto: port 9999 refused or answered HTTP, so KLAP, then AES, over HTTP */
 static void
-wbd_kasa_device_probe_klap(WbdKasaDevice *self, GTask *task)
+wbd_kasa_device_switch_to_http(WbdKasaDevice *self, GTask *task, gboolean answered_http)
 {
-	g_autofree gchar *uri = g_uri_join(G_URI_FLAGS_NONE,
-					   "http",
-					   NULL,
-					   self->host,
-					   self->http_port,
-					   "/app/handshake1",
-					   NULL,
-					   NULL);
-	g_autoptr(SoupMessage) msg = soup_message_new("POST", uri);
-	guint8 seed[WBD_KASA_KLAP_SEED_SIZE];
-	g_autoptr(GBytes) body = NULL;
-
-	if (msg == NULL) {
-		g_task_return_new_error(task,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_DEVICE_OFFLINE,
-					"The device refused the connection on port %u",
-					self->port);
-		g_object_unref(task);
-		return;
-	}
-	for (guint i = 0; i < sizeof(seed); i++)
-		seed[i] = (guint8)g_random_int_range(0, 256);
-	body = g_bytes_new(seed, sizeof(seed));
-	soup_message_set_request_body_from_bytes(msg, "application/octet-stream", body);
-	if (self->soup == NULL)
-		self->soup = soup_session_new_with_options("timeout",
-							   5,
-							   "max-conns-per-host",
-							   1,
-							   "proxy-resolver",
-							   NULL,
-							   NULL);
-	soup_session_send_and_read_async(self->soup,
-					 msg,
-					 G_PRIORITY_DEFAULT,
-					 g_task_get_cancellable(task),
-					 wbd_kasa_device_klap_probe_cb,
-					 task);
+	RefreshData *data = g_task_get_task_data(task);
+	/* an HTTP answer on the address's own port: that port is the device's HTTP port */
+	guint16 port = answered_http && self->port != WBD_KASA_DEFAULT_PORT ? self->port : self->http_port;
+	wbd_dev_info(self, "no XOR protocol on port %u: trying KLAP and AES on HTTP port %u", self->port, port);
+	wbd_kasa_connection_close(self->connection);
+	wbd_kasa_device_use_http(self, port);
+	wbd_kasa_smart_refresh_async(self->smart,
+				     data->io_priority,
+				     g_task_get_cancellable(task),
+				     wbd_kasa_device_smart_cb,
+				     task);
 }
 
 static void
@@ -331,8 +342,20 @@ wbd_kasa_device_sysinfo_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 
 	reply = wbd_kasa_connection_poll_finish(WBD_KASA_CONNECTION(source), res, &error);
 	if (reply == NULL) {
-		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
-			wbd_kasa_device_probe_klap(self, task);
+		gboolean refused = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+		gboolean http = g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED);
+		if ((refused || http) && self->transport == WBD_KASA_TRANSPORT_AUTO && self->smart == NULL) {
+			wbd_kasa_device_switch_to_http(self, task, http);
+			return;
+		}
+		if (refused) {
+			g_task_return_new_error(task,
+						WATTBUS_ERROR,
+						WATTBUS_ERROR_DEVICE_OFFLINE,
+						"The device refused the connection on port %u (devices on "
+						"newer firmware speak KLAP or AES over HTTP: transport=auto)",
+						self->port);
+			g_object_unref(task);
 			return;
 		}
 		g_task_return_error(task, g_steal_pointer(&error));
@@ -492,11 +515,16 @@ wbd_kasa_device_refresh_full(WbdDevice *device,
 			     GAsyncReadyCallback callback,
 			     gpointer user_data)
 {
+	WbdKasaDevice *self = WBD_KASA_DEVICE(device);
 	GTask *task = g_task_new(device, cancellable, callback, user_data);
 	RefreshData *data = g_new0(RefreshData, 1);
 	data->io_priority = io_priority;
 	g_task_set_source_tag(task, wbd_kasa_device_refresh_full);
 	g_task_set_task_data(task, data, (GDestroyNotify)refresh_data_free);
+	if (self->smart != NULL) {
+		wbd_kasa_smart_refresh_async(self->smart, io_priority, cancellable, wbd_kasa_device_smart_cb, task);
+		return;
+	}
 	wbd_kasa_device_refresh_step(task);
 }
 
@@ -570,11 +598,18 @@ wbd_kasa_device_switch_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	GError *error = NULL;
 	g_autoptr(JsonNode) reply = NULL;
 
-	reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
-	if (reply == NULL ||
-	    wbd_kasa_reply_get_result(reply, "system", "set_relay_state", NULL, &error) == NULL) {
-		g_task_return_error(task, error);
-		return;
+	if (WBD_IS_KASA_DEVICE(source)) {
+		if (!wbd_kasa_smart_finish(self, res, &error)) {
+			g_task_return_error(task, error);
+			return;
+		}
+	} else {
+		reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
+		if (reply == NULL ||
+		    wbd_kasa_reply_get_result(reply, "system", "set_relay_state", NULL, &error) == NULL) {
+			g_task_return_error(task, error);
+			return;
+		}
 	}
 	wbd_device_set_on(data->target, data->on);
 	/* the next sysinfo is compared with the state set here, not with the last one */
@@ -614,6 +649,10 @@ wbd_kasa_device_switch_async(WbdKasaDevice *self,
 	g_task_set_source_tag(task, wbd_kasa_device_switch_async);
 	g_task_set_task_data(task, data, (GDestroyNotify)switch_data_free);
 
+	if (self->smart != NULL) {
+		wbd_kasa_smart_switch_async(self->smart, target, child_id, on, cancellable, wbd_kasa_device_switch_cb, task);
+		return;
+	}
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "state");
 	json_builder_add_int_value(builder, on ? 1 : 0);
@@ -675,8 +714,8 @@ wbd_kasa_device_stop(WbdDevice *device)
 	WbdKasaDevice *self = WBD_KASA_DEVICE(device);
 	if (self->connection != NULL)
 		wbd_kasa_connection_close(self->connection);
-	if (self->soup != NULL)
-		soup_session_abort(self->soup);
+	if (self->http != NULL)
+		wbd_kasa_http_close(self->http);
 }
 
 static void
@@ -685,7 +724,8 @@ wbd_kasa_device_dispose(GObject *object)
 	WbdKasaDevice *self = WBD_KASA_DEVICE(object);
 	G_OBJECT_CLASS(wbd_kasa_device_parent_class)->dispose(object);
 	g_clear_object(&self->connection);
-	g_clear_object(&self->soup);
+	g_clear_pointer(&self->smart, wbd_kasa_smart_free);
+	g_clear_object(&self->http);
 }
 
 static void
@@ -694,6 +734,10 @@ wbd_kasa_device_finalize(GObject *object)
 	WbdKasaDevice *self = WBD_KASA_DEVICE(object);
 	g_free(self->host);
 	g_free(self->applied);
+	g_free(self->username);
+	if (self->password != NULL)
+		memset(self->password, 0, strlen(self->password));
+	g_free(self->password);
 	g_clear_pointer(&self->child_ids, g_ptr_array_unref);
 	G_OBJECT_CLASS(wbd_kasa_device_parent_class)->finalize(object);
 }

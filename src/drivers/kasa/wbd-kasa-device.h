@@ -2,6 +2,7 @@
 #pragma once
 
 #include "wbd-device.h"
+#include "wbd-kasa-sysinfo.h"
 
 G_BEGIN_DECLS
 
@@ -18,5 +19,8 @@ wbd_kasa_device_switch_async(WbdKasaDevice *self,
 			     gpointer user_data);
 gboolean
 wbd_kasa_device_switch_finish(WbdKasaDevice *self, GAsyncResult *res, GError **error);
+
+void
+wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info);
 
 G_END_DECLS

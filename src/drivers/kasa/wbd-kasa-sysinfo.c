@@ -282,6 +282,8 @@ wbd_kasa_sum_readings(const WbdMeterReading *outlets, guint n_outlets, WbdMeterR
 	    WBD_QUANTITY_POWER,
 	    WBD_QUANTITY_CURRENT,
 	    WBD_QUANTITY_ENERGY,
+	    WBD_QUANTITY_ENERGY_TODAY,
+	    WBD_QUANTITY_ENERGY_THIS_MONTH,
 	};
 	wbd_meter_reading_init(total);
 	if (n_outlets == 0)

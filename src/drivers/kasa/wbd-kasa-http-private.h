@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "wbd-kasa-crypto.h"
+#include "wbd-kasa-http.h"
+
+G_BEGIN_DECLS
+
+/* the state the transports share (wbd-kasa-http.c, -klap.c, -aes.c) */
+struct _WbdKasaHttp {
+	GObject parent_instance;
+	SoupSession *soup;
+	gchar *host;
+	guint16 port;
+	gchar *log_id;
+	WbdKasaTransport transport; /* AUTO until a handshake settled it */
+	gchar *username;	    /* NULL: none configured */
+	gchar *password;
+	GQueue queue; /* GTask, the requests waiting; the head is in flight */
+	gboolean busy;
+
+	/* the session */
+	gboolean established;
+	gchar *session_id;
+	gint64 expires; /* monotonic, µs */
+	gchar *description; /* e.g. "KLAP v2", for logs and properties */
+
+	/* KLAP */
+	guint8 local_seed[WBD_KASA_KLAP_SEED_SIZE];
+	WbdKasaKlapVersion klap_version;
+	guint8 auth_hash[WBD_KASA_KLAP_MAX_AUTH_HASH];
+	gsize auth_len;
+	WbdKasaKlapSession klap;
+
+	/* AES */
+	guint8 aes_key[WBD_KASA_AES_KEY_SIZE];
+	guint8 aes_iv[16];
+	gchar *token;
+	guint login_attempt; /* 0: password2 (login v2), 1: password (v1) */
+	gint login_version;  /* the one that worked, 0 unknown */
+};
+
+/* a POST to the device; @callback gets the task, finish with wbd_kasa_http_post_finish() */
+void
+wbd_kasa_http_post(WbdKasaHttp *self,
+		   const gchar *path,
+		   const gchar *content_type,
+		   GBytes *body,
+		   gboolean with_cookie,
+		   GTask *task,
+		   GAsyncReadyCallback callback);
+GBytes *
+wbd_kasa_http_post_finish(WbdKasaHttp *self, GAsyncResult *res, guint *status, GError **error);
+void
+wbd_kasa_http_set_session(WbdKasaHttp *self, SoupMessage *msg);
+void
+wbd_kasa_http_handshake_done(WbdKasaHttp *self, GTask *task, GError *error);
+void
+wbd_kasa_http_send_done(WbdKasaHttp *self, GTask *task, gchar *reply, GError *error, gboolean session_dead);
+const gchar *
+wbd_kasa_http_request_text(GTask *task);
+GError *
+wbd_kasa_http_auth_error(WbdKasaHttp *self, const gchar *how);
+
+void
+wbd_kasa_klap_handshake(WbdKasaHttp *self, GTask *task);
+void
+wbd_kasa_klap_send(WbdKasaHttp *self, GTask *task);
+void
+wbd_kasa_aes_handshake(WbdKasaHttp *self, GTask *task);
+void
+wbd_kasa_aes_send(WbdKasaHttp *self, GTask *task);
+
+G_END_DECLS
