@@ -44,6 +44,20 @@ wbd_exporter_info_lookup(const gchar *kind)
 	return NULL;
 }
 
+void
+wbd_exporter_info_shutdown_all(void)
+{
+	g_autoptr(GPtrArray) called = g_ptr_array_new();
+	for (guint i = 0; kinds != NULL && i < kinds->len; i++) {
+		const WbdExporterInfo *info = g_ptr_array_index(kinds, i);
+		if (info->shutdown == NULL ||
+		    g_ptr_array_find(called, (gconstpointer)info->shutdown, NULL))
+			continue;
+		g_ptr_array_add(called, (gpointer)info->shutdown);
+		info->shutdown();
+	}
+}
+
 gboolean
 wbd_exporter_info_is_secret_key(const WbdExporterInfo *info, const gchar *key)
 {

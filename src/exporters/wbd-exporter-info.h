@@ -11,6 +11,10 @@ G_BEGIN_DECLS
  * @get_type: returns the #WbdExporter subclass
  * @keys: %NULL-terminated list of the kind's own setting keys, or %NULL
  * @secret_keys: %NULL-terminated subset of @keys that are secrets, or %NULL
+ * @shutdown: the daemon ends, its main loop has stopped: finish (for a bounded time)
+ *   what the kind still does in the background, such as MQTT farewells. Kinds that
+ *   share a hook (the MQTT clouds share one client) name the same function: it is
+ *   called once. Optional.
  *
  * What the core knows of an exporter kind. A kind adds nothing to the core but a
  * registration line in wbd-exporter-kinds.c.
@@ -20,6 +24,7 @@ typedef struct {
 	GType (*get_type)(void);
 	const gchar *const *keys;
 	const gchar *const *secret_keys;
+	void (*shutdown)(void);
 } WbdExporterInfo;
 
 void
@@ -34,7 +39,8 @@ wbd_exporter_info_validate(const gchar *id, GHashTable *settings, gboolean stric
 /* registers every exporter kind built in; defined in wbd-exporter-kinds.c */
 void
 wbd_exporter_kinds_register_all(void);
+/* calls every registered kind's shutdown hook once */
 void
-wbd_exporter_kinds_shutdown(void);
+wbd_exporter_info_shutdown_all(void);
 
 G_END_DECLS

@@ -6,7 +6,6 @@
 #include "wbd-emoncms-exporter.h"
 #include "wbd-exporter-info.h"
 #include "wbd-jwt-exporter.h"
-#include "wbd-mqtt-client.h"
 #include "wbd-mqtt-exporter.h"
 #include "wbd-sse-exporter.h"
 #include "wbd-tuya-edge-exporter.h"
@@ -22,11 +21,4 @@ wbd_exporter_kinds_register_all(void)
 	wbd_exporter_info_register(wbd_tuya_edge_exporter_get_info());
 	wbd_exporter_info_register(wbd_sse_exporter_get_info());
 	wbd_exporter_info_register(wbd_jwt_exporter_get_info());
-}
-
-/* the daemon ends: what the kinds still do in the background (MQTT farewells) */
-void
-wbd_exporter_kinds_shutdown(void)
-{
-	wbd_mqtt_client_shutdown(1000);
 }

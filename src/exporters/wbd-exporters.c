@@ -265,7 +265,7 @@ wbd_exporters_dispose(GObject *object)
 	if (self->spool != NULL)
 		wbd_spool_wait(self->spool);
 	if (self->exporters != NULL)
-		wbd_exporter_kinds_shutdown();
+		wbd_exporter_info_shutdown_all();
 	for (guint i = 0; self->devices != NULL && i < self->devices->len; i++)
 		g_signal_handlers_disconnect_by_data(g_ptr_array_index(self->devices, i), self);
 	g_clear_pointer(&self->devices, g_ptr_array_unref);

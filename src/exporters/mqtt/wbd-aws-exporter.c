@@ -7,6 +7,7 @@
 #include "wbd-aws-codec.h"
 #include "wbd-aws-exporter.h"
 #include "wbd-config.h"
+#include "wbd-mqtt-client.h"
 #include "wbd-mqtt-codec.h"
 
 /*
@@ -57,6 +58,7 @@ static const WbdExporterInfo aws_info = {
     .get_type = wbd_aws_exporter_get_type,
     .keys = aws_keys,
     .secret_keys = aws_secret_keys,
+    .shutdown = wbd_mqtt_client_shutdown,
 };
 
 const WbdExporterInfo *

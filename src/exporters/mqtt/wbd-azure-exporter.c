@@ -7,6 +7,7 @@
 #include "wbd-azure-codec.h"
 #include "wbd-azure-exporter.h"
 #include "wbd-config.h"
+#include "wbd-mqtt-client.h"
 #include "wbd-mqtt-codec.h"
 #include "wbd-mqtt-credentials.h"
 
@@ -65,6 +66,7 @@ static const WbdExporterInfo azure_info = {
     .get_type = wbd_azure_exporter_get_type,
     .keys = azure_keys,
     .secret_keys = azure_secret_keys,
+    .shutdown = wbd_mqtt_client_shutdown,
 };
 
 const WbdExporterInfo *

@@ -9,6 +9,7 @@
 #include "wbd-config.h"
 #include "wbd-jwt-codec.h"
 #include "wbd-jwt-exporter.h"
+#include "wbd-mqtt-client.h"
 #include "wbd-mqtt-codec.h"
 #include "wbd-mqtt-credentials.h"
 
@@ -61,6 +62,7 @@ static const WbdExporterInfo jwt_info = {
     .get_type = wbd_jwt_exporter_get_type,
     .keys = jwt_keys,
     .secret_keys = jwt_secret_keys,
+    .shutdown = wbd_mqtt_client_shutdown,
 };
 
 const WbdExporterInfo *

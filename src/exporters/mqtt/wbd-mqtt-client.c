@@ -992,14 +992,15 @@ closing_disconnected(gpointer context)
 
 /**
  * wbd_mqtt_client_shutdown:
- * @timeout_ms: how long to wait for clients still saying goodbye
  *
- * When the daemon ends: waits (blocking, the main loop has stopped) for the farewells of
- * closed clients, at most @timeout_ms, then destroys what is left.
+ * When the daemon ends (the MQTT kinds' shutdown hook): waits (blocking, the main loop
+ * has stopped) for the farewells of closed clients, at most
+ * WBD_MQTT_CLIENT_SHUTDOWN_TIMEOUT_MS, then destroys what is left.
  */
 void
-wbd_mqtt_client_shutdown(guint timeout_ms)
+wbd_mqtt_client_shutdown(void)
 {
+	const guint timeout_ms = WBD_MQTT_CLIENT_SHUTDOWN_TIMEOUT_MS;
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * G_TIME_SPAN_MILLISECOND;
 	g_autoptr(GPtrArray) handles = g_ptr_array_new();
 

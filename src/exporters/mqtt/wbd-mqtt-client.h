@@ -61,7 +61,9 @@ wbd_mqtt_client_start(WbdMqttClient *self);
 void
 wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gchar *farewell);
 void
-wbd_mqtt_client_shutdown(guint timeout_ms);
+wbd_mqtt_client_shutdown(void);
+/* how long the daemon's end waits for farewells still under way */
+#define WBD_MQTT_CLIENT_SHUTDOWN_TIMEOUT_MS 1000
 gboolean
 wbd_mqtt_client_is_connected(WbdMqttClient *self);
 gint64

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-mqtt-client.h"
 #include "wbd-mqtt-cloud.h"
 #include "wbd-mqtt-codec.h"
 #include "wbd-mqtt-exporter.h"
@@ -47,6 +48,7 @@ static const WbdExporterInfo mqtt_info = {
     .get_type = wbd_mqtt_exporter_get_type,
     .keys = mqtt_keys,
     .secret_keys = mqtt_secret_keys,
+    .shutdown = wbd_mqtt_client_shutdown,
 };
 
 const WbdExporterInfo *

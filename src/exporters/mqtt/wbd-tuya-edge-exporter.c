@@ -5,12 +5,13 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-config.h"
 #include "wbd-json.h"
+#include "wbd-mqtt-client.h"
 #include "wbd-mqtt-cloud.h"
 #include "wbd-mqtt-codec.h"
 #include "wbd-mqtt-credentials.h"
 #include "wbd-tuya-edge-exporter.h"
-#include "wbd-config.h"
 #include "wbd-value.h"
 
 /*
@@ -60,6 +61,7 @@ static const WbdExporterInfo tuya_edge_info = {
     .get_type = wbd_tuya_edge_exporter_get_type,
     .keys = tuya_edge_keys,
     .secret_keys = tuya_edge_secret_keys,
+    .shutdown = wbd_mqtt_client_shutdown,
 };
 
 const WbdExporterInfo *
