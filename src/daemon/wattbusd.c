@@ -17,6 +17,7 @@
 #include "wbd-auth.h"
 #include "wbd-config.h"
 #include "wbd-driver.h"
+#include "wbd-exporters.h"
 #include "wbd-manager.h"
 
 #define WBD_BUS_NAME "org.wattbus.Wattbus1"
@@ -28,6 +29,7 @@
 typedef struct {
 	GMainLoop *loop;
 	WbdManager *manager;
+	WbdExporters *exporters; /* fed by every device the manager exports */
 	gchar *config_dir;
 	gchar *state_dir;
 	gboolean use_system_bus;
@@ -62,6 +64,20 @@ wbd_daemon_bus_acquired_cb(GDBusConnection *connection, const gchar *name, gpoin
 	g_autoptr(GError) error = NULL;
 
 	daemon->manager = wbd_manager_new(connection, daemon->config_dir, daemon->state_dir);
+	daemon->exporters =
+	    wbd_exporters_new(wbd_manager_get_object_manager(daemon->manager), daemon->state_dir);
+	g_signal_connect_swapped(daemon->manager,
+				 "device-exported",
+				 G_CALLBACK(wbd_exporters_add_device),
+				 daemon->exporters);
+	g_signal_connect_swapped(daemon->manager,
+				 "device-unexported",
+				 G_CALLBACK(wbd_exporters_remove_device),
+				 daemon->exporters);
+	g_signal_connect_swapped(daemon->manager,
+				 "exporters-configured",
+				 G_CALLBACK(wbd_exporters_apply_config),
+				 daemon->exporters);
 	if (!wbd_manager_start(daemon->manager, &error)) {
 		g_critical("cannot start: %s", error->message);
 		daemon->exit_code = EXIT_FAILURE;
@@ -263,6 +279,10 @@ main(int argc, char **argv)
 	g_main_loop_run(daemon.loop);
 
 	g_bus_unown_name(owner_id);
+	/* the exporters first: what they accepted reaches their spool before the devices go */
+	if (daemon.manager != NULL && daemon.exporters != NULL)
+		g_signal_handlers_disconnect_by_data(daemon.manager, daemon.exporters);
+	g_clear_object(&daemon.exporters);
 	g_clear_object(&daemon.manager);
 	wbd_auth_set_default(NULL);
 	g_main_loop_unref(daemon.loop);

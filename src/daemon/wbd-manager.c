@@ -10,7 +10,6 @@
 #include "wbd-discovery.h"
 #include "wbd-driver.h"
 #include "wbd-manager.h"
-#include "wbd-exporters.h"
 
 #define WBD_MANAGER_PATH "/org/wattbus/Wattbus1"
 
@@ -23,12 +22,14 @@ struct _WbdManager {
 	gchar *state_dir;
 	GHashTable *devices; /* id → WbdDevice, children included */
 	GHashTable *configs; /* id → WbdDeviceConfig, of the top-level devices */
-	WbdExporters *exporters; /* src/exporters: fed by every exported device */
 	WbdDiscovery *discovery;	 /* Discover() */
 	GCancellable *cancellable;
 };
 
 G_DEFINE_TYPE(WbdManager, wbd_manager, G_TYPE_OBJECT)
+
+enum { SIGNAL_DEVICE_EXPORTED, SIGNAL_DEVICE_UNEXPORTED, SIGNAL_EXPORTERS_CONFIGURED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 /* devices */
 
@@ -50,7 +51,7 @@ wbd_manager_unexport_device(WbdManager *self, WbdDevice *device)
 	for (guint i = 0; i < children->len; i++)
 		wbd_manager_unexport_device(self, g_ptr_array_index(children, i));
 	g_signal_handlers_disconnect_by_data(device, self);
-	wbd_exporters_remove_device(self->exporters, device);
+	g_signal_emit(self, signals[SIGNAL_DEVICE_UNEXPORTED], 0, device);
 	g_dbus_object_manager_server_unexport(self->object_manager,
 					      wbd_device_get_object_path(device));
 	g_hash_table_remove(self->devices, wbd_device_get_id(device));
@@ -75,7 +76,7 @@ wbd_manager_export_device(WbdManager *self, WbdDevice *device)
 	g_signal_connect(device, "child-added", G_CALLBACK(wbd_manager_child_added_cb), self);
 	g_signal_connect(device, "child-removed", G_CALLBACK(wbd_manager_child_removed_cb), self);
 	g_dbus_object_manager_server_export(self->object_manager, wbd_device_get_object(device));
-	wbd_exporters_add_device(self->exporters, device);
+	g_signal_emit(self, signals[SIGNAL_DEVICE_EXPORTED], 0, device);
 }
 
 static WbdDevice *
@@ -180,7 +181,7 @@ wbd_manager_apply_config(WbdManager *self, WbdConfig *config)
 		if (!wbd_manager_add_config(self, dev, &error))
 			g_warning("device '%s': %s", dev->id, error->message);
 	}
-	wbd_exporters_apply_config(self->exporters, config->exporters);
+	g_signal_emit(self, signals[SIGNAL_EXPORTERS_CONFIGURED], 0, config->exporters);
 }
 
 gboolean
@@ -537,8 +538,8 @@ wbd_manager_dispose(GObject *object)
 	WbdManager *self = WBD_MANAGER(object);
 	if (self->cancellable != NULL)
 		g_cancellable_cancel(self->cancellable);
-	/* first: what the exporters accepted reaches their spool */
-	g_clear_object(&self->exporters);
+	/* whoever follows the devices (the exporters) has let go of them by now: wattbusd
+	 * ends the exporters first, so that what they accepted reaches their spool */
 	if (self->devices != NULL) {
 		GHashTableIter iter;
 		WbdDevice *device;
@@ -578,6 +579,52 @@ wbd_manager_class_init(WbdManagerClass *klass)
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->dispose = wbd_manager_dispose;
 	object_class->finalize = wbd_manager_finalize;
+
+	/**
+	 * WbdManager::device-exported:
+	 * @device: a device (or child) now on the bus
+	 *
+	 * For whoever follows every device (the exporters), which the manager does not know.
+	 */
+	signals[SIGNAL_DEVICE_EXPORTED] = g_signal_new("device-exported",
+						       G_TYPE_FROM_CLASS(klass),
+						       G_SIGNAL_RUN_LAST,
+						       0,
+						       NULL,
+						       NULL,
+						       NULL,
+						       G_TYPE_NONE,
+						       1,
+						       WBD_TYPE_DEVICE);
+	/**
+	 * WbdManager::device-unexported:
+	 * @device: a device (or child) about to leave the bus
+	 */
+	signals[SIGNAL_DEVICE_UNEXPORTED] = g_signal_new("device-unexported",
+							 G_TYPE_FROM_CLASS(klass),
+							 G_SIGNAL_RUN_LAST,
+							 0,
+							 NULL,
+							 NULL,
+							 NULL,
+							 G_TYPE_NONE,
+							 1,
+							 WBD_TYPE_DEVICE);
+	/**
+	 * WbdManager::exporters-configured:
+	 * @configs: (element-type WbdExporterConfig): the `[exporter ID]` groups of the
+	 *   configuration just applied (at start and at every reload)
+	 */
+	signals[SIGNAL_EXPORTERS_CONFIGURED] = g_signal_new("exporters-configured",
+							    G_TYPE_FROM_CLASS(klass),
+							    G_SIGNAL_RUN_LAST,
+							    0,
+							    NULL,
+							    NULL,
+							    NULL,
+							    G_TYPE_NONE,
+							    1,
+							    G_TYPE_PTR_ARRAY);
 }
 
 static void
@@ -607,6 +654,14 @@ wbd_manager_init(WbdManager *self)
 			 self);
 }
 
+/* where the devices are exported: the exporters' objects go there too */
+GDBusObjectManagerServer *
+wbd_manager_get_object_manager(WbdManager *self)
+{
+	g_return_val_if_fail(WBD_IS_MANAGER(self), NULL);
+	return self->object_manager;
+}
+
 WbdManager *
 wbd_manager_new(GDBusConnection *connection, const gchar *config_dir, const gchar *state_dir)
 {
@@ -614,6 +669,5 @@ wbd_manager_new(GDBusConnection *connection, const gchar *config_dir, const gcha
 	self->connection = g_object_ref(connection);
 	self->config_dir = g_strdup(config_dir);
 	self->state_dir = g_strdup(state_dir);
-	self->exporters = wbd_exporters_new(self->object_manager, state_dir);
 	return self;
 }

@@ -14,5 +14,7 @@ gboolean
 wbd_manager_start(WbdManager *self, GError **error);
 gboolean
 wbd_manager_reload(WbdManager *self, GError **error);
+GDBusObjectManagerServer *
+wbd_manager_get_object_manager(WbdManager *self);
 
 G_END_DECLS
