@@ -168,13 +168,20 @@ class ApiTest(wbtest.DaemonTest):
         self.assert_daemon_alive()
 
     def test_secrets_are_not_exported(self):
-        # a driver secret would be refused as unknown by kasa; the config layer must
-        # still never echo values it does not know into errors
+        # a key the driver does not know is refused without echoing its value
         self.start_daemon()
         err = self.call_error(ROOT, IFACE, "AddDevice",
-                              settings(driver="kasa", address="1.2.3.4", password="hunter2-secret"), "(a{sv})")
+                              settings(driver="kasa", address="127.0.0.1", passphrase="hunter2-secret"), "(a{sv})")
         self.assertNotIn("hunter2-secret", err[1])
+        # a secret the driver knows is taken, and shown nowhere
+        self.call(ROOT, IFACE, "AddDevice",
+                  settings(driver="kasa", address="127.0.0.1", name="Secret plug",
+                           username="me@example.org", password="hunter3-secret"), "(a{sv})")
         self.assertNotIn("hunter2-secret", self.daemon_log())
+        self.assertNotIn("hunter3-secret", self.daemon_log())
+        objects = self.call("/org/wattbus/Wattbus1", "org.freedesktop.DBus.ObjectManager",
+                            "GetManagedObjects")
+        self.assertNotIn("hunter3-secret", str(objects))
 
     def test_reload_applies_only_changes(self):
         a = self.emulator(PLUG)
