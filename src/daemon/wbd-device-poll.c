@@ -214,6 +214,7 @@ wbd_device_clear_poll(WbdDevice *self)
 {
 	wbd_device_unschedule_poll(self);
 	wbd_device_drop_poll_cancellable(GET_PRIVATE(self));
+	g_clear_error(&GET_PRIVATE(self)->poll_error);
 }
 
 static void
@@ -230,6 +231,10 @@ wbd_device_poll_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (!ok)
 		error = wbd_device_normalize_error(priv->poll_timed_out, g_steal_pointer(&error));
 	priv->polling = FALSE;
+	priv->poll_ended = g_get_monotonic_time();
+	g_clear_error(&priv->poll_error);
+	if (!ok)
+		priv->poll_error = g_error_copy(error);
 	waiters = g_steal_pointer(&priv->refresh_waiters);
 	priv->refresh_waiters = g_ptr_array_new_with_free_func(g_object_unref);
 
@@ -454,11 +459,20 @@ wbd_device_schedule_poll(WbdDevice *self, guint seconds)
 	}
 }
 
-/* a poll that the caller waits for; joins a poll already under way */
+/*
+ * A poll that the caller waits for (Refresh): it joins a poll already under way, and
+ * one asked for within WBD_DEVICE_REFRESH_COALESCE_US of the last poll's end is
+ * answered at once with that poll's outcome (the values are that fresh), so that no
+ * number of callers makes the device see more than about one poll a second. A poll
+ * follows then, WBD_DEVICE_REFRESH_COALESCE_US after the last one (unless one is due
+ * sooner), so that what the caller changed on the device is still read soon.
+ */
 void
 wbd_device_poll_now(WbdDevice *self, GTask *waiter)
 {
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	gint64 follow_up = priv->poll_ended + WBD_DEVICE_REFRESH_COALESCE_US;
+
 	if (priv->parent != NULL) {
 		wbd_device_poll_now(priv->parent, waiter);
 		return;
@@ -468,6 +482,18 @@ wbd_device_poll_now(WbdDevice *self, GTask *waiter)
 					WATTBUS_ERROR,
 					WATTBUS_ERROR_NOT_FOUND,
 					"The device was removed");
+		g_object_unref(waiter);
+		return;
+	}
+	if (!priv->polling && priv->poll_ended != 0 && g_get_monotonic_time() < follow_up) {
+		if (priv->poll_id == 0 && (priv->poll_iter == NULL || priv->poll_due > follow_up)) {
+			wbd_device_unschedule_poll(self);
+			wbd_device_schedule_at(self, follow_up);
+		}
+		if (priv->poll_error != NULL)
+			g_task_return_error(waiter, g_error_copy(priv->poll_error));
+		else
+			g_task_return_boolean(waiter, TRUE);
 		g_object_unref(waiter);
 		return;
 	}

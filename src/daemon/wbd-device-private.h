@@ -9,6 +9,8 @@
 #include "wbd-driver.h"
 
 #define WBD_DEVICE_MAX_BACKOFF_S 300
+/* Refresh() within this long of the last poll's end is answered with that poll */
+#define WBD_DEVICE_REFRESH_COALESCE_US G_USEC_PER_SEC
 /* a whole poll, whatever the driver's own time-outs, never takes longer */
 #define WBD_DEVICE_OPERATION_TIMEOUT_S 30
 /*
@@ -53,6 +55,8 @@ typedef struct {
 	GCancellable *poll_cancellable; /* replaced once cancelled */
 	gulong poll_cancel_handler;     /* on cancellable, cancels poll_cancellable */
 	gboolean poll_timed_out;        /* its time-out (the schedule's entry) fired */
+	gint64 poll_ended;              /* when the last poll ended, monotonic µs, or 0 */
+	GError *poll_error;             /* how the last poll failed, or NULL */
 	gboolean started;
 	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
 

@@ -44,7 +44,9 @@ Commands on stdin (one per line; each answered by "OK" or "ERR <reason>"):
   state                               prints "STATE <json>" first:
                                       {"sysinfo", "realtime" (as a client
                                       reads it; null: no emeter; a list on
-                                      strips), "misbehave"}
+                                      strips), "misbehave", "requests"
+                                      (frames received: {"tcp": N,
+                                      "udp": N})}
   quit                                exit 0
 EOF on stdin is ignored; SIGTERM/SIGINT exit cleanly, and so does the
 emulator when its parent process dies (checked every second).
@@ -481,6 +483,7 @@ class Emulator:
         self.server = None
         self.httpd = None
         self.conns = set()
+        self.requests = {"tcp": 0, "udp": 0}
         self.log = open(args.log, "a", encoding="utf-8",
                         buffering=1) if args.log else None
 
@@ -537,7 +540,8 @@ class Emulator:
         elif self.server is None and not self.args.klap:
             await self.listen()
 
-    def log_request(self, req):
+    def log_request(self, req, kind="tcp"):
+        self.requests[kind] += 1
         if self.log:
             self.log.write(dumps(req).decode() + "\n")
 
@@ -598,7 +602,7 @@ class Emulator:
         req = decode_request(data)
         if req is None:
             return None
-        self.log_request(req)
+        self.log_request(req, "udp")
         if self.mode == "udp-garbage":
             return random_garbage()
         reply = self.device.handle(req)
@@ -660,6 +664,7 @@ class Emulator:
         elif cmd == "state":
             snap = dev.snapshot()
             snap["misbehave"] = self.mode
+            snap["requests"] = dict(self.requests)
             return ["STATE " + dumps(snap).decode(), "OK"]
         else:
             return ["ERR unknown command %s" % cmd]

@@ -7,9 +7,10 @@ descriptors, memory and the devices' request counts must stay bounded."""
 import os
 import threading
 
+import test_envoy_common as envoy
 import wbtest
 from gi.repository import Gio, GLib
-from wbtest import DEVICE, IFACE, ROOT, device_path
+from wbtest import DEVICE, IFACE, METER, ROOT, device_path
 
 ERR = "org.wattbus.Wattbus1.Error."
 PLUG = "HS110(EU)_4.0_1.0.4.json"
@@ -27,7 +28,7 @@ def proc_rss_kb(pid):
     raise RuntimeError("no VmRSS")
 
 
-class AbuseTest(wbtest.DaemonTest):
+class AbuseTest(envoy.EnvoyTest):
 
     def connect(self):
         """Another client on the test bus: another D-Bus sender."""
@@ -126,6 +127,66 @@ class AbuseTest(wbtest.DaemonTest):
         self.assertEqual(len(self.discover(first, emu)), 1)
         self.assertEqual(len(self.discover(others[-1], emu)), 1)
         self.assert_daemon_alive()
+
+    # Refresh
+
+    def refresh_many(self, path, count=500, callers=5):
+        """@count Refresh calls from @callers callers at once, each caller one call after
+        the other (the way 50 parallel scripts hammered a gateway)."""
+        errors = []
+
+        def run(conn, n):
+            for _ in range(n):
+                try:
+                    conn.call_sync(wbtest.BUS_NAME, path, DEVICE, "Refresh", None, None,
+                                   Gio.DBusCallFlags.NONE, 20000, None)
+                except GLib.Error as e:
+                    errors.append(e.message)
+        threads = [threading.Thread(target=run, args=(self.connect(), count // callers))
+                   for _ in range(callers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        return errors
+
+    def test_refresh_coalesced_kasa(self):
+        """500 Refresh calls: the plug sees a handful of requests, not one per call; a
+        change on the device is still read soon after a Refresh."""
+        emu = self.emulator(PLUG)
+        self.write_config("[device plug]\ndriver=kasa\naddress=%s\npoll-interval=60\n" % emu.address)
+        self.start_daemon()
+        path = self.wait_online("plug")
+        before = emu.state()["requests"]["tcp"]
+        self.assertEqual(self.refresh_many(path), [])
+        self.iterate(1.5)  # the poll that follows the burst
+        seen = emu.state()["requests"]["tcp"] - before
+        self.assertGreaterEqual(seen, 1)
+        self.assertLessEqual(seen, 4, "%d requests for 500 Refresh calls" % seen)
+        emu.command("emeter power_mw=4321000")
+        self.call(path, DEVICE, "Refresh")
+        self.wait_prop(path, METER, "Power", 4321.0, timeout=5)
+        self.assertTrue(self.get(path, DEVICE, "Online"))
+
+    def test_refresh_coalesced_envoy(self):
+        """The same for an Envoy, whose poll is several authenticated requests."""
+        emu = self.gateway("8.2.4345_with_device_data", stream=None)
+        path = self.start_envoy(emu, poll_interval=60, token=emu.token("owner"))
+
+        def polled():
+            return sum(n for p, n in emu.state()["requests"].items() if not p.startswith("/stream"))
+        self.iterate(1.5)
+        before = polled()
+        self.call(path, DEVICE, "Refresh")
+        one_poll = polled() - before
+        self.assertGreater(one_poll, 0)
+        self.iterate(1.5)
+        before = polled()
+        self.assertEqual(self.refresh_many(path), [])
+        self.iterate(1.5)
+        seen = polled() - before
+        self.assertLessEqual(seen, 4 * one_poll, "%d requests for 500 Refresh calls (%d a poll)"
+                             % (seen, one_poll))
 
 
 if __name__ == "__main__":

@@ -188,6 +188,9 @@ class ClientTest(wbtest.DaemonTest):
         _, err = self.ctl("add", "--driver", "zigbee", "--address", "1.2.3.4", expect=1)
         self.assertIn("zigbee", err)
         self.plug.command("misbehave refuse")
+        # a Refresh within a second of the last poll is answered with that poll
+        self.wait_for(lambda: not self.get(wbtest.device_path("kettle"), wbtest.DEVICE, "Online"), 10,
+                      "kettle offline")
         _, err = self.ctl("refresh", "kettle", expect=6)
         self.assertIn("refused", err)
         self.assert_daemon_alive()

@@ -542,14 +542,15 @@ class SseTest(envoy.EnvoyTest):
         self.addCleanup(stalled.close)
         s = self.stream()
         s.wait_data("energy")
-        # changes, as fast as the plug can be made to change
+        # changes, as fast as the plug can be made to change: a switch is read back at
+        # once, with the meter (a Refresh is answered from the last second's poll)
         power = 1000
         end = time.monotonic() + 20
         while "dropping a client that does not keep up" not in self.daemon_log():
             self.assertLess(time.monotonic(), end, "the stalled client was never dropped")
             power += 1
             self.plug.command("emeter power_mw=%d" % power)
-            self.call(device_path("plug"), wbtest.DEVICE, "Refresh")
+            self.call(device_path("plug"), wbtest.OUTLET, "TurnOn")
         # the reader keeps up to the last change, in order (changes that the daemon read in
         # one main-loop turn are one event), and only the stalled client was dropped
         s.wait_data("device", lambda d: d["id"] == "plug" and d["values"].get("Power") == power / 1000)
