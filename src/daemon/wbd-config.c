@@ -8,6 +8,7 @@
 #include "wbd-address.h"
 #include "wbd-config.h"
 #include "wbd-driver.h"
+#include "wbd-file.h"
 
 #define WBD_CONFIG_MAX_FILE_SIZE (1024 * 1024)
 #define WBD_CONFIG_MAX_ID_LEN 64
@@ -176,6 +177,68 @@ wbd_config_validate_address(const WbdDriverInfo *info, const gchar *address, GEr
 	return wbd_address_parse(address, 0, NULL, NULL, error);
 }
 
+/* a setting whose key ends in -file names a file (ca-file...) */
+static gboolean
+is_file_key(const gchar *key)
+{
+	return g_str_has_suffix(key, "-file");
+}
+
+/**
+ * wbd_config_check_bus_files:
+ *
+ * The file settings (keys ending in `-file`) of a device whose settings came over
+ * D-Bus (AddDevice, and the devices it stored): the daemon reads them with its own
+ * rights on behalf of the caller, so they must be in the configuration directory (the
+ * admin's, read-only to the daemon) and be regular files, not symbolic links, of at
+ * most %WBD_FILE_MAX_SIZE bytes. Checked again when the driver reads the file, off the
+ * main loop.
+ */
+gboolean
+wbd_config_check_bus_files(const gchar *id, GHashTable *settings, GError **error)
+{
+	const gchar *config_dir = wbd_config_get_config_dir();
+	g_autofree gchar *dir = g_canonicalize_filename(config_dir, "/");
+	g_autofree gchar *prefix = g_str_has_suffix(dir, "/") ? g_strdup(dir)
+							       : g_strconcat(dir, "/", NULL);
+	GHashTableIter iter;
+	const gchar *key;
+	const gchar *value;
+
+	g_hash_table_iter_init(&iter, settings);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&key, (gpointer *)&value)) {
+		g_autofree gchar *canonical = NULL;
+		g_autoptr(GError) problem = NULL;
+		if (!is_file_key(key) || value[0] == '\0')
+			continue;
+		canonical = g_canonicalize_filename(value, "/");
+		if (!g_path_is_absolute(value) || g_strcmp0(canonical, value) != 0 ||
+		    !g_str_has_prefix(canonical, prefix)) {
+			g_set_error(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_INVALID_ARGUMENT,
+				    "Device '%s': %s %s: a file given over D-Bus must be in the "
+				    "configuration directory %s (an absolute path without '..')",
+				    id,
+				    key,
+				    value,
+				    config_dir);
+			return FALSE;
+		}
+		if (!wbd_file_check(value, WBD_FILE_MAX_SIZE, &problem)) {
+			g_set_error(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_INVALID_ARGUMENT,
+				    "Device '%s': %s: %s",
+				    id,
+				    key,
+				    problem->message);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 static gboolean
 validate_poll_interval(const gchar *id, const gchar *value, GError **error)
 {
@@ -282,6 +345,15 @@ wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean stric
 		}
 		if (!g_strv_contains(common_keys, key) && !wbd_driver_is_known_key(info, key))
 			g_ptr_array_add(unknown, (gpointer)key);
+		else if (is_file_key(key) && value[0] != '\0' && !g_path_is_absolute(value)) {
+			g_set_error(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_INVALID_ARGUMENT,
+				    "Device '%s': %s must be an absolute path",
+				    id,
+				    key);
+			return FALSE;
+		}
 	}
 	if (!wbd_config_validate_address(info, address, &problem)) {
 		g_set_error(error,
@@ -527,7 +599,9 @@ config_load_file(WbdConfig *config,
 
 			id = groups[i] + strlen("device ");
 			g_hash_table_remove(settings, "id");
-			if (!wbd_config_validate_device(id, settings, strict, &problem)) {
+			if (!wbd_config_validate_device(id, settings, strict, &problem) ||
+			    (origin == WBD_CONFIG_ORIGIN_STATE &&
+			     !wbd_config_check_bus_files(id, settings, &problem))) {
 				g_prefix_error(&problem, "%s: ", path);
 				if (!config_fail(strict, error, problem))
 					return FALSE;

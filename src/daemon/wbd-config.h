@@ -47,6 +47,8 @@ wbd_config_validate_id(const gchar *id, GError **error);
 gboolean
 wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean strict, GError **error);
 gboolean
+wbd_config_check_bus_files(const gchar *id, GHashTable *settings, GError **error);
+gboolean
 wbd_config_validate_address(const WbdDriverInfo *info, const gchar *address, GError **error);
 gboolean
 wbd_config_settings_equal(GHashTable *a, GHashTable *b);

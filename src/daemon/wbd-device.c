@@ -720,6 +720,14 @@ wbd_device_stop(WbdDevice *self)
 	wbd_device_remove_children(self);
 }
 
+/* after wbd_device_stop(), for a device removed for good: the driver deletes its state */
+void
+wbd_device_forget(WbdDevice *self)
+{
+	if (WBD_DEVICE_GET_CLASS(self)->forget != NULL)
+		WBD_DEVICE_GET_CLASS(self)->forget(self);
+}
+
 static void
 wbd_device_constructed(GObject *object)
 {

@@ -41,6 +41,9 @@ G_DECLARE_DERIVABLE_TYPE(WbdDevice, wbd_device, WBD, DEVICE, GObject)
  *   %WATTBUS_ERROR_NOT_SUPPORTED for anything else; drivers with writable properties of
  *   their own override it and chain up for the rest. Optional.
  * @command_finish: finishes @command_async.
+ * @forget: the device is removed for good (RemoveDevice), not only stopped: deletes
+ *   what the driver keeps of it on disk (a certificate pin). Called after @stop.
+ *   Optional.
  *
  * The base class does the rest: D-Bus objects, authorization, the poll timer with its
  * back-off, time-outs, Online/LastSeen/LastError, and batching changes.
@@ -70,8 +73,9 @@ struct _WbdDeviceClass {
 			      GAsyncReadyCallback callback,
 			      gpointer user_data);
 	gboolean (*command_finish)(WbdDevice *self, GAsyncResult *res, GError **error);
+	void (*forget)(WbdDevice *self);
 
-	gpointer padding[6];
+	gpointer padding[5];
 };
 
 typedef enum {
@@ -158,6 +162,8 @@ void
 wbd_device_start(WbdDevice *self);
 void
 wbd_device_stop(WbdDevice *self);
+void
+wbd_device_forget(WbdDevice *self);
 void
 wbd_device_refresh_async(WbdDevice *self,
 			 GCancellable *cancellable,

@@ -271,7 +271,8 @@ wbd_manager_add_device_auth_cb(GObject *source, GAsyncResult *res, gpointer user
 		base = wbd_config_make_id(name != NULL ? name : address);
 		id = wbd_manager_unique_id(self, base);
 	}
-	if (!wbd_config_validate_device(id, settings, TRUE, &error)) {
+	if (!wbd_config_validate_device(id, settings, TRUE, &error) ||
+	    !wbd_config_check_bus_files(id, settings, &error)) {
 		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
@@ -385,7 +386,10 @@ wbd_manager_remove_device_auth_cb(GObject *source, GAsyncResult *res, gpointer u
 		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
+	g_object_ref(device);
 	wbd_manager_remove_device(self, device);
+	wbd_device_forget(device);
+	g_object_unref(device);
 	wattbus_manager_complete_remove_device(self->skeleton, g_steal_pointer(&data->invocation));
 }
 

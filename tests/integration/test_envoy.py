@@ -208,6 +208,145 @@ class EnvoyTest(common.EnvoyTest):
         with open(pin_file) as f:
             self.assertEqual(f.read().strip(), emu.fingerprint)
 
+    # pins across restarts (issue 12, item 1)
+
+    def pin_file(self, dev_id="envoy"):
+        return os.path.join(self.state_dir, "envoy", dev_id + ".pin")
+
+    def requests_since(self, log, start):
+        with open(log) as f:
+            return f.read().splitlines()[start:]
+
+    def test_pin_kept_across_restarts_and_a_new_certificate_refused(self):
+        """The pin written at the first start is the one honoured at the next: a gateway
+        that presents another certificate after a restart (a man in the middle) is
+        refused before any request, so it never sees the token."""
+        log = os.path.join(self.tmp, "requests.log")
+        emu = self.gateway(ONE_PHASE, log=log)
+        token = emu.token("owner")
+        path = self.start_envoy(emu, poll_interval=1, token=token)
+        with open(self.pin_file()) as f:
+            self.assertEqual(f.read().strip(), emu.fingerprint)
+        self.assertIn("trusting the gateway's TLS certificate", self.daemon_log())
+        # restart: the pin is read back, not replaced
+        self.stop_daemon()
+        pin_mtime = os.stat(self.pin_file()).st_mtime_ns
+        self.start_daemon()
+        self.wait_online("envoy", timeout=15)
+        self.assertNotIn("trusting the gateway's TLS certificate", self.daemon_log())
+        self.assertNotIn("ignoring", self.daemon_log())
+        self.assertEqual(os.stat(self.pin_file()).st_mtime_ns, pin_mtime)
+        # another certificate while the daemon is down, then a start: refused
+        self.stop_daemon()
+        emu.command("new-cert")
+        new = emu.state()["fingerprint"]
+        before = len(self.requests_since(log, 0))
+        self.start_daemon()
+        msg = self.wait_error(path, "TLS certificate has changed")
+        self.assertIn(new, msg)
+        self.assertIn(emu.fingerprint, msg)
+        self.assertIn("Repin", msg)
+        self.assertFalse(self.get(path, DEVICE, "Online"))
+        with open(self.pin_file()) as f:
+            self.assertEqual(f.read().strip(), emu.fingerprint)
+        # another poll, refused at the handshake too: no request, so no token, reached it
+        self.assertEqual(self.call_error(path, DEVICE, "Refresh")[0], ERR + "PermissionDenied")
+        self.assertEqual(self.requests_since(log, before), [])
+        self.assertNotIn(token, self.daemon_log())
+
+    def test_unusable_pin_file_keeps_the_gateway_offline(self):
+        """A pin file that cannot be parsed (or read) is an error, never a reason to pin
+        whatever the gateway presents now."""
+        log = os.path.join(self.tmp, "requests.log")
+        emu = self.gateway(ONE_PHASE, log=log)
+        os.makedirs(os.path.dirname(self.pin_file()))
+        for content in (emu.fingerprint[:-1], "sha256" + emu.fingerprint[6:].replace(":", "", 1),
+                        "garbage\n", emu.fingerprint + ":00", ""):
+            with open(self.pin_file(), "w") as f:
+                f.write(content)
+            path = self.start_envoy(emu, wait=False, poll_interval=1, token=emu.token("owner"))
+            msg = self.wait_error(path, "certificate pin")
+            self.assertIn("not a SHA-256 fingerprint", msg)
+            self.assertIn(self.pin_file(), msg)
+            self.assertFalse(self.get(path, DEVICE, "Online"))
+            self.assertEqual(self.get(path, "org.wattbus.Wattbus1.Envoy", "CertificatePin"), "")
+            with open(self.pin_file()) as f:
+                self.assertEqual(f.read(), content)
+            self.stop_daemon()
+        # a pin file that cannot be read: a directory in its place
+        os.unlink(self.pin_file())
+        os.mkdir(self.pin_file())
+        path = self.start_envoy(emu, wait=False, poll_interval=1, token=emu.token("owner"))
+        msg = self.wait_error(path, "certificate pin cannot be read")
+        self.assertIn("not a regular file", msg)
+        self.assertTrue(os.path.isdir(self.pin_file()))
+        self.assertEqual(self.requests_since(log, 0), [])
+        # the pin in upper case, with white space around it, is the same pin
+        self.stop_daemon()
+        os.rmdir(self.pin_file())
+        with open(self.pin_file(), "w") as f:
+            f.write("  " + emu.fingerprint.upper().replace("SHA256", "sha256") + "\r\n")
+        self.start_envoy(emu, poll_interval=1, token=emu.token("owner"))
+
+    def test_repin_on_purpose(self):
+        emu = self.gateway(ONE_PHASE)
+        path = self.start_envoy(emu, poll_interval=1, token=emu.token("owner"))
+        old = emu.fingerprint
+        self.assertEqual(self.get(path, "org.wattbus.Wattbus1.Envoy", "CertificatePin"), old)
+        emu.command("new-cert")
+        new = emu.state()["fingerprint"]
+        self.wait_error(path, "TLS certificate has changed")
+        envoy = "org.wattbus.Wattbus1.Envoy"
+        for bad in ("sha256:00", "md5:" + new[7:], new + "x", "sha256" + new[6:].replace(":", "-")):
+            err = self.call_error(path, envoy, "Repin", (bad,), "(s)")
+            self.assertEqual(err[0], ERR + "InvalidArgument", bad)
+        with open(self.pin_file()) as f:
+            self.assertEqual(f.read().strip(), old)
+        # the fingerprint the refusal named, as an admin checked it on the gateway
+        self.call(path, envoy, "Repin", (new.upper().replace("SHA256", "sha256"),), "(s)")
+        with open(self.pin_file()) as f:
+            self.assertEqual(f.read().strip(), new)
+        self.assertEqual(self.get(path, envoy, "CertificatePin"), new)
+        self.call(path, DEVICE, "Refresh")
+        self.wait_for(lambda: self.get(path, DEVICE, "Online"), 15, "online with the new pin")
+        self.assertIn("re-pinned on request", self.daemon_log())
+        # empty: trust on first use again
+        emu.command("new-cert")
+        newer = emu.state()["fingerprint"]
+        self.wait_error(path, "TLS certificate has changed")
+        self.call(path, envoy, "Repin", ("",), "(s)")
+        self.call(path, DEVICE, "Refresh")
+        self.wait_for(lambda: self.get(path, DEVICE, "Online"), 15, "online, pinned afresh")
+        with open(self.pin_file()) as f:
+            self.assertEqual(f.read().strip(), newer)
+        self.assertEqual(self.get(path, envoy, "CertificatePin"), newer)
+
+    def test_repin_with_ca_file_not_supported(self):
+        emu = self.gateway(ONE_PHASE)
+        path = self.start_envoy(emu, ca_file=emu.ca, token=emu.token("owner"))
+        err = self.call_error(path, "org.wattbus.Wattbus1.Envoy", "Repin", ("",), "(s)")
+        self.assertEqual(err[0], ERR + "NotSupported")
+        self.assertEqual(self.get(path, "org.wattbus.Wattbus1.Envoy", "CertificatePin"), "")
+
+    def test_remove_device_deletes_its_pin(self):
+        emu = self.gateway(ONE_PHASE)
+        os.environ["STATE_DIRECTORY"] = self.state_dir
+        self.start_daemon()
+        args = {k: GLib.Variant("s", v) for k, v in (("driver", "envoy"), ("address", emu.address),
+                                                       ("id", "solar"), ("token", emu.token("owner")))}
+        path = self.call(ROOT, wbtest.IFACE, "AddDevice", (args,), "(a{sv})")[0]
+        self.wait_for(lambda: self.get(path, DEVICE, "Online"), 15, "solar online")
+        self.assertTrue(os.path.exists(self.pin_file("solar")))
+        self.call(ROOT, wbtest.IFACE, "RemoveDevice", (path,), "(o)")
+        self.assertFalse(os.path.exists(self.pin_file("solar")))
+        # a reload that drops a device from the files keeps its pin (only RemoveDevice forgets)
+        self.stop_daemon()
+        emu2 = self.gateway(ONE_PHASE, cert_dir=os.path.join(self.tmp, "certs-2"))
+        self.start_envoy(emu2, dev_id="cfg", token=emu2.token("owner"))
+        self.write_config("")
+        self.call(ROOT, wbtest.IFACE, "Reload")
+        self.assertTrue(os.path.exists(self.pin_file("cfg")))
+
     def test_ca_file(self):
         emu = self.gateway(ONE_PHASE)
         path = self.start_envoy(emu, ca_file=emu.ca, token=emu.token("owner"))
@@ -222,6 +361,79 @@ class EnvoyTest(common.EnvoyTest):
                         "-days", "1", "-subj", "/CN=other test CA"], check=True, capture_output=True)
         path = self.start_envoy(emu, wait=False, ca_file=other, token=emu.token("owner"))
         self.wait_error(path, "does not verify against the configured ca-file")
+
+    # file settings (issue 12, item 5)
+
+    def rss_kb(self):
+        with open("/proc/%d/status" % self.daemon.pid) as f:
+            return int(next(line for line in f if line.startswith("VmRSS:")).split()[1])
+
+    def test_ca_file_must_be_a_small_regular_file(self):
+        """ca-file is read as hostile input: a FIFO, /dev/zero, a symbolic link or a 2 MiB
+        file is refused with a clear error, the daemon does not grow or block, and the
+        other devices keep working; over D-Bus only files of the configuration
+        directory are taken."""
+        plug = self.emulator("HS110(EU)_4.0_1.0.4.json")
+        emu = self.gateway(ONE_PHASE)
+        fifo = os.path.join(self.config_dir, "fifo.pem")
+        os.mkfifo(fifo)
+        big = os.path.join(self.config_dir, "big.pem")
+        with open(big, "w") as f:
+            f.write(open(emu.ca).read() + "#" * (2 * 1024 * 1024))
+        link = os.path.join(self.config_dir, "link.pem")
+        os.symlink(emu.ca, link)
+        good = os.path.join(self.config_dir, "ca.pem")
+        with open(good, "w") as f:
+            f.write(open(emu.ca).read())
+        outside = os.path.join(self.tmp, "outside.pem")
+        with open(outside, "w") as f:
+            f.write(open(emu.ca).read())
+        self.write_config("[device plug]\ndriver=kasa\naddress=%s\npoll-interval=1\n" % plug.address)
+        self.start_daemon()
+        self.wait_online("plug")
+        rss = self.rss_kb()
+        token = emu.token("owner")
+        for ca_file, text in ((fifo, "not a regular file"), ("/dev/zero", "configuration directory"),
+                              (link, "symbolic link"), (big, "larger than 1048576 bytes"),
+                              (outside, "configuration directory"),
+                              (self.config_dir + "/../outside.pem", "configuration directory"),
+                              ("ca.pem", "absolute path"),
+                              (os.path.join(self.config_dir, "none.pem"), "No such file")):
+            args = {k: GLib.Variant("s", v) for k, v in (("driver", "envoy"), ("address", emu.address),
+                                                           ("ca-file", ca_file), ("token", token))}
+            err = self.call_error(ROOT, wbtest.IFACE, "AddDevice", (args,), "(a{sv})")
+            self.assertEqual(err[0], ERR + "InvalidArgument", ca_file)
+            self.assertIn(text, err[1], ca_file)
+            self.call(device_path("plug"), wbtest.OUTLET, "Toggle")
+        self.assertEqual(sorted(self.managed_objects()), [device_path("plug")])
+        # a good file in the configuration directory is taken
+        args = {k: GLib.Variant("s", v) for k, v in (("driver", "envoy"), ("address", emu.address),
+                                                       ("ca-file", good), ("token", token), ("id", "ok"))}
+        self.call(ROOT, wbtest.IFACE, "AddDevice", (args,), "(a{sv})")
+        self.wait_online("ok", timeout=15)
+        self.assertLess(self.rss_kb() - rss, 20 * 1024)
+        self.stop_daemon()
+        # the admin's files may be anywhere, but are read as carefully, off the main loop:
+        # each such gateway stays offline with a LastError that says why
+        cases = {"fifo": (fifo, "not a regular file"), "zero": ("/dev/zero", "not a regular file"),
+                 "link": (link, "symbolic link"), "big": (big, "larger than 1048576 bytes"),
+                 "empty": (os.devnull, "not a regular file")}
+        text = "[device plug]\ndriver=kasa\naddress=%s\npoll-interval=1\n" % plug.address
+        for dev_id, (ca_file, _) in cases.items():
+            text += "[device %s]\ndriver=envoy\naddress=%s\nca-file=%s\ntoken=%s\npoll-interval=1\n" % (
+                dev_id, emu.address, ca_file, token)
+        self.write_config(text)
+        self.start_daemon()
+        self.wait_online("plug")
+        rss = self.rss_kb()
+        for dev_id, (ca_file, why) in cases.items():
+            msg = self.wait_error(device_path(dev_id), "Cannot use the ca-file")
+            self.assertIn(why, msg)
+            self.assertIn(ca_file, msg)
+        for _ in range(3):
+            self.call(device_path("plug"), wbtest.OUTLET, "Toggle")
+        self.assertLess(self.rss_kb() - rss, 20 * 1024)
+        self.assert_daemon_alive()
 
     # ----------------------------------------------------------- misbehaviour --
 
@@ -281,6 +493,23 @@ class EnvoyTest(common.EnvoyTest):
             self.assertEqual(err[0], ERR + "InvalidArgument", settings)
             self.assertIn(text, err[1])
             self.assertNotIn(token_like, err[1])
+
+
+class EnvoyPolkitTest(common.EnvoyTest):
+    """Repin on the system bus: polkit's manage-devices, as AddDevice."""
+    system_bus = True
+
+    def test_repin_needs_manage_devices(self):
+        self.start_mock_polkit()
+        self.allow()
+        emu = self.gateway(ONE_PHASE)
+        path = self.start_envoy(emu, poll_interval=60, token=emu.token("owner"))
+        err = self.call_error(path, "org.wattbus.Wattbus1.Envoy", "Repin", ("",), "(s)")
+        self.assertEqual(err[0], ERR + "PermissionDenied")
+        self.assertIn("org.wattbus.Wattbus1.manage-devices", err[1])
+        self.assertTrue(os.path.exists(os.path.join(self.state_dir, "envoy", "envoy.pin")))
+        self.allow("org.wattbus.Wattbus1.manage-devices")
+        self.call(path, "org.wattbus.Wattbus1.Envoy", "Repin", (emu.fingerprint,), "(s)")
 
 
 if __name__ == "__main__":

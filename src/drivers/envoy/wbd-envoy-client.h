@@ -33,8 +33,11 @@ gboolean wbd_envoy_address_parse(const gchar *address,
 WbdEnvoyClient *wbd_envoy_client_new(const gchar *device_id, const gchar *host, guint16 port);
 void wbd_envoy_client_set_scheme(WbdEnvoyClient *self, const gchar *scheme);
 const gchar *wbd_envoy_client_get_scheme(WbdEnvoyClient *self);
-gboolean wbd_envoy_client_set_ca_file(WbdEnvoyClient *self, const gchar *ca_file, GError **error);
+void wbd_envoy_client_set_ca_file(WbdEnvoyClient *self, const gchar *ca_file);
 void wbd_envoy_client_set_pin_file(WbdEnvoyClient *self, const gchar *path);
+const gchar *wbd_envoy_client_get_pin(WbdEnvoyClient *self);
+gboolean wbd_envoy_client_repin(WbdEnvoyClient *self, const gchar *fingerprint, GError **error);
+gboolean wbd_envoy_client_forget_pin(WbdEnvoyClient *self, GError **error);
 void wbd_envoy_client_set_digest(WbdEnvoyClient *self, const gchar *user, const gchar *password);
 void wbd_envoy_client_set_token(WbdEnvoyClient *self, const gchar *token);
 void wbd_envoy_client_set_auth(WbdEnvoyClient *self, WbdEnvoyAuth auth);

@@ -12,6 +12,8 @@
 #include "wbd-envoy-info.h"
 #include "wbd-envoy-json.h"
 #include "wbd-envoy-live.h"
+#include "wbd-envoy-pin.h"
+#include "wbd-envoy-trust.h"
 #include "wbd-envoy-meters.h"
 #include "wbd-log.h"
 
@@ -145,13 +147,12 @@ wbd_envoy_device_configure(WbdDevice *device, GHashTable *settings, GError **err
 
 	self->client = wbd_envoy_client_new(id, self->host, self->port);
 	if (ca_file != NULL && ca_file[0] != '\0') {
-		if (!wbd_envoy_client_set_ca_file(self->client, ca_file, &local_error)) {
-			return wbd_envoy_device_invalid(device, local_error, error);
-		}
+		wbd_envoy_client_set_ca_file(self->client, ca_file);
 	} else {
 		g_autofree gchar *pin_file = wbd_envoy_default_pin_file(id);
 		wbd_envoy_client_set_pin_file(self->client, pin_file);
 	}
+	wbd_envoy_trust_attach(device, self->client);
 	if (self->token != NULL) {
 		g_autofree gchar *when = format_time(self->token_expiry);
 		wbd_envoy_client_set_token(self->client, self->token);
@@ -792,6 +793,16 @@ wbd_envoy_device_stop(WbdDevice *device)
 		wbd_envoy_client_abort(self->client);
 }
 
+/* RemoveDevice: the pin goes with the device, so that a new one of that id starts afresh */
+static void
+wbd_envoy_device_forget(WbdDevice *device)
+{
+	g_autofree gchar *pin_file = wbd_envoy_default_pin_file(wbd_device_get_id(device));
+	g_autoptr(GError) error = NULL;
+	if (!wbd_envoy_pin_remove(pin_file, &error))
+		wbd_dev_warning(device, "%s", error->message);
+}
+
 static void
 wbd_envoy_device_dispose(GObject *object)
 {
@@ -841,6 +852,7 @@ wbd_envoy_device_class_init(WbdEnvoyDeviceClass *klass)
 	device_class->refresh_async = wbd_envoy_device_refresh_async;
 	device_class->refresh_finish = wbd_envoy_device_refresh_finish;
 	device_class->stop = wbd_envoy_device_stop;
+	device_class->forget = wbd_envoy_device_forget;
 }
 
 static void
