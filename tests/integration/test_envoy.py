@@ -288,6 +288,14 @@ class EnvoyTest(common.EnvoyTest):
             f.write("  " + emu.fingerprint.upper().replace("SHA256", "sha256") + "\r\n")
         self.start_envoy(emu, poll_interval=1, token=emu.token("owner"))
 
+    def refresh_after_repin(self, path):
+        """Refresh() right after a failed poll may answer with that poll's outcome (and
+        poll a second later): either way the next poll uses the new pin."""
+        try:
+            self.call(path, DEVICE, "Refresh")
+        except GLib.Error:
+            pass
+
     def test_repin_on_purpose(self):
         emu = self.gateway(ONE_PHASE)
         path = self.start_envoy(emu, poll_interval=1, token=emu.token("owner"))
@@ -307,7 +315,7 @@ class EnvoyTest(common.EnvoyTest):
         with open(self.pin_file()) as f:
             self.assertEqual(f.read().strip(), new)
         self.assertEqual(self.get(path, envoy, "CertificatePin"), new)
-        self.call(path, DEVICE, "Refresh")
+        self.refresh_after_repin(path)
         self.wait_for(lambda: self.get(path, DEVICE, "Online"), 15, "online with the new pin")
         self.assertIn("re-pinned on request", self.daemon_log())
         # empty: trust on first use again
@@ -315,7 +323,7 @@ class EnvoyTest(common.EnvoyTest):
         newer = emu.state()["fingerprint"]
         self.wait_error(path, "TLS certificate has changed")
         self.call(path, envoy, "Repin", ("",), "(s)")
-        self.call(path, DEVICE, "Refresh")
+        self.refresh_after_repin(path)
         self.wait_for(lambda: self.get(path, DEVICE, "Online"), 15, "online, pinned afresh")
         with open(self.pin_file()) as f:
             self.assertEqual(f.read().strip(), newer)
