@@ -8,9 +8,9 @@
 #include "wattbus-error.h"
 
 /**
- * SECTION:wattbus-client
- * @short_description: A connection to the Wattbus daemon
- * @include: wattbus-glib.h
+ * WattbusClient:
+ *
+ * A connection to the Wattbus daemon (include `wattbus-glib.h`).
  *
  * #WattbusClient watches the Wattbus daemon on the bus: it keeps a #GDBusObjectManager
  * with one #WattbusObject per device, a #WattbusManager proxy for the daemon itself, and
