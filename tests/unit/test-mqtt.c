@@ -166,6 +166,7 @@ test_state_keys(void)
 				   {"PhasePower2", "phase_power2"},
 				   {"On", "state"},
 				   {"Flow", "water"},
+				   {"State", "battery_state"},
 				   {"ValveOpenness", "valve_openness"}};
 	g_autoptr(JsonObject) state = json_object_new();
 	g_autofree gchar *json = NULL;

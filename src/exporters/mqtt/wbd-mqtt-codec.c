@@ -34,14 +34,16 @@ static const struct {
 } state_keys[] = {
     {"On", "state"},
     {"Flow", "water"},
+    /* a battery's (charging, idle, …): `state` is the outlet's ON/OFF */
+    {"State", "battery_state"},
 };
 
 /**
  * wbd_mqtt_state_key:
  * @property: a D-Bus property name, e.g. `PowerFactor`, `PhasePower2`
  *
- * Returns: the state JSON key: `power_factor`, `phase_power2`; `On` is `state` and
- *   the water meter's `Flow` is `water`
+ * Returns: the state JSON key: `power_factor`, `phase_power2`; `On` is `state`,
+ *   the water meter's `Flow` is `water`, the battery's `State` is `battery_state`
  */
 gchar *
 wbd_mqtt_state_key(const gchar *property)
