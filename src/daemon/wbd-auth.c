@@ -5,12 +5,14 @@
 #include <wattbus-glib.h>
 
 #include "wbd-auth.h"
+#include "wbd-driver.h"
 
 /*
- * The one table of state-changing methods and the polkit action each needs.
- * Methods not listed here are open (they only read); a method that changes state
- * and is missing here is a bug, so handlers ask wbd_auth_check_async(), which
- * denies any method it does not know.
+ * The one table of the state-changing methods of the shared interfaces and the polkit
+ * action each needs; a driver's own interfaces have theirs in its WbdDriverInfo
+ * (auth_rules). Methods listed in neither are open (they only read); a method that
+ * changes state and is missing is a bug, so handlers ask wbd_auth_check_async(), which
+ * denies any method it does not know (tests/dbus/test-core.c checks the whole API).
  */
 static const struct {
 	const gchar *interface_name;
@@ -31,7 +33,6 @@ static const struct {
     {"org.wattbus.Wattbus1.WaterMeter", "SetValveOpenness", "org.wattbus.Wattbus1.control-device"},
     {"org.wattbus.Wattbus1.WaterMeter", "SetColdSharingType", "org.wattbus.Wattbus1.control-device"},
     {"org.wattbus.Wattbus1.WaterMeter", "SetHotSharingType", "org.wattbus.Wattbus1.control-device"},
-    {"org.wattbus.Wattbus1.Tuya", "SetDp", "org.wattbus.Wattbus1.control-device"},
     {"org.wattbus.Wattbus1.Exporter", "Flush", "org.wattbus.Wattbus1.manage-exporters"},
     {"org.wattbus.Wattbus1.Exporter", "Enable", "org.wattbus.Wattbus1.manage-exporters"},
     {"org.wattbus.Wattbus1.Exporter", "Disable", "org.wattbus.Wattbus1.manage-exporters"},
@@ -55,7 +56,7 @@ wbd_auth_lookup_action(const gchar *interface_name, const gchar *method_name)
 		    g_strcmp0(auth_table[i].method_name, method_name) == 0)
 			return auth_table[i].action_id;
 	}
-	return NULL;
+	return wbd_driver_lookup_action(interface_name, method_name);
 }
 
 typedef struct {

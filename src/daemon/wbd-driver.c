@@ -50,3 +50,20 @@ wbd_driver_is_known_key(const WbdDriverInfo *info, const gchar *key)
 {
 	return info->keys != NULL && g_strv_contains(info->keys, key);
 }
+
+/* the polkit action a registered driver names for a method of its own interfaces */
+const gchar *
+wbd_driver_lookup_action(const gchar *interface_name, const gchar *method_name)
+{
+	for (guint i = 0; drivers != NULL && i < drivers->len; i++) {
+		const WbdDriverInfo *info = g_ptr_array_index(drivers, i);
+		for (const WbdAuthRule *rule = info->auth_rules;
+		     rule != NULL && rule->interface_name != NULL;
+		     rule++) {
+			if (g_strcmp0(rule->interface_name, interface_name) == 0 &&
+			    g_strcmp0(rule->method_name, method_name) == 0)
+				return rule->action_id;
+		}
+	}
+	return NULL;
+}

@@ -16,6 +16,18 @@ typedef struct {
 } WbdDiscoverOptions;
 
 /**
+ * WbdAuthRule:
+ * @interface_name: a D-Bus interface of the driver's own, e.g. "org.wattbus.Wattbus1.Tuya"
+ * @method_name: a state-changing method of it
+ * @action_id: the polkit action that method needs
+ */
+typedef struct {
+	const gchar *interface_name;
+	const gchar *method_name;
+	const gchar *action_id;
+} WbdAuthRule;
+
+/**
  * WbdDriverInfo:
  * @name: the value of the `driver` setting, e.g. "kasa"
  * @vendor: a default for the Vendor property
@@ -28,6 +40,9 @@ typedef struct {
  *   at least "driver" and "address"
  * @validate_address: checks the `address` setting, for a driver that accepts more than
  *   host[:port] (wbd_address_parse(), the default); the error must not quote it
+ * @auth_rules: the polkit action of every state-changing method of the driver's own
+ *   interfaces, ended by a rule of %NULLs; %NULL if it has none. The core's table
+ *   (wbd-auth.c) keeps the shared interfaces'; a method found in neither is refused.
  *
  * What the core knows of a driver. A driver adds nothing to the core but a
  * registration line in wbd-drivers.c.
@@ -45,6 +60,7 @@ typedef struct {
 			       gpointer user_data);
 	GPtrArray *(*discover_finish)(GAsyncResult *res, GError **error);
 	gboolean (*validate_address)(const gchar *address, GError **error);
+	const WbdAuthRule *auth_rules;
 } WbdDriverInfo;
 
 void
@@ -57,6 +73,8 @@ gboolean
 wbd_driver_is_secret_key(const WbdDriverInfo *info, const gchar *key);
 gboolean
 wbd_driver_is_known_key(const WbdDriverInfo *info, const gchar *key);
+const gchar *
+wbd_driver_lookup_action(const gchar *interface_name, const gchar *method_name);
 
 /* registers every driver built in; defined in wbd-drivers.c */
 void

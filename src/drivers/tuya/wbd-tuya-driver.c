@@ -8,6 +8,12 @@
 static const gchar *const tuya_keys[] = {"device-id", "local-key", "version", "profile", NULL};
 static const gchar *const tuya_secret_keys[] = {"local-key", NULL};
 
+/* the Tuya interface's own methods (WaterMeter's are the core's) */
+static const WbdAuthRule tuya_auth_rules[] = {
+    {"org.wattbus.Wattbus1.Tuya", "SetDp", "org.wattbus.Wattbus1.control-device"},
+    {NULL, NULL, NULL},
+};
+
 static const WbdDriverInfo tuya_driver = {
     .name = "tuya",
     .vendor = "Tuya",
@@ -18,6 +24,7 @@ static const WbdDriverInfo tuya_driver = {
     .default_poll_interval = 30,
     .discover_async = wbd_tuya_discover_async,
     .discover_finish = wbd_tuya_discover_finish,
+    .auth_rules = tuya_auth_rules,
 };
 
 const WbdDriverInfo *
