@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <wattbus-glib.h>
 
 #include "wbd-address.h"
@@ -488,6 +490,71 @@ config_fail(gboolean strict, GError **error, GError *problem)
 	return TRUE;
 }
 
+static WbdConfigSecretFunc exporter_secret_func = NULL;
+
+/**
+ * wbd_config_set_exporter_secret_func:
+ *
+ * How the core knows which keys of an `[exporter ID]` group are secrets (the exporter
+ * kinds are not the core's): set by the exporters' registration.
+ */
+void
+wbd_config_set_exporter_secret_func(WbdConfigSecretFunc func)
+{
+	exporter_secret_func = func;
+}
+
+static gboolean
+group_key_is_secret(GKeyFile *kf, const gchar *group, const gchar *key)
+{
+	if (g_str_has_prefix(group, "device ")) {
+		g_autofree gchar *driver = g_key_file_get_string(kf, group, "driver", NULL);
+		const WbdDriverInfo *info = driver != NULL ? wbd_driver_lookup(g_strstrip(driver)) : NULL;
+		return info != NULL && wbd_driver_is_secret_key(info, key);
+	}
+	if (g_str_has_prefix(group, "exporter ") && exporter_secret_func != NULL) {
+		g_autofree gchar *kind = g_key_file_get_string(kf, group, "kind", NULL);
+		return kind != NULL && exporter_secret_func(g_strstrip(kind), key);
+	}
+	return FALSE;
+}
+
+/*
+ * A file that holds a secret (a local key, a token, a password) must not be readable by
+ * other users: 0640 root:wattbus (README). Warn, naming the file and the keys, never a
+ * value: readable by others, or by a group that is neither root's nor the daemon's.
+ */
+static void
+config_warn_exposed_secrets(const gchar *path, GKeyFile *kf, GStrv groups)
+{
+	g_autoptr(GString) keys = g_string_new(NULL);
+	GStatBuf st;
+
+	if (g_stat(path, &st) != 0)
+		return;
+	if ((st.st_mode & S_IROTH) == 0 &&
+	    ((st.st_mode & S_IRGRP) == 0 || st.st_gid == 0 || st.st_gid == getegid()))
+		return;
+	for (guint i = 0; groups[i] != NULL; i++) {
+		g_auto(GStrv) names = g_key_file_get_keys(kf, groups[i], NULL, NULL);
+		for (guint j = 0; names != NULL && names[j] != NULL; j++) {
+			if (group_key_is_secret(kf, groups[i], names[j]))
+				g_string_append_printf(keys,
+						       "%s'%s' in [%s]",
+						       keys->len > 0 ? ", " : "",
+						       names[j],
+						       groups[i]);
+		}
+	}
+	if (keys->len > 0)
+		g_warning("%s holds the secret %s but is readable by %s (mode %04o): "
+			  "chmod 0640 and chown root:wattbus it",
+			  path,
+			  keys->str,
+			  (st.st_mode & S_IROTH) != 0 ? "every user" : "its group",
+			  (guint)(st.st_mode & 07777));
+}
+
 static gint
 find_device(WbdConfig *config, const gchar *id)
 {
@@ -588,6 +655,7 @@ config_load_file(WbdConfig *config,
 					       local_error->message));
 
 	groups = g_key_file_get_groups(kf, NULL);
+	config_warn_exposed_secrets(path, kf, groups);
 	for (guint i = 0; groups[i] != NULL; i++) {
 		g_autoptr(GHashTable) settings = settings_from_group(kf, groups[i]);
 		GError *problem = NULL;

@@ -46,6 +46,9 @@ gboolean
 wbd_config_validate_id(const gchar *id, GError **error);
 gboolean
 wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean strict, GError **error);
+typedef gboolean (*WbdConfigSecretFunc)(const gchar *kind, const gchar *key);
+void
+wbd_config_set_exporter_secret_func(WbdConfigSecretFunc func);
 gboolean
 wbd_config_check_bus_files(const gchar *id, GHashTable *settings, GError **error);
 gboolean

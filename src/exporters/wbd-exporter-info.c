@@ -3,6 +3,7 @@
 
 #include <wattbus-glib.h>
 
+#include "wbd-config.h"
 #include "wbd-exporter-info.h"
 
 #define WBD_EXPORTER_MAX_ID_LEN 64
@@ -23,12 +24,22 @@ static const gchar *const common_keys[] = {"kind",
 					   "timeout",
 					   NULL};
 
+/* for the core's check of who may read a configuration file with secrets */
+static gboolean
+wbd_exporter_info_key_is_secret(const gchar *kind, const gchar *key)
+{
+	const WbdExporterInfo *info = wbd_exporter_info_lookup(kind);
+	return info != NULL && wbd_exporter_info_is_secret_key(info, key);
+}
+
 void
 wbd_exporter_info_register(const WbdExporterInfo *info)
 {
 	g_return_if_fail(info != NULL && info->kind != NULL);
-	if (kinds == NULL)
+	if (kinds == NULL) {
 		kinds = g_ptr_array_new();
+		wbd_config_set_exporter_secret_func(wbd_exporter_info_key_is_secret);
+	}
 	if (wbd_exporter_info_lookup(info->kind) == NULL)
 		g_ptr_array_add(kinds, (gpointer)info);
 }

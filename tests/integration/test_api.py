@@ -146,6 +146,40 @@ class ApiTest(wbtest.DaemonTest):
         self.assertEqual(self.get(path, DEVICE, "Address"), emu.address)
         self.wait_online("good")
 
+    def test_secrets_in_a_file_others_can_read_are_warned_about(self):
+        """Issue 12.4: a configuration file that holds a secret key and that other users
+        may read is named at start-up, with the keys, never the values."""
+        key = "k3y!Local_Tuya#1"
+        apikey = "0123456789abcdef0123456789abcdef"
+        self.write_config("[device meter]\ndriver=tuya\naddress=127.0.0.1:1\n"
+                          "device-id=bf0123456789abcdef01\nlocal-key=%s\n" % key)
+        self.write_config("[exporter cms]\nkind=emoncms\nurl=http://127.0.0.1:1\napikey=%s\n" % apikey,
+                          name="conf.d/10-cms.conf")
+        self.write_config("[device plug]\ndriver=kasa\naddress=127.0.0.1:1\n", name="conf.d/20-plain.conf")
+        main = os.path.join(self.config_dir, "wattbus.conf")
+        dropin = os.path.join(self.config_dir, "conf.d", "10-cms.conf")
+        plain = os.path.join(self.config_dir, "conf.d", "20-plain.conf")
+        os.chmod(main, 0o644)
+        os.chmod(dropin, 0o604)
+        os.chmod(plain, 0o644)
+        self.start_daemon()
+        self.wait_for(lambda: "10-cms.conf holds" in self.daemon_log(), 10, "the warnings")
+        log = self.daemon_log()
+        self.assertIn("%s holds the secret 'local-key' in [device meter] but is readable by every user "
+                      "(mode 0644)" % main, log)
+        self.assertIn("%s holds the secret 'apikey' in [exporter cms] but is readable by every user "
+                      "(mode 0604)" % dropin, log)
+        self.assertNotIn(plain + " holds", log)
+        self.assertNotIn(key, log)
+        self.assertNotIn(apikey, log)
+        # as the README says: 0640 (the group is the daemon's), and no warning
+        self.stop_daemon()
+        os.chmod(main, 0o640)
+        os.chmod(dropin, 0o600)
+        self.start_daemon()
+        self.wait_for(lambda: "added device 'plug'" in self.daemon_log(), 10, "the devices")
+        self.assertNotIn("holds the secret", self.daemon_log())
+
     def test_bad_discover_arguments(self):
         self.start_daemon()
         for opts, name in [
