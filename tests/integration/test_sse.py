@@ -10,6 +10,7 @@ follows the rules of src/exporters/sse/README.md, applied here by hand.
 """
 
 import base64
+import datetime
 import http.client
 import json
 import math
@@ -399,7 +400,10 @@ class SseTest(envoy.EnvoyTest):
         self.assertClose(change["values"]["Power"], 12.345)
         self.assertEqual(change["name"], "Kitchen plug")
         self.assertNotIn("Energy", change["values"])
-        self.assertLessEqual(abs(change["time"] / 1e6 - time.time()), 5)
+        # times in ISO 8601 (UTC, ms), never raw µs
+        self.assertRegex(change["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
+        changed = datetime.datetime.fromisoformat(change["time"].replace("Z", "+00:00"))
+        self.assertLessEqual(abs(changed.timestamp() - time.time()), 5)
         # nothing in the stream is NaN or Infinity
         for event in s.all:
             if "data" in event:
@@ -677,10 +681,10 @@ class SseTest(envoy.EnvoyTest):
         for dev_id in ("plug", "strip", "water", "envoy"):
             self.wait_online(dev_id, timeout=15)
         meters, _ = envoy.expected_meters(GATEWAY)
-        inverters = envoy.expected_inverters(GATEWAY)
         production = meters["production"]["Power"]
         consumption = meters["total-consumption"]["Power"]
 
+        inverters = envoy.expected_inverters(GATEWAY)
         # the stream says what each device is and what it is part of
         s = self.stream()
         s.wait_data("energy")  # after the whole current state
@@ -695,6 +699,15 @@ class SseTest(envoy.EnvoyTest):
                                      ("envoy_production", "meter", "envoy")):
             self.assertEqual((first[dev_id].get("kind"), first[dev_id].get("parent")),
                              (kind, parent), first[dev_id])
+        # an inverter's last report as ISO 8601, and no raw µs anywhere
+        serial, inverter = sorted(inverters.items())[0]
+        report = datetime.datetime.fromtimestamp(inverter["LastReport"] / 1e6, datetime.timezone.utc)
+        self.assertEqual(first["envoy_inverter_" + serial]["values"]["LastReport"],
+                         report.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for dev in first.values():
+            for name, value in dev["values"].items():
+                self.assertFalse(isinstance(value, int) and not isinstance(value, bool) and
+                                 value > 10**11, "%s %s: %r" % (dev["id"], name, value))
 
         browser = DevTools("http://127.0.0.1:%d/" % self.port)
         self.addCleanup(browser.close)

@@ -113,7 +113,18 @@ append_value(GString *json, GVariant *value, gboolean nan_as_null)
 	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT64)) {
 		g_string_append_printf(json, "%" G_GINT64_FORMAT, g_variant_get_int64(value));
 	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64)) {
-		g_string_append_printf(json, "%" G_GUINT64_FORMAT, g_variant_get_uint64(value));
+		/* the `t` properties of the device interfaces are times, µs since the epoch:
+		 * ISO 8601; 0 (never) as not measured */
+		guint64 us = g_variant_get_uint64(value);
+		g_autofree gchar *text =
+		    us > 0 && us <= G_MAXINT64 ? wbd_value_format_time((gint64)us) : NULL;
+		if (text == NULL) {
+			if (!nan_as_null)
+				return FALSE;
+			g_string_append(json, "null");
+		} else {
+			append_string(json, text);
+		}
 	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
 		append_string(json, g_variant_get_string(value, NULL));
 	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
@@ -151,6 +162,7 @@ device_to_json(const gchar *id, Device *device, GHashTable *values, gboolean nan
 	    g_list_sort(g_hash_table_get_keys(values), (GCompareFunc)g_strcmp0);
 	GString *json = g_string_new("{\"id\":");
 	gboolean first = TRUE;
+	g_autofree gchar *time = NULL;
 
 	append_string(json, id);
 	g_string_append(json, ",\"name\":");
@@ -167,7 +179,10 @@ device_to_json(const gchar *id, Device *device, GHashTable *values, gboolean nan
 		else
 			g_string_append(json, "null");
 	}
-	g_string_append_printf(json, ",\"time\":%" G_GINT64_FORMAT ",\"values\":{", device->time_us);
+	time = wbd_value_format_time(device->time_us);
+	g_string_append(json, ",\"time\":");
+	append_string(json, time != NULL ? time : "");
+	g_string_append(json, ",\"values\":{");
 	for (GList *l = names; l != NULL; l = l->next) {
 		gsize mark = json->len;
 		if (!first)
@@ -367,16 +382,23 @@ wbd_sse_model_get_energy(WbdSseModel *self, WbdSseEnergy *energy)
 		energy->net = energy->consumption - energy->production;
 }
 
+/* a sum of meters to the mW: 4628.913, not the float noise 4628.9130000000005 */
+static gdouble
+to_mw(gdouble watts)
+{
+	return isfinite(watts) ? round(watts * 1000) / 1000 : watts;
+}
+
 /* {"production":W,"consumption":W,"net":W}, null for unknown */
 gchar *
 wbd_sse_energy_to_json(const WbdSseEnergy *energy)
 {
 	GString *json = g_string_new("{\"production\":");
-	append_number(json, energy->production, TRUE);
+	append_number(json, to_mw(energy->production), TRUE);
 	g_string_append(json, ",\"consumption\":");
-	append_number(json, energy->consumption, TRUE);
+	append_number(json, to_mw(energy->consumption), TRUE);
 	g_string_append(json, ",\"net\":");
-	append_number(json, energy->net, TRUE);
+	append_number(json, to_mw(energy->net), TRUE);
 	g_string_append_c(json, '}');
 	return g_string_free(json, FALSE);
 }
