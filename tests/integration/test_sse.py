@@ -64,8 +64,9 @@ class EventStream:
 
     def __init__(self, port, query="", headers=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        lines = ["GET /events%s HTTP/1.1" % query, "Host: 127.0.0.1:%d" % port,
-                 "Accept: text/event-stream"]
+        lines = ["GET /events%s HTTP/1.1" % query, "Accept: text/event-stream"]
+        if "host" not in [name.lower() for name in (headers or {})]:
+            lines.append("Host: 127.0.0.1:%d" % port)
         lines += ["%s: %s" % kv for kv in (headers or {}).items()]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         self.file = self.sock.makefile("rb")
@@ -495,6 +496,95 @@ class SseTest(envoy.EnvoyTest):
         props = self.get_all(wbtest.ROOT + "/Exporters/dash", EXPORTER)
         self.assertNotIn(TOKEN, json.dumps(props))
 
+    # the server's own defences (issue 12)
+
+    def raw(self, port=None):
+        sock = socket.create_connection(("127.0.0.1", port or self.port), timeout=20)
+        self.addCleanup(sock.close)
+        return sock
+
+    def closed_by_server(self, sock):
+        """Whether the server closed @sock (it reads the end, or a reset) before the
+        socket's own time-out."""
+        try:
+            while True:
+                data = sock.recv(4096)
+                if not data:
+                    return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def test_slow_request_closed(self):
+        """A connection that does not send a whole request within 5 s is closed
+        (slowloris, or an idle socket); the server answers everyone else meanwhile."""
+        self.start(gateway=False)
+        slow = self.raw()
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no end of headers
+        idle = self.raw()
+        body = self.raw()
+        body.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\n")
+        self.assertEqual(self.http("/")[0].status, 200)
+        for sock in (slow, idle, body):
+            self.assertTrue(self.closed_by_server(sock))
+        # a kept-alive connection idle after its answer goes the same way
+        kept = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        kept.request("GET", "/")
+        self.assertEqual(kept.getresponse().read()[:15], b"<!DOCTYPE html>")
+        self.assertTrue(self.closed_by_server(kept.sock))
+        self.assertIn("closing a connection that sent no whole request within 5 s", self.daemon_log())
+        s = self.stream()
+        self.assertEqual(s.status, 200)
+        s.wait_data("energy")
+
+    def test_max_connections(self):
+        """max-connections: one connection more is closed at once (one warning, not one
+        a connection); when some go, new ones are served again."""
+        self.start(gateway=False, max_connections=4, max_clients=2)
+        streams = [self.stream(), self.stream()]
+        for s in streams:
+            self.assertEqual(s.status, 200)
+        idle = [self.raw(), self.raw()]
+        extra = [self.raw() for _ in range(3)]
+        for sock in extra:
+            self.assertTrue(self.closed_by_server(sock))
+        self.assertEqual(self.daemon_log().count("refusing connections: max-connections=4 are open"), 1)
+        # the streams are served on
+        streams[0].wait_data("energy")
+        for s in streams:
+            s.close()
+        for sock in idle:
+            sock.close()
+
+        def served():
+            try:
+                return self.http("/")[0].status == 200
+            except (OSError, http.client.HTTPException):
+                return False
+        self.wait_for(served, 10, "room again")
+
+    def test_host_checked(self):
+        """Only the listen address, localhost names and allowed-hosts are served: a page
+        of another site whose name resolves here (DNS rebinding) gets 421."""
+        other = free_port()
+        self.start(gateway=False,
+                   extra=self.exporter_config("named", port=other, allowed_hosts="Energy.home.arpa"))
+        # names of this host's loopback: nothing a foreign page can make resolve elsewhere
+        for host in ("127.0.0.1:%d" % self.port, "localhost:%d" % self.port, "127.0.0.1", "LOCALHOST",
+                     "dash.localhost", "[::1]:%d" % self.port):
+            self.assertEqual(self.http("/", headers={"Host": host})[0].status, 200, host)
+        for host in ("evil.example:%d" % self.port, "energy.home.arpa", "127.0.0.1.nip.io",
+                     "192.168.1.5", "a b", ""):
+            resp, body = self.http("/", headers={"Host": host})
+            self.assertEqual(resp.status, 421, host)
+            self.assertIn(b"allowed-hosts", body)
+        s = self.stream(headers={"Host": "evil.example"})
+        self.assertEqual(s.status, 421)
+        self.assertEqual(self.http("/", port=other, headers={"Host": "energy.home.arpa:%d" % other})[0].status,
+                         200)
+        self.assertEqual(self.http("/", port=other, headers={"Host": "evil.example"})[0].status, 421)
+
     def test_bad_config(self):
         self.plug = self.emulator(PLUG)
         self.write_config("[device plug]\ndriver=kasa\naddress=%s\n\n" % self.plug.address +
@@ -542,7 +632,7 @@ class SseTest(envoy.EnvoyTest):
         stalled = socket.socket()
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
         stalled.connect(("127.0.0.1", self.port))
-        stalled.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        stalled.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         self.addCleanup(stalled.close)
         s = self.stream()
         s.wait_data("energy")

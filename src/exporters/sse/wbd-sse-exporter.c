@@ -6,6 +6,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-sse-exporter.h"
+#include "wbd-sse-guard.h"
 #include "wbd-sse-model.h"
 #include "wbd-sse-resources.h"
 #include "wbd-config.h"
@@ -43,6 +44,7 @@ struct _WbdSseExporter {
 	guint max_clients;
 	gsize client_buffer; /* bytes a client may have waiting before it is dropped */
 	SoupServer *server;
+	WbdSseGuard *guard; /* connections, their time to send a request, Host */
 	WbdSseModel *model;
 	GPtrArray *clients; /* SseClient */
 	guint64 event_id;
@@ -52,7 +54,8 @@ struct _WbdSseExporter {
 
 G_DEFINE_TYPE(WbdSseExporter, wbd_sse_exporter, WBD_TYPE_EXPORTER)
 
-static const gchar *const sse_keys[] = {"listen", "token", "max-clients", "client-buffer", NULL};
+static const gchar *const sse_keys[] =
+    {"listen", "token", "max-clients", "client-buffer", "max-connections", "allowed-hosts", NULL};
 static const gchar *const sse_secret_keys[] = {"token", NULL};
 
 static const WbdExporterInfo sse_info = {
@@ -274,6 +277,22 @@ set_plain_response(SoupServerMessage *msg, guint status, const gchar *text)
 					 strlen(text));
 }
 
+/* a request for a name that is not ours: DNS rebinding, or a misconfigured proxy */
+static gboolean
+wbd_sse_exporter_check_host(WbdSseExporter *self, SoupServerMessage *msg)
+{
+	const gchar *host =
+	    soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Host");
+
+	if (wbd_sse_guard_host_allowed(self->guard, host))
+		return TRUE;
+	wbd_sse_debug(self, "refusing a request for a host name that is not in allowed-hosts");
+	set_plain_response(msg,
+			   SOUP_STATUS_MISDIRECTED_REQUEST,
+			   "this server does not answer to that host name (see allowed-hosts)\n");
+	return FALSE;
+}
+
 static void
 wbd_sse_exporter_handle_events(SoupServer *server,
 			       SoupServerMessage *msg,
@@ -291,6 +310,8 @@ wbd_sse_exporter_handle_events(SoupServer *server,
 	g_autofree gchar *energy = NULL;
 	g_autofree gchar *retry = NULL;
 
+	if (!wbd_sse_exporter_check_host(self, msg))
+		return;
 	if (soup_server_message_get_method(msg) != SOUP_METHOD_GET) {
 		soup_message_headers_replace(headers, "Allow", "GET");
 		set_plain_response(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "GET only\n");
@@ -369,6 +390,8 @@ wbd_sse_exporter_handle_page(SoupServer *server,
 	gsize len = 0;
 	gconstpointer data;
 
+	if (!wbd_sse_exporter_check_host(WBD_SSE_EXPORTER(user_data), msg))
+		return;
 	if (!g_str_equal(path, "/") && !g_str_equal(path, "/index.html")) {
 		set_plain_response(msg, SOUP_STATUS_NOT_FOUND, "not found: the page is at /\n");
 		return;
@@ -435,6 +458,35 @@ wbd_sse_exporter_configure_token(WbdSseExporter *self, const gchar *token, GErro
 	return TRUE;
 }
 
+/* allowed-hosts: host names (or "*"), separated by ';' or ',', lower-cased */
+static gboolean
+parse_allowed_hosts(const gchar *value, GStrv *out, GError **error)
+{
+	g_auto(GStrv) parts = NULL;
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+
+	if (value == NULL)
+		return TRUE;
+	parts = g_strsplit_set(value, ";,", -1);
+	for (guint i = 0; parts[i] != NULL; i++) {
+		gchar *host = g_strstrip(parts[i]);
+		if (host[0] == '\0')
+			continue;
+		for (const gchar *p = host; *p != '\0'; p++) {
+			if (!g_ascii_isalnum(*p) && strchr("-._:*", *p) == NULL)
+				return wbd_config_invalid(error,
+					"allowed-hosts must be host names or addresses without port, "
+					"separated by ';', or * for any, e.g. "
+					"allowed-hosts=energy.home.arpa;192.168.1.5");
+		}
+		for (gchar *p = host; *p != '\0'; p++)
+			*p = g_ascii_tolower(*p);
+		g_strv_builder_add(builder, host);
+	}
+	*out = g_strv_builder_end(builder);
+	return TRUE;
+}
+
 static gboolean
 wbd_sse_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError **error)
 {
@@ -442,7 +494,10 @@ wbd_sse_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError *
 	const gchar *listen = g_hash_table_lookup(settings, "listen");
 	const gchar *max_clients = g_hash_table_lookup(settings, "max-clients");
 	const gchar *client_buffer = g_hash_table_lookup(settings, "client-buffer");
+	const gchar *max_connections = g_hash_table_lookup(settings, "max-connections");
 	g_autoptr(GSocketAddress) address = NULL;
+	g_auto(GStrv) allowed_hosts = NULL;
+	guint64 connections = WBD_SSE_DEFAULT_MAX_CONNECTIONS;
 	g_autoptr(GError) local_error = NULL;
 	g_autoptr(GSList) uris = NULL;
 	g_autofree gchar *target = NULL;
@@ -464,6 +519,18 @@ wbd_sse_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError *
 		return wbd_config_invalid(error,
 			       "client-buffer must be a number of bytes from 1024 to 67108864");
 	self->client_buffer = (gsize)buffer;
+	if (max_connections != NULL &&
+	    !g_ascii_string_to_unsigned(max_connections, 10, 1, 10000, &connections, NULL))
+		return wbd_config_invalid(error,
+			       "max-connections must be a whole number from 1 to 10000");
+	if (connections < max)
+		return wbd_config_invalid(error,
+			       "max-connections must be at least max-clients (every stream is a "
+			       "connection)");
+	if (!parse_allowed_hosts(g_hash_table_lookup(settings, "allowed-hosts"),
+				 &allowed_hosts,
+				 error))
+		return FALSE;
 	if (!wbd_sse_exporter_configure_token(self, g_hash_table_lookup(settings, "token"), error))
 		return FALSE;
 
@@ -474,6 +541,12 @@ wbd_sse_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError *
 				self,
 				NULL);
 	soup_server_add_handler(self->server, NULL, wbd_sse_exporter_handle_page, self, NULL);
+	inet = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(address));
+	self->guard = wbd_sse_guard_new(self->server,
+					wbd_exporter_get_id(exporter),
+					(guint)connections,
+					inet,
+					(const gchar *const *)allowed_hosts);
 	if (!soup_server_listen(self->server, address, 0, &local_error)) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
@@ -493,14 +566,15 @@ wbd_sse_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError *
 	}
 	g_slist_free_full(g_steal_pointer(&uris), (GDestroyNotify)g_uri_unref);
 	wbd_exporter_set_target(exporter, target != NULL ? target : listen);
-	inet = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(address));
 	if (!g_inet_address_get_is_loopback(inet))
 		wbd_sse_warning(self,
 				"listening on %s, not a loopback address: whoever reaches it "
 				"sees every reading%s",
 				target != NULL ? target : listen,
-				self->token != NULL ? " once they have the token, sent in the clear"
-						    : " (no token is set)");
+				self->token != NULL
+				    ? " once they have the token, sent in the clear"
+				    : ": set a token (token=, e.g. the output of openssl rand "
+				      "-hex 16), or keep listen on loopback behind a TLS proxy");
 	else
 		wbd_sse_info(self, "dashboard at http://%s/", target != NULL ? target : listen);
 	self->energy_id = g_timeout_add_seconds(1, wbd_sse_exporter_energy_cb, self);
@@ -520,6 +594,7 @@ wbd_sse_exporter_stop(WbdExporter *exporter)
 	g_clear_handle_id(&self->keepalive_id, g_source_remove);
 	/* the clients first, so that no callback finds a half-gone exporter */
 	g_ptr_array_set_size(self->clients, 0);
+	g_clear_object(&self->guard);
 	if (self->server != NULL)
 		soup_server_disconnect(self->server);
 }
