@@ -59,12 +59,15 @@ wbc_exporters_call(WbcCtl *ctl, GList *exporters, const gchar *action, const gch
 	if (!ok)
 		return wbc_ctl_report_error(g_steal_pointer(&error), NULL);
 	wbc_ctl_flush_events();
-	if (g_strcmp0(action, "flush") == 0)
-		g_print(_("Exporter %s: flushed (state %s, %" G_GUINT64_FORMAT " queued)\n"),
+	if (g_strcmp0(action, "flush") == 0) {
+		/* the count as text: xgettext cannot see through G_GUINT64_FORMAT */
+		g_autofree gchar *queued =
+		    g_strdup_printf("%" G_GUINT64_FORMAT, wattbus_exporter_get_queued(exporter));
+		g_print(_("Exporter %s: flushed (state %s, %s queued)\n"),
 			id,
 			wattbus_exporter_get_state(exporter),
-			wattbus_exporter_get_queued(exporter));
-	else if (g_strcmp0(action, "enable") == 0)
+			queued);
+	} else if (g_strcmp0(action, "enable") == 0)
 		g_print(_("Exporter %s: enabled\n"), id);
 	else
 		g_print(_("Exporter %s: disabled\n"), id);
