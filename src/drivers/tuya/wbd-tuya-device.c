@@ -14,6 +14,7 @@
 #include "wbd-tuya-discover.h"
 #include "wbd-tuya-methods.h"
 #include "wbd-tuya-profile.h"
+#include "wbd-tuya-record.h"
 
 /* a device configured without a version: how long to listen for its broadcast */
 #define WBD_TUYA_VERSION_PROBE_MS 12000
@@ -250,44 +251,62 @@ wbd_tuya_device_publish_dps(WbdTuyaDevice *self)
 	wattbus_tuya_set_dps(self->iface_tuya, g_variant_builder_end(&builder));
 }
 
+/* whether @dp's sign comes from one of the DPs in @dps */
+static gboolean
+wbd_tuya_device_sign_changed(const WbdTuyaDp *dp, GVariant *dps)
+{
+	g_autoptr(GVariant) sign = NULL;
+	if (dp->negate_dp == NULL)
+		return FALSE;
+	sign = g_variant_lookup_value(dps, dp->negate_dp, NULL);
+	return sign != NULL;
+}
+
 static void
 wbd_tuya_device_apply_dps(WbdTuyaDevice *self, GVariant *dps)
 {
 	WbdDevice *device = WBD_DEVICE(self);
 	gboolean meter_changed = FALSE;
+	GPtrArray *all = self->profile != NULL ? wbd_tuya_profile_get_dps(self->profile) : NULL;
 	GVariantIter iter;
 	const gchar *id;
 	GVariant *raw;
 
+	/* first every value, so that a DP whose sign another DP gives sees the new sign */
 	g_variant_iter_init(&iter, dps);
 	while (g_variant_iter_next(&iter, "{&sv}", &id, &raw)) {
-		g_autoptr(GVariant) value = raw;
-		const WbdTuyaDp *dp = wbd_tuya_profile_lookup_dp(self->profile, id);
-		WbdQuantity quantity;
-		gdouble number;
-
-		if (g_hash_table_size(self->dps) >= WBD_TUYA_MAX_DPS && !g_hash_table_contains(self->dps, id))
+		if (g_hash_table_size(self->dps) >= WBD_TUYA_MAX_DPS && !g_hash_table_contains(self->dps, id)) {
+			g_variant_unref(raw);
 			continue;
-		g_hash_table_replace(self->dps, g_strdup(id), g_variant_ref(value));
-		if (dp == NULL || dp->property == NULL)
+		}
+		g_hash_table_replace(self->dps, g_strdup(id), raw);
+	}
+	for (guint i = 0; all != NULL && i < all->len; i++) {
+		const WbdTuyaDp *dp = g_ptr_array_index(all, i);
+		g_autoptr(GVariant) pushed = g_variant_lookup_value(dps, dp->id, NULL);
+		g_autoptr(GError) error = NULL;
+		GVariant *value = g_hash_table_lookup(self->dps, dp->id);
+
+		if (value == NULL || (pushed == NULL && !wbd_tuya_device_sign_changed(dp, dps)))
 			continue;
 		if (g_strcmp0(dp->interface, "Outlet") == 0) {
 			g_autoptr(GVariant) on = wbd_tuya_dp_to_property(dp, value, G_VARIANT_TYPE_BOOLEAN);
 			if (on != NULL)
 				wbd_device_set_on(device, g_variant_get_boolean(on));
-		} else if (g_strcmp0(dp->interface, "ElectricityMeter") == 0) {
-			if (wbd_tuya_quantity_from_property(dp->property, &quantity) &&
-			    wbd_tuya_dp_get_number(dp, value, &number)) {
-				wbd_meter_reading_set(&self->reading, quantity, number);
-				meter_changed = TRUE;
-			}
 		} else if (g_strcmp0(dp->interface, "WaterMeter") == 0 && self->iface_water != NULL) {
 			wbd_tuya_device_set_water_property(self, dp, value);
+		} else if (wbd_tuya_meter_apply_dp(self->profile, dp, value, self->dps, &self->reading, &error)) {
+			meter_changed = TRUE;
+		} else if (error != NULL) {
+			/* a record of the wrong length: nothing is guessed */
+			wbd_dev_warning(self, "%s", error->message);
 		}
 	}
 	wbd_tuya_device_publish_dps(self);
-	if (meter_changed)
+	if (meter_changed) {
+		wbd_tuya_meter_add_totals(self->profile, &self->reading);
 		wbd_device_set_meter_reading(device, &self->reading);
+	}
 }
 
 static void

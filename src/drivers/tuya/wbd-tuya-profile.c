@@ -7,9 +7,11 @@
 
 #include "wbd-config.h"
 #include "wbd-tuya-profile.h"
+#include "wbd-tuya-record.h"
 
 #define PROFILE_GROUP "profile"
 #define DP_GROUP_PREFIX "dp "
+#define FIELD_GROUP_PREFIX "field "
 #define MAX_PROFILE_SIZE (64 * 1024)
 #define MAX_DP_ID 255
 #define MAX_SCALE 9
@@ -39,6 +41,8 @@ struct _WbdTuyaProfile {
 	gchar *measurement;
 	GPtrArray *dps; /* WbdTuyaDp, sorted by numeric id */
 	GArray *update_dps;
+	guint n_phases;
+	gboolean derive_apparent;
 };
 
 static const struct {
@@ -80,6 +84,9 @@ wbd_tuya_dp_free(WbdTuyaDp *dp)
 	g_free(dp->property);
 	g_strfreev(dp->range);
 	g_strfreev(dp->writable_values);
+	g_clear_pointer(&dp->fields, g_ptr_array_unref);
+	g_free(dp->negate_dp);
+	g_free(dp->negate_value);
 	g_free(dp);
 }
 
@@ -159,6 +166,8 @@ wbd_tuya_profile_uses_interface(WbdTuyaProfile *self, const gchar *interface)
 		const WbdTuyaDp *dp = g_ptr_array_index(self->dps, i);
 		if (g_strcmp0(dp->interface, interface) == 0)
 			return TRUE;
+		if (dp->fields != NULL && dp->fields->len > 0 && g_strcmp0(interface, "ElectricityMeter") == 0)
+			return TRUE;
 	}
 	return FALSE;
 }
@@ -178,6 +187,57 @@ wbd_tuya_profile_dup_dp_ids(WbdTuyaProfile *self)
 	for (guint i = 0; i < self->dps->len; i++)
 		g_strv_builder_add(builder, ((WbdTuyaDp *)g_ptr_array_index(self->dps, i))->id);
 	return g_strv_builder_end(builder);
+}
+
+/* the number of phases (or channels) the profile's DPs and fields feed separately */
+guint
+wbd_tuya_profile_get_n_phases(WbdTuyaProfile *self)
+{
+	return self->n_phases;
+}
+
+/* whether ApparentPower is V × I (`derive-apparent-power=true`) */
+gboolean
+wbd_tuya_profile_get_derive_apparent(WbdTuyaProfile *self)
+{
+	return self->derive_apparent;
+}
+
+static gboolean
+feeds(WbdTuyaProfile *self, const gchar *interface, const gchar *property, guint phase)
+{
+	for (guint i = 0; self != NULL && i < self->dps->len; i++) {
+		const WbdTuyaDp *dp = g_ptr_array_index(self->dps, i);
+		if (g_strcmp0(dp->interface, interface) == 0 && g_strcmp0(dp->property, property) == 0 &&
+		    dp->phase == phase)
+			return TRUE;
+		for (guint j = 0; dp->fields != NULL && j < dp->fields->len; j++) {
+			const WbdTuyaField *field = g_ptr_array_index(dp->fields, j);
+			if (g_strcmp0(interface, "ElectricityMeter") == 0 &&
+			    g_strcmp0(field->property, property) == 0 && field->phase == phase)
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* whether a DP or a record field feeds @quantity (of @phase, 0 for the total) */
+gboolean
+wbd_tuya_profile_feeds(WbdTuyaProfile *self, WbdQuantity quantity, guint phase)
+{
+	return feeds(self, "ElectricityMeter", wbd_quantity_to_string(quantity), phase);
+}
+
+/* the DP counted into Energy as increments (add_ele), or %NULL */
+const WbdTuyaDp *
+wbd_tuya_profile_get_increment(WbdTuyaProfile *self)
+{
+	for (guint i = 0; self != NULL && i < self->dps->len; i++) {
+		const WbdTuyaDp *dp = g_ptr_array_index(self->dps, i);
+		if (dp->increment)
+			return dp;
+	}
+	return NULL;
 }
 
 /* loading */
@@ -256,8 +316,8 @@ type_fits(WbdTuyaDpType type, const GVariantType *target)
 }
 
 /* users write profiles: whatever they contain, the message is valid UTF-8 */
-static gboolean
-profile_error(GError **error, const gchar *name, const gchar *group, const gchar *message)
+gboolean
+wbd_tuya_profile_error(GError **error, const gchar *name, const gchar *group, const gchar *message)
 {
 	g_autofree gchar *clean_group = g_utf8_make_valid(group, -1);
 	g_autofree gchar *clean_message = g_utf8_make_valid(message, -1);
@@ -271,8 +331,26 @@ profile_error(GError **error, const gchar *name, const gchar *group, const gchar
 	return FALSE;
 }
 
-static gboolean
-parse_int(const gchar *text, gint64 min, gint64 max, gint64 *out)
+/* every key of @group is one of @known */
+gboolean
+wbd_tuya_profile_check_keys(GKeyFile *kf,
+			    const gchar *name,
+			    const gchar *group,
+			    const gchar *const *known,
+			    GError **error)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (!g_strv_contains(known, keys[i])) {
+			g_autofree gchar *msg = g_strdup_printf("unknown key '%s'", keys[i]);
+			return wbd_tuya_profile_error(error, name, group, msg);
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+wbd_tuya_profile_parse_int(const gchar *text, gint64 min, gint64 max, gint64 *out)
 {
 	return text != NULL && g_ascii_string_to_signed(text, 10, min, max, out, NULL);
 }
@@ -288,20 +366,21 @@ parse_dp(GKeyFile *kf, const gchar *name, const gchar *group, GError **error)
 	g_autofree gchar *min = g_key_file_get_string(kf, group, "min", NULL);
 	g_autofree gchar *max = g_key_file_get_string(kf, group, "max", NULL);
 	g_autofree gchar *property = g_key_file_get_string(kf, group, "property", NULL);
-	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	g_autofree gchar *encoding = g_key_file_get_string(kf, group, "encoding", NULL);
+	g_autofree gchar *length = g_key_file_get_string(kf, group, "length", NULL);
+	g_autofree gchar *phase = g_key_file_get_string(kf, group, "phase", NULL);
+	g_autofree gchar *negative = g_key_file_get_string(kf, group, "negative-when", NULL);
+	g_autofree gchar *increment = g_key_file_get_string(kf, group, "increment", NULL);
+	g_autofree gchar *rated = g_key_file_get_string(kf, group, "rated-power", NULL);
 	static const gchar *const known[] = {"name", "type", "scale", "unit", "access", "property",
-					     "range", "writable-values", "min", "max", NULL};
+					     "range", "writable-values", "min", "max", "encoding", "length",
+					     "phase", "negative-when", "increment", "rated-power", NULL};
 	gint64 n;
 
-	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
-		if (!g_strv_contains(known, keys[i])) {
-			g_autofree gchar *msg = g_strdup_printf("unknown key '%s'", keys[i]);
-			profile_error(error, name, group, msg);
-			return NULL;
-		}
-	}
-	if (!parse_int(id, 1, MAX_DP_ID, &n)) {
-		profile_error(error, name, group, "the DP id must be a number from 1 to 255");
+	if (!wbd_tuya_profile_check_keys(kf, name, group, known, error))
+		return NULL;
+	if (!wbd_tuya_profile_parse_int(id, 1, MAX_DP_ID, &n)) {
+		wbd_tuya_profile_error(error, name, group, "the DP id must be a number from 1 to 255");
 		return NULL;
 	}
 	dp->id = g_strdup_printf("%" G_GINT64_FORMAT, n);
@@ -316,21 +395,72 @@ parse_dp(GKeyFile *kf, const gchar *name, const gchar *group, GError **error)
 		dp->type = WBD_TUYA_DP_ENUM;
 	else if (g_strcmp0(type, "string") == 0)
 		dp->type = WBD_TUYA_DP_STRING;
+	else if (g_strcmp0(type, "raw") == 0)
+		dp->type = WBD_TUYA_DP_RAW;
 	else {
-		profile_error(error, name, group, "type must be bool, value, enum or string");
+		wbd_tuya_profile_error(error, name, group, "type must be bool, value, enum, string or raw");
 		return NULL;
+	}
+	if (dp->type == WBD_TUYA_DP_RAW) {
+		if (encoding == NULL || g_strcmp0(encoding, "base64") == 0)
+			dp->hex = FALSE;
+		else if (g_strcmp0(encoding, "hex") == 0)
+			dp->hex = TRUE;
+		else {
+			wbd_tuya_profile_error(error, name, group, "encoding must be base64 or hex");
+			return NULL;
+		}
+		if (!wbd_tuya_profile_parse_int(length, 1, WBD_TUYA_MAX_RECORD, &n)) {
+			wbd_tuya_profile_error(error, name, group, "a raw DP needs length=N, its record's bytes (1 to 64)");
+			return NULL;
+		}
+		dp->record_length = (guint)n;
+		dp->fields = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_tuya_field_free);
+	} else if (encoding != NULL || length != NULL) {
+		wbd_tuya_profile_error(error, name, group, "encoding and length are for raw DPs");
+		return NULL;
+	}
+	if (phase != NULL) {
+		if (!wbd_tuya_profile_parse_int(phase, 1, WBD_TUYA_MAX_PHASE, &n)) {
+			wbd_tuya_profile_error(error, name, group, "phase must be 1, 2 or 3");
+			return NULL;
+		}
+		dp->phase = (guint)n;
+	}
+	if (negative != NULL) {
+		g_auto(GStrv) parts = g_strsplit(negative, ":", 2);
+		if (g_strv_length(parts) != 2 || !wbd_tuya_profile_parse_int(parts[0], 1, MAX_DP_ID, &n) || parts[1][0] == '\0') {
+			wbd_tuya_profile_error(error, name, group, "negative-when must be DP:VALUE (e.g. 102:REVERSE)");
+			return NULL;
+		}
+		dp->negate_dp = g_strdup_printf("%" G_GINT64_FORMAT, n);
+		dp->negate_value = g_strdup(parts[1]);
+	}
+	if (increment != NULL) {
+		if (g_strcmp0(increment, "true") != 0 && g_strcmp0(increment, "false") != 0) {
+			wbd_tuya_profile_error(error, name, group, "increment must be true or false");
+			return NULL;
+		}
+		dp->increment = g_str_equal(increment, "true");
+	}
+	if (rated != NULL) {
+		if (!wbd_tuya_profile_parse_int(rated, 1, 1000000, &n)) {
+			wbd_tuya_profile_error(error, name, group, "rated-power must be a whole number of watts");
+			return NULL;
+		}
+		dp->rated_power = (guint)n;
 	}
 	if (access == NULL || g_strcmp0(access, "read-only") == 0 || g_strcmp0(access, "ro") == 0)
 		dp->writable = FALSE;
 	else if (g_strcmp0(access, "read-write") == 0 || g_strcmp0(access, "rw") == 0)
 		dp->writable = TRUE;
 	else {
-		profile_error(error, name, group, "access must be read-only or read-write");
+		wbd_tuya_profile_error(error, name, group, "access must be read-only or read-write");
 		return NULL;
 	}
 	if (scale != NULL) {
-		if (!parse_int(scale, -MAX_SCALE, MAX_SCALE, &n)) {
-			profile_error(error, name, group, "scale must be a whole number from -9 to 9");
+		if (!wbd_tuya_profile_parse_int(scale, -MAX_SCALE, MAX_SCALE, &n)) {
+			wbd_tuya_profile_error(error, name, group, "scale must be a whole number from -9 to 9");
 			return NULL;
 		}
 		dp->scale = (gint)n;
@@ -339,31 +469,31 @@ parse_dp(GKeyFile *kf, const gchar *name, const gchar *group, GError **error)
 	dp->range = g_key_file_get_string_list(kf, group, "range", NULL, NULL);
 	dp->writable_values = g_key_file_get_string_list(kf, group, "writable-values", NULL, NULL);
 	if (dp->type == WBD_TUYA_DP_ENUM && (dp->range == NULL || dp->range[0] == NULL)) {
-		profile_error(error, name, group, "an enum needs range=value;value;...");
+		wbd_tuya_profile_error(error, name, group, "an enum needs range=value;value;...");
 		return NULL;
 	}
 	for (guint i = 0; dp->writable_values != NULL && dp->writable_values[i] != NULL; i++) {
 		if (dp->range == NULL || !g_strv_contains((const gchar *const *)dp->range, dp->writable_values[i])) {
-			profile_error(error, name, group, "writable-values must be taken from range");
+			wbd_tuya_profile_error(error, name, group, "writable-values must be taken from range");
 			return NULL;
 		}
 	}
 	if (min != NULL) {
-		if (!parse_int(min, G_MININT64, G_MAXINT64, &dp->min)) {
-			profile_error(error, name, group, "min must be a whole number");
+		if (!wbd_tuya_profile_parse_int(min, G_MININT64, G_MAXINT64, &dp->min)) {
+			wbd_tuya_profile_error(error, name, group, "min must be a whole number");
 			return NULL;
 		}
 		dp->has_min = TRUE;
 	}
 	if (max != NULL) {
-		if (!parse_int(max, G_MININT64, G_MAXINT64, &dp->max)) {
-			profile_error(error, name, group, "max must be a whole number");
+		if (!wbd_tuya_profile_parse_int(max, G_MININT64, G_MAXINT64, &dp->max)) {
+			wbd_tuya_profile_error(error, name, group, "max must be a whole number");
 			return NULL;
 		}
 		dp->has_max = TRUE;
 	}
 	if (dp->has_min && dp->has_max && dp->min > dp->max) {
-		profile_error(error, name, group, "min is larger than max");
+		wbd_tuya_profile_error(error, name, group, "min is larger than max");
 		return NULL;
 	}
 	if (property != NULL) {
@@ -372,7 +502,7 @@ parse_dp(GKeyFile *kf, const gchar *name, const gchar *group, GError **error)
 		if (g_strv_length(parts) == 2)
 			target = target_type(parts[0], parts[1]);
 		if (target == NULL) {
-			profile_error(error,
+			wbd_tuya_profile_error(error,
 				      name,
 				      group,
 				      "property must be Outlet.On, ElectricityMeter.<quantity> or "
@@ -380,11 +510,20 @@ parse_dp(GKeyFile *kf, const gchar *name, const gchar *group, GError **error)
 			return NULL;
 		}
 		if (!type_fits(dp->type, target)) {
-			profile_error(error, name, group, "the DP's type does not fit the property");
+			wbd_tuya_profile_error(error, name, group, "the DP's type does not fit the property");
 			return NULL;
 		}
 		dp->interface = g_strdup(parts[0]);
 		dp->property = g_strdup(parts[1]);
+	}
+	if ((dp->phase != 0 || dp->negate_dp != NULL) && g_strcmp0(dp->interface, "ElectricityMeter") != 0) {
+		wbd_tuya_profile_error(error, name, group, "phase and negative-when are for ElectricityMeter DPs");
+		return NULL;
+	}
+	if (dp->increment && (dp->type != WBD_TUYA_DP_VALUE || g_strcmp0(dp->property, "Energy") != 0 ||
+			      dp->phase != 0 || dp->negate_dp != NULL)) {
+		wbd_tuya_profile_error(error, name, group, "an increment is a value DP fed to ElectricityMeter.Energy");
+		return NULL;
 	}
 	return g_steal_pointer(&dp);
 }
@@ -436,6 +575,7 @@ wbd_tuya_profile_new_from_data(const gchar *name, const gchar *data, gsize len, 
 	self->name = g_strdup(name);
 	self->kind = g_key_file_get_string(kf, PROFILE_GROUP, "kind", NULL);
 	self->measurement = g_key_file_get_string(kf, PROFILE_GROUP, "measurement", NULL);
+	self->derive_apparent = g_key_file_get_boolean(kf, PROFILE_GROUP, "derive-apparent-power", NULL);
 	self->dps = g_ptr_array_new_with_free_func((GDestroyNotify)wbd_tuya_dp_free);
 	self->update_dps = g_array_new(FALSE, FALSE, sizeof(guint));
 
@@ -446,8 +586,8 @@ wbd_tuya_profile_new_from_data(const gchar *name, const gchar *data, gsize len, 
 			gint64 n;
 			if (g_strstrip(ids[i])[0] == '\0')
 				continue;
-			if (!parse_int(ids[i], 1, MAX_DP_ID, &n)) {
-				profile_error(error, name, PROFILE_GROUP, "update-dps must list DP ids");
+			if (!wbd_tuya_profile_parse_int(ids[i], 1, MAX_DP_ID, &n)) {
+				wbd_tuya_profile_error(error, name, PROFILE_GROUP, "update-dps must list DP ids");
 				wbd_tuya_profile_unref(self);
 				return NULL;
 			}
@@ -457,24 +597,47 @@ wbd_tuya_profile_new_from_data(const gchar *name, const gchar *data, gsize len, 
 	groups = g_key_file_get_groups(kf, NULL);
 	for (guint i = 0; groups[i] != NULL; i++) {
 		WbdTuyaDp *dp;
-		if (g_str_equal(groups[i], PROFILE_GROUP))
+		if (g_str_equal(groups[i], PROFILE_GROUP) || g_str_has_prefix(groups[i], FIELD_GROUP_PREFIX))
 			continue;
 		if (!g_str_has_prefix(groups[i], DP_GROUP_PREFIX)) {
-			profile_error(error, name, groups[i], "unknown group (expected [profile] or [dp ID])");
+			wbd_tuya_profile_error(error,
+				      name,
+				      groups[i],
+				      "unknown group (expected [profile], [dp ID] or [field ID NAME])");
 			wbd_tuya_profile_unref(self);
 			return NULL;
 		}
 		dp = parse_dp(kf, name, groups[i], error);
 		if (dp == NULL || wbd_tuya_profile_lookup_dp(self, dp->id) != NULL ||
-		    (dp->property != NULL &&
-		     wbd_tuya_profile_lookup_property(self, dp->interface, dp->property) != NULL)) {
+		    (dp->property != NULL && feeds(self, dp->interface, dp->property, dp->phase)) ||
+		    (dp->increment && wbd_tuya_profile_get_increment(self) != NULL)) {
 			if (dp != NULL)
-				profile_error(error, name, groups[i], "a second DP with this id or property");
+				wbd_tuya_profile_error(error, name, groups[i], "a second DP with this id or property");
 			g_clear_pointer(&dp, wbd_tuya_dp_free);
 			wbd_tuya_profile_unref(self);
 			return NULL;
 		}
 		g_ptr_array_add(self->dps, dp);
+		self->n_phases = MAX(self->n_phases, dp->phase);
+	}
+	/* the fields of raw DPs, once every DP is known */
+	for (guint i = 0; groups[i] != NULL; i++) {
+		g_autoptr(WbdTuyaField) field = NULL;
+		WbdTuyaDp *dp;
+		if (!g_str_has_prefix(groups[i], FIELD_GROUP_PREFIX))
+			continue;
+		field = wbd_tuya_field_parse(kf, name, groups[i], &dp, self, error);
+		if (field == NULL) {
+			wbd_tuya_profile_unref(self);
+			return NULL;
+		}
+		if (feeds(self, "ElectricityMeter", field->property, field->phase)) {
+			wbd_tuya_profile_error(error, name, groups[i], "a second DP or field feeds this property");
+			wbd_tuya_profile_unref(self);
+			return NULL;
+		}
+		self->n_phases = MAX(self->n_phases, field->phase);
+		g_ptr_array_add(dp->fields, g_steal_pointer(&field));
 	}
 	g_ptr_array_sort(self->dps, compare_dps);
 	return self;
@@ -538,219 +701,4 @@ wbd_tuya_profile_load(const gchar *name, GError **error)
 		    file_name,
 		    dirs);
 	return NULL;
-}
-
-/* values */
-
-/**
- * wbd_tuya_dp_get_number:
- *
- * The raw value as a number, scaled: integers, doubles, booleans, and numbers in a
- * string (Tuya's times are strings).
- */
-gboolean
-wbd_tuya_dp_get_number(const WbdTuyaDp *dp, GVariant *raw, gdouble *value)
-{
-	gdouble v;
-	if (g_variant_is_of_type(raw, G_VARIANT_TYPE_INT64))
-		v = (gdouble)g_variant_get_int64(raw);
-	else if (g_variant_is_of_type(raw, G_VARIANT_TYPE_DOUBLE))
-		v = g_variant_get_double(raw);
-	else if (g_variant_is_of_type(raw, G_VARIANT_TYPE_BOOLEAN))
-		v = g_variant_get_boolean(raw) ? 1 : 0;
-	else if (g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING)) {
-		const gchar *s = g_variant_get_string(raw, NULL);
-		gchar *end = NULL;
-		v = g_ascii_strtod(s, &end);
-		if (end == s || *end != '\0')
-			return FALSE;
-	} else {
-		return FALSE;
-	}
-	v /= pow(10, dp->scale);
-	if (!isfinite(v))
-		return FALSE;
-	*value = v;
-	return TRUE;
-}
-
-/* seconds, milliseconds or microseconds to µs */
-static gdouble
-time_factor(const gchar *unit)
-{
-	if (g_strcmp0(unit, "ms") == 0)
-		return 1e3;
-	if (g_strcmp0(unit, "us") == 0 || g_strcmp0(unit, "µs") == 0)
-		return 1;
-	return 1e6;
-}
-
-/**
- * wbd_tuya_dp_to_property:
- * @raw: the DP's value as wbd_tuya_payload_parse() gives it
- * @type: the property's D-Bus type
- *
- * Returns: (transfer full) (nullable): the property value in its SI unit, or %NULL
- *   when @raw does not fit
- */
-GVariant *
-wbd_tuya_dp_to_property(const WbdTuyaDp *dp, GVariant *raw, const GVariantType *type)
-{
-	gdouble v;
-
-	if (g_variant_type_equal(type, G_VARIANT_TYPE_BOOLEAN)) {
-		if (g_variant_is_of_type(raw, G_VARIANT_TYPE_BOOLEAN))
-			return g_variant_ref_sink(g_variant_new_boolean(g_variant_get_boolean(raw)));
-		if (g_variant_is_of_type(raw, G_VARIANT_TYPE_INT64))
-			return g_variant_ref_sink(g_variant_new_boolean(g_variant_get_int64(raw) != 0));
-		return NULL;
-	}
-	if (g_variant_type_equal(type, G_VARIANT_TYPE_STRING)) {
-		if (g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING))
-			return g_variant_ref(raw);
-		if (g_variant_is_of_type(raw, G_VARIANT_TYPE_INT64)) {
-			g_autofree gchar *s = g_strdup_printf("%" G_GINT64_FORMAT, g_variant_get_int64(raw));
-			return g_variant_ref_sink(g_variant_new_string(s));
-		}
-		return NULL;
-	}
-	if (!wbd_tuya_dp_get_number(dp, raw, &v))
-		return NULL;
-	if (g_variant_type_equal(type, G_VARIANT_TYPE_DOUBLE))
-		return g_variant_ref_sink(g_variant_new_double(v));
-	if (g_variant_type_equal(type, G_VARIANT_TYPE_UINT32)) {
-		v = round(v);
-		return g_variant_ref_sink(g_variant_new_uint32(v <= 0 ? 0 : v >= G_MAXUINT32 ? G_MAXUINT32 : (guint32)v));
-	}
-	if (g_variant_type_equal(type, G_VARIANT_TYPE_UINT64)) {
-		v = round(v * time_factor(dp->unit));
-		return g_variant_ref_sink(g_variant_new_uint64(v <= 0 ? 0 : v >= 1.8e19 ? G_MAXUINT64 : (guint64)v));
-	}
-	return NULL;
-}
-
-static gboolean
-invalid(GError **error, const WbdTuyaDp *dp, const gchar *what)
-{
-	g_set_error(error,
-		    WATTBUS_ERROR,
-		    WATTBUS_ERROR_INVALID_ARGUMENT,
-		    "DP %s (%s) %s",
-		    dp->id,
-		    dp->name,
-		    what);
-	return FALSE;
-}
-
-static gboolean
-get_integer(GVariant *value, gint64 *out)
-{
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT64))
-		*out = g_variant_get_int64(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT32))
-		*out = g_variant_get_int32(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
-		*out = g_variant_get_uint32(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT16))
-		*out = g_variant_get_int16(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT16))
-		*out = g_variant_get_uint16(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_BYTE))
-		*out = g_variant_get_byte(value);
-	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64) && g_variant_get_uint64(value) <= G_MAXINT64)
-		*out = (gint64)g_variant_get_uint64(value);
-	else
-		return FALSE;
-	return TRUE;
-}
-
-/**
- * wbd_tuya_dp_check_raw:
- * @raw: a raw value a caller wants to write
- *
- * Checks @raw against the DP: writable, the right type, in range, one of the enum
- * values (and of the writable ones).
- */
-gboolean
-wbd_tuya_dp_check_raw(const WbdTuyaDp *dp, GVariant *raw, GError **error)
-{
-	gint64 n;
-
-	if (!dp->writable)
-		return invalid(error, dp, "is read-only");
-	switch (dp->type) {
-	case WBD_TUYA_DP_BOOL:
-		if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_BOOLEAN))
-			return invalid(error, dp, "takes a boolean");
-		return TRUE;
-	case WBD_TUYA_DP_VALUE:
-		if (!get_integer(raw, &n))
-			return invalid(error, dp, "takes an integer");
-		if ((dp->has_min && n < dp->min) || (dp->has_max && n > dp->max)) {
-			g_autofree gchar *msg = NULL;
-			msg = g_strdup_printf("takes a raw value from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-					      ", not %" G_GINT64_FORMAT,
-					      dp->has_min ? dp->min : G_MININT64,
-					      dp->has_max ? dp->max : G_MAXINT64,
-					      n);
-			return invalid(error, dp, msg);
-		}
-		return TRUE;
-	case WBD_TUYA_DP_ENUM:
-	case WBD_TUYA_DP_STRING:
-	default:
-		if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_STRING))
-			return invalid(error, dp, "takes a string");
-		if (dp->type == WBD_TUYA_DP_ENUM) {
-			gchar **allowed = dp->writable_values != NULL ? dp->writable_values : dp->range;
-			if (!g_strv_contains((const gchar *const *)allowed, g_variant_get_string(raw, NULL))) {
-				g_autofree gchar *list = g_strjoinv(", ", allowed);
-				g_autofree gchar *msg = g_strdup_printf("takes one of %s", list);
-				return invalid(error, dp, msg);
-			}
-		} else if (strlen(g_variant_get_string(raw, NULL)) > 255) {
-			return invalid(error, dp, "takes at most 255 bytes");
-		}
-		return TRUE;
-	}
-}
-
-/**
- * wbd_tuya_dp_from_property:
- * @value: the value of a Set method, in the property's SI unit
- *
- * The inverse of wbd_tuya_dp_to_property(), checked with wbd_tuya_dp_check_raw().
- *
- * Returns: (transfer full) (nullable): the raw value to send, or %NULL with an
- *   %WATTBUS_ERROR_INVALID_ARGUMENT error
- */
-GVariant *
-wbd_tuya_dp_from_property(const WbdTuyaDp *dp, GVariant *value, GError **error)
-{
-	g_autoptr(GVariant) raw = NULL;
-
-	if (dp->type == WBD_TUYA_DP_VALUE && !g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
-		gdouble v;
-		if (g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE))
-			v = g_variant_get_double(value);
-		else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
-			v = g_variant_get_uint32(value);
-		else {
-			invalid(error, dp, "takes a number");
-			return NULL;
-		}
-		v = round(v * pow(10, dp->scale));
-		if (!isfinite(v) || v < -9.2e18 || v > 9.2e18) {
-			invalid(error, dp, "cannot take that value");
-			return NULL;
-		}
-		raw = g_variant_ref_sink(g_variant_new_int64((gint64)v));
-	} else if (dp->type == WBD_TUYA_DP_VALUE) {
-		raw = g_variant_ref_sink(g_variant_new_int64(g_variant_get_boolean(value) ? 1 : 0));
-	} else {
-		raw = g_variant_ref(value);
-	}
-	if (!wbd_tuya_dp_check_raw(dp, raw, error))
-		return NULL;
-	return g_steal_pointer(&raw);
 }

@@ -14,7 +14,41 @@ typedef enum {
 	WBD_TUYA_DP_VALUE,
 	WBD_TUYA_DP_ENUM,
 	WBD_TUYA_DP_STRING,
+	WBD_TUYA_DP_RAW,
 } WbdTuyaDpType;
+
+/* the largest record a raw DP may declare, in bytes */
+#define WBD_TUYA_MAX_RECORD 64
+/* the largest phase (or channel) index a DP or a field may feed */
+#define WBD_TUYA_MAX_PHASE WBD_METER_MAX_PHASES
+
+/**
+ * WbdTuyaField:
+ * @name: the field's name, for messages (the group's last word)
+ * @offset: its first byte in the record
+ * @length: its length in bytes, 1 to 8
+ * @little_endian: the byte order (default big-endian, as most meters)
+ * @is_signed: two's complement over @length bytes
+ * @scale: decimal exponent: value = raw / 10^@scale
+ * @negate_byte: the record byte holding a sign flag for this field, or -1
+ * @negate_bit: the flag's bit (0 = least significant) in @negate_byte
+ * @property: the ElectricityMeter quantity it feeds ("Voltage"...)
+ * @phase: 1 to 3 for the phase (or channel) it belongs to, 0 for a total
+ *
+ * One number in the record of a raw DP.
+ */
+typedef struct {
+	gchar *name;
+	guint offset;
+	guint length;
+	gboolean little_endian;
+	gboolean is_signed;
+	gint scale;
+	gint negate_byte;
+	guint negate_bit;
+	gchar *property;
+	guint phase;
+} WbdTuyaField;
 
 /**
  * WbdTuyaDp:
@@ -34,6 +68,16 @@ typedef enum {
  * @min: the smallest raw value of a value DP
  * @has_max: whether @max is set
  * @max: the largest raw value of a value DP
+ * @hex: a raw DP's record comes as hex digits, not base64
+ * @record_length: a raw DP's record length in bytes (checked before any field is read)
+ * @fields: (element-type WbdTuyaField) (nullable): a raw DP's fields
+ * @phase: 1 to 3 when the DP feeds one phase (or channel) of an ElectricityMeter
+ *   quantity, 0 for the total
+ * @negate_dp: the id of an enum DP that gives this DP's sign, or %NULL
+ * @negate_value: the value of @negate_dp that makes this DP negative
+ * @increment: the DP is an energy increment (`add_ele`): Energy is counted from it
+ * @rated_power: an increment larger than this many watts over the time since the
+ *   last counted one is refused (0: the default, 3680 W)
  *
  * One data point of a profile.
  */
@@ -52,6 +96,14 @@ typedef struct {
 	gint64 min;
 	gboolean has_max;
 	gint64 max;
+	gboolean hex;
+	guint record_length;
+	GPtrArray *fields;
+	guint phase;
+	gchar *negate_dp;
+	gchar *negate_value;
+	gboolean increment;
+	guint rated_power;
 } WbdTuyaDp;
 
 typedef struct _WbdTuyaProfile WbdTuyaProfile;
@@ -89,6 +141,26 @@ const guint *
 wbd_tuya_profile_get_update_dps(WbdTuyaProfile *self, guint *n_ids);
 gchar **
 wbd_tuya_profile_dup_dp_ids(WbdTuyaProfile *self);
+guint
+wbd_tuya_profile_get_n_phases(WbdTuyaProfile *self);
+gboolean
+wbd_tuya_profile_get_derive_apparent(WbdTuyaProfile *self);
+gboolean
+wbd_tuya_profile_feeds(WbdTuyaProfile *self, WbdQuantity quantity, guint phase);
+const WbdTuyaDp *
+wbd_tuya_profile_get_increment(WbdTuyaProfile *self);
+
+/* for the parts of the loader in other files */
+gboolean
+wbd_tuya_profile_error(GError **error, const gchar *name, const gchar *group, const gchar *message);
+gboolean
+wbd_tuya_profile_check_keys(GKeyFile *kf,
+			    const gchar *name,
+			    const gchar *group,
+			    const gchar *const *known,
+			    GError **error);
+gboolean
+wbd_tuya_profile_parse_int(const gchar *text, gint64 min, gint64 max, gint64 *out);
 
 /* values */
 gboolean
