@@ -95,9 +95,56 @@ wbc_list_sort_tree(GList *devices)
 	return sorted;
 }
 
+/* whether COMMAND can act on the device, for `list --for COMMAND` (and completion) */
+static gboolean
+wbc_list_device_can(WattbusObject *object, const gchar *command)
+{
+	const gchar *outlet_commands[] = {"on", "off", "toggle", NULL};
+	const gchar *water_commands[] = {"valve", "water-switch", "water-sharing", NULL};
+
+	if (g_strv_contains(outlet_commands, command))
+		return wattbus_object_peek_outlet(object) != NULL;
+	if (g_strv_contains(water_commands, command))
+		return wattbus_object_peek_water_meter(object) != NULL;
+	if (g_strcmp0(command, "remove") == 0)
+		return wattbus_device_get_removable(wattbus_object_peek_device(object));
+	return TRUE;
+}
+
+static GList *
+wbc_list_filter(GList *devices, const gchar *command)
+{
+	GList *kept = NULL;
+
+	for (GList *l = devices; l != NULL; l = l->next) {
+		if (command == NULL || wbc_list_device_can(l->data, command))
+			kept = g_list_prepend(kept, g_object_ref(l->data));
+	}
+	g_list_free_full(devices, g_object_unref);
+	return g_list_reverse(kept);
+}
+
 WbcExit
 wbc_cmd_list(WbcCtl *ctl, gint argc, gchar **argv)
 {
+	g_autofree gchar *for_command = NULL;
+	const gchar *commands[] = {"show",
+				   "on",
+				   "off",
+				   "toggle",
+				   "refresh",
+				   "remove",
+				   "valve",
+				   "water-switch",
+				   "water-sharing",
+				   NULL};
+	const GOptionEntry entries[] = {
+	    {"for", 0, 0, G_OPTION_ARG_STRING, &for_command,
+	     N_("Only the devices COMMAND can act on: outlets for on, off and toggle, the removable "
+		"ones for remove, water meters for valve, water-switch and water-sharing"),
+	     N_("COMMAND")},
+	    {NULL},
+	};
 	const gchar *headers[] = {C_("column", "ID"),
 				  _("KIND"),
 				  _("NAME"),
@@ -113,14 +160,18 @@ wbc_cmd_list(WbcCtl *ctl, gint argc, gchar **argv)
 	GList *devices;
 	WbcExit rc;
 
-	rc = wbc_ctl_parse_options(ctl, "list", "", NULL, &argc, &argv, 0, 0);
+	rc = wbc_ctl_parse_options(ctl, "list", "", entries, &argc, &argv, 0, 0);
 	if (rc != WBC_EXIT_OK)
 		return rc;
+	if (for_command != NULL && !g_strv_contains(commands, for_command))
+		return wbc_ctl_usage_error("list",
+					   _("'%s' is not a command that acts on a device"),
+					   for_command);
 	rc = wbc_ctl_connect(ctl, TRUE);
 	if (rc != WBC_EXIT_OK)
 		return rc;
 
-	devices = wattbus_client_list_devices(ctl->client);
+	devices = wbc_list_filter(wattbus_client_list_devices(ctl->client), for_command);
 	sorted = wbc_list_sort_tree(devices);
 
 	if (ctl->json) {

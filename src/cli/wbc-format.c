@@ -51,6 +51,7 @@ static const WbcPropertyInfo wbc_property_infos[] = {
     {"LastSeen", N_("Last seen"), WBC_UNIT_TIME_USEC, 0},
     {"LastError", N_("Last error"), WBC_UNIT_NONE, 0},
     {"PollInterval", N_("Poll interval"), WBC_UNIT_SECOND, 0},
+    {"Removable", N_("Removable"), WBC_UNIT_NONE, 0},
     {"On", N_("On"), WBC_UNIT_NONE, 0},
     {"Measured", N_("Measured"), WBC_UNIT_NONE, 0},
     {"Measurement", N_("Measurement"), WBC_UNIT_NONE, 0},

@@ -296,6 +296,7 @@ wbc_json_from_device(WattbusClient *client, WattbusObject *object, gboolean all_
 	json_object_set_member(json, "power", wbc_json_from_double(power));
 	wbc_json_set_string_or_null(json, "measurement", measurement);
 	wbc_json_set_reading(json, "energy", meter, "Energy");
+	json_object_set_boolean_member(json, "removable", wattbus_device_get_removable(device));
 
 	if (all_interfaces) {
 		JsonObject *interfaces = json_object_new();

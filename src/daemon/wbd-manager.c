@@ -130,6 +130,10 @@ wbd_manager_add_config(WbdManager *self, WbdDeviceConfig *config, GError **error
 	copy->origin = config->origin;
 	copy->settings = g_hash_table_ref(config->settings);
 	g_hash_table_insert(self->configs, g_strdup(config->id), copy);
+	/* what RemoveDevice() accepts, so that clients offer only those */
+	wattbus_device_set_removable(
+	    wattbus_object_peek_device(WATTBUS_OBJECT(wbd_device_get_object(device))),
+	    config->origin == WBD_CONFIG_ORIGIN_STATE);
 	wbd_manager_export_device(self, device);
 	g_info("added device '%s' (%s, %s)",
 	       config->id,

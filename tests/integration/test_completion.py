@@ -12,8 +12,9 @@ import wbtest
 
 COMPLETION = os.path.join(wbtest.SOURCE_DIR, "data", "completion", "wattbusctl")
 COMMANDS = ["list", "show", "on", "off", "toggle", "refresh", "monitor", "discover", "add", "remove",
-            "reload", "version", "exporters", "help"]
+            "reload", "version", "exporters", "valve", "water-switch", "water-sharing", "help"]
 DEVICES = ["garden", "garden_1", "garden_2", "garden_3", "kettle"]
+OUTLETS = ["garden_1", "garden_2", "garden_3", "kettle"]
 
 
 class CompletionTest(uxtest.UxTest):
@@ -31,11 +32,15 @@ class CompletionTest(uxtest.UxTest):
         self.assertEqual(self.complete("wattbusctl "), COMMANDS)
         self.assertEqual(self.complete("wattbusctl re"), ["refresh", "remove", "reload"])
         self.assertEqual(self.complete("wattbusctl --session t"), ["toggle"])
-        self.assertEqual(self.complete("wattbusctl --"), ["--system", "--session", "--json", "--help"])
+        self.assertEqual(self.complete("wattbusctl --"), ["--system", "--session", "--json", "--version", "--help"])
         self.assertEqual(self.complete("wattbusctl discover --t"), ["--timeout", "--target"])
         self.assertEqual(self.complete("wattbusctl add --"),
-                         ["--system", "--session", "--json", "--help", "--driver", "--address", "--name", "--id",
-                          "--poll-interval", "--set"])
+                         ["--system", "--session", "--json", "--version", "--help", "--driver", "--address", "--name",
+                          "--id", "--poll-interval", "--set"])
+        self.assertEqual(self.complete("wattbusctl list --for t"), ["toggle"])
+        self.assertEqual(self.complete("wattbusctl water-sharing meter "), ["cold", "hot"])
+        self.assertEqual(self.complete("wattbusctl water-sharing meter cold l"), ["lease"])
+        self.assertEqual(self.complete("wattbusctl valve meter "), ["open", "closed"])
         self.assertEqual(self.complete("wattbusctl help "), COMMANDS[:-1])
         self.assertEqual(self.complete("wattbusctl exporters "), ["flush", "enable", "disable"])
         # the value of an option is the user's to type
@@ -47,17 +52,26 @@ class CompletionTest(uxtest.UxTest):
         self.write_config("[exporter emon]\nkind=emoncms\nurl=http://127.0.0.1:9\n"
                           "apikey=0123456789abcdef0123456789abcdef\nenabled=false\n", name="conf.d/exporter.conf")
         self.start()
-        self.assertEqual(self.complete("wattbusctl --session on "), DEVICES)
+        # only the devices a command can act on: outlets (not the strip) for on/off/toggle
+        self.assertEqual(self.complete("wattbusctl --session on "), OUTLETS)
         self.assertEqual(self.complete("wattbusctl --session show g"), DEVICES[:4])
         self.assertEqual(self.complete("wattbusctl --session toggle garden_"), DEVICES[1:4])
+        self.assertEqual(self.complete("wattbusctl --session toggle g"), DEVICES[1:4])
+        self.assertEqual(self.complete("wattbusctl --session valve "), [])
         self.assertEqual(self.complete("wattbusctl refresh --session k"), ["kettle"])
         # the bus from the environment, as wattbusctl takes it; one device per command
         self.assertEqual(self.complete("wattbusctl off k", WATTBUS_BUS="session"), ["kettle"])
         self.assertEqual(self.complete("wattbusctl --session off kettle "), [])
         # the system bus has no daemon
         self.assertEqual(self.complete("wattbusctl off k"), [])
+        # remove: only a device added with 'add', not those of the files nor a strip's sockets;
         # even when the user's language is another one
-        self.assertEqual(self.complete("wattbusctl --session remove ", LANGUAGE="de"), DEVICES)
+        self.assertEqual(self.complete("wattbusctl --session remove ", LANGUAGE="de"), [])
+        self.call(wbtest.ROOT, wbtest.IFACE, "AddDevice", ({
+            "driver": wbtest.GLib.Variant("s", "kasa"), "address": wbtest.GLib.Variant("s", self.plug.address),
+            "id": wbtest.GLib.Variant("s", "spare")},), "(a{sv})")
+        self.assertEqual(self.complete("wattbusctl --session remove ", LANGUAGE="de"), ["spare"])
+        self.assertEqual(self.complete("wattbusctl --session remove ", COLUMNS="20"), ["spare"])
         self.assertEqual(self.complete("wattbusctl --session add --driver k"), ["kasa"])
         self.assertEqual(self.complete("wattbusctl --session exporters flush "), ["emon"])
 
