@@ -93,6 +93,7 @@ wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 				  _("SENT"),
 				  _("FAILED"),
 				  _("DROPPED"),
+				  _("CLIENTS"),
 				  _("LAST-SUCCESS"),
 				  _("LAST-ERROR")};
 	g_autoptr(WbcTable) table = NULL;
@@ -132,16 +133,18 @@ wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 		g_print("%s\n", _("No exporters."));
 	} else {
 		table = wbc_table_new(G_N_ELEMENTS(headers), headers);
-		for (guint column = 4; column <= 7; column++)
+		for (guint column = 4; column <= 8; column++)
 			wbc_table_set_right_aligned(table, column);
 		for (GList *l = exporters; l != NULL; l = l->next) {
 			WattbusExporter *exporter = l->data;
-			/* a live kind (sse) keeps no queue and counts nothing */
+			/* a live kind (sse) keeps no queue; it counts its clients and events */
 			gboolean counts = g_strcmp0(wattbus_exporter_get_kind(exporter), "sse") != 0;
 			g_autofree gchar *queued = wbc_exporters_format_counter(
 			    counts, wattbus_exporter_get_queued(exporter));
 			g_autofree gchar *sent =
-			    wbc_exporters_format_counter(counts, wattbus_exporter_get_sent(exporter));
+			    wbc_exporters_format_counter(TRUE, wattbus_exporter_get_sent(exporter));
+			g_autofree gchar *clients = wbc_exporters_format_counter(
+			    !counts, wattbus_exporter_get_clients(exporter));
 			g_autofree gchar *failed = wbc_exporters_format_counter(
 			    counts, wattbus_exporter_get_failed(exporter));
 			g_autofree gchar *dropped = wbc_exporters_format_counter(
@@ -156,6 +159,7 @@ wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 						sent,
 						failed,
 						dropped,
+						clients,
 						success,
 						wattbus_exporter_get_last_error(exporter)};
 			wbc_table_add_row(table, cells);

@@ -94,12 +94,30 @@ sse_client_wrote_cb(SoupServerMessage *msg, guint size, SseClient *client)
 	client->queued -= MIN(client->queued, size);
 }
 
+static WattbusExporter *
+wbd_sse_exporter_get_iface(WbdSseExporter *self)
+{
+	return wattbus_object_peek_exporter(
+	    WATTBUS_OBJECT(wbd_exporter_get_object(WBD_EXPORTER(self))));
+}
+
+/* Exporter.Clients: what `wattbusctl exporters` shows for a live kind */
+static void
+wbd_sse_exporter_count_clients(WbdSseExporter *self)
+{
+	WattbusExporter *iface = wbd_sse_exporter_get_iface(self);
+
+	if (iface != NULL)
+		wattbus_exporter_set_clients(iface, self->clients->len);
+}
+
 static void
 sse_client_finished_cb(SoupServerMessage *msg, SseClient *client)
 {
 	WbdSseExporter *self = client->self;
 	wbd_sse_debug(self, "a client left, %u remain", self->clients->len - 1);
 	g_ptr_array_remove(self->clients, client);
+	wbd_sse_exporter_count_clients(self);
 }
 
 /* a client that reads slower than the events come: its socket is shut, which ends
@@ -150,6 +168,7 @@ static void
 wbd_sse_exporter_broadcast(WbdSseExporter *self, const gchar *event, const gchar *json)
 {
 	g_autofree gchar *text = NULL;
+	WattbusExporter *iface;
 	gsize len;
 
 	if (self->clients->len == 0 || !wbd_exporter_get_enabled(WBD_EXPORTER(self)))
@@ -159,6 +178,11 @@ wbd_sse_exporter_broadcast(WbdSseExporter *self, const gchar *event, const gchar
 	/* a dropped client leaves the array only when its message finishes */
 	for (guint i = 0; i < self->clients->len; i++)
 		sse_client_send(g_ptr_array_index(self->clients, i), text, len);
+	/* Exporter.Sent: the events handed to clients */
+	iface = wbd_sse_exporter_get_iface(self);
+	if (iface != NULL)
+		wattbus_exporter_set_sent(iface,
+					  wattbus_exporter_get_sent(iface) + self->clients->len);
 }
 
 static gchar *
@@ -355,6 +379,7 @@ wbd_sse_exporter_handle_events(SoupServer *server,
 	g_signal_connect(msg, "finished", G_CALLBACK(sse_client_finished_cb), client);
 	g_ptr_array_add(self->clients, client);
 	wbd_sse_debug(self, "a client connected, %u now", self->clients->len);
+	wbd_sse_exporter_count_clients(self);
 
 	/* the initial state does not count against client-buffer, however many devices */
 	retry = g_strdup_printf("retry: %u\n\n", WBD_SSE_RETRY_MS);
