@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include <MQTTAsync.h>
 #include <string.h>
 #include <wattbus-glib.h>
 
-#include "wbd-mqtt-client.h"
+#include "wbd-mqtt-client-private.h"
 
 /*
  * Eclipse Paho's asynchronous client (paho-mqtt3as) in the GLib main loop
  * (shared/specs/mqtt-clouds.md §6). Paho runs every callback on its own threads:
- * there they only copy what they got into an Event and attach an idle source to the
- * main context that created the client; GLib objects are touched only there. The
- * callbacks' context is a Bridge, reference counted, with a weak reference to the
- * client, so an event that arrives after the client is gone is dropped.
+ * there they only copy what they got into a WbdMqttEvent and attach an idle source to
+ * the main context that created the client; GLib objects are touched only there
+ * (wbd-mqtt-bridge.c). The callbacks' context is a WbdMqttBridge, reference counted,
+ * with a weak reference to the client, so an event that arrives after the client is
+ * gone is dropped. Batches of publishes are in wbd-mqtt-batch.c; closed clients finish
+ * their farewell in the background (wbd-mqtt-closing.c).
  *
  * Paho reconnects by itself (automaticReconnect, 1 s doubling to 60 s); the
  * `connected` callback (re)subscribes. QoS 1 publishes complete when the broker's
@@ -30,109 +31,10 @@
 #define WBD_MQTT_MIN_RETRY_S 1
 #define WBD_MQTT_MAX_RETRY_S 60
 #define WBD_MQTT_CONNECT_TIMEOUT_S 10
-#define WBD_MQTT_FAREWELL_MS 500
 #define WBD_MQTT_MAX_QUEUED 100000
-/* the largest inbound message kept: the kinds' parsers take 64 KiB at most, and the
- * clouds send no more (Azure C2D 64 KiB); a broker may send up to 256 MB */
-#define WBD_MQTT_MAX_INBOUND (256 * 1024)
 #define WBD_MQTT_RENEW_DISCONNECT_MS 2000
 #define WBD_MQTT_RENEW_MARGIN_MS 3000 /* for the new connect, before the old token expires */
 #define WBD_MQTT_SESSION_EXPIRY_S 86400
-
-/* what a finished MQTTAsync_disconnect() calls (on Paho's thread): the first member of
- * the context given to it */
-typedef void (*DisconnectedFunc)(gpointer context);
-
-/* shared with Paho's threads: the client (weakly), and the password maker */
-typedef struct {
-	DisconnectedFunc disconnected; /* a disconnect to renew the credentials is done */
-	GMainContext *context;
-	GWeakRef client;
-	WbdMqttPasswordFunc password_func;
-	gpointer password_data;
-	GDestroyNotify password_destroy;
-	GMutex lock;      /* guards what follows */
-	gint64 issued;    /* when the current password was made, Unix seconds */
-	gint64 expiry;    /* and when it expires */
-	GQueue events;    /* Events for the main context, oldest first */
-	gboolean scheduled; /* an idle source will take them */
-} Bridge;
-
-static void
-event_free(gpointer event);
-
-static void
-bridge_clear(Bridge *bridge)
-{
-	g_main_context_unref(bridge->context);
-	g_weak_ref_clear(&bridge->client);
-	if (bridge->password_destroy != NULL)
-		bridge->password_destroy(bridge->password_data);
-	g_queue_clear_full(&bridge->events, event_free);
-	g_mutex_clear(&bridge->lock);
-}
-
-/* a new password from password_func, any thread; NULL with @error */
-static gchar *
-bridge_make_password(Bridge *bridge, GError **error)
-{
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	gint64 expiry = 0;
-	gchar *password = bridge->password_func(bridge->password_data, now, &expiry, error);
-
-	if (password == NULL)
-		return NULL;
-	g_mutex_lock(&bridge->lock);
-	bridge->issued = now;
-	bridge->expiry = expiry;
-	g_mutex_unlock(&bridge->lock);
-	return password;
-}
-
-static void
-wipe_password(gchar *password)
-{
-	if (password == NULL)
-		return;
-	memset(password, 0, strlen(password));
-	g_free(password);
-}
-
-static void
-bridge_unref(Bridge *bridge)
-{
-	g_atomic_rc_box_release_full(bridge, (GDestroyNotify)bridge_clear);
-}
-
-typedef enum {
-	EVENT_CONNECTED,
-	EVENT_LOST,
-	EVENT_CONNECT_FAILED,
-	EVENT_MESSAGE,
-	EVENT_PUBLISHED,
-	EVENT_PUBLISH_FAILED,
-	EVENT_RENEW, /* disconnected to renew the credentials */
-} EventKind;
-
-typedef struct {
-	EventKind kind;
-	gint token;
-	gint code;
-	gchar *text;
-	gchar *topic;
-	GBytes *payload;
-	gboolean retained;
-} Event;
-
-static void
-event_free(gpointer data)
-{
-	Event *event = data;
-	g_free(event->text);
-	g_free(event->topic);
-	g_clear_pointer(&event->payload, g_bytes_unref);
-	g_free(event);
-}
 
 typedef struct {
 	GTask *task;
@@ -153,7 +55,7 @@ pending_free(Pending *pending)
 struct _WbdMqttClient {
 	GObject parent_instance;
 	MQTTAsync handle;
-	Bridge *bridge;
+	WbdMqttBridge *bridge;
 	gchar *uri;
 	gchar *client_id;
 	gchar *username;
@@ -195,7 +97,7 @@ wbd_mqtt_client_fail_pending(WbdMqttClient *self, const gchar *why)
 }
 
 static void
-wbd_mqtt_client_complete(WbdMqttClient *self, Event *event)
+wbd_mqtt_client_complete(WbdMqttClient *self, WbdMqttEvent *event)
 {
 	Pending *pending = g_hash_table_lookup(self->pending, GINT_TO_POINTER(event->token));
 	g_autoptr(GTask) task = NULL;
@@ -204,7 +106,7 @@ wbd_mqtt_client_complete(WbdMqttClient *self, Event *event)
 		return; /* cancelled or failed meanwhile */
 	task = g_object_ref(pending->task);
 	g_hash_table_remove(self->pending, GINT_TO_POINTER(event->token));
-	if (event->kind == EVENT_PUBLISHED)
+	if (event->kind == WBD_MQTT_EVENT_PUBLISHED)
 		g_task_return_boolean(task, TRUE);
 	else
 		g_task_return_new_error(task,
@@ -228,18 +130,20 @@ wbd_mqtt_client_subscribe_now(WbdMqttClient *self, const gchar *filter)
 static void
 wbd_mqtt_client_schedule_renewal(WbdMqttClient *self);
 
-static void
-wbd_mqtt_client_handle(WbdMqttClient *self, Event *event)
+void
+wbd_mqtt_client_handle_event(WbdMqttClient *self, WbdMqttEvent *event)
 {
+	if (self->closed)
+		return;
 	switch (event->kind) {
-	case EVENT_CONNECTED:
+	case WBD_MQTT_EVENT_CONNECTED:
 		self->connected = TRUE;
 		wbd_mqtt_client_schedule_renewal(self);
 		for (guint i = 0; i < self->filters->len; i++)
 			wbd_mqtt_client_subscribe_now(self, g_ptr_array_index(self->filters, i));
 		g_signal_emit(self, signals[SIGNAL_CONNECTED], 0);
 		break;
-	case EVENT_RENEW:
+	case WBD_MQTT_EVENT_RENEW:
 		/* late: the connection was lost meanwhile, and restarted (below) */
 		if (!self->renewing)
 			break;
@@ -249,8 +153,8 @@ wbd_mqtt_client_handle(WbdMqttClient *self, Event *event)
 		wbd_mqtt_client_fail_pending(self, "reconnecting with new credentials");
 		wbd_mqtt_client_start(self);
 		break;
-	case EVENT_LOST:
-	case EVENT_CONNECT_FAILED:
+	case WBD_MQTT_EVENT_LOST:
+	case WBD_MQTT_EVENT_CONNECT_FAILED:
 		self->connected = FALSE;
 		g_clear_handle_id(&self->renew_id, g_source_remove);
 		wbd_mqtt_client_fail_pending(self, "the connection to the broker was lost");
@@ -262,7 +166,7 @@ wbd_mqtt_client_handle(WbdMqttClient *self, Event *event)
 			wbd_mqtt_client_start(self);
 		}
 		break;
-	case EVENT_MESSAGE:
+	case WBD_MQTT_EVENT_MESSAGE:
 		if (event->payload == NULL) {
 			g_message("dropping a message of %d bytes on %s from %s: more than %d",
 				  event->code,
@@ -278,233 +182,11 @@ wbd_mqtt_client_handle(WbdMqttClient *self, Event *event)
 			      event->payload,
 			      event->retained);
 		break;
-	case EVENT_PUBLISHED:
-	case EVENT_PUBLISH_FAILED:
+	case WBD_MQTT_EVENT_PUBLISHED:
+	case WBD_MQTT_EVENT_PUBLISH_FAILED:
 		wbd_mqtt_client_complete(self, event);
 		break;
 	}
-}
-
-/* in the main context: every event posted since the last time, in order (one wake-up
- * for a burst of acknowledgements, not one each) */
-static gboolean
-wbd_mqtt_client_dispatch(gpointer user_data)
-{
-	Bridge *bridge = user_data;
-	g_autoptr(WbdMqttClient) self = g_weak_ref_get(&bridge->client);
-	GQueue events = G_QUEUE_INIT;
-	Event *event;
-
-	g_mutex_lock(&bridge->lock);
-	events = bridge->events;
-	g_queue_init(&bridge->events);
-	bridge->scheduled = FALSE;
-	g_mutex_unlock(&bridge->lock);
-	while ((event = g_queue_pop_head(&events)) != NULL) {
-		if (self != NULL && !self->closed)
-			wbd_mqtt_client_handle(self, event);
-		event_free(event);
-	}
-	return G_SOURCE_REMOVE;
-}
-
-/* on Paho's threads: copy, post, nothing else */
-
-static void
-post(Bridge *bridge, Event *event)
-{
-	gboolean schedule;
-
-	g_mutex_lock(&bridge->lock);
-	g_queue_push_tail(&bridge->events, event);
-	schedule = !bridge->scheduled;
-	bridge->scheduled = TRUE;
-	g_mutex_unlock(&bridge->lock);
-	if (schedule) {
-		GSource *source = g_idle_source_new();
-		g_source_set_callback(source,
-				      wbd_mqtt_client_dispatch,
-				      g_atomic_rc_box_acquire(bridge),
-				      (GDestroyNotify)bridge_unref);
-		g_source_attach(source, bridge->context);
-		g_source_unref(source);
-	}
-}
-
-static void
-post_simple(void *context, EventKind kind, gint token, gint code, const gchar *text)
-{
-	Event *event = g_new0(Event, 1);
-	event->kind = kind;
-	event->token = token;
-	event->code = code;
-	event->text = g_strdup(text);
-	post(context, event);
-}
-
-static void
-on_connected(void *context, char *cause)
-{
-	post_simple(context, EVENT_CONNECTED, 0, 0, NULL);
-}
-
-static void
-on_connection_lost(void *context, char *cause)
-{
-	post_simple(context, EVENT_LOST, 0, 0, cause != NULL ? cause : "connection lost");
-}
-
-static int
-on_message(void *context, char *topic, int topic_len, MQTTAsync_message *message)
-{
-	Event *event = g_new0(Event, 1);
-
-	event->kind = EVENT_MESSAGE;
-	/* topic_len is 0 unless the topic holds NULs: such topics are not ours */
-	event->topic = topic_len > 0 ? g_strndup(topic, topic_len) : g_strdup(topic);
-	if (message->payloadlen >= 0 && message->payloadlen <= WBD_MQTT_MAX_INBOUND)
-		event->payload = g_bytes_new(message->payload, message->payloadlen);
-	event->code = message->payloadlen;
-	event->retained = message->retained != 0;
-	MQTTAsync_freeMessage(&message);
-	MQTTAsync_free(topic);
-	post(context, event);
-	return 1;
-}
-
-static void
-on_connect_failure(void *context, MQTTAsync_failureData *response)
-{
-	post_simple(context,
-		    EVENT_CONNECT_FAILED,
-		    0,
-		    response != NULL ? response->code : -1,
-		    response != NULL && response->message != NULL ? response->message
-								    : "cannot connect");
-}
-
-static void
-on_connect_failure5(void *context, MQTTAsync_failureData5 *response)
-{
-	post_simple(context,
-		    EVENT_CONNECT_FAILED,
-		    0,
-		    response != NULL ? (gint)response->reasonCode : -1,
-		    response != NULL && response->message != NULL ? response->message
-								    : "cannot connect");
-}
-
-/* a disconnect is done, for better or worse: whoever asked for it goes on */
-static void
-on_disconnected(void *context, MQTTAsync_successData *response)
-{
-	(*(DisconnectedFunc *)context)(context);
-}
-
-static void
-on_disconnected5(void *context, MQTTAsync_successData5 *response)
-{
-	(*(DisconnectedFunc *)context)(context);
-}
-
-static void
-on_disconnect_failed(void *context, MQTTAsync_failureData *response)
-{
-	(*(DisconnectedFunc *)context)(context);
-}
-
-static void
-on_disconnect_failed5(void *context, MQTTAsync_failureData5 *response)
-{
-	(*(DisconnectedFunc *)context)(context);
-}
-
-static void
-set_disconnected_callbacks(MQTTAsync_disconnectOptions *disc, gboolean v5, gpointer context)
-{
-	disc->context = context;
-	if (v5) {
-		disc->onSuccess5 = on_disconnected5;
-		disc->onFailure5 = on_disconnect_failed5;
-	} else {
-		disc->onSuccess = on_disconnected;
-		disc->onFailure = on_disconnect_failed;
-	}
-}
-
-static void
-bridge_renew_disconnected(gpointer context)
-{
-	post_simple(context, EVENT_RENEW, 0, 0, NULL);
-}
-
-/* MQTT 5: the server sent DISCONNECT (Paho then does not call connectionLost, §6.9) */
-static void
-on_server_disconnect(void *context, MQTTProperties *properties, enum MQTTReasonCodes reason)
-{
-	g_autofree gchar *why =
-	    g_strdup_printf("the broker disconnected: %s", MQTTReasonCode_toString(reason));
-	post_simple(context, EVENT_LOST, 0, (gint)reason, why);
-}
-
-/* before each automatic reconnect, with Paho's lock held: a fresh password */
-static int
-on_update_connect_options(void *context, MQTTAsync_connectData *data)
-{
-	Bridge *bridge = context;
-	g_autoptr(GError) error = NULL;
-	gchar *password;
-	gsize length;
-
-	if (bridge->password_func == NULL)
-		return 0;
-	password = bridge_make_password(bridge, &error);
-	if (password == NULL) {
-		/* reported at the connect's failure; the old password is tried */
-		return 0;
-	}
-	length = strlen(password);
-	data->binarypwd.data = MQTTAsync_malloc(length + 1);
-	if (data->binarypwd.data == NULL) {
-		wipe_password(password);
-		return 0;
-	}
-	memcpy((void *)data->binarypwd.data, password, length + 1);
-	data->binarypwd.len = (int)length;
-	wipe_password(password);
-	return 1;
-}
-
-static void
-on_published(void *context, MQTTAsync_successData *response)
-{
-	post_simple(context, EVENT_PUBLISHED, response->token, 0, NULL);
-}
-
-static void
-on_published5(void *context, MQTTAsync_successData5 *response)
-{
-	post_simple(context, EVENT_PUBLISHED, response->token, 0, NULL);
-}
-
-static void
-on_publish_failure(void *context, MQTTAsync_failureData *response)
-{
-	post_simple(context,
-		    EVENT_PUBLISH_FAILED,
-		    response->token,
-		    response->code,
-		    response->message);
-}
-
-static void
-on_publish_failure5(void *context, MQTTAsync_failureData5 *response)
-{
-	post_simple(context,
-		    EVENT_PUBLISH_FAILED,
-		    response->token,
-		    response->reasonCode,
-		    response->message);
 }
 
 /* API */
@@ -569,14 +251,7 @@ wbd_mqtt_client_publish_async(WbdMqttClient *self,
 	message.payloadlen = (int)length;
 	message.qos = qos;
 	message.retained = retain;
-	opts.context = self->bridge;
-	if (self->v5) {
-		opts.onSuccess5 = on_published5;
-		opts.onFailure5 = on_publish_failure5;
-	} else {
-		opts.onSuccess = on_published;
-		opts.onFailure = on_publish_failure;
-	}
+	wbd_mqtt_bridge_set_publish_callbacks(self->bridge, &opts, self->v5);
 	rc = MQTTAsync_sendMessage(self->handle, topic, &message, &opts);
 	if (rc != MQTTASYNC_SUCCESS) {
 		g_task_return_new_error(task,
@@ -605,152 +280,6 @@ wbd_mqtt_client_publish_finish(WbdMqttClient *self, GAsyncResult *res, GError **
 {
 	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
 	return g_task_propagate_boolean(G_TASK(res), error);
-}
-
-/* batches: handed to Paho a slice at a time, so that a batch of hundreds does not hold
- * the main loop while Paho's threads contend for its lock */
-
-#define WBD_MQTT_BATCH_SLICE 50
-
-typedef struct {
-	gchar *topic;
-	gchar *payload;
-	gboolean retain;
-} Message;
-
-static void
-message_free(Message *message)
-{
-	g_free(message->topic);
-	g_free(message->payload);
-	g_free(message);
-}
-
-typedef struct {
-	guint outstanding;
-	GError *error;
-	WbdMqttClient *client;
-	GQueue messages; /* not yet handed to Paho */
-	guint pump_id;
-} Batch;
-
-static void
-batch_free(Batch *batch)
-{
-	g_clear_error(&batch->error);
-	g_clear_handle_id(&batch->pump_id, g_source_remove);
-	g_queue_clear_full(&batch->messages, (GDestroyNotify)message_free);
-	g_clear_object(&batch->client);
-	g_free(batch);
-}
-
-/**
- * wbd_mqtt_batch_begin:
- * @task: completed by wbd_mqtt_batch_end() and the acknowledgements
- */
-void
-wbd_mqtt_batch_begin(GTask *task)
-{
-	Batch *batch = g_new0(Batch, 1);
-	batch->outstanding = 1; /* until wbd_mqtt_batch_end() */
-	g_task_set_task_data(task, batch, (GDestroyNotify)batch_free);
-}
-
-/* one publish of the batch done, or the batch's end: the last one completes the task */
-static void
-batch_done(GTask *task, const GError *error)
-{
-	Batch *batch = g_task_get_task_data(task);
-
-	if (error != NULL && batch->error == NULL)
-		batch->error = g_error_copy(error);
-	if (--batch->outstanding > 0)
-		return;
-	if (batch->error == NULL)
-		g_task_return_boolean(task, TRUE);
-	else
-		g_task_return_error(task, g_steal_pointer(&batch->error));
-}
-
-static void
-batch_publish_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	g_autoptr(GError) error = NULL;
-
-	wbd_mqtt_client_publish_finish(WBD_MQTT_CLIENT(source), res, &error);
-	batch_done(task, error);
-}
-
-/**
- * wbd_mqtt_batch_publish:
- *
- * Adds a QoS 1 publish to the batch; it goes to Paho after wbd_mqtt_batch_end(), in
- * the order added.
- */
-void
-wbd_mqtt_batch_publish(WbdMqttClient *self,
-		       GTask *task,
-		       const gchar *topic,
-		       const gchar *payload,
-		       gboolean retain)
-{
-	Batch *batch = g_task_get_task_data(task);
-	Message *message = g_new0(Message, 1);
-
-	if (batch->client == NULL)
-		batch->client = g_object_ref(self);
-	g_return_if_fail(batch->client == self);
-	message->topic = g_strdup(topic);
-	message->payload = g_strdup(payload);
-	message->retain = retain;
-	batch->outstanding++;
-	g_queue_push_tail(&batch->messages, message);
-}
-
-static gboolean
-batch_pump_cb(gpointer user_data)
-{
-	GTask *task = user_data;
-	Batch *batch = g_task_get_task_data(task);
-
-	for (guint i = 0; i < WBD_MQTT_BATCH_SLICE; i++) {
-		Message *message = g_queue_pop_head(&batch->messages);
-		if (message == NULL)
-			break;
-		wbd_mqtt_client_publish_async(batch->client,
-					      message->topic,
-					      message->payload,
-					      strlen(message->payload),
-					      1,
-					      message->retain,
-					      g_task_get_cancellable(task),
-					      batch_publish_cb,
-					      g_object_ref(task));
-		message_free(message);
-	}
-	if (!g_queue_is_empty(&batch->messages))
-		return G_SOURCE_CONTINUE;
-	batch->pump_id = 0;
-	batch_done(task, NULL); /* the end: what is outstanding now is Paho's */
-	return G_SOURCE_REMOVE;
-}
-
-void
-wbd_mqtt_batch_end(GTask *task)
-{
-	Batch *batch = g_task_get_task_data(task);
-
-	if (g_queue_is_empty(&batch->messages)) {
-		batch_done(task, NULL);
-		return;
-	}
-	/* the first slice now, the rest from the main loop */
-	if (batch_pump_cb(task) == G_SOURCE_CONTINUE)
-		batch->pump_id = g_idle_add_full(G_PRIORITY_DEFAULT,
-						 batch_pump_cb,
-						 g_object_ref(task),
-						 g_object_unref);
 }
 
 /**
@@ -784,12 +313,12 @@ wbd_mqtt_client_renew_cb(gpointer user_data)
 	g_info("renewing the credentials for %s: reconnecting", self->uri);
 	/* in-flight publishes get this long to be acknowledged */
 	disc.timeout = WBD_MQTT_RENEW_DISCONNECT_MS;
-	set_disconnected_callbacks(&disc, self->v5, self->bridge);
+	wbd_mqtt_set_disconnected_callbacks(&disc, self->v5, self->bridge);
 	self->renewing = TRUE;
 	/* nothing new from now on (the spool keeps it): only the in-flight to wait for */
 	self->connected = FALSE;
 	if (MQTTAsync_disconnect(self->handle, &disc) != MQTTASYNC_SUCCESS)
-		post_simple(self->bridge, EVENT_RENEW, 0, 0, NULL);
+		wbd_mqtt_bridge_post(self->bridge, WBD_MQTT_EVENT_RENEW, 0, 0, NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -861,9 +390,9 @@ wbd_mqtt_client_start(WbdMqttClient *self)
 	if (self->closed)
 		return;
 	if (self->bridge->password_func != NULL) {
-		password = bridge_make_password(self->bridge, &error);
+		password = wbd_mqtt_bridge_make_password(self->bridge, &error);
 		if (password == NULL) {
-			post_simple(self->bridge, EVENT_CONNECT_FAILED, 0, -1, error->message);
+			wbd_mqtt_bridge_post(self->bridge, WBD_MQTT_EVENT_CONNECT_FAILED, 0, -1, error->message);
 			return;
 		}
 	}
@@ -888,10 +417,7 @@ wbd_mqtt_client_start(WbdMqttClient *self)
 	} else {
 		o->cleansession = !self->persistent_session;
 	}
-	if (self->v5)
-		o->onFailure5 = on_connect_failure5;
-	else
-		o->onFailure = on_connect_failure;
+	wbd_mqtt_bridge_set_connect_callbacks(o, self->v5);
 	if (self->will_topic != NULL) {
 		will.topicName = self->will_topic;
 		will.message = self->will_payload;
@@ -911,126 +437,11 @@ wbd_mqtt_client_start(WbdMqttClient *self)
 	}
 	rc = MQTTAsync_connect(self->handle, o);
 	MQTTProperties_free(&properties);
-	wipe_password(password);
+	wbd_mqtt_wipe_password(password);
 	if (rc != MQTTASYNC_SUCCESS)
-		post_simple(self->bridge, EVENT_CONNECT_FAILED, 0, rc, MQTTAsync_strerror(rc));
+		wbd_mqtt_bridge_post(self->bridge, WBD_MQTT_EVENT_CONNECT_FAILED, 0, rc, MQTTAsync_strerror(rc));
 }
 
-/* Clients closing in the background: the farewell and the DISCONNECT go out while the
- * main loop goes on; the Paho handle is destroyed on the main thread once Paho is done
- * (never in Paho's callback, §6.9), or by wbd_mqtt_client_shutdown() when the daemon
- * ends. */
-typedef struct {
-	DisconnectedFunc disconnected;
-	GMainContext *context;
-	MQTTAsync handle; /* NULL once destroyed */
-	gboolean done;    /* Paho finished the disconnect */
-	Bridge *bridge;   /* the context of the handle's other callbacks, kept alive */
-} Closing;
-
-static GMutex closing_lock;
-static GCond closing_cond;
-static GPtrArray *closings; /* Closing being closed; each holds a reference */
-
-static void
-closing_clear(Closing *closing)
-{
-	g_main_context_unref(closing->context);
-	bridge_unref(closing->bridge);
-}
-
-static void
-closing_unref(Closing *closing)
-{
-	g_atomic_rc_box_release_full(closing, (GDestroyNotify)closing_clear);
-}
-
-/* removes @closing from the list; Returns: its handle, for the caller to destroy */
-static MQTTAsync
-closing_take_locked(Closing *closing)
-{
-	MQTTAsync handle = closing->handle;
-
-	closing->handle = NULL;
-	if (g_ptr_array_remove(closings, closing))
-		closing_unref(closing);
-	return handle;
-}
-
-static gboolean
-closing_destroy_cb(gpointer user_data)
-{
-	MQTTAsync handle;
-
-	g_mutex_lock(&closing_lock);
-	handle = closing_take_locked(user_data);
-	g_mutex_unlock(&closing_lock);
-	if (handle != NULL)
-		MQTTAsync_destroy(&handle);
-	return G_SOURCE_REMOVE;
-}
-
-/* on Paho's thread */
-static void
-closing_disconnected(gpointer context)
-{
-	Closing *closing = context;
-	GSource *source = g_idle_source_new();
-
-	/* the idle's reference first: once done is seen, the list's may go */
-	g_source_set_callback(source,
-			      closing_destroy_cb,
-			      g_atomic_rc_box_acquire(closing),
-			      (GDestroyNotify)closing_unref);
-	g_mutex_lock(&closing_lock);
-	closing->done = TRUE;
-	g_cond_broadcast(&closing_cond);
-	g_mutex_unlock(&closing_lock);
-	g_source_attach(source, closing->context);
-	g_source_unref(source);
-}
-
-/**
- * wbd_mqtt_client_shutdown:
- *
- * When the daemon ends (the MQTT kinds' shutdown hook): waits (blocking, the main loop
- * has stopped) for the farewells of closed clients, at most
- * WBD_MQTT_CLIENT_SHUTDOWN_TIMEOUT_MS, then destroys what is left.
- */
-void
-wbd_mqtt_client_shutdown(void)
-{
-	const guint timeout_ms = WBD_MQTT_CLIENT_SHUTDOWN_TIMEOUT_MS;
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * G_TIME_SPAN_MILLISECOND;
-	g_autoptr(GPtrArray) handles = g_ptr_array_new();
-
-	g_mutex_lock(&closing_lock);
-	while (closings != NULL) {
-		gboolean all_done = TRUE;
-		for (guint i = 0; i < closings->len; i++)
-			all_done = all_done && ((Closing *)g_ptr_array_index(closings, i))->done;
-		if (all_done || !g_cond_wait_until(&closing_cond, &closing_lock, deadline))
-			break;
-	}
-	for (guint i = 0; closings != NULL && i < closings->len;) {
-		Closing *closing = g_ptr_array_index(closings, i);
-		MQTTAsync handle = closing->handle;
-
-		closing->handle = NULL;
-		if (handle != NULL)
-			g_ptr_array_add(handles, handle);
-		/* Paho may still call back one that is not done: it stays (in the list) */
-		if (closing->done)
-			closing_take_locked(closing);
-		else
-			i++;
-	}
-	g_mutex_unlock(&closing_lock);
-	for (guint i = 0; i < handles->len; i++) {
-		MQTTAsync handle = g_ptr_array_index(handles, i);
-		MQTTAsync_destroy(&handle);
-	}
-}
 
 /**
  * wbd_mqtt_client_close:
@@ -1053,8 +464,6 @@ wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gc
 	if (self->handle != NULL && self->connected) {
 		MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
 		MQTTAsync_message message = MQTTAsync_message_initializer;
-		MQTTAsync_disconnectOptions disc = MQTTAsync_disconnectOptions_initializer;
-		Closing *closing = g_atomic_rc_box_new0(Closing);
 
 		if (farewell_topic != NULL) {
 			message.payload = (void *)farewell;
@@ -1063,20 +472,7 @@ wbd_mqtt_client_close(WbdMqttClient *self, const gchar *farewell_topic, const gc
 			message.retained = 1;
 			MQTTAsync_sendMessage(self->handle, farewell_topic, &message, &opts);
 		}
-		closing->disconnected = closing_disconnected;
-		closing->context = g_main_context_ref(self->bridge->context);
-		closing->bridge = g_atomic_rc_box_acquire(self->bridge);
-		closing->handle = g_steal_pointer(&self->handle);
-		g_mutex_lock(&closing_lock);
-		if (closings == NULL)
-			closings = g_ptr_array_new();
-		g_ptr_array_add(closings, closing); /* the list's reference */
-		g_mutex_unlock(&closing_lock);
-		/* in flight (the farewell) gets this long */
-		disc.timeout = WBD_MQTT_FAREWELL_MS;
-		set_disconnected_callbacks(&disc, self->v5, closing);
-		if (MQTTAsync_disconnect(closing->handle, &disc) != MQTTASYNC_SUCCESS)
-			closing_disconnected(closing);
+		wbd_mqtt_closing_disconnect(g_steal_pointer(&self->handle), self->bridge, self->v5);
 	}
 	self->connected = FALSE;
 	if (self->handle != NULL)
@@ -1110,7 +506,7 @@ wbd_mqtt_client_finalize(GObject *object)
 	g_clear_pointer(&self->filters, g_ptr_array_unref);
 	g_clear_pointer(&self->pending, g_hash_table_unref);
 	if (self->bridge != NULL)
-		bridge_unref(self->bridge);
+		wbd_mqtt_bridge_unref(self->bridge);
 	G_OBJECT_CLASS(wbd_mqtt_client_parent_class)->finalize(object);
 }
 
@@ -1192,14 +588,7 @@ wbd_mqtt_client_new(const WbdMqttClientOptions *options, GError **error)
 	self->keep_alive = options->keep_alive > 0 ? options->keep_alive : 60;
 	self->v5 = options->mqtt_version == 5;
 	self->persistent_session = options->persistent_session;
-	self->bridge = g_atomic_rc_box_new0(Bridge);
-	self->bridge->context = g_main_context_ref_thread_default();
-	g_weak_ref_init(&self->bridge->client, self);
-	g_mutex_init(&self->bridge->lock);
-	self->bridge->disconnected = bridge_renew_disconnected;
-	self->bridge->password_func = options->password_func;
-	self->bridge->password_data = options->password_data;
-	self->bridge->password_destroy = options->password_destroy;
+	self->bridge = wbd_mqtt_bridge_new(self, options);
 
 	/* explicit versions: MQTTVERSION_DEFAULT doubles every CONNECT (3.1 fallback) */
 	create.MQTTVersion = self->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
@@ -1223,19 +612,7 @@ wbd_mqtt_client_new(const WbdMqttClientOptions *options, GError **error)
 			    MQTTAsync_strerror(rc));
 		return NULL;
 	}
-	rc = MQTTAsync_setCallbacks(self->handle,
-				    self->bridge,
-				    on_connection_lost,
-				    on_message,
-				    NULL);
-	if (rc == MQTTASYNC_SUCCESS)
-		rc = MQTTAsync_setConnected(self->handle, self->bridge, on_connected);
-	if (rc == MQTTASYNC_SUCCESS && self->v5)
-		rc = MQTTAsync_setDisconnected(self->handle, self->bridge, on_server_disconnect);
-	if (rc == MQTTASYNC_SUCCESS && self->bridge->password_func != NULL)
-		rc = MQTTAsync_setUpdateConnectOptions(self->handle,
-						       self->bridge,
-						       on_update_connect_options);
+	rc = wbd_mqtt_bridge_set_callbacks(self->bridge, self->handle, self->v5);
 	if (rc != MQTTASYNC_SUCCESS) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
