@@ -65,6 +65,16 @@ wbc_ctl_add_global_entries(WbcCtl *ctl, GOptionContext *context)
 	     N_("Talk to the daemon on the session bus (for tests)"), NULL},
 	    {"json", 0, 0, G_OPTION_ARG_NONE, &ctl->json,
 	     N_("Print JSON as wattbusctl(1) documents it (monitor: one object per line)"), NULL},
+	    {NULL},
+	};
+	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+}
+
+/* --version: before a command only */
+static void
+wbc_ctl_add_version_entry(WbcCtl *ctl, GOptionContext *context)
+{
+	const GOptionEntry entries[] = {
 	    {"version", 0, 0, G_OPTION_ARG_NONE, &ctl->version,
 	     N_("Show the versions of wattbusctl and of the daemon"), NULL},
 	    {NULL},
@@ -416,6 +426,7 @@ wbc_cmd_help(WbcCtl *ctl, gint argc, gchar **argv)
 		g_option_context_set_summary(context, summary);
 		g_option_context_set_description(context, wbc_description());
 		wbc_ctl_add_global_entries(ctl, context);
+		wbc_ctl_add_version_entry(ctl, context);
 		g_set_prgname("wattbusctl");
 		/* prints the help and exits */
 		g_option_context_parse(context, &main_argc, &main_argv_p, NULL);
@@ -510,6 +521,7 @@ main(int argc, char *argv[])
 	g_option_context_set_summary(context, summary);
 	g_option_context_set_description(context, wbc_description());
 	wbc_ctl_add_global_entries(&ctl, context);
+	wbc_ctl_add_version_entry(&ctl, context);
 	if (!g_option_context_parse(context, &argc, &argv, &error))
 		return wbc_ctl_usage_error(NULL, "%s", error->message);
 	if (ctl.version && argc < 2) {

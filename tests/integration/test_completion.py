@@ -35,8 +35,8 @@ class CompletionTest(uxtest.UxTest):
         self.assertEqual(self.complete("wattbusctl --"), ["--system", "--session", "--json", "--version", "--help"])
         self.assertEqual(self.complete("wattbusctl discover --t"), ["--timeout", "--target"])
         self.assertEqual(self.complete("wattbusctl add --"),
-                         ["--system", "--session", "--json", "--version", "--help", "--driver", "--address", "--name",
-                          "--id", "--poll-interval", "--set"])
+                         ["--system", "--session", "--json", "--help", "--driver", "--address", "--name", "--id",
+                          "--poll-interval", "--set"])
         self.assertEqual(self.complete("wattbusctl list --for t"), ["toggle"])
         self.assertEqual(self.complete("wattbusctl water-sharing meter "), ["cold", "hot"])
         self.assertEqual(self.complete("wattbusctl water-sharing meter cold l"), ["lease"])
