@@ -24,7 +24,6 @@ static const struct {
     {"org.wattbus.Wattbus1", "Reload", "org.wattbus.Wattbus1.reload"},
     /* only reads, but holds sockets for up to a minute and probes the network */
     {"org.wattbus.Wattbus1", "Discover", "org.wattbus.Wattbus1.discover"},
-    {"org.wattbus.Wattbus1.Envoy", "Repin", "org.wattbus.Wattbus1.manage-devices"},
     {"org.wattbus.Wattbus1.Outlet", "TurnOn", "org.wattbus.Wattbus1.switch-outlet"},
     {"org.wattbus.Wattbus1.Outlet", "TurnOff", "org.wattbus.Wattbus1.switch-outlet"},
     {"org.wattbus.Wattbus1.Outlet", "Toggle", "org.wattbus.Wattbus1.switch-outlet"},

@@ -17,6 +17,12 @@ static const gchar *const envoy_keys[] = {
 
 static const gchar *const envoy_secret_keys[] = {"password", "token", NULL};
 
+/* the Envoy interface's own method: a re-pin decides whom the token goes to */
+static const WbdAuthRule envoy_auth_rules[] = {
+    {"org.wattbus.Wattbus1.Envoy", "Repin", "org.wattbus.Wattbus1.manage-devices"},
+    {NULL, NULL, NULL},
+};
+
 static const WbdDriverInfo envoy_driver = {
     .name = "envoy",
     .vendor = "Enphase",
@@ -25,6 +31,7 @@ static const WbdDriverInfo envoy_driver = {
     .secret_keys = envoy_secret_keys,
     .default_poll_interval = 10,
     .validate_address = wbd_envoy_address_validate,
+    .auth_rules = envoy_auth_rules,
 };
 
 const WbdDriverInfo *
