@@ -102,7 +102,7 @@ wbc_monitor_properties_changed_cb(GDBusObjectManagerClient *manager,
 								      value));
 		} else {
 			g_autofree gchar *text = wbc_format_value(name, value);
-			g_string_append_printf(str, "%s %s=%s", first ? "" : ",", name, text);
+			g_string_append_printf(str, "%s %s=%s", first ? "" : ";", name, text);
 			first = FALSE;
 		}
 		g_variant_unref(value);
@@ -112,7 +112,7 @@ wbc_monitor_properties_changed_cb(GDBusObjectManagerClient *manager,
 			g_autofree gchar *key = wbc_json_name(invalidated[i]);
 			json_object_set_null_member(values, key);
 		} else {
-			g_string_append_printf(str, "%s %s=?", first ? "" : ",", invalidated[i]);
+			g_string_append_printf(str, "%s %s=?", first ? "" : ";", invalidated[i]);
 			first = FALSE;
 		}
 	}
