@@ -6,8 +6,9 @@
 #
 # Besides switch, current, power and voltage it has a countdown, the energy
 # added since the last report, a fault bit field and the state after a power
-# cut. DP 17 is an increment, not a meter reading: it is shown raw in the Tuya
-# interface's Dps and not as ElectricityMeter.Energy.
+# cut. DP 17 is an increment, not a meter reading: the daemon adds the increments
+# the plug pushes into ElectricityMeter.Energy, a counter kept in its state
+# directory (shared/specs/tuya-gateway-and-meters.md §4.7).
 # See src/drivers/tuya/README.md for the format.
 
 [profile]
@@ -35,6 +36,10 @@ type=value
 # Wh added since the previous report
 unit=Wh
 access=read-only
+property=ElectricityMeter.Energy
+increment=true
+# an increment above 3680 W over the time since the last one is refused
+rated-power=3680
 
 [dp 18]
 name=cur_current

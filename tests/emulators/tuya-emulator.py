@@ -42,6 +42,9 @@ After binding, one line is printed on stdout:
 Commands on stdin (each answered by "OK" or "ERR <reason>"):
   set ID JSON          change a DP on the device's own: pushed at once to
                        every connected client (STATUS 0x08)
+  push T JSON          push the DPs of the JSON object with the time T (the
+                       payload's "t"), e.g. an energy increment:
+                       push 1700001800 {"17": 15}; the DPs are kept
   misbehave MODE       see MODES
   broadcast            send the discovery datagram now
   state                prints "STATE <json>" first: the DPs, the mode, the
@@ -345,11 +348,11 @@ class Device:
             return encode_frame("3.5", UDP_KEY, 0, CMD_UDP_NEW, payload, 0)
         return encode_frame("3.3", UDP_KEY, 0, CMD_UDP_NEW, payload, 0)
 
-    def status_json(self, dps):
+    def status_json(self, dps, t=None):
+        t = int(time.time()) if t is None else t
         if self.version in ("3.4", "3.5"):
-            return dumps({"protocol": 4, "t": int(time.time()),
-                          "data": {"dps": dps}})
-        return dumps({"devId": self.id, "dps": dps, "t": int(time.time())})
+            return dumps({"protocol": 4, "t": t, "data": {"dps": dps}})
+        return dumps({"devId": self.id, "dps": dps, "t": t})
 
     def query_json(self, dps):
         if self.version in ("3.4", "3.5"):
@@ -418,10 +421,10 @@ class Session:
             return None
         return version_header(self.version)
 
-    async def push(self, dps):
+    async def push(self, dps, t=None):
         if self.handshake or self.closed:
             return
-        payload = self.dev.status_json(dps)
+        payload = self.dev.status_json(dps, t)
         if self.version in ("3.2", "3.3"):
             # a real push's clear source header: version, crc 0, seq, source 1
             self.src_seq += 1
@@ -633,10 +636,10 @@ class Emulator:
             self.sessions.discard(session)
             session.close()
 
-    async def push_all(self, dps):
+    async def push_all(self, dps, t=None):
         for session in list(self.sessions):
             try:
-                await session.push(dps)
+                await session.push(dps, t)
             except (ConnectionError, OSError):
                 pass
 
@@ -652,6 +655,15 @@ class Emulator:
                 return ["ERR not JSON: %s" % words[2]]
             self.device.dps[words[1]] = value
             await self.push_all({words[1]: value})
+        elif cmd == "push":
+            try:
+                t, dps = int(words[1]), json.loads(words[2])
+            except (IndexError, ValueError):
+                return ["ERR usage: push T JSON"]
+            if not isinstance(dps, dict):
+                return ["ERR usage: push T JSON"]
+            self.device.dps.update(dps)
+            await self.push_all(dps, t)
         elif cmd == "misbehave":
             if len(words) != 2 or words[1] not in MODES:
                 return ["ERR usage: misbehave " + "|".join(MODES)]

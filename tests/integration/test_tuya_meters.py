@@ -152,6 +152,61 @@ class TuyaMeterTest(TuyaBase):
         emu.command("set 101 3120")
         self.wait_for(lambda: self.get(path, METER, "PhasePower")[0] == -312.0, 10, "channel A at -312 W")
 
+    # add_ele: the fixture's sequence, with a restart at its reconnect step
+
+    def test_add_ele_sequence(self):
+        seq = METERS["plug_add_ele_sequence"]
+        steps = {e["step"]: e for e in seq["events"]}
+        want = {s["step"]: s["total_wh"] for s in seq["expected"]["per_step"]}
+        state = os.path.join(self.state_dir, "tuya")
+        os.makedirs(state, exist_ok=True)
+        with open(os.path.join(state, "plug.energy"), "w") as f:
+            f.write("[energy]\ntotal-wh=%d\n" % seq["counter_start_wh"])
+        emu = self.tuya("--dps", json.dumps(steps[1]["payload"]["dps"]), version="3.3")
+        self.start_with([self.section("plug", emu, profile="metering-plug-v2", poll=30)], online=["plug"])
+        path = device_path("plug")
+
+        def push(step):
+            payload = steps[step]["payload"]
+            emu.command("push %d %s" % (payload["t"], json.dumps(payload["dps"])))
+
+        self.wait_prop(path, METER, "Power", seq["expected"]["power_w_after_step_1"])
+        self.wait_prop(path, METER, "Energy", float(want[1]))
+        push(2)
+        self.wait_prop(path, METER, "Energy", float(want[2]))
+        push(3)
+        self.wait_prop(path, METER, "Power", seq["expected"]["power_w_after_step_3"])
+        self.close(path, "Voltage", seq["expected"]["voltage_v_after_step_3"])
+        self.close(path, "Current", seq["expected"]["current_a_after_step_3"])
+        self.close(path, "Energy", want[3])
+        push(4)
+        self.wait_prop(path, METER, "Energy", float(want[4]))
+        push(5)
+        # the same push again; a later push shows it was handled
+        emu.command('push 1700003601 {"19": 314}')
+        self.wait_prop(path, METER, "Power", 31.4)
+        self.close(path, "Energy", want[5])
+
+        # step 6: a reconnect, here a restart: the counter comes back from the state
+        # directory, and the query reply (which lists DP 17) adds nothing
+        self.stop_daemon()
+        self.assertIn("17", emu.state()["dps"])
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_prop(path, METER, "Power", 31.4)
+        self.close(path, "Energy", want[6])
+        self.assertIn("Energy", self.get(path, METER, "Measured"))
+        push(7)
+        push(8)
+        self.wait_prop(path, METER, "Energy", float(want[8]))
+        push(9)
+        push(10)
+        self.wait_prop(path, METER, "Energy", float(want[10]))
+        self.assertEqual(want[10], seq["expected"]["final_counter_wh"])
+        self.assertIn("an increment of 10000 Wh is implausible", self.daemon_log())
+        with open(os.path.join(state, "plug.energy")) as f:
+            self.assertIn("total-wh=%g" % want[10], f.read())
+
 
 if __name__ == "__main__":
     wbtest.main()

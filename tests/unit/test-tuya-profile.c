@@ -80,7 +80,11 @@ test_other_plugs(void)
 
 	/* an increment: raw only */
 	g_assert_nonnull(energy);
-	g_assert_null(energy->property);
+	g_assert_cmpstr(energy->property, ==, "Energy");
+	g_assert_true(energy->increment);
+	g_assert_cmpuint(energy->rated_power, ==, 3680);
+	g_assert_true(wbd_tuya_profile_get_increment(v2) == energy);
+	g_assert_null(wbd_tuya_profile_get_increment(legacy));
 	g_assert_false(wbd_tuya_dp_check_raw(relay, bad, &error));
 	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT);
 	g_assert_nonnull(strstr(error->message, "off, on, memory"));

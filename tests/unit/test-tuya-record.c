@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <math.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <wattbus-glib.h>
 
 #include "wbd-tuya-profile.h"
+#include "wbd-tuya-energy.h"
 #include "wbd-tuya-record.h"
 
 /*
@@ -261,6 +263,60 @@ test_bad_profiles(void)
 		  "a second DP");
 }
 
+/* the counter rules of §4.7, and the file across a restart */
+static void
+test_energy(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("wattbus-energy-XXXXXX", NULL);
+	g_autofree gchar *path = g_build_filename(dir, "tuya", "plug.energy", NULL);
+	g_autoptr(WbdTuyaEnergy) energy = wbd_tuya_energy_new(path);
+	g_autoptr(WbdTuyaEnergy) again = NULL;
+	g_autoptr(GError) error = NULL;
+	gdouble total = -1;
+
+	g_assert_false(wbd_tuya_energy_get_total(energy, &total));
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 15, 15, 1700001800, 1, 0, &error), ==, WBD_TUYA_ENERGY_COUNTED);
+	g_assert_no_error(error);
+	/* the same (t, value) again; the same value at another time */
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 15, 15, 1700001800, 2, 0, NULL), ==, WBD_TUYA_ENERGY_DUPLICATE);
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 15, 15, 1700003600, 3, 0, NULL), ==, WBD_TUYA_ENERGY_COUNTED);
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 0, 0, 1700005400, 4, 0, NULL), ==, WBD_TUYA_ENERGY_ZERO);
+	/* 10 kWh in half an hour from a 3680 W plug; 1 kWh is fine for a 3 kW rating over an hour */
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 10000, 10000, 1700005400, 5, 0, NULL), ==, WBD_TUYA_ENERGY_IMPLAUSIBLE);
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 1000, 1000, 1700007200, 6, 100, NULL), ==, WBD_TUYA_ENERGY_IMPLAUSIBLE);
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 1000, 1000, 1700007200, 6, 3000, NULL), ==, WBD_TUYA_ENERGY_COUNTED);
+	g_assert_cmpint(wbd_tuya_energy_add(energy, -3, -3, 1700009000, 7, 0, NULL), ==, WBD_TUYA_ENERGY_IMPLAUSIBLE);
+	/* without a time: the receive time, the same value within 2 s is the same push */
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 7, 7, -1, 1700010000, 0, NULL), ==, WBD_TUYA_ENERGY_COUNTED);
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 7, 7, -1, 1700010002, 0, NULL), ==, WBD_TUYA_ENERGY_DUPLICATE);
+	g_assert_cmpint(wbd_tuya_energy_add(energy, 7, 7, -1, 1700010030, 0, NULL), ==, WBD_TUYA_ENERGY_COUNTED);
+	g_assert_true(wbd_tuya_energy_get_total(energy, &total));
+	g_assert_cmpfloat(total, ==, 15 + 15 + 1000 + 7 + 7);
+
+	/* a restart: the total and the last counted push come back */
+	again = wbd_tuya_energy_new(path);
+	g_assert_true(wbd_tuya_energy_get_total(again, &total));
+	g_assert_cmpfloat(total, ==, 1044);
+	g_assert_cmpint(wbd_tuya_energy_add(again, 7, 7, -1, 1700010031, 0, NULL), ==, WBD_TUYA_ENERGY_DUPLICATE);
+	g_assert_cmpint(wbd_tuya_energy_add(again, 20, 20.5, 1700012000, 1700012000, 0, NULL), ==, WBD_TUYA_ENERGY_COUNTED);
+	g_clear_pointer(&again, wbd_tuya_energy_free);
+	again = wbd_tuya_energy_new(path);
+	g_assert_true(wbd_tuya_energy_get_total(again, &total));
+	g_assert_cmpfloat(total, ==, 1064.5);
+
+	/* a damaged file is ignored with a warning, not trusted */
+	g_assert_true(g_file_set_contents(path, "[energy]\ntotal-wh=-5\n", -1, NULL));
+	g_test_expect_message("Wattbus-Tuya", G_LOG_LEVEL_WARNING, "*no valid total-wh*");
+	g_clear_pointer(&again, wbd_tuya_energy_free);
+	again = wbd_tuya_energy_new(path);
+	g_test_assert_expected_messages();
+	g_assert_false(wbd_tuya_energy_get_total(again, &total));
+	g_remove(path);
+	g_autofree gchar *sub = g_path_get_dirname(path);
+	g_rmdir(sub);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,5 +333,6 @@ main(int argc, char **argv)
 	g_test_add_func("/tuya/record/little-endian", test_little_endian);
 	g_test_add_func("/tuya/record/sign-from-enum", test_sign_from_enum);
 	g_test_add_func("/tuya/record/bad", test_bad_profiles);
+	g_test_add_func("/tuya/energy/increments", test_energy);
 	return g_test_run();
 }

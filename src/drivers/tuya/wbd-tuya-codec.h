@@ -115,6 +115,8 @@ wbd_tuya_frame_encode(const WbdTuyaEncode *opts, const guint8 *payload, gsize le
 /* payloads */
 GVariant *
 wbd_tuya_payload_parse(const guint8 *plain, gsize len, gboolean *has_dps, GError **error);
+gint64
+wbd_tuya_payload_get_time(const guint8 *plain, gsize len);
 gchar *
 wbd_tuya_payload_to_text(const guint8 *plain, gsize len);
 JsonNode *

@@ -15,15 +15,14 @@
 #define WBD_TUYA_HEARTBEAT_CHECK_S 5
 #define WBD_TUYA_HEARTBEAT_IDLE_US (10 * G_USEC_PER_SEC)
 #define WBD_TUYA_DEAD_US (25 * G_USEC_PER_SEC)
-/* bad frames in a row before the stream is given up */
-#define WBD_TUYA_MAX_BAD_FRAMES 3
+#define WBD_TUYA_MAX_BAD_FRAMES 3 /* bad frames in a row before the stream is given up */
 
 /*
  * One persistent TCP connection to a Tuya device: connect, the 3.4/3.5 session-key
  * handshake, then requests one at a time while every frame the device sends is read
- * as it comes. Any frame with DPs (replies and pushes alike) is announced with the
- * "dps" signal. A connection that fails or stalls is closed and announced with
- * "closed"; the next request opens a new one (and a new session).
+ * as it comes. Any frame with DPs (replies and pushes alike) is announced with "dps".
+ * A failed or stalled connection is closed and announced with "closed"; the next
+ * request opens a new one (and a new session).
  */
 typedef enum {
 	STATE_CLOSED,
@@ -530,7 +529,8 @@ wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 	}
 	g_debug("[%s] ← 0x%02x %" G_GSIZE_FORMAT " DPs", self->log_id, frame->cmd, g_variant_n_children(dps));
 	if (has_dps && g_variant_n_children(dps) > 0)
-		g_signal_emit(self, signals[SIGNAL_DPS], 0, dps, frame->cmd);
+		g_signal_emit(self, signals[SIGNAL_DPS], 0, dps, frame->cmd,
+			      frame->cmd == WBD_TUYA_CMD_STATUS ? wbd_tuya_payload_get_time(plain, len) : -1);
 	/* a handler may have closed us */
 	if (self->state != STATE_READY || self->current == NULL)
 		return;
@@ -924,8 +924,7 @@ wbd_tuya_connection_class_init(WbdTuyaConnectionClass *klass)
 	 * WbdTuyaConnection::dps:
 	 * @dps: a{sv} of the DPs in the frame
 	 * @cmd: the frame's command (0x08 for a push)
-	 *
-	 * The device sent DP values, in a reply or on its own.
+	 * @t: a push's time (its `t`), or -1: the device sent DP values, in a reply or on its own
 	 */
 	signals[SIGNAL_DPS] = g_signal_new("dps",
 					   G_TYPE_FROM_CLASS(klass),
@@ -935,9 +934,10 @@ wbd_tuya_connection_class_init(WbdTuyaConnectionClass *klass)
 					   NULL,
 					   NULL,
 					   G_TYPE_NONE,
-					   2,
+					   3,
 					   G_TYPE_VARIANT,
-					   G_TYPE_UINT);
+					   G_TYPE_UINT,
+					   G_TYPE_INT64);
 	/**
 	 * WbdTuyaConnection::closed:
 	 * @error: why

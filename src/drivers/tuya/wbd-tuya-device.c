@@ -15,6 +15,8 @@
 #include "wbd-tuya-methods.h"
 #include "wbd-tuya-profile.h"
 #include "wbd-tuya-record.h"
+#include "wbd-tuya-energy.h"
+#include "wbd-config.h"
 
 /* a device configured without a version: how long to listen for its broadcast */
 #define WBD_TUYA_VERSION_PROBE_MS 12000
@@ -43,6 +45,7 @@ struct _WbdTuyaDevice {
 	WattbusWaterMeter *iface_water;
 	GHashTable *dps; /* DP id → raw value */
 	WbdMeterReading reading;
+	WbdTuyaEnergy *energy; /* the Energy counter of a device that reports increments */
 	GPtrArray *water_measured;
 	gboolean device22;
 	gint64 last_query;
@@ -133,7 +136,7 @@ wbd_tuya_device_publish_version(WbdTuyaDevice *self)
 }
 
 static void
-wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, WbdTuyaDevice *self);
+wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, gint64 t, WbdTuyaDevice *self);
 static void
 wbd_tuya_device_on_closed(WbdTuyaConnection *connection, GError *error, WbdTuyaDevice *self);
 
@@ -192,6 +195,14 @@ wbd_tuya_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 		wbd_device_set_measurement(device, wbd_tuya_profile_get_measurement(self->profile));
 	if (wbd_tuya_profile_uses_interface(self->profile, "WaterMeter"))
 		wbd_tuya_device_setup_water_meter(self);
+	if (wbd_tuya_profile_get_increment(self->profile) != NULL) {
+		g_autofree gchar *name = g_strconcat(wbd_device_get_id(device), ".energy", NULL);
+		g_autofree gchar *path = g_build_filename(wbd_config_get_state_dir(), "tuya", name, NULL);
+		gdouble total;
+		self->energy = wbd_tuya_energy_new(path);
+		if (wbd_tuya_energy_get_total(self->energy, &total))
+			wbd_meter_reading_set(&self->reading, WBD_QUANTITY_ENERGY, total);
+	}
 	return TRUE;
 }
 
@@ -262,11 +273,47 @@ wbd_tuya_device_sign_changed(const WbdTuyaDp *dp, GVariant *dps)
 	return sign != NULL;
 }
 
+/* an increment in a push (never in a reply: those repeat the last push) into Energy */
+static gboolean
+wbd_tuya_device_count_energy(WbdTuyaDevice *self, GVariant *dps, guint cmd, gint64 t)
+{
+	const WbdTuyaDp *dp = self->energy != NULL ? wbd_tuya_profile_get_increment(self->profile) : NULL;
+	g_autoptr(GVariant) raw = dp != NULL ? g_variant_lookup_value(dps, dp->id, NULL) : NULL;
+	g_autoptr(GError) error = NULL;
+	WbdTuyaEnergyResult result;
+	gdouble wh, total;
+
+	if (raw == NULL || cmd != WBD_TUYA_CMD_STATUS)
+		return FALSE;
+	if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_INT64) || !wbd_tuya_dp_get_number(dp, raw, &wh)) {
+		wbd_dev_warning(self, "DP %s (%s): an increment must be a whole number; ignored", dp->id, dp->name);
+		return FALSE;
+	}
+	result = wbd_tuya_energy_add(self->energy,
+				     g_variant_get_int64(raw),
+				     wh,
+				     t,
+				     g_get_real_time() / G_USEC_PER_SEC,
+				     dp->rated_power,
+				     &error);
+	if (error != NULL)
+		wbd_dev_warning(self, "cannot save the energy counter: %s", error->message);
+	if (result == WBD_TUYA_ENERGY_IMPLAUSIBLE)
+		wbd_dev_warning(self, "DP %s (%s): an increment of %g Wh is %s; ignored", dp->id, dp->name, wh,
+				wbd_tuya_energy_result_to_string(result));
+	else
+		wbd_dev_debug(self, "DP %s (%s): %g Wh, %s", dp->id, dp->name, wh,
+			      wbd_tuya_energy_result_to_string(result));
+	if (result != WBD_TUYA_ENERGY_COUNTED || !wbd_tuya_energy_get_total(self->energy, &total))
+		return FALSE;
+	wbd_meter_reading_set(&self->reading, WBD_QUANTITY_ENERGY, total);
+	return TRUE;
+}
+
 static void
-wbd_tuya_device_apply_dps(WbdTuyaDevice *self, GVariant *dps)
+wbd_tuya_device_apply_dps(WbdTuyaDevice *self, GVariant *dps, gboolean meter_changed)
 {
 	WbdDevice *device = WBD_DEVICE(self);
-	gboolean meter_changed = FALSE;
 	GPtrArray *all = self->profile != NULL ? wbd_tuya_profile_get_dps(self->profile) : NULL;
 	GVariantIter iter;
 	const gchar *id;
@@ -310,12 +357,12 @@ wbd_tuya_device_apply_dps(WbdTuyaDevice *self, GVariant *dps)
 }
 
 static void
-wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, WbdTuyaDevice *self)
+wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, gint64 t, WbdTuyaDevice *self)
 {
 	wbd_dev_debug(self, "%s with %" G_GSIZE_FORMAT " DPs",
 		      cmd == WBD_TUYA_CMD_STATUS ? "push" : "reply",
 		      g_variant_n_children(dps));
-	wbd_tuya_device_apply_dps(self, dps);
+	wbd_tuya_device_apply_dps(self, dps, wbd_tuya_device_count_energy(self, dps, cmd, t));
 	wbd_device_report_success(WBD_DEVICE(self));
 }
 
@@ -794,6 +841,7 @@ wbd_tuya_device_finalize(GObject *object)
 	g_clear_pointer(&self->profile, wbd_tuya_profile_unref);
 	g_clear_pointer(&self->dps, g_hash_table_unref);
 	g_clear_pointer(&self->water_measured, g_ptr_array_unref);
+	g_clear_pointer(&self->energy, wbd_tuya_energy_free);
 	g_clear_object(&self->cancellable);
 	G_OBJECT_CLASS(wbd_tuya_device_parent_class)->finalize(object);
 }

@@ -184,6 +184,22 @@ wbd_tuya_payload_parse(const guint8 *plain, gsize len, gboolean *has_dps, GError
 	return g_variant_ref_sink(g_variant_builder_end(&builder));
 }
 
+/**
+ * wbd_tuya_payload_get_time:
+ *
+ * Returns: the payload's `t` (the device's time, seconds since the epoch), or -1
+ */
+gint64
+wbd_tuya_payload_get_time(const guint8 *plain, gsize len)
+{
+	g_autoptr(JsonNode) node = len > 0 ? wbd_tuya_json_parse(plain, len, NULL) : NULL;
+	gdouble t;
+
+	if (node == NULL || !wbd_json_get_number(json_node_get_object(node), "t", &t) || t < 0 || t > 1e12)
+		return -1;
+	return (gint64)t;
+}
+
 /* requests: compact JSON, keys in tinytuya's order */
 
 void
