@@ -3,6 +3,7 @@
 
 #include "fuzz-common.h"
 #include "wbd-mqtt-codec.h"
+#include "wbd-tuya-edge-codec.h"
 
 G_BEGIN_DECLS
 

@@ -5,6 +5,8 @@
 #include <wattbus-glib.h>
 
 #include "wbd-mqtt-codec.h"
+#include "wbd-mqtt-ha.h"
+#include "wbd-tuya-edge-codec.h"
 #include "wbd-mqtt-credentials.h"
 
 /*
@@ -449,6 +451,143 @@ test_desired(void)
 	g_assert_cmpuint(desired->len, ==, 0);
 }
 
+/* Home Assistant discovery: one retained config per entity, grouped by a device block */
+static JsonObject *
+ha_config(GPtrArray *configs, const gchar *topic, JsonNode **root)
+{
+	for (guint i = 0; i + 1 < configs->len; i += 2) {
+		if (!g_str_equal(g_ptr_array_index(configs, i), topic))
+			continue;
+		*root = json_from_string(g_ptr_array_index(configs, i + 1), NULL);
+		g_assert_nonnull(*root);
+		return json_node_get_object(*root);
+	}
+	g_assert_not_reached();
+}
+
+static const gchar *
+member(JsonObject *object, const gchar *key)
+{
+	return json_object_get_string_member(object, key);
+}
+
+static void
+test_ha_discovery(void)
+{
+	const gchar *const measured[] = {"Power", "Energy", "Voltage", NULL};
+	WbdMqttDeviceInfo plug = {.id = "plug.1",
+				  .name = "Kettle",
+				  .vendor = "TP-Link",
+				  .model = "HS110",
+				  .firmware = "1.5.6",
+				  .outlet = TRUE,
+				  .measured = measured};
+	WbdMqttDeviceInfo meter = {.id = "water", .water_meter = TRUE, .valve = TRUE};
+	g_autoptr(GPtrArray) configs = wbd_mqtt_ha_discovery("wattbus", "homeassistant", &plug);
+	g_autoptr(JsonNode) power = NULL;
+	g_autoptr(JsonNode) outlet = NULL;
+	g_autoptr(JsonNode) water = NULL;
+	g_autoptr(JsonNode) valve = NULL;
+	JsonObject *object;
+	JsonObject *device;
+
+	/* three sensors (Measured, in the table's order) and the switch */
+	g_assert_cmpuint(configs->len, ==, 8);
+	g_assert_cmpstr(g_ptr_array_index(configs, 0),
+			==,
+			"homeassistant/sensor/wattbus_plug_1_power/config");
+	g_assert_cmpstr(g_ptr_array_index(configs, 2),
+			==,
+			"homeassistant/sensor/wattbus_plug_1_energy/config");
+	g_assert_cmpstr(g_ptr_array_index(configs, 4),
+			==,
+			"homeassistant/sensor/wattbus_plug_1_voltage/config");
+	object = ha_config(configs, "homeassistant/sensor/wattbus_plug_1_power/config", &power);
+	g_assert_cmpstr(member(object, "name"), ==, "Power");
+	g_assert_cmpstr(member(object, "unique_id"), ==, "wattbus_plug_1_power");
+	g_assert_cmpstr(member(object, "state_topic"), ==, "wattbus/plug.1");
+	g_assert_cmpstr(member(object, "value_template"), ==, "{{ value_json.power }}");
+	g_assert_cmpstr(member(object, "device_class"), ==, "power");
+	g_assert_cmpstr(member(object, "state_class"), ==, "measurement");
+	g_assert_cmpstr(member(object, "unit_of_measurement"), ==, "W");
+	g_assert_cmpstr(member(object, "availability_mode"), ==, "all");
+	g_assert_cmpuint(
+		json_array_get_length(json_object_get_array_member(object, "availability")), ==, 2);
+	device = json_object_get_object_member(object, "device");
+	g_assert_cmpstr(json_array_get_string_element(
+				json_object_get_array_member(device, "identifiers"), 0),
+			==,
+			"wattbus_plug_1");
+	g_assert_cmpstr(member(device, "name"), ==, "Kettle");
+	g_assert_cmpstr(member(device, "manufacturer"), ==, "TP-Link");
+	g_assert_cmpstr(member(device, "sw_version"), ==, "1.5.6");
+	g_assert_false(json_object_has_member(device, "serial_number")); /* none: left out */
+	object = ha_config(configs, "homeassistant/switch/wattbus_plug_1_switch/config", &outlet);
+	g_assert_true(json_object_get_null_member(object, "name"));
+	g_assert_cmpstr(member(object, "command_topic"), ==, "wattbus/plug.1/set");
+	g_assert_cmpstr(member(object, "payload_on"), ==, "{\"state\":\"ON\"}");
+	g_assert_cmpstr(member(object, "device_class"), ==, "outlet");
+	g_clear_pointer(&configs, g_ptr_array_unref);
+
+	/* a water meter: the water sensor and the valve; no name: the id */
+	configs = wbd_mqtt_ha_discovery("wattbus", "homeassistant", &meter);
+	g_assert_cmpuint(configs->len, ==, 4);
+	object = ha_config(configs, "homeassistant/sensor/wattbus_water_water/config", &water);
+	g_assert_cmpstr(member(object, "name"), ==, "Water");
+	g_assert_cmpstr(member(object, "unit_of_measurement"), ==, "m³");
+	g_assert_cmpstr(
+		member(json_object_get_object_member(object, "device"), "name"), ==, "water");
+	object = ha_config(configs, "homeassistant/valve/wattbus_water_valve/config", &valve);
+	g_assert_cmpstr(member(object, "payload_close"), ==, "{\"valve\":\"closed\"}");
+	g_assert_cmpstr(member(object, "state_closing"), ==, "closing");
+}
+
+/* Tuya edge commands: what the message has, hostile input leaving members NULL */
+static void
+test_tuya_edge_command(void)
+{
+	const gchar *full = "{\"t\":1700000000,\"cid\":\"plug1\",\"request_id\":\"r-7\","
+			    "\"param\":{\"id\":\"1\",\"value\":false}}";
+	const gchar *bad[] = {
+		"", "[]", "{", "true", "{\"cid\":3,\"param\":[]}", "{\"param\":{\"id\":1}}"};
+	g_autofree gchar *huge = NULL;
+
+	{
+		g_auto(WbdTuyaEdgeCommand) command = {0};
+		wbd_tuya_edge_parse_command(full, strlen(full), &command);
+		g_assert_cmpstr(command.cid, ==, "plug1");
+		g_assert_cmpstr(command.request_id, ==, "r-7");
+		g_assert_cmpstr(command.dp_id, ==, "1");
+		g_assert_nonnull(command.value);
+		g_assert_cmpint(json_node_get_value_type(command.value), ==, G_TYPE_BOOLEAN);
+		g_assert_false(json_node_get_boolean(command.value));
+	}
+	{
+		/* no param: the ids only (the gateway answers that it is missing) */
+		g_auto(WbdTuyaEdgeCommand) command = {0};
+		wbd_tuya_edge_parse_command("{\"cid\":\"plug1\"}", 15, &command);
+		g_assert_cmpstr(command.cid, ==, "plug1");
+		g_assert_null(command.request_id);
+		g_assert_null(command.dp_id);
+		g_assert_null(command.value);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_auto(WbdTuyaEdgeCommand) command = {0};
+		wbd_tuya_edge_parse_command(bad[i], strlen(bad[i]), &command);
+		g_assert_null(command.cid);
+		g_assert_null(command.dp_id);
+		g_assert_null(command.value);
+	}
+	{
+		/* longer than a command may be: not read at all */
+		g_auto(WbdTuyaEdgeCommand) command = {0};
+		g_autofree gchar *pad = g_strnfill(WBD_MQTT_MAX_COMMAND, ' ');
+		huge = g_strdup_printf("{\"cid\":\"plug1\"%s}", pad);
+		wbd_tuya_edge_parse_command(huge, strlen(huge), &command);
+		g_assert_null(command.cid);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -462,5 +601,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mqtt/result", test_result);
 	g_test_add_func("/mqtt/cloud-forms", test_cloud_forms);
 	g_test_add_func("/mqtt/desired", test_desired);
+	g_test_add_func("/mqtt/ha-discovery", test_ha_discovery);
+	g_test_add_func("/mqtt/tuya-edge-command", test_tuya_edge_command);
 	return g_test_run();
 }

@@ -6,7 +6,11 @@
 
 G_BEGIN_DECLS
 
-/* pure functions of the `mqtt` kind: topics, state JSON, commands, HA discovery */
+/* pure functions of the `mqtt` kind: topics, state JSON, commands (HA discovery:
+ * wbd-mqtt-ha.h) */
+
+/* the largest command message read */
+#define WBD_MQTT_MAX_COMMAND 4096
 
 /**
  * WbdMqttCommand:
@@ -68,45 +72,5 @@ gchar *
 wbd_mqtt_state_to_json(JsonObject *state);
 gchar *
 wbd_mqtt_result_json(const gchar *id, const GError *error, JsonObject *state);
-
-/**
- * WbdTuyaEdgeCommand:
- * A command of Tuya's edge gateway (`gateway_id/GID/commands`): every member may be
- * %NULL when the message lacks it; @value is the DP value as sent (JSON).
- */
-typedef struct {
-	gchar *cid;
-	gchar *request_id;
-	gchar *dp_id;
-	JsonNode *value;
-} WbdTuyaEdgeCommand;
-
-void
-wbd_tuya_edge_command_clear(WbdTuyaEdgeCommand *command);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(WbdTuyaEdgeCommand, wbd_tuya_edge_command_clear)
-void
-wbd_tuya_edge_parse_command(const gchar *payload, gsize length, WbdTuyaEdgeCommand *command);
-
-/**
- * WbdMqttDeviceInfo:
- * What Home Assistant discovery describes of a device.
- */
-typedef struct {
-	const gchar *id;
-	const gchar *name;
-	const gchar *vendor;
-	const gchar *model;
-	const gchar *serial;
-	const gchar *firmware;
-	gboolean outlet;
-	gboolean water_meter;
-	gboolean valve;
-	const gchar *const *measured; /* ElectricityMeter Measured, or NULL */
-} WbdMqttDeviceInfo;
-
-GPtrArray *
-wbd_mqtt_ha_discovery(const gchar *prefix,
-		      const gchar *discovery_prefix,
-		      const WbdMqttDeviceInfo *info);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include "wbd-mqtt-client.h"
 #include "wbd-mqtt-cloud.h"
 #include "wbd-mqtt-codec.h"
+#include "wbd-mqtt-ha.h"
 #include "wbd-mqtt-exporter.h"
 
 /*

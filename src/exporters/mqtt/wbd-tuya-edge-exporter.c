@@ -10,6 +10,7 @@
 #include "wbd-mqtt-client.h"
 #include "wbd-mqtt-cloud.h"
 #include "wbd-mqtt-codec.h"
+#include "wbd-tuya-edge-codec.h"
 #include "wbd-mqtt-credentials.h"
 #include "wbd-tuya-edge-exporter.h"
 #include "wbd-value.h"
