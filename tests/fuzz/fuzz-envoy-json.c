@@ -8,12 +8,13 @@
 #include "fuzz-envoy.h"
 #include "wbd-envoy-auth.h"
 #include "wbd-envoy-data.h"
+#include "wbd-envoy-ensemble.h"
 #include "wbd-envoy-info.h"
 #include "wbd-envoy-json.h"
 
 /*
  * Whatever an endpoint of the gateway sends: the input goes through every mapper of the
- * driver (meters, readings, production, v1, inverters, stream event), through the /info
+ * driver (meters, readings, production, v1, inverters, batteries, stream event), through the /info
  * parser as XML, and through the token decoder, and what comes out is checked.
  */
 
@@ -22,6 +23,61 @@ static const gchar *measurements[] = {"production",
 				      "total-consumption",
 				      "storage",
 				      "load"};
+
+/* NaN or in range: what Battery's properties may carry */
+static void
+check_battery_reading(const WbdBatteryReading *r)
+{
+	WBF_ASSERT(isnan(r->soc) || (r->soc >= 0 && r->soc <= 100));
+	WBF_ASSERT(isnan(r->reserve) || (r->reserve >= 0 && r->reserve <= 100));
+	WBF_ASSERT(isnan(r->capacity) || r->capacity >= 0);
+	WBF_ASSERT(isnan(r->available) || r->available >= 0);
+	WBF_ASSERT(isnan(r->power) || isfinite(r->power));
+	WBF_ASSERT(r->state <= WBD_BATTERY_STATE_IDLE);
+}
+
+static void
+check_batteries(GPtrArray *batteries)
+{
+	WBF_ASSERT(batteries->len <= WBD_ENVOY_MAX_BATTERIES);
+	for (guint i = 0; i < batteries->len; i++) {
+		WbdEnvoyBattery *b = g_ptr_array_index(batteries, i);
+		WBF_ASSERT(b->serial != NULL && b->serial[0] != '\0' && strlen(b->serial) <= 32);
+		for (const gchar *p = b->serial; *p != '\0'; p++)
+			WBF_ASSERT(g_ascii_isalnum(*p));
+		WBF_ASSERT(b->part_number == NULL || g_utf8_validate(b->part_number, -1, NULL));
+		WBF_ASSERT(b->firmware == NULL || g_utf8_validate(b->firmware, -1, NULL));
+		check_battery_reading(&b->reading);
+	}
+}
+
+/* the Ensemble and AC Battery mappers (envoy-batteries.md) */
+static void
+check_ensemble(JsonNode *root)
+{
+	g_autoptr(GPtrArray) encharge = NULL;
+	g_autoptr(GPtrArray) acbs = wbd_envoy_parse_acb_inventory(root);
+	const gchar *grid = NULL;
+	WbdEnvoySecctrl secctrl;
+	WbdEnvoyAcb acb;
+	WbdBatteryReading total;
+	gboolean has_secctrl;
+
+	wbd_envoy_parse_ensemble_inventory(root, &encharge, &grid);
+	WBF_ASSERT(g_strcmp0(grid, "on-grid") == 0 || g_strcmp0(grid, "off-grid") == 0 ||
+		   g_strcmp0(grid, "unknown") == 0);
+	wbd_envoy_parse_ensemble_power(root, encharge);
+	check_batteries(encharge);
+	check_batteries(acbs);
+	has_secctrl = wbd_envoy_parse_secctrl(root, &secctrl);
+	if (!wbd_envoy_parse_acb_storage(root, &acb))
+		WBF_ASSERT(acb.count == 0);
+	check_battery_reading(&acb.reading);
+	WBF_ASSERT(acb.count <= WBD_ENVOY_MAX_BATTERIES);
+	wbd_envoy_batteries_aggregate(encharge, has_secctrl ? &secctrl : NULL, &acb, &total);
+	WBF_ASSERT(isnan(total.soc) || (total.soc >= 0 && total.soc <= 100));
+	WBF_ASSERT(isnan(total.power) || isfinite(total.power));
+}
 
 static void
 check_json(JsonNode *root)
@@ -66,6 +122,7 @@ check_json(JsonNode *root)
 	wbf_envoy_check_reading(&reading, 0);
 	WBF_ASSERT(!broken || wbd_meter_reading_has(&reading, WBD_QUANTITY_POWER));
 
+	check_ensemble(root);
 	WBF_ASSERT(reports->len <= WBD_ENVOY_MAX_INVERTERS);
 	for (guint i = 0; i < reports->len; i++) {
 		WbdEnvoyInverterReport *r = g_ptr_array_index(reports, i);

@@ -11,6 +11,8 @@ import wbtest
 from wbtest import DEVICE, METER, device_path
 
 INVERTER = wbtest.IFACE + ".Inverter"
+BATTERY = wbtest.IFACE + ".Battery"
+GATEWAY = wbtest.IFACE + ".Gateway"
 ENVOY_FIXTURES = os.path.join(wbtest.DATA, "envoy")
 STREAMS = os.path.join(ENVOY_FIXTURES, "stream-meter")
 STREAM_1PHASE = os.path.join(STREAMS, "matthew1471-D7.0.88-1phase-night.txt")
@@ -116,15 +118,15 @@ def expected_meters(folder):
     readings = load_json(folder, "ivp_meters_readings") or []
     production = load_json(folder, "production.json_details_1") or load_json(folder, "production.json") or {}
     meters = {}
-    for kind in ("production", "net-consumption", "total-consumption", "storage", "load"):
+    for kind in ("production", "net-consumption", "total-consumption", "storage", "backfeed", "load"):
         if kind in enabled:
             ct = enabled[kind]
             entry = next(r for r in readings if r.get("eid") == ct["eid"])
             values = _reading(entry, entry.get("channels"), CT_KEYS, phases)
-            if kind in ("net-consumption", "storage"):
-                values["Energy"] = entry["actEnergyDlvd"] - entry["actEnergyRcvd"]
-            else:
-                values["Energy"] = entry["actEnergyDlvd"]
+            # both ways apart (envoy-batteries.md §2.8): forward as Energy, the other way exported
+            values["Energy"] = entry["actEnergyDlvd"]
+            if kind in ("net-consumption", "storage", "backfeed"):
+                values["EnergyExported"] = entry["actEnergyRcvd"]
             meters[kind] = values
         elif (kind == "total-consumption" and "net-consumption" in enabled) or \
              (kind == "net-consumption" and "total-consumption" in enabled):
@@ -143,7 +145,9 @@ def expected_meters(folder):
                                               ("wattHoursToday", "wattHoursSevenDays", "wattHoursLifetime")) \
             and v1.get("wattsNow", 0) != 0
         if isinstance(v1, dict) and not broken and info_field(folder, "imeter") != "true":
-            meters["production"] = {"Power": float(v1["wattsNow"]), "Energy": float(v1["wattHoursLifetime"])}
+            # the inverters' own day count is the only whToday trusted (envoy.md §7.6)
+            meters["production"] = {"Power": float(v1["wattsNow"]), "Energy": float(v1["wattHoursLifetime"]),
+                                    "EnergyToday": float(v1["wattHoursToday"])}
         else:
             inv = next(e for e in production.get("production", []) if e.get("type") == "inverters")
             meters["production"] = {"Power": float(inv["wNow"]), "Energy": float(inv["whLifetime"])}
@@ -155,6 +159,69 @@ def expected_inverters(folder):
     return {r["serialNumber"]: {"Power": float(r["lastReportWatts"]), "MaxPower": float(r["maxReportWatts"]),
                                 "LastReport": r["lastReportDate"] * 1000000}
             for r in reports if r.get("devType", 1) == 1}
+
+
+# The batteries and grid state of each folder as shared/specs/envoy-batteries.md §7 gives
+# them (pyenphase 3.2.1's snapshots), in org.wattbus.Wattbus1.Battery's convention: Power
+# positive while charging (the gateway's -1 324 000 mW is +1 324 W). "aggregate" is the
+# gateway's all-batteries child; absent keys must be NaN. Folders not listed have no
+# batteries and GridState "unknown".
+NAN_KEYS = ("StateOfCharge", "Power", "Capacity", "AvailableEnergy", "ReserveLevel")
+BATTERIES = {
+    "8.2.4286_with_3cts_and_battery_split": {
+        "grid": "on-grid",
+        "aggregate": {"StateOfCharge": 46, "AvailableEnergy": 11600, "Capacity": 25000,
+                      "ReserveLevel": 100, "Power": 6592, "State": "charging"},
+        "batteries": {
+            "492320000140": {"StateOfCharge": 39, "Power": 1324, "Capacity": 5000, "State": "charging"},
+            "492320000148": {"StateOfCharge": 48, "Power": 1324, "Capacity": 5000, "State": "charging"},
+            "492320000149": {"StateOfCharge": 48, "Power": 1316, "Capacity": 5000, "State": "charging"},
+            "492320000158": {"StateOfCharge": 49, "Power": 1317, "Capacity": 5000, "State": "charging"},
+            "492335008361": {"StateOfCharge": 48, "Power": 1311, "Capacity": 5000, "State": "charging"},
+        },
+    },
+    # the outage: the relay is open while Enpwr_grid_mode still says multimode-ongrid
+    "8.2.127_with_generator_running": {
+        "grid": "off-grid",
+        "aggregate": {"StateOfCharge": 98, "AvailableEnergy": 3292, "Capacity": 3360,
+                      "ReserveLevel": 50, "Power": 1250, "State": "charging"},
+        "batteries": {
+            "492234001350": {"StateOfCharge": 98, "Power": 1250, "Capacity": 3360, "State": "charging"},
+        },
+    },
+    # AC Batteries only: the aggregate of production.json (wNow -2 W: charging 2 W), the
+    # capacity secctrl's Max_energy, the reserve its adjusted_backup_soc; the ACBs one by
+    # one from /inventory.json?deleted=1 (1 240 Wh each; their power is not reported)
+    "8.3.5169_ACB_inventory": {
+        "grid": "unknown",
+        "aggregate": {"StateOfCharge": 1, "AvailableEnergy": 25, "Capacity": 2480,
+                      "ReserveLevel": 0, "Power": 2, "State": "idle"},
+        "batteries": {
+            "121917000000": {"StateOfCharge": 2, "Capacity": 1240, "State": "idle"},
+            "122047000000": {"StateOfCharge": 0, "Capacity": 1240, "State": "idle"},
+        },
+    },
+    # an IQ System Controller without batteries: its relay is closed
+    "8.2.4345_with_device_data": {"grid": "on-grid", "aggregate": None, "batteries": {}},
+    # no Enpower: the IQ Meter Collar's grid_state
+    "8.3.1598_collar": {
+        "grid": "on-grid",
+        "aggregate": {"StateOfCharge": 89, "AvailableEnergy": 8900, "Capacity": 10000,
+                      "ReserveLevel": 100, "Power": 1084, "State": "charging"},
+        "batteries": {
+            "492516006337": {"StateOfCharge": 92, "Power": 532, "Capacity": 5000, "State": "charging"},
+            "492517004892": {"StateOfCharge": 86, "Power": 552, "Capacity": 5000, "State": "charging"},
+        },
+    },
+}
+
+
+def expected_batteries(folder):
+    """(grid state, aggregate values or None, {serial: values})"""
+    entry = BATTERIES.get(folder)
+    if entry is None:
+        return "unknown", None, {}
+    return entry["grid"], entry["aggregate"], entry["batteries"]
 
 
 def stream_events(path):

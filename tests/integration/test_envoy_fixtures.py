@@ -13,7 +13,7 @@ import math
 
 import test_envoy_common as common
 import wbtest
-from test_envoy_common import DEVICE, INVERTER, METER
+from test_envoy_common import BATTERY, DEVICE, GATEWAY, INVERTER, METER
 
 
 class EnvoyFixtureTest(common.EnvoyTest):
@@ -35,8 +35,12 @@ class EnvoyFixtureTest(common.EnvoyTest):
 
         expected, phases = common.expected_meters(folder)
         expected_inv = common.expected_inverters(folder)
-        self.wait_for(lambda: len(self.children(path)) == len(expected) + len(expected_inv), 10,
-                      "%d meters and %d inverters" % (len(expected), len(expected_inv)))
+        grid, aggregate, batteries = common.expected_batteries(folder)
+        n_batteries = len(batteries) + (1 if aggregate else 0)
+        self.wait_for(lambda: len(self.children(path)) ==
+                      len(expected) + len(expected_inv) + n_batteries, 10,
+                      "%d meters, %d inverters and %d batteries" %
+                      (len(expected), len(expected_inv), n_batteries))
         meters = self.meter_paths(path)
         self.assertEqual(sorted(meters), sorted(expected))
         for measurement, values in expected.items():
@@ -47,7 +51,7 @@ class EnvoyFixtureTest(common.EnvoyTest):
             # what the gateway does not give is NaN and not listed, never a zero
             measured = set(actual["Measured"])
             for prop in ("Power", "Voltage", "Current", "Energy", "PowerFactor", "Frequency",
-                         "ReactivePower", "ApparentPower"):
+                         "ReactivePower", "ApparentPower", "EnergyExported", "EnergyToday"):
                 if prop in values:
                     self.assertIn(prop, measured, "%s %s" % (folder, measurement))
                 else:
@@ -64,7 +68,34 @@ class EnvoyFixtureTest(common.EnvoyTest):
         self.assertEqual(sorted(inverters), sorted(expected_inv))
         for serial, values in expected_inv.items():
             self.assert_values(inverters[serial], values, "inverter " + serial)
+        self.check_batteries(folder, path, grid, aggregate, batteries)
         self.assert_daemon_alive()
+
+    def check_batteries(self, folder, path, grid, aggregate, batteries):
+        self.assertEqual(self.get(path, GATEWAY, "GridState"), grid, folder)
+        found = {}
+        aggregates = []
+        for cpath, ifaces in self.children(path).items():
+            if BATTERY not in ifaces:
+                continue
+            self.assertEqual(ifaces[DEVICE]["Kind"], "battery")
+            if ifaces[BATTERY]["Aggregate"]:
+                aggregates.append(ifaces[BATTERY])
+            else:
+                found[ifaces[DEVICE]["SerialNumber"]] = ifaces[BATTERY]
+        self.assertEqual(sorted(found), sorted(batteries), folder)
+        self.assertEqual(len(aggregates), 1 if aggregate else 0, folder)
+        checks = [("batteries", aggregates[0], aggregate)] if aggregate else []
+        checks += [("battery " + s, found[s], v) for s, v in batteries.items()]
+        for what, actual, values in checks:
+            what = "%s %s" % (folder, what)
+            self.assertEqual(actual["State"], values["State"], what)
+            numbers = {k: float(v) for k, v in values.items() if k != "State"}
+            self.assert_values(actual, numbers, what)
+            for key in common.NAN_KEYS:
+                if key not in numbers:
+                    self.assertTrue(math.isnan(actual[key]), "%s %s" % (what, key))
+            self.assertEqual(sorted(actual["Measured"]), sorted(values), what)
 
 
 def _make(folder):

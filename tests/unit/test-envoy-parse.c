@@ -365,7 +365,7 @@ test_ct_readings(void)
 	g_assert_cmpuint(r.measured, ==, 0);
 }
 
-/* a net meter counts import minus export: 4.10.35's net CT */
+/* a net meter counts import and export apart: 4.10.35's net CT */
 static void
 test_ct_net_energy(void)
 {
@@ -373,7 +373,8 @@ test_ct_net_energy(void)
 	WbdEnvoyCt net = {.eid = 704643584, .measurement = (gchar *)"net-consumption"};
 	WbdMeterReading r;
 	g_assert_true(wbd_envoy_parse_ct_reading(readings, &net, 1, &r));
-	assert_close(r.values[WBD_QUANTITY_ENERGY], 16908208.78 - 17357690.272);
+	assert_close(r.values[WBD_QUANTITY_ENERGY], 16908208.78);
+	assert_close(r.values[WBD_QUANTITY_ENERGY_EXPORTED], 17357690.272);
 	assert_close(r.values[WBD_QUANTITY_POWER], 566.864);
 	assert_close(r.values[WBD_QUANTITY_VOLTAGE], 247.736);
 	g_assert_cmpuint(r.n_phases, ==, 0);
@@ -421,7 +422,11 @@ test_production_fallbacks(void)
 	g_assert_false(broken);
 	assert_close(r.values[WBD_QUANTITY_POWER], 1271);
 	assert_close(r.values[WBD_QUANTITY_ENERGY], 6012540);
-	g_assert_cmpuint(r.measured, ==, (1u << WBD_QUANTITY_POWER) | (1u << WBD_QUANTITY_ENERGY));
+	assert_close(r.values[WBD_QUANTITY_ENERGY_TODAY], 1460);
+	g_assert_cmpuint(r.measured,
+			 ==,
+			 (1u << WBD_QUANTITY_POWER) | (1u << WBD_QUANTITY_ENERGY) |
+			     (1u << WBD_QUANTITY_ENERGY_TODAY));
 
 	g_assert_true(wbd_envoy_parse_inverters_total(prod, &r));
 	assert_close(r.values[WBD_QUANTITY_POWER], 751);

@@ -137,3 +137,51 @@ wbd_envoy_token_decode(const gchar *token, gint64 *expiry, gchar **role, GError 
 		*role = g_utf8_make_valid(user, -1);
 	return TRUE;
 }
+
+/* "2026-12-07 09:00 UTC" */
+gchar *
+wbd_envoy_format_time(gint64 epoch_s)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(epoch_s);
+	return dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("?");
+}
+
+/**
+ * wbd_envoy_token_check:
+ * @token: (nullable): the configured token
+ * @expiry: its expiry (seconds since the epoch), 0 for none
+ * @software: (nullable): the gateway's firmware, for the message
+ * @now: seconds since the epoch
+ *
+ * Returns: %FALSE with a %WATTBUS_ERROR_PERMISSION_DENIED error that says what to do when
+ *   there is no token or it expired; the token itself is never quoted
+ */
+gboolean
+wbd_envoy_token_check(const gchar *token,
+		      gint64 expiry,
+		      const gchar *software,
+		      gint64 now,
+		      GError **error)
+{
+	g_autofree gchar *when = NULL;
+
+	if (token == NULL) {
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_PERMISSION_DENIED,
+			    "Firmware %s needs a token: set 'token' to a JWT from Enphase "
+			    "(https://entrez.enphaseenergy.com)",
+			    software != NULL ? software : "7 or later");
+		return FALSE;
+	}
+	if (expiry == 0 || expiry > now)
+		return TRUE;
+	when = wbd_envoy_format_time(expiry);
+	g_set_error(error,
+		    WATTBUS_ERROR,
+		    WATTBUS_ERROR_PERMISSION_DENIED,
+		    "The token expired on %s: get a new one from Enphase "
+		    "(https://entrez.enphaseenergy.com) and set 'token'",
+		    when);
+	return FALSE;
+}

@@ -5,6 +5,7 @@
 
 #include "wbd-envoy-child.h"
 #include "wbd-envoy-driver.h"
+#include "wbd-log.h"
 
 /*
  * A meter or a microinverter behind a gateway. The gateway reads everything and
@@ -47,6 +48,45 @@ wbd_envoy_child_set_report(WbdEnvoyChild *self, const WbdEnvoyInverterReport *re
 		     (guint64)report->last_report * G_USEC_PER_SEC,
 		     NULL);
 	return TRUE;
+}
+
+/**
+ * wbd_envoy_child_apply_inverters:
+ * @gateway: the gateway, parent of the inverters
+ * @inverters: (element-type utf8 WbdEnvoyChild): the gateway's inverters by serial
+ * @reports: (element-type WbdEnvoyInverterReport): the inverter list just read
+ *
+ * Adds a child for each new inverter and publishes the new reports of the others.
+ */
+void
+wbd_envoy_child_apply_inverters(WbdDevice *gateway, GHashTable *inverters, GPtrArray *reports)
+{
+	guint added = 0;
+	guint updated = 0;
+
+	for (guint i = 0; i < reports->len; i++) {
+		WbdEnvoyInverterReport *report = g_ptr_array_index(reports, i);
+		WbdDevice *child = g_hash_table_lookup(inverters, report->serial);
+		if (child == NULL) {
+			g_autofree gchar *id = g_strdup_printf(
+			    "%s_inverter_%s", wbd_device_get_id(gateway), report->serial);
+			g_autofree gchar *name =
+			    g_strdup_printf("Microinverter %s", report->serial);
+			g_autoptr(WbdDevice) created = wbd_envoy_child_new(gateway, id);
+			wbd_device_set_kind(created, "inverter");
+			wbd_device_set_serial_number(created, report->serial);
+			wbd_device_set_device_name(created, name);
+			wbd_envoy_child_set_report(WBD_ENVOY_CHILD(created), report);
+			g_hash_table_insert(
+			    inverters, g_strdup(report->serial), g_object_ref(created));
+			wbd_device_add_child(gateway, created);
+			added++;
+		} else if (wbd_envoy_child_set_report(WBD_ENVOY_CHILD(child), report)) {
+			updated++;
+		}
+	}
+	if (added > 0 || updated > 0)
+		wbd_dev_debug(gateway, "inverters: %u new, %u new reports", added, updated);
 }
 
 /* a child is read by its gateway: refreshing it refreshes the gateway */

@@ -189,11 +189,17 @@ wbd_envoy_cts_get_phases(GPtrArray *cts)
 }
 
 /* bidirectional meters count import minus export (discharge minus charge) */
+/*
+ * CTs that measure both ways (envoy-batteries.md §2.8): Energy is the forward counter
+ * (actEnergyDlvd: imported from the grid, discharged from the battery, fed back from the
+ * combiner) and EnergyExported the other (actEnergyRcvd: exported, charged); both are
+ * monotonic lifetime counters
+ */
 static gboolean
-measurement_is_net(const gchar *measurement)
+measurement_is_bidirectional(const gchar *measurement)
 {
 	return g_strcmp0(measurement, "net-consumption") == 0 ||
-	       g_strcmp0(measurement, "storage") == 0;
+	       g_strcmp0(measurement, "storage") == 0 || g_strcmp0(measurement, "backfeed") == 0;
 }
 
 /**
@@ -226,13 +232,11 @@ wbd_envoy_parse_ct_reading(JsonNode *readings,
 			     G_N_ELEMENTS(ct_keys),
 			     phases,
 			     reading);
-		if (wbd_envoy_json_number(entry, "actEnergyDlvd", &delivered)) {
-			if (!measurement_is_net(ct->measurement))
-				wbd_meter_reading_set(reading, WBD_QUANTITY_ENERGY, delivered);
-			else if (wbd_envoy_json_number(entry, "actEnergyRcvd", &received))
-				wbd_meter_reading_set(
-				    reading, WBD_QUANTITY_ENERGY, delivered - received);
-		}
+		if (wbd_envoy_json_number(entry, "actEnergyDlvd", &delivered))
+			wbd_meter_reading_set(reading, WBD_QUANTITY_ENERGY, delivered);
+		if (measurement_is_bidirectional(ct->measurement) &&
+		    wbd_envoy_json_number(entry, "actEnergyRcvd", &received))
+			wbd_meter_reading_set(reading, WBD_QUANTITY_ENERGY_EXPORTED, received);
 		return TRUE;
 	}
 	return FALSE;
@@ -321,6 +325,9 @@ wbd_envoy_parse_inverters_total(JsonNode *production, WbdMeterReading *reading)
  * @broken: (out): whether this is the broken reply of spec §7.2: every energy value 0
  *   while the power is not
  *
+ * The day's energy (wattHoursToday) is kept: this is the inverters' sum of a gateway
+ * without CTs, not the metered whToday that envoy.md §7.6 finds unreliable.
+ *
  * Returns: %TRUE when @root has the power or the lifetime energy
  */
 gboolean
@@ -338,6 +345,9 @@ wbd_envoy_parse_v1_production(JsonNode *root, WbdMeterReading *reading, gboolean
 		wbd_meter_reading_set(reading, WBD_QUANTITY_POWER, watts);
 	if (wbd_envoy_json_number(root, "wattHoursLifetime", &v))
 		wbd_meter_reading_set(reading, WBD_QUANTITY_ENERGY, v);
+	/* the inverters' own day count; only this source's is trusted (envoy.md §7.6) */
+	if (wbd_envoy_json_number(root, "wattHoursToday", &v))
+		wbd_meter_reading_set(reading, WBD_QUANTITY_ENERGY_TODAY, v);
 	for (guint i = 0; i < G_N_ELEMENTS(energy_keys); i++) {
 		if (!wbd_envoy_json_number(root, energy_keys[i], &v) || v != 0)
 			all_zero = FALSE;
@@ -346,8 +356,9 @@ wbd_envoy_parse_v1_production(JsonNode *root, WbdMeterReading *reading, gboolean
 	return reading->measured != 0;
 }
 
-static gboolean
-serial_is_valid(const gchar *serial)
+/* a serial number we accept: 1 to 32 letters and digits */
+gboolean
+wbd_envoy_serial_is_valid(const gchar *serial)
 {
 	gsize len = serial != NULL ? strlen(serial) : 0;
 	if (len == 0 || len > 32)
@@ -383,7 +394,7 @@ wbd_envoy_parse_inverters(JsonNode *root)
 		if (wbd_envoy_json_member(entry, "devType") != NULL &&
 		    (!wbd_envoy_json_number(entry, "devType", &dev_type) || dev_type != 1))
 			continue;
-		if (!serial_is_valid(serial) || g_hash_table_contains(seen, serial) ||
+		if (!wbd_envoy_serial_is_valid(serial) || g_hash_table_contains(seen, serial) ||
 		    !wbd_envoy_json_number(entry, "lastReportDate", &date) ||
 		    !wbd_envoy_json_number(entry, "lastReportWatts", &watts) ||
 		    !wbd_envoy_json_number(entry, "maxReportWatts", &max_watts) || date < 0 ||

@@ -91,6 +91,7 @@ gboolean wbd_envoy_parse_eim(JsonNode *production,
 gboolean wbd_envoy_parse_inverters_total(JsonNode *production, WbdMeterReading *reading);
 gboolean wbd_envoy_parse_v1_production(JsonNode *root, WbdMeterReading *reading, gboolean *broken);
 GPtrArray *wbd_envoy_parse_inverters(JsonNode *root);
+gboolean wbd_envoy_serial_is_valid(const gchar *serial);
 gboolean wbd_envoy_parse_stream_event(const gchar *json, gsize len, WbdEnvoyStreamEvent *event);
 void wbd_envoy_stream_event_get_reading(const WbdEnvoyStreamEvent *event,
 					WbdEnvoyStreamMeter meter,

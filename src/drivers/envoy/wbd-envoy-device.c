@@ -15,12 +15,18 @@
 #include "wbd-envoy-pin.h"
 #include "wbd-envoy-trust.h"
 #include "wbd-envoy-meters.h"
+#include "wbd-envoy-storage.h"
 #include "wbd-log.h"
 
 #define WBD_ENVOY_INVERTER_INTERVAL_DEFAULT 30
 #define WBD_ENVOY_STREAM_TIMEOUT_DEFAULT 30
 /* /info is read again this often, to notice firmware updates (spec §3.2) */
 #define WBD_ENVOY_INFO_INTERVAL_S 3600
+/* the batteries are read this often (envoy-batteries.md §6), their per-ACB list less often,
+ * and a gateway without the Ensemble endpoints is asked again this often */
+#define WBD_ENVOY_ENSEMBLE_INTERVAL_S 60
+#define WBD_ENVOY_ACB_INVENTORY_INTERVAL_S 300
+#define WBD_ENVOY_ENSEMBLE_ABSENT_INTERVAL_S 3600
 /* warn this long before the token expires */
 #define WBD_ENVOY_TOKEN_WARN_S (7 * 24 * 3600)
 
@@ -56,6 +62,10 @@ struct _WbdEnvoyDevice {
 	GPtrArray *meters;     /* WbdEnvoyMeter */
 	GHashTable *inverters; /* serial → WbdEnvoyChild */
 	gint64 inverters_time;
+	WbdEnvoyStorage *storage; /* batteries and grid state */
+	gint64 ensemble_time;
+	gboolean ensemble_absent;
+	gint64 acb_inventory_time;
 	gint64 last_token_warning;
 	gint64 last_poll_done;
 };
@@ -90,13 +100,6 @@ parse_seconds(WbdDevice *device,
 	}
 	*value = (guint)v;
 	return TRUE;
-}
-
-static gchar *
-format_time(gint64 epoch_s)
-{
-	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(epoch_s);
-	return dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("?");
 }
 
 /* a bad setting: the error names the device; it never quotes a secret */
@@ -154,7 +157,7 @@ wbd_envoy_device_configure(WbdDevice *device, GHashTable *settings, GError **err
 	}
 	wbd_envoy_trust_attach(device, self->client);
 	if (self->token != NULL) {
-		g_autofree gchar *when = format_time(self->token_expiry);
+		g_autofree gchar *when = wbd_envoy_format_time(self->token_expiry);
 		wbd_envoy_client_set_token(self->client, self->token);
 		wbd_dev_info(self,
 			     "token of role %s, expires %s",
@@ -174,6 +177,8 @@ wbd_envoy_device_set_cts(WbdEnvoyDevice *self, GPtrArray *cts)
 	wbd_device_remove_children(WBD_DEVICE(self));
 	g_hash_table_remove_all(self->inverters);
 	self->inverters_time = 0;
+	wbd_envoy_storage_forget_children(self->storage);
+	self->ensemble_time = 0;
 	self->phases = wbd_envoy_cts_get_phases(cts);
 	any = wbd_envoy_meters_set_cts(self->meters, WBD_DEVICE(self), cts);
 	wbd_dev_debug(self,
@@ -200,40 +205,6 @@ static void
 wbd_envoy_device_live_event_cb(WbdEnvoyLive *live, gpointer event, WbdEnvoyDevice *self)
 {
 	wbd_envoy_meters_apply_event(self->meters, event, self->phases, wbd_envoy_device_live_fresh(self));
-}
-
-/* inverters */
-
-static void
-wbd_envoy_device_apply_inverters(WbdEnvoyDevice *self, GPtrArray *reports)
-{
-	WbdDevice *device = WBD_DEVICE(self);
-	guint added = 0;
-	guint updated = 0;
-
-	for (guint i = 0; i < reports->len; i++) {
-		WbdEnvoyInverterReport *report = g_ptr_array_index(reports, i);
-		WbdDevice *child = g_hash_table_lookup(self->inverters, report->serial);
-		if (child == NULL) {
-			g_autofree gchar *id = g_strdup_printf(
-			    "%s_inverter_%s", wbd_device_get_id(device), report->serial);
-			g_autofree gchar *name =
-			    g_strdup_printf("Microinverter %s", report->serial);
-			g_autoptr(WbdDevice) created = wbd_envoy_child_new(device, id);
-			wbd_device_set_kind(created, "inverter");
-			wbd_device_set_serial_number(created, report->serial);
-			wbd_device_set_device_name(created, name);
-			wbd_envoy_child_set_report(WBD_ENVOY_CHILD(created), report);
-			g_hash_table_insert(
-			    self->inverters, g_strdup(report->serial), g_object_ref(created));
-			wbd_device_add_child(device, created);
-			added++;
-		} else if (wbd_envoy_child_set_report(WBD_ENVOY_CHILD(child), report)) {
-			updated++;
-		}
-	}
-	if (added > 0 || updated > 0)
-		wbd_dev_debug(self, "inverters: %u new, %u new reports", added, updated);
 }
 
 /* identity */
@@ -286,31 +257,13 @@ static gboolean
 wbd_envoy_device_check_token(WbdEnvoyDevice *self, GError **error)
 {
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	g_autofree gchar *when = NULL;
 
-	if (self->token == NULL) {
-		g_set_error(error,
-			    WATTBUS_ERROR,
-			    WATTBUS_ERROR_PERMISSION_DENIED,
-			    "Firmware %s needs a token: set 'token' to a JWT from Enphase "
-			    "(https://entrez.enphaseenergy.com)",
-			    self->info->software != NULL ? self->info->software : "7 or later");
+	if (!wbd_envoy_token_check(
+		self->token, self->token_expiry, self->info->software, now, error))
 		return FALSE;
-	}
-	if (self->token_expiry == 0)
-		return TRUE;
-	when = format_time(self->token_expiry);
-	if (self->token_expiry <= now) {
-		g_set_error(error,
-			    WATTBUS_ERROR,
-			    WATTBUS_ERROR_PERMISSION_DENIED,
-			    "The token expired on %s: get a new one from Enphase "
-			    "(https://entrez.enphaseenergy.com) and set 'token'",
-			    when);
-		return FALSE;
-	}
-	if (self->token_expiry - now < WBD_ENVOY_TOKEN_WARN_S &&
+	if (self->token_expiry != 0 && self->token_expiry - now < WBD_ENVOY_TOKEN_WARN_S &&
 	    now - self->last_token_warning > 24 * 3600) {
+		g_autofree gchar *when = wbd_envoy_format_time(self->token_expiry);
 		wbd_dev_warning(self, "the token expires on %s: get a new one soon", when);
 		self->last_token_warning = now;
 	}
@@ -326,6 +279,11 @@ typedef enum {
 	STEP_READINGS,
 	STEP_V1,
 	STEP_PRODUCTION,
+	STEP_ACB,
+	STEP_ENSEMBLE,
+	STEP_ENSEMBLE_POWER,
+	STEP_SECCTRL,
+	STEP_ACB_INVENTORY,
 	STEP_INVERTERS,
 	STEP_LAST,
 } RefreshStep;
@@ -337,6 +295,9 @@ struct _RefreshData {
 	gboolean probing_https; /* no scheme configured, http failed: trying https */
 	GError *refusal;	/* the first optional endpoint that refused the credentials */
 	gboolean inverters_due;
+	gboolean asked;		  /* a Refresh(): everything is read */
+	gboolean ensemble_due;	  /* the batteries are read in this poll */
+	gboolean production_read; /* /production.json was read in this poll */
 	gboolean have_production; /* the no-CT production meter has its value */
 	WbdMeterReading v1;
 	/* the JSON request under way: one at a time */
@@ -376,17 +337,6 @@ is_unavailable(const GError *error)
 	       g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_PERMISSION_DENIED);
 }
 
-static gboolean
-looks_like_html(GBytes *body)
-{
-	gsize len = 0;
-	const gchar *text = g_bytes_get_data(body, &len);
-	gsize i = 0;
-	while (i < len && g_ascii_isspace(text[i]))
-		i++;
-	return i < len && text[i] == '<';
-}
-
 /*
  * The JSON of a reply. With @optional, a missing endpoint, a refusal or an HTML page
  * (old firmware) gives %NULL and no error; broken JSON is an error either way.
@@ -416,7 +366,7 @@ wbd_envoy_device_get_json_finish(WbdEnvoyDevice *self,
 		g_propagate_error(error, g_steal_pointer(&local_error));
 		return NULL;
 	}
-	if (optional && looks_like_html(body))
+	if (optional && wbd_envoy_json_is_html(body))
 		return NULL;
 	text = g_bytes_get_data(body, &len);
 	return wbd_envoy_json_parse(text, len, error);
@@ -545,6 +495,8 @@ wbd_envoy_device_needs_production(WbdEnvoyDevice *self, RefreshData *data)
 static void
 wbd_envoy_device_apply_production(WbdEnvoyDevice *self, RefreshData *data, JsonNode *root)
 {
+	data->production_read = TRUE;
+	wbd_envoy_storage_set_production(self->storage, root);
 	for (guint i = 0; i < self->meters->len; i++) {
 		WbdEnvoyMeter *slot = g_ptr_array_index(self->meters, i);
 		if (slot->source == WBD_ENVOY_METER_EIM) {
@@ -562,12 +514,35 @@ wbd_envoy_device_apply_production(WbdEnvoyDevice *self, RefreshData *data, JsonN
 	}
 }
 
+/* the replies of the battery steps (envoy-batteries.md §2) */
+static void
+wbd_envoy_device_apply_storage(WbdEnvoyDevice *self, RefreshData *data, JsonNode *root)
+{
+	switch (data->step) {
+	case STEP_ENSEMBLE:
+		/* [] is a gateway without Ensemble devices; 404, 401 or {"error": …} one
+		 * without the endpoints (§2.1) */
+		self->ensemble_absent = !wbd_envoy_storage_set_inventory(self->storage, root);
+		self->ensemble_time = g_get_monotonic_time();
+		break;
+	case STEP_ENSEMBLE_POWER:
+		wbd_envoy_storage_set_power(self->storage, root);
+		break;
+	case STEP_SECCTRL:
+		wbd_envoy_storage_set_secctrl(self->storage, root);
+		break;
+	default:
+		wbd_envoy_storage_set_acb_inventory(self->storage, root);
+		self->acb_inventory_time = g_get_monotonic_time();
+	}
+}
+
 static void
 wbd_envoy_device_apply_inverter_list(WbdEnvoyDevice *self, RefreshData *data, JsonNode *root)
 {
 	g_autoptr(GPtrArray) reports = wbd_envoy_parse_inverters(root);
 	self->inverters_time = g_get_monotonic_time();
-	wbd_envoy_device_apply_inverters(self, reports);
+	wbd_envoy_child_apply_inverters(WBD_DEVICE(self), self->inverters, reports);
 }
 
 static void
@@ -603,6 +578,20 @@ wbd_envoy_device_get_json(WbdEnvoyDevice *self,
 	    self->client, path, g_task_get_cancellable(task), wbd_envoy_device_json_cb, task);
 }
 
+/* reads the optional @path when @due, else goes on to the next step */
+static void
+wbd_envoy_device_get_optional(WbdEnvoyDevice *self,
+			      GTask *task,
+			      gboolean due,
+			      const gchar *path,
+			      void (*handler)(WbdEnvoyDevice *self, RefreshData *data, JsonNode *root))
+{
+	if (due)
+		wbd_envoy_device_get_json(self, task, path, TRUE, handler);
+	else
+		wbd_envoy_device_next(task);
+}
+
 static void
 wbd_envoy_device_get(WbdEnvoyDevice *self, GTask *task, const gchar *path, GAsyncReadyCallback cb)
 {
@@ -619,6 +608,7 @@ wbd_envoy_device_needs_info(WbdEnvoyDevice *self)
 static void
 wbd_envoy_device_finish_poll(WbdEnvoyDevice *self)
 {
+	wbd_envoy_storage_publish(self->storage);
 	for (guint i = 0; i < self->meters->len; i++)
 		wbd_envoy_meter_publish(g_ptr_array_index(self->meters, i),
 					wbd_envoy_device_live_fresh(self));
@@ -639,6 +629,7 @@ wbd_envoy_device_refresh_step(GTask *task)
 	WbdEnvoyDevice *self = g_task_get_source_object(task);
 	RefreshData *data = g_task_get_task_data(task);
 	GError *error = NULL;
+	gboolean due;
 
 	switch (data->step) {
 	case STEP_INFO:
@@ -693,12 +684,11 @@ wbd_envoy_device_refresh_step(GTask *task)
 		    self, task, "/ivp/meters/readings", FALSE, wbd_envoy_device_apply_readings);
 		return;
 	case STEP_V1:
-		if (wbd_envoy_device_has_cts(self)) {
-			wbd_envoy_device_next(task);
-			return;
-		}
-		wbd_envoy_device_get_json(
-		    self, task, "/api/v1/production", TRUE, wbd_envoy_device_apply_v1);
+		wbd_envoy_device_get_optional(self,
+					      task,
+					      !wbd_envoy_device_has_cts(self),
+					      "/api/v1/production",
+					      wbd_envoy_device_apply_v1);
 		return;
 	case STEP_PRODUCTION:
 		if (!wbd_envoy_device_needs_production(self, data)) {
@@ -711,16 +701,44 @@ wbd_envoy_device_refresh_step(GTask *task)
 					  !wbd_envoy_device_has_eim(self),
 					  wbd_envoy_device_apply_production);
 		return;
+	case STEP_ACB:
+		/* AC Batteries: production.json's storage entry, on any firmware (§2.7) */
+		data->ensemble_due = data->ensemble_due || self->ensemble_time == 0;
+		due = data->ensemble_due && !data->production_read;
+		wbd_envoy_device_get_optional(
+		    self, task, due, "/production.json", wbd_envoy_device_apply_production);
+		return;
+	case STEP_ENSEMBLE:
+		due = data->ensemble_due && self->info->version[0] >= 5;
+		wbd_envoy_device_get_optional(
+		    self, task, due, "/ivp/ensemble/inventory", wbd_envoy_device_apply_storage);
+		return;
+	case STEP_ENSEMBLE_POWER:
+		due = data->ensemble_due && wbd_envoy_storage_has_encharge(self->storage);
+		wbd_envoy_device_get_optional(
+		    self, task, due, "/ivp/ensemble/power", wbd_envoy_device_apply_storage);
+		return;
+	case STEP_SECCTRL:
+		due = data->ensemble_due && !self->ensemble_absent &&
+		      (wbd_envoy_storage_has_encharge(self->storage) ||
+		       wbd_envoy_storage_has_acb(self->storage));
+		wbd_envoy_device_get_optional(
+		    self, task, due, "/ivp/ensemble/secctrl", wbd_envoy_device_apply_storage);
+		return;
+	case STEP_ACB_INVENTORY:
+		due = wbd_envoy_storage_has_acb(self->storage) &&
+		      (self->acb_inventory_time == 0 || data->asked ||
+		       g_get_monotonic_time() - self->acb_inventory_time >=
+			   (gint64)WBD_ENVOY_ACB_INVENTORY_INTERVAL_S * G_USEC_PER_SEC);
+		wbd_envoy_device_get_optional(
+		    self, task, due, "/inventory.json?deleted=1", wbd_envoy_device_apply_storage);
+		return;
 	case STEP_INVERTERS:
-		if (!data->inverters_due) {
-			wbd_envoy_device_next(task);
-			return;
-		}
-		wbd_envoy_device_get_json(self,
-					  task,
-					  "/api/v1/production/inverters",
-					  TRUE,
-					  wbd_envoy_device_apply_inverter_list);
+		wbd_envoy_device_get_optional(self,
+					      task,
+					      data->inverters_due,
+					      "/api/v1/production/inverters",
+					      wbd_envoy_device_apply_inverter_list);
 		return;
 	case STEP_LAST:
 	default:
@@ -758,10 +776,18 @@ wbd_envoy_device_refresh_async(WbdDevice *device,
 	 * The inverter list when it is due, and on an explicit Refresh(): a poll that comes
 	 * well before the poll interval is up is one somebody asked for.
 	 */
+	data->asked =
+	    self->last_poll_done != 0 && now - self->last_poll_done < poll_us - G_USEC_PER_SEC;
 	data->inverters_due =
 	    self->inverters_time == 0 ||
 	    now - self->inverters_time >= (gint64)self->inverter_interval * G_USEC_PER_SEC ||
-	    (self->last_poll_done != 0 && now - self->last_poll_done < poll_us - G_USEC_PER_SEC);
+	    data->asked;
+	data->ensemble_due =
+	    self->ensemble_time == 0 || data->asked ||
+	    now - self->ensemble_time >= (gint64)(self->ensemble_absent
+						       ? WBD_ENVOY_ENSEMBLE_ABSENT_INTERVAL_S
+						       : WBD_ENVOY_ENSEMBLE_INTERVAL_S) *
+					     G_USEC_PER_SEC;
 	wbd_envoy_device_refresh_step(task);
 }
 
@@ -814,6 +840,8 @@ wbd_envoy_device_dispose(GObject *object)
 		g_ptr_array_set_size(self->meters, 0);
 	if (self->inverters != NULL)
 		g_hash_table_remove_all(self->inverters);
+	if (self->storage != NULL)
+		wbd_envoy_storage_forget_children(self->storage);
 }
 
 static void
@@ -837,6 +865,7 @@ wbd_envoy_device_finalize(GObject *object)
 	g_clear_pointer(&self->info, wbd_envoy_info_free);
 	g_clear_pointer(&self->meters, g_ptr_array_unref);
 	g_clear_pointer(&self->inverters, g_hash_table_unref);
+	g_clear_pointer(&self->storage, wbd_envoy_storage_free);
 	G_OBJECT_CLASS(wbd_envoy_device_parent_class)->finalize(object);
 }
 
@@ -863,4 +892,5 @@ wbd_envoy_device_init(WbdEnvoyDevice *self)
 	self->phases = 1;
 	self->meters = wbd_envoy_meters_new();
 	self->inverters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->storage = wbd_envoy_storage_new(WBD_DEVICE(self));
 }

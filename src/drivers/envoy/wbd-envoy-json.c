@@ -82,3 +82,15 @@ wbd_envoy_json_string(JsonNode *node, const gchar *key)
 {
 	return wbd_json_get_string(wbd_envoy_json_object(node), key);
 }
+
+/* an HTML page (old firmware, or an error page) where JSON was asked for */
+gboolean
+wbd_envoy_json_is_html(GBytes *body)
+{
+	gsize len = 0;
+	const gchar *text = g_bytes_get_data(body, &len);
+	gsize i = 0;
+	while (i < len && g_ascii_isspace(text[i]))
+		i++;
+	return i < len && text[i] == '<';
+}

@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 /* real replies nest 4 levels deep; json-glib recurses without a limit */
 
 JsonNode *wbd_envoy_json_parse(const gchar *data, gsize len, GError **error);
+gboolean wbd_envoy_json_is_html(GBytes *body);
 
 /* type-checked access to what a gateway sent; NULL or FALSE when absent or mistyped */
 JsonNode *wbd_envoy_json_member(JsonNode *node, const gchar *key);
