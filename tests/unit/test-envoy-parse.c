@@ -10,6 +10,7 @@
 #include "wbd-envoy-data.h"
 #include "wbd-envoy-info.h"
 #include "wbd-envoy-json.h"
+#include "wbd-envoy-pin.h"
 
 /*
  * The pure parts of the Envoy driver against the spec (shared/specs/envoy.md) and the
@@ -128,6 +129,52 @@ test_token(void)
 	}
 }
 
+/* the pin file's format, as the writer writes it (issue 12, item 1: 102 characters) */
+static void
+test_pin(void)
+{
+	static const gchar written[] = "sha256:dc:6a:96:14:9c:56:af:21:d9:94:84:f5:6e:53:ff:96:"
+				       "97:27:57:49:aa:2d:7b:6e:9e:4a:ae:32:5b:ed:be:e9";
+	static const gchar *const same[] = {
+	    "sha256:dc:6a:96:14:9c:56:af:21:d9:94:84:f5:6e:53:ff:96:97:27:57:49:aa:2d:7b:6e:9e:4a:"
+	    "ae:32:5b:ed:be:e9\n",
+	    "  SHA256:DC:6A:96:14:9C:56:AF:21:D9:94:84:F5:6E:53:FF:96:97:27:57:49:AA:2D:7B:6E:9E:4A:"
+	    "AE:32:5B:ED:BE:E9\r\n",
+	};
+	static const gchar *const bad[] = {
+	    "",
+	    "sha256",
+	    "sha256:",
+	    "sha1:dc:6a:96:14:9c:56:af:21:d9:94:84:f5:6e:53:ff:96:97:27:57:49",
+	    /* 31 pairs, 33 pairs, a bad digit, no colon, something after */
+	    "sha256:dc:6a:96:14:9c:56:af:21:d9:94:84:f5:6e:53:ff:96:97:27:57:49:aa:2d:7b:6e:9e:4a:"
+	    "ae:32:5b:ed:be",
+	    "sha256:dc:6a:96:14:9c:56:af:21:d9:94:84:f5:6e:53:ff:96:97:27:57:49:aa:2d:7b:6e:9e:4a:"
+	    "ae:32:5b:ed:be:e9:00",
+	    "sha256:dc:6a:96:14:9c:56:af:21:d9:94:84:f5:6e:53:ff:96:97:27:57:49:aa:2d:7b:6e:9e:4a:"
+	    "ae:32:5b:ed:be:eg",
+	    "sha256dc:6a:96:14:9c:56:af:21:d9:94:84:f5:6e:53:ff:96:97:27:57:49:aa:2d:7b:6e:9e:4a:"
+	    "ae:32:5b:ed:be:e9",
+	    "sha256:dc:6a:96:14:9c:56:af:21:d9:94:84:f5:6e:53:ff:96:97:27:57:49:aa:2d:7b:6e:9e:4a:"
+	    "ae:32:5b:ed:be:e9 x",
+	};
+	g_autofree gchar *pin = wbd_envoy_pin_parse(written, strlen(written), NULL);
+
+	g_assert_cmpuint(strlen(written), ==, 102);
+	g_assert_cmpstr(pin, ==, written);
+	for (guint i = 0; i < G_N_ELEMENTS(same); i++) {
+		g_autofree gchar *other = wbd_envoy_pin_parse(same[i], strlen(same[i]), NULL);
+		g_assert_cmpstr(other, ==, written);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_null(wbd_envoy_pin_parse(bad[i], strlen(bad[i]), &error));
+		g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_INVALID_ARGUMENT);
+	}
+	/* the length is what counts, not a NUL */
+	g_assert_null(wbd_envoy_pin_parse(written, 50, NULL));
+}
+
 static void
 test_address(void)
 {
@@ -152,7 +199,10 @@ test_address(void)
 				     "http://x?a=b",
 				     "x/y",
 				     "a@b",
-				     "host:99999"};
+				     "host:99999",
+				     "https://u@x",
+				     "https://x y",
+				     "/run/envoy.sock"};
 	for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
 		g_autofree gchar *scheme = NULL;
 		g_autofree gchar *host = NULL;
@@ -492,6 +542,7 @@ main(int argc, char **argv)
 	g_test_add_func("/envoy/passwords", test_passwords);
 	g_test_add_func("/envoy/token", test_token);
 	g_test_add_func("/envoy/address", test_address);
+	g_test_add_func("/envoy/pin", test_pin);
 	g_test_add_func("/envoy/info/fixtures", test_info_fixtures);
 	g_test_add_func("/envoy/info/version", test_info_version);
 	g_test_add_func("/envoy/info/hostile", test_info_hostile);
