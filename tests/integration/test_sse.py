@@ -450,6 +450,50 @@ class SseTest(envoy.EnvoyTest):
         energy = self.stream(plugs_port).wait_data("energy")
         self.assertEqual(energy, {"production": 0, "consumption": None, "net": None})
 
+    def test_energy_battery(self):
+        """A site with batteries: `battery` (W, positive while charging, as
+        org.wattbus.Wattbus1.Battery has it) and `soc` (%) from the gateway's aggregate,
+        or from the single batteries (weighted by capacity) when `devices` leaves the
+        aggregate out; absent on a site without batteries."""
+        folder = "8.2.4286_with_3cts_and_battery_split"
+        grid, aggregate, batteries = envoy.expected_batteries(folder)
+        gw = self.gateway(folder)
+        os.environ["STATE_DIRECTORY"] = self.state_dir
+        singles_port, one_port = free_port(), free_port()
+        serials = sorted(batteries)
+        config = "[device envoy]\ndriver=envoy\naddress=%s\ntoken=%s\npoll-interval=60\n\n" \
+            % (gw.address, gw.token("owner"))
+        config += self.exporter_config()
+        config += self.exporter_config("singles", singles_port, devices="envoy_battery_*")
+        config += self.exporter_config("one", one_port, devices="envoy_battery_" + serials[0])
+        self.write_config(config)
+        self.start_daemon()
+        self.wait_online("envoy", timeout=15)
+
+        def with_battery(e):
+            return e.get("battery") is not None and e.get("soc") is not None
+
+        energy = self.stream().wait_data("energy", with_battery, timeout=15)
+        self.assertClose(energy["battery"], aggregate["Power"], "battery")
+        self.assertClose(energy["soc"], aggregate["StateOfCharge"], "soc")
+        self.assertGreater(energy["battery"], 0, "the batteries charge: positive")
+        self.assertEqual(sorted(energy), ["battery", "consumption", "net", "production", "soc"])
+        # the single batteries: their power summed, their charge weighted by capacity
+        energy = self.stream(singles_port).wait_data("energy", with_battery, timeout=15)
+        self.assertClose(energy["battery"], sum(b["Power"] for b in batteries.values()), "battery")
+        weighted = sum(b["StateOfCharge"] * b["Capacity"] for b in batteries.values()) / \
+            sum(b["Capacity"] for b in batteries.values())
+        self.assertClose(energy["soc"], round(weighted, 1), "soc")
+        energy = self.stream(one_port).wait_data("energy", with_battery, timeout=15)
+        self.assertClose(energy["battery"], batteries[serials[0]]["Power"], "battery")
+        self.assertClose(energy["soc"], batteries[serials[0]]["StateOfCharge"], "soc")
+        # the battery devices themselves: kind battery, the gateway as parent
+        dev = self.stream().wait_data("device", lambda d: d["id"] == "envoy_batteries")
+        self.assertEqual(dev["kind"], "battery")
+        self.assertEqual(dev["parent"], "envoy")
+        self.assertIs(dev["values"]["Aggregate"], True)
+        self.assertEqual(dev["values"]["State"], "charging")
+
     def test_offline_devices(self):
         self.start()
         s = self.stream()

@@ -23,6 +23,17 @@
  * Power yet, or when the site has no meter to compute it from. `load` meters (plugs,
  * outlets) and `storage` meters are devices of their own, not part of the sums: the
  * loads are already inside the consumption, and a battery is neither.
+ *
+ * The batteries (devices with org.wattbus.Wattbus1.Battery, known by StateOfCharge) give
+ *
+ *   battery      the sum of their Power: positive while charging, negative while
+ *                discharging (the Battery interface's sign)
+ *   soc          their state of charge; of several, the mean weighted by Capacity (a
+ *                plain mean where a Capacity is missing)
+ *
+ * counting the aggregates (Aggregate true: a gateway's all-batteries object) where there
+ * are any, else every battery, so that no battery counts twice. Both are left out of the
+ * event on a site without batteries.
  */
 
 typedef struct {
@@ -344,6 +355,67 @@ sum_add(Sum *sum, Device *dev)
 	sum->sum += g_variant_get_double(power);
 }
 
+static gdouble
+device_double(Device *dev, const gchar *name)
+{
+	GVariant *v = g_hash_table_lookup(dev->values, name);
+	return v != NULL && g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ? g_variant_get_double(v)
+									   : NAN;
+}
+
+static gboolean
+device_flag(Device *dev, const gchar *name)
+{
+	GVariant *v = g_hash_table_lookup(dev->values, name);
+	return v != NULL && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN) &&
+	       g_variant_get_boolean(v);
+}
+
+/* the batteries' power and state of charge, by the rules at the top of this file */
+static void
+wbd_sse_model_get_battery(WbdSseModel *self, WbdSseEnergy *energy)
+{
+	g_autoptr(GPtrArray) singles = g_ptr_array_new();
+	g_autoptr(GPtrArray) aggregates = g_ptr_array_new();
+	GPtrArray *batteries;
+	Sum power = {FALSE, FALSE, 0};
+	gdouble soc_sum = 0, weighted = 0, capacity = 0;
+	gboolean weights = TRUE;
+	GHashTableIter iter;
+	Device *dev;
+
+	g_hash_table_iter_init(&iter, self->devices);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&dev)) {
+		if (!g_hash_table_contains(dev->values, "StateOfCharge"))
+			continue;
+		g_ptr_array_add(device_flag(dev, "Aggregate") ? aggregates : singles, dev);
+	}
+	batteries = aggregates->len > 0 ? aggregates : singles;
+	energy->has_battery = batteries->len > 0;
+	energy->battery = NAN;
+	energy->soc = NAN;
+	for (guint i = 0; i < batteries->len; i++) {
+		gdouble soc, cap;
+		dev = g_ptr_array_index(batteries, i);
+		sum_add(&power, dev);
+		soc = device_double(dev, "StateOfCharge");
+		cap = device_double(dev, "Capacity");
+		if (!isfinite(soc) || !device_flag(dev, "Online"))
+			return;
+		soc_sum += soc;
+		if (isfinite(cap) && cap > 0) {
+			weighted += soc * cap;
+			capacity += cap;
+		} else {
+			weights = FALSE;
+		}
+	}
+	if (batteries->len == 0)
+		return;
+	energy->battery = power.exists ? sum_value(&power) : NAN;
+	energy->soc = weights && capacity > 0 ? weighted / capacity : soc_sum / batteries->len;
+}
+
 /* the energy flow of the site, by the rules at the top of this file */
 void
 wbd_sse_model_get_energy(WbdSseModel *self, WbdSseEnergy *energy)
@@ -380,6 +452,7 @@ wbd_sse_model_get_energy(WbdSseModel *self, WbdSseEnergy *energy)
 		energy->net = sum_value(&net);
 	else
 		energy->net = energy->consumption - energy->production;
+	wbd_sse_model_get_battery(self, energy);
 }
 
 /* a sum of meters to the mW: 4628.913, not the float noise 4628.9130000000005 */
@@ -389,7 +462,7 @@ to_mw(gdouble watts)
 	return isfinite(watts) ? round(watts * 1000) / 1000 : watts;
 }
 
-/* {"production":W,"consumption":W,"net":W}, null for unknown */
+/* {"production":W,"consumption":W,"net":W[,"battery":W,"soc":%]}, null for unknown */
 gchar *
 wbd_sse_energy_to_json(const WbdSseEnergy *energy)
 {
@@ -399,6 +472,12 @@ wbd_sse_energy_to_json(const WbdSseEnergy *energy)
 	append_number(json, to_mw(energy->consumption), TRUE);
 	g_string_append(json, ",\"net\":");
 	append_number(json, to_mw(energy->net), TRUE);
+	if (energy->has_battery) {
+		g_string_append(json, ",\"battery\":");
+		append_number(json, to_mw(energy->battery), TRUE);
+		g_string_append(json, ",\"soc\":");
+		append_number(json, isfinite(energy->soc) ? round(energy->soc * 10) / 10 : NAN, TRUE);
+	}
 	g_string_append_c(json, '}');
 	return g_string_free(json, FALSE);
 }

@@ -15,11 +15,18 @@ typedef struct _WbdSseModel WbdSseModel;
  * @production: W produced (solar), NaN when unknown
  * @consumption: W consumed by the site, NaN when unknown
  * @net: W imported from the grid (negative: exported), NaN when unknown
+ * @has_battery: the site has a battery (org.wattbus.Wattbus1.Battery)
+ * @battery: W into the batteries, positive while charging (negative: discharging), NaN
+ *   when unknown
+ * @soc: their state of charge, %, NaN when unknown
  */
 typedef struct {
 	gdouble production;
 	gdouble consumption;
 	gdouble net;
+	gboolean has_battery;
+	gdouble battery;
+	gdouble soc;
 } WbdSseEnergy;
 
 WbdSseModel *
