@@ -280,8 +280,11 @@ class KasaSmartTest(wbtest.DaemonTest):
         emu = self.start("KP125M(US)_1.0_1.2.3.json", "klap")
         path = self.wait_online("dev", 20)
         before = emu.state()["handshakes"]
+        requests = emu.state()["requests"]
         emu.command("expire")
+        # a Refresh right after a poll is coalesced with it: the next poll follows
         self.call(path, DEVICE, "Refresh")
+        self.wait_for(lambda: emu.state()["requests"] > requests, 10, "a poll after expire")
         self.assertEqual(self.get(path, DEVICE, "LastError"), "")
         self.assertTrue(self.get(path, DEVICE, "Online"))
         self.assertEqual(emu.state()["handshakes"], before + 1)
@@ -290,8 +293,10 @@ class KasaSmartTest(wbtest.DaemonTest):
         emu = self.start("EP25(US)_2.6_1.0.1.json", "aes")
         path = self.wait_online("dev", 20)
         before = emu.state()["handshakes"]
+        requests = emu.state()["requests"]
         emu.command("expire")
         self.call(path, DEVICE, "Refresh")
+        self.wait_for(lambda: emu.state()["requests"] > requests, 10, "a poll after expire")
         self.assertEqual(self.get(path, DEVICE, "LastError"), "")
         self.assertEqual(emu.state()["handshakes"], before + 1)
 
@@ -310,10 +315,12 @@ class KasaSmartTest(wbtest.DaemonTest):
         today = load("KP125M(US)_1.0_1.2.3.json")["get_energy_usage"]["today_energy"]
         emu.command("energy today_energy=%d" % (today + 5))
         self.call(path, DEVICE, "Refresh")
+        self.wait_prop(path, METER, "EnergyToday", float(today + 5))
         self.assertEqual(self.get(path, METER, "Energy"), start + 5)
         # a new day: today starts again from 2 Wh; the counter does not go back
         emu.command("energy today_energy=2")
         self.call(path, DEVICE, "Refresh")
+        self.wait_prop(path, METER, "EnergyToday", 2.0)
         self.assertEqual(self.get(path, METER, "Energy"), start + 7)
 
 
