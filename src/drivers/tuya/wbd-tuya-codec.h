@@ -127,6 +127,8 @@ void
 wbd_tuya_json_append_string(GString *str, const gchar *value);
 gboolean
 wbd_tuya_json_append_value(GString *str, GVariant *value);
+gboolean
+wbd_tuya_json_append_dps(GString *str, GVariant *dps);
 
 /* requests */
 guint32

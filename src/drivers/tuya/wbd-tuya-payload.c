@@ -271,8 +271,9 @@ wbd_tuya_build_query(WbdTuyaVersion version, const gchar *dev_id, gint64 t)
 	return g_string_free(str, FALSE);
 }
 
-static gboolean
-append_dps(GString *str, GVariant *dps)
+/* a{sv} of DP id to b, i, u, x or s as a JSON object; %FALSE for another type */
+gboolean
+wbd_tuya_json_append_dps(GString *str, GVariant *dps)
 {
 	GVariantIter iter;
 	const gchar *id;
@@ -310,7 +311,7 @@ wbd_tuya_build_control(WbdTuyaVersion version, const gchar *dev_id, gint64 t, GV
 		g_string_append_printf(str,
 				       "{\"protocol\":5,\"t\":%" G_GINT64_FORMAT ",\"data\":{\"dps\":",
 				       t);
-		if (!append_dps(str, dps))
+		if (!wbd_tuya_json_append_dps(str, dps))
 			return NULL;
 		g_string_append(str, "}}");
 		return g_string_free(g_steal_pointer(&str), FALSE);
@@ -320,7 +321,7 @@ wbd_tuya_build_control(WbdTuyaVersion version, const gchar *dev_id, gint64 t, GV
 	g_string_append(str, ",\"uid\":");
 	wbd_tuya_json_append_string(str, dev_id);
 	g_string_append_printf(str, ",\"t\":\"%" G_GINT64_FORMAT "\",\"dps\":", t);
-	if (!append_dps(str, dps))
+	if (!wbd_tuya_json_append_dps(str, dps))
 		return NULL;
 	g_string_append_c(str, '}');
 	return g_string_free(g_steal_pointer(&str), FALSE);
