@@ -13,6 +13,7 @@ Usage:
                    [--host 127.0.0.1] [--port N] [--device22]
                    [--udp-ports PLAIN,ENCRYPTED,APP] [--broadcast-interval S]
                    [--misbehave MODE] [--log FILE]
+                   [--sub CID=JSON ...] [--interleave]
   tuya-emulator.py --self-test
 
   --version V        3.1, 3.2, 3.3, 3.4 or 3.5
@@ -35,6 +36,17 @@ Usage:
                      solicitations unless this is set); 0 = never
   --log FILE         append every decoded request as one JSON line:
                      {"cmd": N, "seq": N, "payload": <JSON or text>}
+  --sub CID=JSON     makes the device a hub (gateway) with a sub-device whose
+                     cid (node_id) is CID and whose DPs are JSON; repeat for
+                     more. Requests naming a cid (shared/specs/tuya-gateway-
+                     and-meters.md §3.2) read, set and re-measure that
+                     sub-device; replies and pushes carry its cid (§3.3); a
+                     3.3 read with gwId/devId and a cid gets "devid not
+                     found"; 0x40 answers the online/offline report (3.4+).
+                     Without --dps a hub has no DPs of its own and refuses a
+                     read without cid ("json obj data unvalid").
+  --interleave       before answering a sub-device's read, push every other
+                     sub-device's DPs (replies must be matched by cid)
 
 After binding, one line is printed on stdout:
   READY {"tcp": <port>, "udp": <port>}
@@ -49,6 +61,8 @@ Commands on stdin (each answered by "OK" or "ERR <reason>"):
   broadcast            send the discovery datagram now
   state                prints "STATE <json>" first: the DPs, the mode, the
                        number of connections and of requests served
+  subset CID ID JSON   change a sub-device's DP: pushed with its cid
+  subonline CID BOOL   what the 0x40 report says of the sub-device
   quit                 exit 0
 
 MODES: none; wrongkey (every reply encrypted with another key: 3.1 replies
@@ -92,6 +106,7 @@ HANDSHAKE = {0x03, 0x04, 0x05}
 CMD_CONTROL, CMD_STATUS, CMD_HEARTBEAT, CMD_QUERY = 0x07, 0x08, 0x09, 0x0A
 CMD_CONTROL_NEW, CMD_QUERY_NEW, CMD_UPDATEDPS = 0x0D, 0x10, 0x12
 CMD_UDP, CMD_UDP_NEW, CMD_REQ_DEVINFO = 0x00, 0x13, 0x25
+CMD_SUBDEV = 0x40
 UDP_KEY = hashlib.md5(b"yGAdlopoPVldABfn").digest()
 MAX_FRAME = 4096
 MODES = ("none", "wrongkey", "badcrc", "truncate", "truncate-close",
@@ -315,7 +330,38 @@ def self_test():
             good = good and again == frame
         print("%s %s" % ("ok  " if good else "FAIL", name))
         ok = ok and good
-    return 0 if ok else 1
+    return 0 if self_test_gateway(lk) and ok else 1
+
+
+def self_test_gateway(lk):
+    """The hub frames of shared/specs/tuya-gateway-and-meters.md §3.9: each
+    decodes to its plaintext, and is encoded again byte for byte."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "data", "tuya", "gateway-vectors.json")
+    with open(path) as f:
+        doc = json.load(f)
+    keys = {"3.3": lk,
+            "3.4": bytes.fromhex(doc["inputs"]["v34_session_key_hex"]),
+            "3.5": bytes.fromhex(doc["inputs"]["v35_session_key_hex"])}
+    ok = True
+    for v in doc["vectors"]:
+        version, cmd, key = v["version"], v["cmd"], keys[v["version"]]
+        frame, plain = bytes.fromhex(v["frame_hex"]), v["plaintext"].encode()
+        device = v["dir"].startswith("gateway")
+        seq, dcmd, retcode, payload = decode_frame(version, key, frame, device)
+        good = (seq, dcmd, payload, retcode) == (v["seq"], cmd, plain,
+                                                 v.get("retcode"))
+        if not v.get("source_header"):
+            # the spec's 3.4/3.5 pushes come without the version header
+            header = None if cmd in NO_HEADER or device else \
+                version_header(version)
+            iv = v["iv"].encode() if "iv" in v else None
+            good = good and encode_frame(version, key, v["seq"], cmd, plain,
+                                         v.get("retcode"), header,
+                                         iv) == frame
+        print("%s %s" % ("ok  " if good else "FAIL", v["name"]))
+        ok = ok and good
+    return ok
 
 
 # the device
@@ -327,8 +373,15 @@ class Device:
         self.key = args.local_key.encode()
         if len(self.key) != 16:
             raise SystemExit("--local-key must be 16 bytes")
-        self.dps = dict(json.loads(args.dps)) if args.dps else \
-            dict(PROFILES[args.profile])
+        self.subs, self.online = {}, {}
+        for spec in args.sub or []:
+            cid, _, dps = spec.partition("=")
+            self.subs[cid] = dict(json.loads(dps))
+            self.online[cid] = True
+        if args.dps:
+            self.dps = dict(json.loads(args.dps))
+        else:
+            self.dps = {} if self.subs else dict(PROFILES[args.profile])
         self.device22 = args.device22
         self.product_key = args.product_key
 
@@ -353,6 +406,14 @@ class Device:
         if self.version in ("3.4", "3.5"):
             return dumps({"protocol": 4, "t": t, "data": {"dps": dps}})
         return dumps({"devId": self.id, "dps": dps, "t": t})
+
+    def sub_json(self, cid, dps, t=None):
+        """A sub-device's reply or push: the cid at the top (3.3) or in data."""
+        t = int(time.time()) if t is None else t
+        if self.version in ("3.4", "3.5"):
+            return dumps({"protocol": 4, "t": t,
+                          "data": {"dps": dps, "cid": cid}})
+        return dumps({"dps": dps, "cid": cid, "t": t})
 
     def query_json(self, dps):
         if self.version in ("3.4", "3.5"):
@@ -421,10 +482,11 @@ class Session:
             return None
         return version_header(self.version)
 
-    async def push(self, dps, t=None):
+    async def push(self, dps, t=None, cid=None):
         if self.handshake or self.closed:
             return
-        payload = self.dev.status_json(dps, t)
+        payload = self.dev.sub_json(cid, dps, t) if cid is not None else \
+            self.dev.status_json(dps, t)
         if self.version in ("3.2", "3.3"):
             # a real push's clear source header: version, crc 0, seq, source 1
             self.src_seq += 1
@@ -488,9 +550,13 @@ class Session:
             return
         if self.handshake:
             return await self.handle_handshake(cmd, payload)
+        if self.dev.subs and await self.handle_hub(seq, cmd, body):
+            return
         if cmd in (CMD_QUERY, CMD_QUERY_NEW):
-            if self.dev.device22 or cmd != (CMD_QUERY_NEW if self.version in
-                                            ("3.4", "3.5") else CMD_QUERY):
+            hub_only = self.dev.subs and not self.dev.dps
+            if self.dev.device22 or hub_only or cmd != (
+                    CMD_QUERY_NEW if self.version in ("3.4", "3.5")
+                    else CMD_QUERY):
                 return await self.send(self.frame(cmd,
                                                   b"json obj data unvalid", 1))
             reply = self.dev.query_json(self.dev.dps)
@@ -531,6 +597,57 @@ class Session:
                 await self.push(fresh)
             return
         await self.send(self.frame(cmd, b"", 0, seq=seq))
+
+    async def handle_hub(self, seq, cmd, body):
+        """A hub's answers to requests that name a sub-device (and 0x40);
+        False for the rest, which the hub answers as a device."""
+        dev = self.dev
+        if not isinstance(body, dict):
+            return False
+        if cmd == CMD_SUBDEV and body.get("reqType") == \
+                "subdev_online_stat_query" and self.version in ("3.4", "3.5"):
+            report = {"reqType": "subdev_online_stat_report",
+                      "data": {"online": [c for c in dev.subs
+                                          if dev.online[c]],
+                               "offline": [c for c in dev.subs
+                                           if not dev.online[c]]}}
+            await self.send(self.frame(cmd, dumps(report), 0, seq=seq))
+            return True
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        cid = body.get("cid", data.get("cid"))
+        if cid is None:
+            return False
+        if cid not in dev.subs or (self.version not in ("3.4", "3.5") and
+                                   ("gwId" in body or "devId" in body)):
+            await self.send(self.frame(cmd, b"devid not found", 1, seq=seq))
+            return True
+        if cmd in (CMD_QUERY, CMD_QUERY_NEW):
+            if self.emu.interleave:
+                for other in dev.subs:
+                    if other != cid:
+                        await self.push(dev.subs[other], cid=other)
+            reply = dev.sub_json(cid, dev.subs[cid])
+            await self.send(self.frame(cmd, reply, 0,
+                                       self.header_for(cmd, reply), seq=seq))
+            return True
+        if cmd in (CMD_CONTROL, CMD_CONTROL_NEW):
+            dps = body.get("dps", data.get("dps"))
+            if not isinstance(dps, dict):
+                await self.send(self.frame(cmd, b"data format error", 1))
+                return True
+            dev.subs[cid].update(dps)
+            await self.send(self.frame(cmd, b"", 0, seq=seq))
+            await self.emu.push_all(dps, cid=cid)
+            return True
+        if cmd == CMD_UPDATEDPS:
+            ids = body.get("dpId", [])
+            await self.send(self.frame(cmd, b"", 0, seq=seq))
+            fresh = {str(i): dev.subs[cid][str(i)] for i in ids
+                     if isinstance(i, int) and str(i) in dev.subs[cid]}
+            if fresh:
+                await self.push(fresh, cid=cid)
+            return True
+        return False
 
     async def handle_handshake(self, cmd, payload):
         if cmd == 0x03 and len(payload) == 16:
@@ -578,6 +695,7 @@ class Emulator:
         self.args = args
         self.device = Device(args)
         self.mode = args.misbehave
+        self.interleave = args.interleave
         self.sessions = set()
         self.requests = 0
         self.udp = None
@@ -636,10 +754,11 @@ class Emulator:
             self.sessions.discard(session)
             session.close()
 
-    async def push_all(self, dps, t=None):
+    async def push_all(self, dps, t=None, cid=None):
+        # hubs push every sub-device's updates to every open connection
         for session in list(self.sessions):
             try:
-                await session.push(dps, t)
+                await session.push(dps, t, cid)
             except (ConnectionError, OSError):
                 pass
 
@@ -664,6 +783,20 @@ class Emulator:
                 return ["ERR usage: push T JSON"]
             self.device.dps.update(dps)
             await self.push_all(dps, t)
+        elif cmd in ("subset", "subonline"):
+            sub = words[1] if len(words) > 1 else None
+            if sub not in self.device.subs or len(words) != 3:
+                return ["ERR usage: %s CID ..., a configured cid" % cmd]
+            if cmd == "subonline":
+                self.device.online[sub] = words[2] == "true"
+                return ["OK"]
+            dp, _, text = words[2].partition(" ")
+            try:
+                value = json.loads(text)
+            except ValueError:
+                return ["ERR not JSON: %s" % text]
+            self.device.subs[sub][dp] = value
+            await self.push_all({dp: value}, cid=sub)
         elif cmd == "misbehave":
             if len(words) != 2 or words[1] not in MODES:
                 return ["ERR usage: misbehave " + "|".join(MODES)]
@@ -675,6 +808,7 @@ class Emulator:
             self.broadcast()
         elif cmd == "state":
             return ["STATE " + json.dumps({"dps": self.device.dps,
+                                           "subs": self.device.subs,
                                            "misbehave": self.mode,
                                            "connections": len(self.sessions),
                                            "requests": self.requests}),
@@ -714,6 +848,8 @@ def main():
     p.add_argument("--broadcast-interval", type=float, default=0)
     p.add_argument("--misbehave", default="none", choices=MODES)
     p.add_argument("--log")
+    p.add_argument("--sub", action="append")
+    p.add_argument("--interleave", action="store_true")
     p.add_argument("--self-test", action="store_true")
     args = p.parse_args()
     if args.self_test:
