@@ -218,13 +218,19 @@ call_data_free(CallData *data)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CallData, call_data_free)
 
+/*
+ * The invocation comes with the reference its handler owns, which completing it (a
+ * return or an error) takes; @data holds one of its own, dropped when @data is freed.
+ * So the invocation is completed as data->invocation, never stolen from @data: a stolen
+ * one kept the incoming message alive for good (2 KiB a call).
+ */
 static CallData *
 call_data_new(WbdManager *self, GDBusMethodInvocation *invocation, GVariant *arg)
 {
 	CallData *data = g_new0(CallData, 1);
 	data->self = g_object_ref(self);
 	data->invocation = g_object_ref(invocation);
-	data->arg = arg != NULL ? g_variant_ref(arg) : NULL;
+	data->arg = arg != NULL ? g_variant_ref_sink(arg) : NULL; /* RemoveDevice: a new one */
 	return data;
 }
 
@@ -310,7 +316,7 @@ wbd_manager_add_device_auth_cb(GObject *source, GAsyncResult *res, gpointer user
 	}
 	device = g_hash_table_lookup(self->devices, id);
 	wattbus_manager_complete_add_device(self->skeleton,
-					    g_steal_pointer(&data->invocation),
+					    data->invocation,
 					    device != NULL ? wbd_device_get_object_path(device) : "/");
 }
 
@@ -394,7 +400,7 @@ wbd_manager_remove_device_auth_cb(GObject *source, GAsyncResult *res, gpointer u
 	wbd_manager_remove_device(self, device);
 	wbd_device_forget(device);
 	g_object_unref(device);
-	wattbus_manager_complete_remove_device(self->skeleton, g_steal_pointer(&data->invocation));
+	wattbus_manager_complete_remove_device(self->skeleton, data->invocation);
 }
 
 static gboolean
@@ -424,7 +430,7 @@ wbd_manager_reload_auth_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
-	wattbus_manager_complete_reload(data->self->skeleton, g_steal_pointer(&data->invocation));
+	wattbus_manager_complete_reload(data->self->skeleton, data->invocation);
 }
 
 static gboolean
@@ -490,7 +496,7 @@ wbd_manager_discover_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		    &builder,
 		    wbd_manager_annotate_result(data->self, g_ptr_array_index(found, i)));
 	wattbus_manager_complete_discover(data->self->skeleton,
-					  g_steal_pointer(&data->invocation),
+					  data->invocation,
 					  g_variant_builder_end(&builder));
 }
 

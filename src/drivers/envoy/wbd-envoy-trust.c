@@ -53,7 +53,7 @@ wbd_envoy_trust_repin_auth_cb(GObject *source, GAsyncResult *res, gpointer user_
 		g_message("[%s] pin deleted on request: the next certificate the gateway "
 			  "presents will be trusted",
 			  wbd_device_get_id(data->device));
-	wattbus_envoy_complete_repin(data->iface, g_steal_pointer(&data->invocation));
+	wattbus_envoy_complete_repin(data->iface, data->invocation);
 }
 
 static gboolean
