@@ -318,77 +318,35 @@ wbd_device_poll_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/*
- * The schedule: every device's next poll, or while it polls the time-out of that
- * poll, by due time, behind ONE source for all the devices of the process instead of
- * a timer each. GLib's main loop looks at every attached source at every iteration,
- * so 1000 idle timers cost each of its iterations (several per poll) tens of
- * microseconds; with one source, an idle device costs nothing until it is due.
- */
-typedef struct {
-	GSource source;
-	GSequence *due; /* WbdDevice (no ref: a device leaves it when it stops), by due time */
-} PollSchedule;
+/* the one schedule of the process's polls and polls' time-outs (wbd-poll-schedule.c) */
 
-static gint
-wbd_device_compare_due(gconstpointer a, gconstpointer b, gpointer user_data)
-{
-	gint64 da = GET_PRIVATE((WbdDevice *)a)->poll_due;
-	gint64 db = GET_PRIVATE((WbdDevice *)b)->poll_due;
-	return da < db ? -1 : da > db ? 1 : 0;
-}
-
+/* @entry is due: its poll's time-out, or its next poll */
 static void
-wbd_device_schedule_rearm(PollSchedule *schedule)
+wbd_device_poll_due_cb(WbdPollEntry *entry, gpointer user_data)
 {
-	GSequenceIter *first = g_sequence_get_begin_iter(schedule->due);
-	g_source_set_ready_time(&schedule->source,
-				g_sequence_iter_is_end(first)
-				    ? -1
-				    : GET_PRIVATE(WBD_DEVICE(g_sequence_get(first)))->poll_due);
-}
+	WbdDevice *device = entry->data;
+	WbdDevicePrivate *priv = GET_PRIVATE(device);
 
-static gboolean
-wbd_device_schedule_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
-{
-	PollSchedule *schedule = (PollSchedule *)source;
-	gint64 now = g_source_get_time(source);
-	GSequenceIter *first;
-
-	while (!g_sequence_iter_is_end(first = g_sequence_get_begin_iter(schedule->due))) {
-		WbdDevice *device = g_sequence_get(first);
-		WbdDevicePrivate *priv = GET_PRIVATE(device);
-		if (priv->poll_due > now)
-			break;
-		g_sequence_remove(first);
-		priv->poll_iter = NULL;
-		if (priv->polling) {
-			priv->poll_timed_out = TRUE;
-			g_cancellable_cancel(priv->poll_cancellable);
-		} else {
-			gint64 planned = priv->poll_due;
-			wbd_device_poll(device);
-			priv->poll_planned = planned;
-		}
+	if (priv->polling) {
+		priv->poll_timed_out = TRUE;
+		g_cancellable_cancel(priv->poll_cancellable);
+	} else {
+		gint64 planned = entry->due;
+		wbd_device_poll(device);
+		priv->poll_planned = planned;
 	}
-	wbd_device_schedule_rearm(schedule);
-	return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs wbd_device_schedule_funcs = {NULL, NULL, wbd_device_schedule_dispatch, NULL};
-
-static PollSchedule *
+static WbdPollSchedule *
 wbd_device_get_schedule(void)
 {
-	static PollSchedule *schedule = NULL;
-	if (schedule == NULL) {
-		schedule = (PollSchedule *)g_source_new(&wbd_device_schedule_funcs,
-							sizeof(PollSchedule));
-		schedule->due = g_sequence_new(NULL);
-		g_source_set_static_name(&schedule->source, "[wattbus] polls");
-		g_source_set_priority(&schedule->source, WBD_DEVICE_POLL_PRIORITY);
-		g_source_attach(&schedule->source, NULL);
-	}
+	static WbdPollSchedule *schedule = NULL;
+	if (schedule == NULL)
+		schedule = wbd_poll_schedule_new(NULL,
+						 "[wattbus] polls",
+						 WBD_DEVICE_POLL_PRIORITY,
+						 wbd_device_poll_due_cb,
+						 NULL);
 	return schedule;
 }
 
@@ -396,13 +354,8 @@ static void
 wbd_device_schedule_at(WbdDevice *self, gint64 due)
 {
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	PollSchedule *schedule = wbd_device_get_schedule();
-	g_assert(priv->poll_iter == NULL);
-	priv->poll_due = due;
-	priv->poll_iter =
-	    g_sequence_insert_sorted(schedule->due, self, wbd_device_compare_due, NULL);
-	if (priv->poll_iter == g_sequence_get_begin_iter(schedule->due))
-		wbd_device_schedule_rearm(schedule);
+	priv->poll_entry.data = self;
+	wbd_poll_schedule_add(wbd_device_get_schedule(), &priv->poll_entry, due);
 }
 
 void
@@ -410,14 +363,8 @@ wbd_device_unschedule_poll(WbdDevice *self)
 {
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	g_clear_handle_id(&priv->poll_id, g_source_remove);
-	if (priv->poll_iter != NULL) {
-		PollSchedule *schedule = wbd_device_get_schedule();
-		gboolean was_first = priv->poll_iter == g_sequence_get_begin_iter(schedule->due);
-		g_sequence_remove(priv->poll_iter);
-		priv->poll_iter = NULL;
-		if (was_first)
-			wbd_device_schedule_rearm(schedule);
-	}
+	if (priv->poll_entry.iter != NULL)
+		wbd_poll_schedule_remove(wbd_device_get_schedule(), &priv->poll_entry);
 }
 
 void
@@ -430,32 +377,16 @@ wbd_device_schedule_poll(WbdDevice *self, guint seconds)
 	if (seconds == 0) {
 		priv->poll_id = g_idle_add(wbd_device_poll_cb, self);
 	} else {
-		/*
-		 * Every poll is due in one of the slots of each second, the device's own (a
-		 * hash of its id): bursts of about WBD_DEVICE_POLL_PER_SLOT devices, at most
-		 * WBD_DEVICE_POLL_SLOTS wake-ups a second, instead of all of them at once
-		 * (which held the main loop for tens of milliseconds with 1000 devices) or a
-		 * wake-up per device (which costs CPU with 100), and a 1 s interval that stays
-		 * 1 s: counted from when the last poll was due, not from when it started (a
-		 * poll started late by more than half a slot would otherwise skip a second);
-		 * from its start when it was not scheduled (the first, a Refresh) or the
-		 * next slot is already past.
-		 */
-		guint devices = g_sequence_get_length(wbd_device_get_schedule()->due) + 1;
-		guint slots = CLAMP(devices / WBD_DEVICE_POLL_PER_SLOT, 1, WBD_DEVICE_POLL_SLOTS);
-		gint64 slot = G_USEC_PER_SEC / slots;
-		gint64 phase = (gint64)(g_str_hash(priv->id) % slots) * slot;
-		gint64 now = g_get_monotonic_time();
-		gint64 from = priv->poll_started != 0 ? priv->poll_started : now;
-		gint64 due = priv->poll_planned + (gint64)seconds * G_USEC_PER_SEC;
-
-		if (priv->poll_planned == 0 || due < now) {
-			gint64 earliest = from + (gint64)seconds * G_USEC_PER_SEC - slot / 2;
-			due = earliest - earliest % G_USEC_PER_SEC + phase;
-			while (due < earliest || due < now)
-				due += G_USEC_PER_SEC;
-		}
-		wbd_device_schedule_at(self, due);
+		/* in the device's slot of the second (wbd_poll_schedule_next_due()) */
+		WbdPollSchedule *schedule = wbd_device_get_schedule();
+		wbd_device_schedule_at(self,
+				       wbd_poll_schedule_next_due(
+					   wbd_poll_schedule_get_length(schedule) + 1,
+					   priv->id,
+					   seconds,
+					   priv->poll_planned,
+					   priv->poll_started,
+					   g_get_monotonic_time()));
 	}
 }
 
@@ -486,7 +417,8 @@ wbd_device_poll_now(WbdDevice *self, GTask *waiter)
 		return;
 	}
 	if (!priv->polling && priv->poll_ended != 0 && g_get_monotonic_time() < follow_up) {
-		if (priv->poll_id == 0 && (priv->poll_iter == NULL || priv->poll_due > follow_up)) {
+		if (priv->poll_id == 0 &&
+		    (priv->poll_entry.iter == NULL || priv->poll_entry.due > follow_up)) {
 			wbd_device_unschedule_poll(self);
 			wbd_device_schedule_at(self, follow_up);
 		}

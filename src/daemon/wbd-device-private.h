@@ -7,18 +7,13 @@
 
 #include "wbd-device.h"
 #include "wbd-driver.h"
+#include "wbd-poll-schedule.h"
 
 #define WBD_DEVICE_MAX_BACKOFF_S 300
 /* Refresh() within this long of the last poll's end is answered with that poll */
 #define WBD_DEVICE_REFRESH_COALESCE_US G_USEC_PER_SEC
 /* a whole poll, whatever the driver's own time-outs, never takes longer */
 #define WBD_DEVICE_OPERATION_TIMEOUT_S 30
-/*
- * polls are spread over at most this many slots of each second, about
- * WBD_DEVICE_POLL_PER_SLOT devices a slot: every wake-up costs, and so do big bursts
- */
-#define WBD_DEVICE_POLL_SLOTS 100
-#define WBD_DEVICE_POLL_PER_SLOT 10
 
 /* a property's value as last reported in values-changed (a GValue: a double or a boolean is
  * stored inline, a GVariant such as the per-phase arrays is shared with the skeleton) */
@@ -45,8 +40,9 @@ typedef struct {
 
 	GCancellable *cancellable; /* cancelled when the device stops */
 	guint poll_id;             /* an immediate poll (idle) */
-	GSequenceIter *poll_iter;  /* in the shared schedule of polls (wbd-device-poll.c): */
-	gint64 poll_due;           /* the next poll's or the running poll's time-out, µs */
+	/* in the shared schedule of polls (wbd-device-poll.c): due for the next poll or the
+	 * running poll's time-out */
+	WbdPollEntry poll_entry;
 	guint backoff_s;
 	gboolean polling;
 	gint64 poll_started; /* monotonic µs */
