@@ -254,6 +254,37 @@ class KasaSmartTest(wbtest.DaemonTest):
         self.start_daemon()
         self.wait_online("dev", 20)
 
+    # discovery on UDP 20002 (loopback only: the target is the emulator's port)
+
+    def test_discover_tdp(self):
+        self.start_daemon()
+        for name in ("P110(UK)_1.0_1.3.0.json", "P115(EU)_1.0_1.2.3.json", "HS100(UK)_4.1_1.1.0.json",
+                     "P100(US)_1.0.0_1.1.3.json"):
+            emu = self.tplink_emulator(name, "--udp-port", "0")
+            disc = load(name)["discovery_result"]["result"]
+            found = self.call(wbtest.ROOT, wbtest.IFACE, "Discover",
+                              ({"target": wbtest.GLib.Variant("s", "127.0.0.1:%d" % emu.udp_port),
+                                "timeout": wbtest.GLib.Variant("u", 3)},), "(a{sv})")[0]
+            self.assertEqual(len(found), 1, found)
+            dev = found[0]
+            schm = disc["mgt_encrypt_schm"]
+            self.assertEqual(dev["driver"], "kasa")
+            self.assertEqual(dev["address"], "127.0.0.1")
+            self.assertEqual(dev["model"], disc["device_model"].split("(")[0])
+            self.assertEqual(dev["mac-address"], disc["mac"].lower().replace("-", ":"))
+            self.assertEqual(dev["device-id"], disc["device_id"])
+            self.assertEqual(dev["transport"], schm["encrypt_type"].lower())
+            self.assertEqual(dev["http-port"], str(emu.http_port))
+            self.assertTrue(dev["supported"])
+            if schm["encrypt_type"] == "KLAP":
+                klap = 1 if disc["device_type"].startswith("IOT.") and schm.get("lv") != 2 else 2
+                self.assertIn("KLAP v%d" % klap, dev["note"])
+            else:
+                self.assertIn("login v%d" % (2 if schm.get("lv") == 2 else 1), dev["note"])
+            self.assertEqual(dev["credentials"], bool(disc.get("owner")) and not disc.get("factory_default"))
+            self.assertIn("--set transport=%s --set http-port=%d" % (dev["transport"], emu.http_port), dev["note"])
+        self.assert_daemon_alive()
+
     # issue #16.5: an address that answers HTTP
 
     def test_http_on_xor_port_is_named(self):

@@ -268,7 +268,7 @@ test_aes_vectors(void)
 static void
 test_rsa(void)
 {
-	gpointer rsa = wbd_kasa_rsa_new();
+	gpointer rsa = wbd_kasa_rsa_new(1024);
 	g_autofree gchar *pem = wbd_kasa_rsa_public_pem(rsa, TRUE);
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(JsonGenerator) gen = json_generator_new();

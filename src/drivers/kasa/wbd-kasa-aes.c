@@ -151,7 +151,7 @@ aes_post_handshake(WbdKasaHttp *self, GTask *task)
 static void
 rsa_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-	g_task_return_pointer(task, wbd_kasa_rsa_new(), NULL);
+	g_task_return_pointer(task, wbd_kasa_rsa_new(1024), NULL);
 }
 
 static void

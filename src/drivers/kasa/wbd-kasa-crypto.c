@@ -399,11 +399,11 @@ wbd_kasa_aes_login_password(const gchar *password, gboolean v2)
 	return g_base64_encode((const guchar *)password, strlen(password));
 }
 
-/* the RSA-1024 pair of the AES handshake (§4.1); an EVP_PKEY */
+/* an RSA pair (an EVP_PKEY): 1024 bits for the AES handshake (§4.1), 2048 for discovery */
 gpointer
-wbd_kasa_rsa_new(void)
+wbd_kasa_rsa_new(guint bits)
 {
-	return EVP_RSA_gen(1024);
+	return EVP_RSA_gen(bits);
 }
 
 void

@@ -93,7 +93,7 @@ gchar *
 wbd_kasa_aes_login_password(const gchar *password, gboolean v2);
 
 gpointer
-wbd_kasa_rsa_new(void);
+wbd_kasa_rsa_new(guint bits);
 void
 wbd_kasa_rsa_free(gpointer rsa);
 gchar *

@@ -1,26 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include <wattbus-glib.h>
 
+#include "wbd-json.h"
 #include "wbd-kasa-codec.h"
+#include "wbd-kasa-crypto.h"
 #include "wbd-kasa-discover.h"
 #include "wbd-kasa-sysinfo.h"
 
 #define WBD_KASA_DISCOVER_PROBES 3
 #define WBD_KASA_DISCOVER_BUFFER (64 * 1024)
 #define WBD_KASA_DISCOVER_MAX_RESULTS 1024
+#define WBD_KASA_TDP_PORT 20002
 
 /*
  * Legacy discovery: the encrypted, unprefixed get_sysinfo request as a UDP datagram
  * to the broadcast address (or a target) on port 9999, sent three times over the
- * window; every device answers with its sysinfo from its own address.
+ * window; every device answers with its sysinfo from its own address. Beside it, the
+ * TDP probe of newer devices (kasa-smart.md §6) to port 20002, once its RSA-2048 key
+ * is made (in a thread); KLAP/AES devices answer with a 16-byte header and JSON saying
+ * what they speak. A target with an explicit port gets both probes on that port.
  */
 typedef struct {
 	GSocket *socket;
 	GSource *source;
 	GSocketAddress *target;
 	GBytes *probe;
+	GBytes *tdp_probe; /* NULL until the key is made */
+	GSocketAddress *tdp_target;
+	gboolean done;
 	guint8 *buffer;
 	GHashTable *seen;
 	GPtrArray *results;
@@ -44,6 +55,8 @@ discover_data_free(DiscoverData *data)
 	g_clear_object(&data->socket);
 	g_clear_object(&data->target);
 	g_clear_pointer(&data->probe, g_bytes_unref);
+	g_clear_pointer(&data->tdp_probe, g_bytes_unref);
+	g_clear_object(&data->tdp_target);
 	g_clear_pointer(&data->seen, g_hash_table_unref);
 	g_clear_pointer(&data->results, g_ptr_array_unref);
 	g_free(data->buffer);
@@ -94,6 +107,96 @@ wbd_kasa_discover_parse_reply(const guint8 *data, gsize len, const gchar *addres
 	return g_variant_ref_sink(g_variant_dict_end(&dict));
 }
 
+/**
+ * wbd_kasa_discover_parse_tdp:
+ * @data: the JSON after the 16-byte TDP header
+ * @address: where the datagram came from (the IP alone: KLAP and AES use http-port)
+ *
+ * Returns: (transfer full): a floating-free a{sv} describing the device: what
+ *   `wattbusctl add` needs (transport, http-port) and whether it needs the account
+ */
+GVariant *
+wbd_kasa_discover_parse_tdp(const guint8 *data, gsize len, const gchar *address, GError **error)
+{
+	g_autoptr(JsonNode) root = wbd_json_parse_object((const gchar *)data, len, error);
+	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
+	JsonObject *result, *schm;
+	const gchar *type, *model, *encrypt, *mac, *id, *owner;
+	g_autofree gchar *short_model = NULL;
+	g_autoptr(GString) note = g_string_new(NULL);
+	gboolean iot, supported, factory = FALSE;
+	gdouble port = 80, lv = 0, new_klap = 0;
+	JsonNode *node;
+
+	if (root == NULL)
+		return NULL;
+	result = wbd_json_get_object(json_node_get_object(root), "result");
+	type = result != NULL ? wbd_json_get_string(result, "device_type") : NULL;
+	if (type == NULL) {
+		g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "a TDP reply without result.device_type");
+		return NULL;
+	}
+	schm = wbd_json_get_object(result, "mgt_encrypt_schm");
+	encrypt = schm != NULL ? wbd_json_get_string(schm, "encrypt_type") : NULL;
+	if (schm != NULL) {
+		wbd_json_get_number(schm, "http_port", &port);
+		wbd_json_get_number(schm, "lv", &lv);
+		wbd_json_get_number(schm, "new_klap", &new_klap);
+	}
+	node = json_object_get_member(result, "factory_default");
+	if (node != NULL && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_BOOLEAN)
+		factory = json_node_get_boolean(node);
+	iot = g_str_has_prefix(type, "IOT.");
+	supported = (g_strcmp0(encrypt, "KLAP") == 0 || g_strcmp0(encrypt, "AES") == 0) &&
+		    (iot || g_str_has_suffix(type, "PLUG") || g_str_has_suffix(type, "SWITCH")) && port >= 1 &&
+		    port <= G_MAXUINT16;
+	model = wbd_json_get_string(result, "device_model");
+	if (model != NULL && g_utf8_validate(model, -1, NULL)) {
+		short_model = g_strndup(model, strcspn(model, "("));
+		g_variant_dict_insert(&dict, "model", "s", short_model);
+	}
+	g_variant_dict_insert(&dict, "driver", "s", "kasa");
+	g_variant_dict_insert(&dict, "address", "s", address);
+	g_variant_dict_insert(&dict, "kind", "s", g_str_has_suffix(type, "SWITCH") ? "switch" : "outlet");
+	g_variant_dict_insert(&dict, "supported", "b", supported);
+	mac = wbd_json_get_string(result, "mac");
+	if (mac != NULL && strlen(mac) <= 32 && g_utf8_validate(mac, -1, NULL)) {
+		g_autofree gchar *lower = g_ascii_strdown(mac, -1);
+		g_strdelimit(lower, "-", ':');
+		g_variant_dict_insert(&dict, "mac-address", "s", lower);
+	}
+	id = wbd_json_get_string(result, "device_id");
+	if (id != NULL && strlen(id) <= 128 && g_utf8_validate(id, -1, NULL))
+		g_variant_dict_insert(&dict, "device-id", "s", id);
+	owner = wbd_json_get_string(result, "owner");
+	if (supported) {
+		g_autofree gchar *http_port = g_strdup_printf("%u", (guint)port);
+		gint version = iot && lv != 2 && new_klap != 1 ? 1 : 2;
+		g_autofree gchar *transport = g_ascii_strdown(encrypt, -1);
+		g_variant_dict_insert(&dict, "transport", "s", transport);
+		g_variant_dict_insert(&dict, "http-port", "s", http_port);
+		g_variant_dict_insert(&dict, "credentials", "b", !factory && owner != NULL && owner[0] != '\0');
+		if (g_strcmp0(encrypt, "KLAP") == 0)
+			g_string_append_printf(note, "KLAP v%d", version);
+		else
+			g_string_append_printf(note, "AES, login v%d", lv == 2 ? 2 : 1);
+		g_string_append(note, iot ? ", IOT protocol" : ", SMART protocol");
+		if (!factory && owner != NULL && owner[0] != '\0')
+			g_string_append(note, "; needs the TP-Link account (username, password)");
+		/* what `wattbusctl add` needs besides the address */
+		g_string_append_printf(note, "; add with --set transport=%s", transport);
+		if ((guint)port != 80)
+			g_string_append_printf(note, " --set http-port=%s", http_port);
+	} else {
+		g_string_append_printf(note,
+				       "%s over %s: not supported",
+				       g_utf8_validate(type, -1, NULL) ? type : "?",
+				       encrypt != NULL && g_utf8_validate(encrypt, -1, NULL) ? encrypt : "an unknown scheme");
+	}
+	g_variant_dict_insert(&dict, "note", "s", note->str);
+	return g_variant_ref_sink(g_variant_dict_end(&dict));
+}
+
 static gchar *
 format_address(GInetSocketAddress *address)
 {
@@ -129,6 +232,26 @@ wbd_kasa_discover_receive_cb(GSocket *socket, GIOCondition condition, gpointer u
 			break;
 		if (!G_IS_INET_SOCKET_ADDRESS(from))
 			continue;
+		if (n > WBD_KASA_TDP_HEADER_SIZE && data->buffer[0] == 2 && data->buffer[WBD_KASA_TDP_HEADER_SIZE] == '{') {
+			/* a TDP reply: the device's IP is its address (KLAP/AES use http-port) */
+			g_autofree gchar *key = NULL;
+			address = g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(from)));
+			key = g_strconcat("tdp ", address, NULL);
+			if (g_hash_table_contains(data->seen, key) || data->results->len >= WBD_KASA_DISCOVER_MAX_RESULTS)
+				continue;
+			result = wbd_kasa_discover_parse_tdp(data->buffer + WBD_KASA_TDP_HEADER_SIZE,
+							     (gsize)n - WBD_KASA_TDP_HEADER_SIZE,
+							     address,
+							     &error);
+			if (result == NULL) {
+				g_debug("ignoring a TDP reply from %s: %s", address, error->message);
+				continue;
+			}
+			g_debug("found a TP-Link device at %s (TDP)", address);
+			g_hash_table_add(data->seen, g_steal_pointer(&key));
+			g_ptr_array_add(data->results, g_steal_pointer(&result));
+			continue;
+		}
 		address = format_address(G_INET_SOCKET_ADDRESS(from));
 		if (g_hash_table_contains(data->seen, address) ||
 		    data->results->len >= WBD_KASA_DISCOVER_MAX_RESULTS)
@@ -146,6 +269,66 @@ wbd_kasa_discover_receive_cb(GSocket *socket, GIOCondition condition, gpointer u
 }
 
 static void
+wbd_kasa_discover_send_tdp(DiscoverData *data)
+{
+	g_autoptr(GError) error = NULL;
+	gsize len = 0;
+	const gchar *probe;
+
+	if (data->tdp_probe == NULL || data->done)
+		return;
+	probe = g_bytes_get_data(data->tdp_probe, &len);
+	if (g_socket_send_to(data->socket, data->tdp_target, probe, len, NULL, &error) < 0)
+		g_debug("cannot send the TDP discovery probe: %s", error->message);
+}
+
+static void
+key_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	gpointer rsa = wbd_kasa_rsa_new(2048);
+	gchar *pem = rsa != NULL ? wbd_kasa_rsa_public_pem(rsa, FALSE) : NULL;
+	if (rsa != NULL)
+		wbd_kasa_rsa_free(rsa);
+	g_task_return_pointer(task, pem, g_free);
+}
+
+/* the key is made: the TDP probe, {"params":{"rsa_key":PEM}} after its header (§6.1) */
+static void
+key_ready(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	DiscoverData *data = g_task_get_task_data(task);
+	g_autofree gchar *pem = g_task_propagate_pointer(G_TASK(res), NULL);
+	g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *payload = NULL;
+	guint8 serial[4];
+	guint8 *packet;
+	gsize len;
+
+	if (pem == NULL || data->done)
+		return;
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "rsa_key");
+	json_builder_add_string_value(b, pem);
+	json_builder_end_object(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	payload = json_generator_to_data(gen, &len);
+	if (!wbd_kasa_random(serial, sizeof(serial)))
+		memset(serial, 0, sizeof(serial));
+	packet = g_malloc(WBD_KASA_TDP_HEADER_SIZE + len);
+	wbd_kasa_tdp_header(packet, 0x11, serial, (const guint8 *)payload, len);
+	memcpy(packet + WBD_KASA_TDP_HEADER_SIZE, payload, len);
+	data->tdp_probe = g_bytes_new_take(packet, WBD_KASA_TDP_HEADER_SIZE + len);
+	wbd_kasa_discover_send_tdp(data);
+}
+
+static void
 wbd_kasa_discover_send_probe(DiscoverData *data)
 {
 	g_autoptr(GError) error = NULL;
@@ -154,6 +337,7 @@ wbd_kasa_discover_send_probe(DiscoverData *data)
 	data->probes_sent++;
 	if (g_socket_send_to(data->socket, data->target, probe, len, NULL, &error) < 0)
 		g_debug("cannot send the discovery probe: %s", error->message);
+	wbd_kasa_discover_send_tdp(data);
 }
 
 static gboolean
@@ -174,6 +358,7 @@ wbd_kasa_discover_end_cb(gpointer user_data)
 	GTask *task = G_TASK(user_data);
 	DiscoverData *data = g_task_get_task_data(task);
 	data->end_id = 0;
+	data->done = TRUE;
 	g_task_return_pointer(task, g_steal_pointer(&data->results), (GDestroyNotify)g_ptr_array_unref);
 	g_object_unref(task);
 	return G_SOURCE_REMOVE;
@@ -245,6 +430,17 @@ wbd_kasa_discover_async(const WbdDiscoverOptions *options,
 					error->message);
 		g_object_unref(task);
 		return;
+	}
+	/* the TDP probe goes to 20002, or to the target's own port when one is given */
+	data->tdp_target = g_inet_socket_address_new(
+	    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(data->target)),
+	    options->target != NULL && strchr(options->target, ':') != NULL
+		? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(data->target))
+		: WBD_KASA_TDP_PORT);
+	{
+		GTask *key = g_task_new(NULL, NULL, key_ready, g_object_ref(task));
+		g_task_run_in_thread(key, key_thread);
+		g_object_unref(key);
 	}
 	g_socket_set_blocking(data->socket, FALSE);
 	g_socket_set_broadcast(data->socket, TRUE);

@@ -14,5 +14,7 @@ GPtrArray *
 wbd_kasa_discover_finish(GAsyncResult *res, GError **error);
 GVariant *
 wbd_kasa_discover_parse_reply(const guint8 *data, gsize len, const gchar *address, GError **error);
+GVariant *
+wbd_kasa_discover_parse_tdp(const guint8 *data, gsize len, const gchar *address, GError **error);
 
 G_END_DECLS
