@@ -34,7 +34,9 @@ Usage:
                   cert.pem, key.pem. Made fresh at start (EC P-256, SAN 127.0.0.1).
   --stream FILE   the capture to replay on /stream/meter
   --port N        0 (default) picks a free port; 127.0.0.1 only
-  --log FILE      append one line per request: METHOD PATH STATUS USER
+  --log FILE      append one line per request: METHOD PATH STATUS USER BEARER
+                  (BEARER: "bearer" when the request carried an Authorization:
+                  Bearer header, valid or not; else "-")
 
 After listening, one line on stdout:
   READY {"port": N, "scheme": "...", "serial": "...", "ca": PATH|null,
@@ -305,7 +307,9 @@ class Gateway:
 
     def write_log(self, msg, path, status, user):
         if self.log:
-            self.log.write("%s %s %s %s\n" % (msg.get_method(), path, status, user or "-"))
+            auth = msg.get_request_headers().get_one("Authorization") or ""
+            self.log.write("%s %s %s %s %s\n" % (msg.get_method(), path, status, user or "-",
+                                                 "bearer" if auth.startswith("Bearer ") else "-"))
             self.log.flush()
 
     def handle(self, server, msg, path, query):
@@ -344,6 +348,7 @@ class Gateway:
                 role = self.token_role(auth[len("Bearer "):].strip()) if auth.startswith("Bearer ") else None
                 if role is None:
                     self.respond(msg, 401, HTML_401)
+                    self.write_log(msg, full, 401, None)
                     return
                 sid = secrets.token_hex(16)
                 self.sessions[sid] = role

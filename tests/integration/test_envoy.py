@@ -254,6 +254,31 @@ class EnvoyTest(common.EnvoyTest):
         self.assertEqual(self.requests_since(log, before), [])
         self.assertNotIn(token, self.daemon_log())
 
+    def test_pinned_gateway_is_never_asked_over_http(self):
+        """A bare address (no scheme) is probed over http first, but not once the
+        gateway is pinned, also after a restart: a man in the middle that answers plain
+        http on its port as an old digest gateway is not believed (before, the daemon
+        read /info over http, took it for another gateway and showed its readings)."""
+        emu = self.gateway(ONE_PHASE)
+        address = "127.0.0.1:%d" % emu.port
+        path = self.start_envoy(emu, address=address, poll_interval=1, token=emu.token("installer"))
+        self.assertIn("over https", self.daemon_log())
+        self.assertTrue(os.path.exists(self.pin_file()))
+        self.stop_daemon()
+        emu.stop()
+        log = os.path.join(self.tmp, "mitm.log")
+        mitm = common.EnvoyEmulator(LEGACY_METERED, "--port", str(emu.port), log=log)
+        self.emulators.append(mitm)
+        self.assertEqual(mitm.scheme, "http")
+        self.start_daemon()
+        # https to a server that speaks http: the handshake gets no answer, and the
+        # request times out (15 s)
+        self.wait_for(lambda: self.get(path, DEVICE, "LastError") != "", 40, "a LastError")
+        self.assertFalse(self.get(path, DEVICE, "Online"))
+        with open(log) as f:
+            self.assertEqual(f.read().splitlines(), [])
+        self.assertNotIn("over http", self.daemon_log())
+
     def test_unusable_pin_file_keeps_the_gateway_offline(self):
         """A pin file that cannot be parsed (or read) is an error, never a reason to pin
         whatever the gateway presents now."""

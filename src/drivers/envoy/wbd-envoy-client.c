@@ -682,6 +682,17 @@ wbd_envoy_client_get_pin(WbdEnvoyClient *self)
 	return self->pin;
 }
 
+/*
+ * Whether the gateway is known to speak HTTPS: it has a pin file (even an unusable
+ * one) or a ca-file. Such a gateway is never asked over plain HTTP first, where a man
+ * in the middle could answer and be sent the token.
+ */
+gboolean
+wbd_envoy_client_knows_https(WbdEnvoyClient *self)
+{
+	return self->pin != NULL || self->pin_error != NULL || self->ca_file != NULL;
+}
+
 /**
  * wbd_envoy_client_repin:
  * @fingerprint: the fingerprint to trust from now on (`sha256:xx:...`, e.g. the one a

@@ -36,6 +36,7 @@ const gchar *wbd_envoy_client_get_scheme(WbdEnvoyClient *self);
 void wbd_envoy_client_set_ca_file(WbdEnvoyClient *self, const gchar *ca_file);
 void wbd_envoy_client_set_pin_file(WbdEnvoyClient *self, const gchar *path);
 const gchar *wbd_envoy_client_get_pin(WbdEnvoyClient *self);
+gboolean wbd_envoy_client_knows_https(WbdEnvoyClient *self);
 gboolean wbd_envoy_client_repin(WbdEnvoyClient *self, const gchar *fingerprint, GError **error);
 gboolean wbd_envoy_client_forget_pin(WbdEnvoyClient *self, GError **error);
 void wbd_envoy_client_set_digest(WbdEnvoyClient *self, const gchar *user, const gchar *password);

@@ -637,9 +637,15 @@ wbd_envoy_device_refresh_step(GTask *task)
 			wbd_envoy_device_next(task);
 			return;
 		}
+		/* a gateway pinned before is not asked over http, where anybody may answer */
+		if (self->info == NULL && !data->probing_https && self->scheme == NULL &&
+		    wbd_envoy_client_knows_https(self->client))
+			data->probing_https = TRUE;
 		if (self->info == NULL && !data->probing_https)
 			wbd_envoy_client_set_scheme(self->client,
 						    self->scheme != NULL ? self->scheme : "http");
+		else if (self->info == NULL && self->scheme == NULL)
+			wbd_envoy_client_set_scheme(self->client, "https");
 		/* /info wants no credentials; sending them does no harm */
 		wbd_envoy_device_get(self, task, "/info", wbd_envoy_device_info_cb);
 		return;
