@@ -4,7 +4,7 @@
 it: no session bus in the environment, its own $XDG_RUNTIME_DIR. What it prints is
 followed literally (the configuration file, the dashboard's address, the exports a Python
 example needs), and what it shows is checked against what the issue asked: real names
-everywhere, production, consumption and the grid live on the dashboard. Also: a second
+everywhere, production, consumption, the grid and the batteries live on the dashboard. Also: a second
 demo says that one runs before printing anything else, and a dead bus socket left by a
 crash is replaced."""
 
@@ -105,7 +105,7 @@ class DemoTest(unittest.TestCase):
         dashboard = self.instruction(out, r"^Dashboard: +(http://\S+)")
         self.assertEqual(dashboard, "http://127.0.0.1:%d/" % self.port)
 
-        # the dashboard: production, consumption and the grid, live (they move)
+        # the dashboard: production, consumption, the grid and the batteries, live
         stream = test_sse.EventStream(self.port)
         self.addCleanup(stream.close)
         names = {}
@@ -120,12 +120,15 @@ class DemoTest(unittest.TestCase):
             if event.get("event") != "energy":
                 return False
             energy = test_sse.strict_json(event["data"])
-            if None in (energy["production"], energy["consumption"], energy["net"]):
+            if None in (energy["production"], energy["consumption"], energy["net"],
+                        energy.get("battery"), energy.get("soc")):
                 return False
             energies.append(energy)
             return len({e["production"] for e in energies}) >= 3
         stream.wait(energy_moves, timeout=30, what="three different productions")
         for energy in energies:
+            # the gateway's batteries, with their charge
+            self.assertTrue(0 <= energy["soc"] <= 100, energy)
             self.assertGreater(energy["production"], 0)
             self.assertGreater(energy["consumption"], 0)
             # consumption = production + net (the gateway's own meters)
@@ -139,6 +142,7 @@ class DemoTest(unittest.TestCase):
             self.assertNotIn("MASKED", name, dev_id)
         self.assertEqual(names["solar"], "Solar gateway")
         self.assertEqual(names["water"], "Water meter")
+        self.assertIn("solar_batteries", names)  # the gateway's batteries together
 
         # a Python example, with the exports the demo printed (and nothing else)
         env = self.exports(out)

@@ -494,6 +494,39 @@ class SseTest(envoy.EnvoyTest):
         self.assertIs(dev["values"]["Aggregate"], True)
         self.assertEqual(dev["values"]["State"], "charging")
 
+    def test_dashboard_battery(self):
+        """The page with batteries, on a phone: a fourth card says whether they charge
+        (`battery` positive) and how full they are; the batteries are grouped under the
+        gateway; still nothing wider than the screen."""
+        if shutil.which("chromium") is None:
+            self.fail("chromium is not installed (.ci/install-deps installs it)")
+        folder = "8.2.4286_with_3cts_and_battery_split"
+        _, aggregate, batteries = envoy.expected_batteries(folder)
+        gw = self.gateway(folder)
+        os.environ["STATE_DIRECTORY"] = self.state_dir
+        self.write_config("[device envoy]\ndriver=envoy\naddress=%s\ntoken=%s\npoll-interval=60\n\n"
+                          % (gw.address, gw.token("owner")) + self.exporter_config())
+        self.start_daemon()
+        self.wait_online("envoy", timeout=15)
+        browser = DevTools("http://127.0.0.1:%d/" % self.port)
+        self.addCleanup(browser.close)
+        browser.set_viewport(390, 844, mobile=True)
+        state = self.wait_page(browser, lambda s: s["battery"] is not None and s["battery"]["soc"]
+                               and "envoy_batteries" in s["devices"], "the batteries")
+        self.assertGreater(aggregate["Power"], 0)
+        self.assertEqual(state["battery"], {"label": "Battery: charging",
+                                            "power": "%.1f W" % aggregate["Power"],
+                                            "soc": "%d %% charged" % round(aggregate["StateOfCharge"])})
+        self.assertEqual(state["devices"]["envoy_batteries"]["group"], "envoy")
+        self.assertIn("%d %% charged" % round(aggregate["StateOfCharge"]),
+                      state["devices"]["envoy_batteries"]["meta"])
+        for serial in batteries:
+            self.assertEqual(state["devices"]["envoy_battery_" + serial]["group"], "envoy")
+        layout = json.loads(browser.evaluate(PAGE_LAYOUT))
+        self.assertEqual((layout["width"], layout["outside"]), (390, []))
+        self.assertLessEqual(layout["scrollWidth"], 390)
+        self.assertLessEqual(layout["cards"]["node-battery"]["right"], 390)
+
     def test_offline_devices(self):
         self.start()
         s = self.stream()
