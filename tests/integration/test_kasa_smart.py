@@ -339,6 +339,22 @@ class KasaSmartTest(wbtest.DaemonTest):
             self.assertIn(device_path("dev_%d" % i), objects)
         self.assertNotIn(device_path("dev_7"), objects)
 
+    def test_energy_counter_kept_across_restarts(self):
+        emu = self.start("P110M(EU)_1.0_1.2.3.json", "klap")
+        path = self.wait_online("dev", 20)
+        start = self.get(path, METER, "Energy")
+        today = load("P110M(EU)_1.0_1.2.3.json")["get_energy_usage"]["today_energy"]
+        emu.command("energy today_energy=%d" % (today + 4))
+        self.call(path, DEVICE, "Refresh")
+        self.wait_prop(path, METER, "Energy", start + 4)
+        self.stop_daemon()
+        self.assertIn("total=%d\n" % (start + 4), open(os.path.join(self.state_dir, "kasa-energy.conf")).read())
+        # while the daemon was away the device counted 3 Wh more
+        emu.command("energy today_energy=%d" % (today + 7))
+        self.start_daemon()
+        self.wait_online("dev", 20)
+        self.wait_prop(path, METER, "Energy", start + 7)
+
     def test_energy_counter_monotonic(self):
         emu = self.start("KP125M(US)_1.0_1.2.3.json", "klap")
         path = self.wait_online("dev", 20)

@@ -10,6 +10,7 @@
 #include "wbd-kasa-codec.h"
 #include "wbd-kasa-connection.h"
 #include "wbd-kasa-device.h"
+#include "wbd-kasa-energy.h"
 #include "wbd-kasa-http.h"
 #include "wbd-kasa-outlet.h"
 #include "wbd-kasa-scan.h"
@@ -716,6 +717,8 @@ wbd_kasa_device_stop(WbdDevice *device)
 		wbd_kasa_connection_close(self->connection);
 	if (self->http != NULL)
 		wbd_kasa_http_close(self->http);
+	if (self->smart != NULL)
+		wbd_kasa_energy_flush();
 }
 
 static void

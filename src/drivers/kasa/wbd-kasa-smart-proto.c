@@ -165,46 +165,6 @@ wbd_kasa_smart_read_energy(JsonObject *energy_usage,
 		wbd_meter_reading_set(reading, WBD_QUANTITY_ENERGY_THIS_MONTH, v);
 }
 
-/*
- * SMART devices report today's and this month's energy, not a lifetime counter. Energy
- * is made one here: it starts at the month's energy when first seen and grows by
- * each increase of today's energy (a drop is a new day: all of the new day's counts).
- */
-typedef struct {
-	gdouble total;
-	gdouble last_today;
-} EnergyCounter;
-
-void
-wbd_kasa_smart_count_energy(GHashTable *counters, WbdDevice *device, WbdMeterReading *reading)
-{
-	EnergyCounter *c;
-	gdouble today;
-
-	if (!wbd_meter_reading_has(reading, WBD_QUANTITY_ENERGY_TODAY))
-		return;
-	today = reading->values[WBD_QUANTITY_ENERGY_TODAY];
-	c = g_hash_table_lookup(counters, wbd_device_get_id(device));
-	if (c == NULL) {
-		c = g_new0(EnergyCounter, 1);
-		c->total = wbd_meter_reading_has(reading, WBD_QUANTITY_ENERGY_THIS_MONTH)
-			       ? MAX(reading->values[WBD_QUANTITY_ENERGY_THIS_MONTH], today)
-			       : today;
-		c->last_today = today;
-		g_hash_table_insert(counters, g_strdup(wbd_device_get_id(device)), c);
-	} else {
-		c->total += today >= c->last_today ? today - c->last_today : today;
-		c->last_today = today;
-	}
-	wbd_meter_reading_set(reading, WBD_QUANTITY_ENERGY, c->total);
-}
-
-GHashTable *
-wbd_kasa_smart_counters_new(void)
-{
-	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-}
-
 void
 wbd_kasa_smart_apply_identity(WbdDevice *device, JsonObject *info, const gchar *fallback_name)
 {

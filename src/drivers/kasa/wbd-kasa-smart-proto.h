@@ -22,10 +22,6 @@ wbd_kasa_smart_read_energy(JsonObject *energy_usage,
 			   JsonObject *current_power,
 			   JsonObject *emeter_data,
 			   WbdMeterReading *reading);
-GHashTable *
-wbd_kasa_smart_counters_new(void);
-void
-wbd_kasa_smart_count_energy(GHashTable *counters, WbdDevice *device, WbdMeterReading *reading);
 void
 wbd_kasa_smart_apply_identity(WbdDevice *device, JsonObject *info, const gchar *fallback_name);
 gboolean

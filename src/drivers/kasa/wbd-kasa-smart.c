@@ -9,6 +9,7 @@
 #include "wbd-json.h"
 #include "wbd-kasa-codec.h"
 #include "wbd-kasa-crypto.h"
+#include "wbd-kasa-energy.h"
 #include "wbd-kasa-outlet.h"
 #include "wbd-kasa-smart-proto.h"
 #include "wbd-kasa-smart.h"
@@ -45,7 +46,6 @@ struct _WbdKasaSmart {
 	GHashTable *unsupported; /* "method" or "child:method" */
 	GPtrArray *child_ids;	 /* the device ids of the outlets, in position order */
 	gchar *terminal_uuid;
-	GHashTable *counters; /* wattbus device id → energy counter */
 };
 
 typedef enum {
@@ -479,7 +479,7 @@ apply_parent(GTask *task)
 		if (metered) {
 			WbdMeterReading reading;
 			reading_from_results(r, &reading);
-			wbd_kasa_smart_count_energy(self->counters, device, &reading);
+			wbd_kasa_energy_count(device, &reading);
 			wbd_device_set_meter_reading(device, &reading);
 		}
 		return;
@@ -584,7 +584,7 @@ refresh_step(GTask *task)
 			WbdDevice *outlet = g_ptr_array_index(wbd_device_get_children(WBD_DEVICE(self->device)), r->child);
 			WbdMeterReading reading;
 			reading_from_results(r, &reading);
-			wbd_kasa_smart_count_energy(self->counters, outlet, &reading);
+			wbd_kasa_energy_count(outlet, &reading);
 			wbd_device_set_meter_reading(outlet, &reading);
 			g_array_append_val(r->readings, reading);
 			r->child++;
@@ -729,7 +729,6 @@ wbd_kasa_smart_new(WbdKasaDevice *device, WbdKasaHttp *http)
 	self->http = g_object_ref(http);
 	self->unsupported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->child_ids = g_ptr_array_new_with_free_func(g_free);
-	self->counters = wbd_kasa_smart_counters_new();
 	if (!wbd_kasa_random(uuid, sizeof(uuid)))
 		memset(uuid, 0x5a, sizeof(uuid));
 	self->terminal_uuid = g_base64_encode(uuid, sizeof(uuid));
@@ -744,7 +743,7 @@ wbd_kasa_smart_free(WbdKasaSmart *self)
 	g_clear_object(&self->http);
 	g_hash_table_unref(self->unsupported);
 	g_ptr_array_unref(self->child_ids);
-	g_hash_table_unref(self->counters);
+	wbd_kasa_energy_flush();
 	g_free(self->terminal_uuid);
 	g_free(self);
 }
