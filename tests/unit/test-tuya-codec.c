@@ -19,16 +19,7 @@ static JsonNode *vectors_root = NULL;
 static JsonNode *
 load_data(const gchar *name)
 {
-	const gchar *data = g_getenv("WATTBUS_TEST_DATA");
-	g_autofree gchar *path = NULL;
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GError) error = NULL;
-
-	g_assert_nonnull(data);
-	path = g_build_filename(data, "tuya", name, NULL);
-	json_parser_load_from_file(parser, path, &error);
-	g_assert_no_error(error);
-	return json_node_ref(json_parser_get_root(parser));
+	return wbt_data_load("tuya", name);
 }
 
 static const gchar *

@@ -63,6 +63,21 @@ wbt_json_parse(const gchar *json)
 }
 
 /* Returns: (transfer full): the fixture's JSON, which is always an object */
+/* a JSON file of tests/data/@folder (the folder of $WATTBUS_TEST_DATA) */
+JsonNode *
+wbt_data_load(const gchar *folder, const gchar *name)
+{
+	g_autofree gchar *kasa = wbt_fixture_dir();
+	g_autofree gchar *data = g_path_get_dirname(kasa);
+	g_autofree gchar *path = g_build_filename(data, folder, name, NULL);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+
+	json_parser_load_from_file(parser, path, &error);
+	g_assert_no_error(error);
+	return json_node_ref(json_parser_get_root(parser));
+}
+
 JsonNode *
 wbt_fixture_load(const gchar *name)
 {

@@ -14,6 +14,8 @@ wbt_fixture_list(void);
 JsonNode *
 wbt_fixture_load(const gchar *name);
 JsonNode *
+wbt_data_load(const gchar *folder, const gchar *name);
+JsonNode *
 wbt_json_parse(const gchar *json);
 JsonNode *
 wbt_json_lookup(JsonNode *node, ...) G_GNUC_NULL_TERMINATED;
