@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* what the parts of WbdDevice share (wbd-device.c, wbd-device-poll.c); not for drivers */
+/* what the parts of WbdDevice share (wbd-device.c, wbd-device-poll.c, wbd-device-values.c);
+ * not for drivers */
 
 #include <wattbus-glib.h>
 
@@ -67,6 +68,20 @@ WbdDevicePrivate *
 wbd_device_get_private(WbdDevice *self);
 #define GET_PRIVATE(o) (wbd_device_get_private(o))
 
+/* wbd-device-values.c: values-changed */
+void
+wbd_device_track_values(WbdDevice *self, gpointer skeleton);
+void
+wbd_device_untrack_values(WbdDevice *self, gpointer skeleton);
+void
+wbd_device_clear_pending_values(WbdDevice *self);
+void
+wbd_device_free_values(WbdDevice *self);
+/* wbd-device.c */
+void
+wbd_device_emit_values_changed(WbdDevice *self, guint64 since, GVariant *values);
+
+/* wbd-device-poll.c */
 void
 wbd_device_schedule_poll(WbdDevice *self, guint seconds);
 void

@@ -115,175 +115,13 @@ wbd_device_get_capabilities(WbdDevice *self)
 	return GET_PRIVATE(self)->caps;
 }
 
-/* changes, for the exporters: one values-changed per device per main loop turn */
+/* changes, for the exporters (wbd-device-values.c): one values-changed per device per
+ * main loop turn */
 
-static gboolean
-wbd_device_emit_changes_cb(gpointer user_data)
+void
+wbd_device_emit_values_changed(WbdDevice *self, guint64 since, GVariant *values)
 {
-	WbdDevice *self = WBD_DEVICE(user_data);
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GHashTable) changes = g_steal_pointer(&priv->pending_changes);
-	GVariantBuilder builder;
-	GHashTableIter iter;
-	const gchar *name;
-	GVariant *value;
-
-	priv->changes_idle_id = 0;
-	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-	g_hash_table_iter_init(&iter, changes);
-	while (g_hash_table_iter_next(&iter, (gpointer *)&name, (gpointer *)&value))
-		g_variant_builder_add(&builder, "{sv}", name, value);
-	g_signal_emit(self,
-		      signals[SIGNAL_VALUES_CHANGED],
-		      0,
-		      priv->pending_since,
-		      g_variant_builder_end(&builder));
-	return G_SOURCE_REMOVE;
-}
-
-/* "power-factor" → "PowerFactor", the inverse of gdbus-codegen's naming */
-static gchar *
-wbd_property_to_dbus_name(const gchar *name)
-{
-	GString *str = g_string_new(NULL);
-	gboolean upper = TRUE;
-	for (const gchar *p = name; *p != '\0'; p++) {
-		if (*p == '-' || *p == '_') {
-			upper = TRUE;
-			continue;
-		}
-		g_string_append_c(str, upper ? g_ascii_toupper(*p) : *p);
-		upper = FALSE;
-	}
-	return g_string_free(str, FALSE);
-}
-
-/* what the D-Bus value of the two would compare equal: doubles bit by bit (a NaN that stays
- * NaN is no change), a NULL string as "", GVariants and string arrays by content */
-static gboolean
-wbd_device_value_equal(const GValue *a, const GValue *b, GParamSpec *pspec)
-{
-	GType type = G_VALUE_TYPE(a);
-
-	if (type != G_VALUE_TYPE(b))
-		return FALSE;
-	if (type == G_TYPE_DOUBLE) {
-		gdouble x = g_value_get_double(a);
-		gdouble y = g_value_get_double(b);
-		return memcmp(&x, &y, sizeof(x)) == 0;
-	}
-	if (type == G_TYPE_STRING) {
-		const gchar *x = g_value_get_string(a);
-		const gchar *y = g_value_get_string(b);
-		return g_strcmp0(x != NULL ? x : "", y != NULL ? y : "") == 0;
-	}
-	if (type == G_TYPE_VARIANT) {
-		GVariant *x = g_value_get_variant(a);
-		GVariant *y = g_value_get_variant(b);
-		return x == y || (x != NULL && y != NULL && g_variant_equal(x, y));
-	}
-	if (type == G_TYPE_STRV) {
-		const gchar *const empty[] = {NULL};
-		const gchar *const *x = g_value_get_boxed(a);
-		const gchar *const *y = g_value_get_boxed(b);
-		return g_strv_equal(x != NULL ? x : empty, y != NULL ? y : empty);
-	}
-	/* booleans, integers, enums: their own comparison */
-	return g_param_values_cmp(pspec, a, b) == 0;
-}
-
-static WbdDeviceValue *
-wbd_device_lookup_value(WbdDevice *self, const gchar *name)
-{
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	for (guint i = 0; i < priv->n_last_values; i++) {
-		WbdDeviceValue *entry = &priv->last_values[i];
-		if (entry->name == name || g_str_equal(entry->name, name))
-			return entry;
-	}
-	return NULL;
-}
-
-/* a new property: the array grows by one, to the exact size (a GArray would round it up to a
- * power of two: 1 KiB instead of 608 bytes for the 19 values of a metered plug) */
-static WbdDeviceValue *
-wbd_device_add_value(WbdDevice *self, const gchar *name, GType type)
-{
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	WbdDeviceValue *entry;
-
-	priv->last_values = g_renew(WbdDeviceValue, priv->last_values, priv->n_last_values + 1);
-	entry = &priv->last_values[priv->n_last_values++];
-	entry->name = g_intern_string(name);
-	memset(&entry->value, 0, sizeof(entry->value));
-	g_value_init(&entry->value, type);
-	return entry;
-}
-
-static void
-wbd_device_property_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdDevice *self)
-{
-	WbdDevicePrivate *priv = GET_PRIVATE(self);
-	GDBusInterfaceInfo *info = NULL;
-	GDBusPropertyInfo *prop = NULL;
-	g_auto(GValue) value = G_VALUE_INIT;
-	WbdDeviceValue *last;
-
-	/*
-	 * Identity is not a reading; of the Device interface only Online is (LastSeen,
-	 * set at every poll, is not: exporters carry their own time stamp). Checked
-	 * before anything is allocated.
-	 */
-	if (skeleton == G_OBJECT(priv->iface_device) && g_strcmp0(pspec->name, "online") != 0)
-		return;
-	info = g_dbus_interface_skeleton_get_info(G_DBUS_INTERFACE_SKELETON(skeleton));
-	/* gdbus-codegen gives each property the D-Bus name as its nick */
-	prop = g_dbus_interface_info_lookup_property(info, g_param_spec_get_nick(pspec));
-	if (prop == NULL) {
-		g_autofree gchar *dbus_name = wbd_property_to_dbus_name(pspec->name);
-		prop = g_dbus_interface_info_lookup_property(info, dbus_name);
-	}
-	if (prop == NULL)
-		return;
-	g_value_init(&value, pspec->value_type);
-	g_object_get_property(skeleton, pspec->name, &value);
-	/* GObject notifies on every set, changed or not: report only real changes */
-	last = wbd_device_lookup_value(self, prop->name);
-	if (last != NULL && wbd_device_value_equal(&last->value, &value, pspec))
-		return;
-	if (last == NULL) {
-		last = wbd_device_add_value(self, prop->name, pspec->value_type);
-	} else if (G_VALUE_TYPE(&last->value) != pspec->value_type) {
-		/* the same name on another interface, of another type */
-		g_value_unset(&last->value);
-		g_value_init(&last->value, pspec->value_type);
-	}
-	g_value_copy(&value, &last->value);
-	if (priv->pending_changes == NULL) {
-		priv->pending_changes = g_hash_table_new_full(g_str_hash,
-							      g_str_equal,
-							      NULL,
-							      (GDestroyNotify)g_variant_unref);
-		priv->pending_since = (guint64)g_get_real_time();
-	}
-	/* g_dbus_gvalue_to_gvariant() returns a full reference, not a floating one */
-	g_hash_table_replace(priv->pending_changes,
-			     (gpointer)last->name,
-			     g_dbus_gvalue_to_gvariant(&value, G_VARIANT_TYPE(prop->signature)));
-	if (priv->changes_idle_id == 0)
-		priv->changes_idle_id = g_idle_add(wbd_device_emit_changes_cb, self);
-}
-
-static void
-wbd_device_track(WbdDevice *self, gpointer skeleton)
-{
-	g_signal_connect(skeleton, "notify", G_CALLBACK(wbd_device_property_notify_cb), self);
-}
-
-static void
-wbd_device_untrack(WbdDevice *self, gpointer skeleton)
-{
-	g_signal_handlers_disconnect_by_func(skeleton, wbd_device_property_notify_cb, self);
+	g_signal_emit(self, signals[SIGNAL_VALUES_CHANGED], 0, since, values);
 }
 
 /**
@@ -300,7 +138,7 @@ wbd_device_add_interface(WbdDevice *self, GDBusInterfaceSkeleton *iface)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	const gchar *name = g_dbus_interface_skeleton_get_info(iface)->name;
 	wbd_device_remove_interface(self, name);
-	wbd_device_track(self, iface);
+	wbd_device_track_values(self, iface);
 	g_dbus_object_skeleton_add_interface(G_DBUS_OBJECT_SKELETON(priv->object), iface);
 }
 
@@ -312,7 +150,7 @@ wbd_device_remove_interface(WbdDevice *self, const gchar *name)
 	    g_dbus_object_get_interface(G_DBUS_OBJECT(priv->object), name);
 	if (iface == NULL)
 		return;
-	wbd_device_untrack(self, iface);
+	wbd_device_untrack_values(self, iface);
 	g_dbus_object_skeleton_remove_interface(G_DBUS_OBJECT_SKELETON(priv->object),
 						G_DBUS_INTERFACE_SKELETON(iface));
 }
@@ -441,9 +279,9 @@ wbd_device_set_capabilities(WbdDevice *self, WbdDeviceCaps caps)
 				 G_CALLBACK(wbd_device_handle_toggle),
 				 self);
 		wattbus_object_skeleton_set_outlet(priv->object, priv->iface_outlet);
-		wbd_device_track(self, priv->iface_outlet);
+		wbd_device_track_values(self, priv->iface_outlet);
 	} else if (!(caps & WBD_DEVICE_CAP_OUTLET) && priv->iface_outlet != NULL) {
-		wbd_device_untrack(self, priv->iface_outlet);
+		wbd_device_untrack_values(self, priv->iface_outlet);
 		wattbus_object_skeleton_set_outlet(priv->object, NULL);
 		g_signal_handlers_disconnect_by_data(priv->iface_outlet, self);
 		g_clear_object(&priv->iface_outlet);
@@ -453,9 +291,9 @@ wbd_device_set_capabilities(WbdDevice *self, WbdDeviceCaps caps)
 		priv->iface_meter = wattbus_electricity_meter_skeleton_new();
 		wbd_meter_reading_publish_empty(priv->iface_meter);
 		wattbus_object_skeleton_set_electricity_meter(priv->object, priv->iface_meter);
-		wbd_device_track(self, priv->iface_meter);
+		wbd_device_track_values(self, priv->iface_meter);
 	} else if (!(caps & WBD_DEVICE_CAP_ELECTRICITY_METER) && priv->iface_meter != NULL) {
-		wbd_device_untrack(self, priv->iface_meter);
+		wbd_device_untrack_values(self, priv->iface_meter);
 		wattbus_object_skeleton_set_electricity_meter(priv->object, NULL);
 		g_clear_object(&priv->iface_meter);
 	}
@@ -789,7 +627,7 @@ wbd_device_constructed(GObject *object)
 		     NULL);
 	wbd_device_update_name(self);
 	wattbus_object_skeleton_set_device(priv->object, priv->iface_device);
-	wbd_device_track(self, priv->iface_device);
+	wbd_device_track_values(self, priv->iface_device);
 }
 
 static void
@@ -844,8 +682,7 @@ wbd_device_dispose(GObject *object)
 
 	wbd_device_stop(self);
 	wbd_device_clear_poll(self);
-	g_clear_handle_id(&priv->changes_idle_id, g_source_remove);
-	g_clear_pointer(&priv->pending_changes, g_hash_table_unref);
+	wbd_device_clear_pending_values(self);
 	if (priv->iface_meter != NULL)
 		g_signal_handlers_disconnect_by_data(priv->iface_meter, self);
 	if (priv->object != NULL) {
@@ -876,9 +713,7 @@ wbd_device_finalize(GObject *object)
 	g_clear_pointer(&priv->settings, g_hash_table_unref);
 	g_clear_pointer(&priv->children, g_ptr_array_unref);
 	g_clear_pointer(&priv->refresh_waiters, g_ptr_array_unref);
-	for (guint i = 0; i < priv->n_last_values; i++)
-		g_value_unset(&priv->last_values[i].value);
-	g_free(priv->last_values);
+	wbd_device_free_values(WBD_DEVICE(object));
 	g_clear_object(&priv->cancellable);
 	G_OBJECT_CLASS(wbd_device_parent_class)->finalize(object);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The contracts of the daemon core, on a private bus with the fake driver: batching of
- * PropertiesChanged, back-off and time-outs, a dead device never delaying a live one,
+ * PropertiesChanged and of values-changed, back-off and time-outs, a dead device never delaying a live one,
  * every method call answered once on every path, Reload's keep/replace/drop, the poll
  * schedule's fairness, and deny-by-default authorization.
  */
@@ -61,6 +61,23 @@ properties_changed_cb(GDBusConnection *connection,
 		count->with_power_and_current++;
 }
 
+/* the fake plug "plug", online and switched on (it starts off, drawing nothing) */
+static WbdFakeDevice *
+plug_switched_on(WbtDaemon *d, const gchar *path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	WbdFakeDevice *dev;
+
+	wbt_wait_online(d, "plug", 5000);
+	dev = wbd_fake_device_lookup("plug");
+	g_assert_nonnull(dev);
+	reply = wbt_call(d, path, OUTLET_IFACE, "TurnOn", NULL, &error);
+	g_assert_no_error(error);
+	wbt_run_for(100);
+	return dev;
+}
+
 static void
 test_properties_changed_batched(WbtDaemon *d, gconstpointer config)
 {
@@ -70,16 +87,7 @@ test_properties_changed_batched(WbtDaemon *d, gconstpointer config)
 	guint polls_before;
 	guint sub;
 
-	wbt_wait_online(d, "plug", 5000);
-	dev = wbd_fake_device_lookup("plug");
-	g_assert_nonnull(dev);
-	/* the device starts switched off, drawing nothing */
-	{
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) reply = wbt_call(d, path, OUTLET_IFACE, "TurnOn", NULL, &error);
-		g_assert_no_error(error);
-	}
-	wbt_run_for(100);
+	dev = plug_switched_on(d, path);
 
 	sub = g_dbus_connection_signal_subscribe(d->client,
 						 NULL,
@@ -105,6 +113,61 @@ test_properties_changed_batched(WbtDaemon *d, gconstpointer config)
 		g_autoptr(GVariant) power = wbt_get_property(d, "plug", METER_IFACE, "Power");
 		g_assert_cmpfloat(g_variant_get_double(power), ==, 460.0);
 	}
+}
+
+/* values-changed, for the exporters (wbd-device-values.c): one emission per main-loop
+ * turn with every value that changed, and only real changes (GObject notifies on every
+ * set: a poll sets On again, unchanged) */
+
+typedef struct {
+	guint emissions;
+	guint with_power_and_current;
+	guint with_on;
+	guint64 since;
+} ValuesCount;
+
+static void
+values_changed_cb(WbdDevice *device, guint64 since, GVariant *values, gpointer user_data)
+{
+	ValuesCount *count = user_data;
+	g_autoptr(GVariant) power = g_variant_lookup_value(values, "Power", G_VARIANT_TYPE_DOUBLE);
+	g_autoptr(GVariant) current = g_variant_lookup_value(values, "Current", NULL);
+	g_autoptr(GVariant) on = g_variant_lookup_value(values, "On", NULL);
+
+	count->emissions++;
+	count->since = since;
+	if (power != NULL && current != NULL && g_variant_get_double(power) == 460.0)
+		count->with_power_and_current++;
+	if (on != NULL)
+		count->with_on++;
+}
+
+static void
+test_values_changed_batched(WbtDaemon *d, gconstpointer config)
+{
+	ValuesCount count = {0};
+	g_autofree gchar *path = wbt_device_path("plug");
+	WbdFakeDevice *dev;
+	guint polls_before;
+	gulong handler;
+	gint64 before = g_get_real_time();
+
+	dev = plug_switched_on(d, path);
+	handler = g_signal_connect(dev, "values-changed", G_CALLBACK(values_changed_cb), &count);
+	polls_before = wbd_fake_device_get_polls(dev);
+	wbd_fake_device_set_power(dev, 460.0);
+	wbt_run_for(2600);
+	g_signal_handler_disconnect(dev, handler);
+
+	/* power and current together, once: not one emission per property, not again */
+	g_assert_cmpuint(count.with_power_and_current, ==, 1);
+	/* On, set by every poll, never changed */
+	g_assert_cmpuint(count.with_on, ==, 0);
+	g_assert_cmpuint(count.emissions, >=, 1);
+	g_assert_cmpuint(count.emissions, <=, wbd_fake_device_get_polls(dev) - polls_before);
+	/* stamped with when the first of them changed (real time, µs) */
+	g_assert_cmpuint(count.since, >=, (guint64)before);
+	g_assert_cmpuint(count.since, <=, (guint64)g_get_real_time());
 }
 
 /* a device that never answers delays no other device */
@@ -505,6 +568,9 @@ main(int argc, char **argv)
 	add_daemon_test("/core/properties-changed/batched",
 			"[device plug]\ndriver=fake\naddress=p\npoll-interval=1\npower=10\n",
 			test_properties_changed_batched);
+	add_daemon_test("/core/values-changed/batched",
+			"[device plug]\ndriver=fake\naddress=p\npoll-interval=1\npower=10\n",
+			test_values_changed_batched);
 	add_daemon_test("/core/dead-device-does-not-delay-live",
 			"[device dead]\ndriver=fake\naddress=d\nhang=true\npoll-interval=1\n"
 			"[device live]\ndriver=fake\naddress=l\npoll-interval=1\n",
