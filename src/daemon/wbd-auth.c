@@ -187,26 +187,6 @@ wbd_auth_check_finish(WbdAuth *self, GAsyncResult *res, GError **error)
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
-/**
- * wbd_return_dbus_error:
- *
- * Completes @invocation with @error as a named org.wattbus.Wattbus1.Error.*; an error
- * of another domain becomes Error.Failed with its message.
- */
-void
-wbd_return_dbus_error(GDBusMethodInvocation *invocation, const GError *error)
-{
-	if (error->domain == WATTBUS_ERROR) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return;
-	}
-	g_dbus_method_invocation_return_error(invocation,
-					      WATTBUS_ERROR,
-					      WATTBUS_ERROR_FAILED,
-					      "%s",
-					      error->message);
-}
-
 WbdAuth *
 wbd_auth_get_default(void)
 {

@@ -3,6 +3,9 @@
 
 #include <gio/gio.h>
 
+/* what a handler answers when the check fails */
+#include "wbd-dbus-error.h"
+
 G_BEGIN_DECLS
 
 #define WBD_TYPE_AUTH (wbd_auth_get_type())
@@ -24,8 +27,5 @@ wbd_auth_check_async(WbdAuth *self,
 		     gpointer user_data);
 gboolean
 wbd_auth_check_finish(WbdAuth *self, GAsyncResult *res, GError **error);
-
-void
-wbd_return_dbus_error(GDBusMethodInvocation *invocation, const GError *error);
 
 G_END_DECLS

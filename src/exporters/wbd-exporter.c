@@ -4,6 +4,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-auth.h"
+#include "wbd-dbus-error.h"
 #include "wbd-exporter-filter.h"
 #include "wbd-exporter.h"
 
@@ -586,18 +587,6 @@ call_data_free(CallData *data)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CallData, call_data_free)
 
-static void
-wbd_exporter_return_error(GDBusMethodInvocation *invocation, const GError *error)
-{
-	if (error->domain == WATTBUS_ERROR)
-		g_dbus_method_invocation_return_gerror(invocation, error);
-	else
-		g_dbus_method_invocation_return_error_literal(invocation,
-							      WATTBUS_ERROR,
-							      WATTBUS_ERROR_FAILED,
-							      error->message);
-}
-
 /* every method: authorization first, then the work */
 static void
 wbd_exporter_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -609,7 +598,7 @@ wbd_exporter_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	if (!wbd_auth_check_finish(WBD_AUTH(source), res, &error)) {
-		wbd_exporter_return_error(data->invocation, error);
+		wbd_return_dbus_error(data->invocation, error);
 		return;
 	}
 	if (g_str_equal(method, "Flush") && !priv->enabled) {
