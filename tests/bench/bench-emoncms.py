@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """EmonCMS exporter throughput: a spool prefilled with a backlog, the real wattbusd, and
 the EmonCMS emulator; how long until everything is acknowledged. Then the live latency of
-one reading: an emulated Kasa plug's power changed, Device.Refresh, and the clock runs
+one reading: an emulated Kasa plug's power changed, Outlet.TurnOn (read back), and the clock runs
 until the exporter's Sent counter says EmonCMS acknowledged it (device change → daemon →
 spool on disk → EmonCMS's "ok"). Not a test: it prints tables (tests/bench/RESULTS.md
 keeps the numbers).

@@ -6,7 +6,7 @@ the broker (QoS 1 PUBACK) and left the spool. Not a test: it prints a table
 (tests/bench/RESULTS.md keeps the numbers).
 
 Then the latency of one reading, live: an emulated Kasa plug's power is changed, the
-daemon is asked to read it (Device.Refresh), and the clock runs until a subscriber of
+daemon is made to read it (Outlet.TurnOn, read back), and the clock runs until a subscriber of
 the broker has the new state: device change → daemon → spool → broker (which forwards a
 QoS 1 message once it has taken it, i.e. as it sends the PUBACK) → subscriber.
 p50/p99/max over CHANGES changes, one at a time.

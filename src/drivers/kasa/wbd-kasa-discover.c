@@ -359,6 +359,15 @@ wbd_kasa_discover_end_cb(gpointer user_data)
 	DiscoverData *data = g_task_get_task_data(task);
 	data->end_id = 0;
 	data->done = TRUE;
+	/* the task may outlive this (the TDP key's thread holds it): nothing more is
+	 * received or sent, and the socket goes now, not when the key is made */
+	g_clear_handle_id(&data->probe_id, g_source_remove);
+	if (data->source != NULL) {
+		g_source_destroy(data->source);
+		g_clear_pointer(&data->source, g_source_unref);
+	}
+	if (data->socket != NULL)
+		g_socket_close(data->socket, NULL);
 	g_task_return_pointer(task, g_steal_pointer(&data->results), (GDestroyNotify)g_ptr_array_unref);
 	g_object_unref(task);
 	return G_SOURCE_REMOVE;
