@@ -20,13 +20,6 @@
 #define STATE_DISABLED "disabled"
 #define STATE_ERROR "error"
 
-/* every exporter-scoped log line carries the exporter id */
-#define wbd_exp_info(self, fmt, ...) g_info("[%s] " fmt, wbd_exporter_get_id(self), ##__VA_ARGS__)
-#define wbd_exp_message(self, fmt, ...)                                                            \
-	g_message("[%s] " fmt, wbd_exporter_get_id(self), ##__VA_ARGS__)
-#define wbd_exp_warning(self, fmt, ...)                                                            \
-	g_warning("[%s] " fmt, wbd_exporter_get_id(self), ##__VA_ARGS__)
-
 typedef struct {
 	gchar *id;
 	const WbdExporterInfo *info;
@@ -372,7 +365,7 @@ wbd_exporter_retry_later(WbdExporter *self)
 	WbdExporterPrivate *priv = GET_PRIVATE(self);
 	priv->backoff_s =
 	    priv->backoff_s == 0 ? 1 : MIN(priv->backoff_s * 2, WBD_EXPORTER_MAX_BACKOFF_S);
-	g_debug("[%s] retrying in %u s", priv->id, priv->backoff_s);
+	wbd_exp_debug(self, "retrying in %u s", priv->backoff_s);
 	if (priv->enabled)
 		wbd_exporter_set_state(self, STATE_BACKING_OFF);
 	g_clear_handle_id(&priv->retry_id, g_source_remove);
@@ -501,7 +494,7 @@ wbd_exporter_peek_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	priv->send_cancellable = g_cancellable_new();
 	priv->send_timeout_id =
 	    g_timeout_add_seconds(priv->timeout_s, wbd_exporter_send_timeout_cb, self);
-	g_debug("[%s] sending %u readings", priv->id, data->records->len);
+	wbd_exp_debug(self, "sending %u readings", data->records->len);
 	WBD_EXPORTER_GET_CLASS(self)->send_async(self,
 						 data->records,
 						 priv->send_cancellable,

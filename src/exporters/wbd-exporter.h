@@ -5,6 +5,7 @@
 
 #include "wbd-device.h"
 #include "wbd-exporter-info.h"
+#include "wbd-log.h"
 #include "wbd-spool.h"
 
 G_BEGIN_DECLS
@@ -140,5 +141,15 @@ wbd_exporter_push(WbdExporter *self,
 		  GVariant *changes);
 void
 wbd_exporter_forget_device(WbdExporter *self, const gchar *device);
+
+/* every exporter-scoped log line carries the exporter id (wbd-log.h) */
+#define wbd_exp_debug(exp, fmt, ...)                                                            \
+	wbd_log_debug(wbd_exporter_get_id(WBD_EXPORTER(exp)), fmt, ##__VA_ARGS__)
+#define wbd_exp_info(exp, fmt, ...)                                                             \
+	wbd_log_info(wbd_exporter_get_id(WBD_EXPORTER(exp)), fmt, ##__VA_ARGS__)
+#define wbd_exp_message(exp, fmt, ...)                                                          \
+	wbd_log_message(wbd_exporter_get_id(WBD_EXPORTER(exp)), fmt, ##__VA_ARGS__)
+#define wbd_exp_warning(exp, fmt, ...)                                                          \
+	wbd_log_warning(wbd_exporter_get_id(WBD_EXPORTER(exp)), fmt, ##__VA_ARGS__)
 
 G_END_DECLS

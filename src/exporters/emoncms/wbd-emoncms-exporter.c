@@ -281,10 +281,7 @@ wbd_emoncms_exporter_node(WbdEmoncmsExporter *self,
 		return FALSE;
 	}
 	if (owner == NULL) {
-		g_debug("[%s] node '%s' is that of '%s'",
-			wbd_exporter_get_id(WBD_EXPORTER(self)),
-			parts[0],
-			parts[2]);
+		wbd_exp_debug(self, "node '%s' is that of '%s'", parts[0], parts[2]);
 		g_hash_table_insert(self->node_owners, g_strdup(parts[0]), g_strdup(parts[2]));
 	}
 	*node = g_strdup(parts[0]);
@@ -349,10 +346,10 @@ wbd_emoncms_exporter_encode(WbdEmoncmsExporter *self,
 		json = wbd_emoncms_encode_values(record->values, prefix, &local_error);
 		if (json == NULL) {
 			/* only a corrupted spool has this: skip it rather than block the queue */
-			g_warning("[%s] skipping a damaged reading of '%s': %s",
-				  wbd_exporter_get_id(WBD_EXPORTER(self)),
-				  record->device,
-				  local_error->message);
+			wbd_exp_warning(self,
+					"skipping a damaged reading of '%s': %s",
+					record->device,
+					local_error->message);
 			continue;
 		}
 		if (g_str_equal(json, "{}")) {

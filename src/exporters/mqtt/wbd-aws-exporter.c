@@ -22,8 +22,6 @@
  * (with commands=true), then the ACTUAL state reported, whatever happened.
  */
 
-#define exp_id(self) wbd_exporter_get_id(WBD_EXPORTER(self))
-
 #define WBD_AWS_DEFAULT_TOPIC "wattbus/{thing}/{device}"
 
 /* what is known of a shadow on this connection */
@@ -81,7 +79,7 @@ wbd_aws_exporter_skip(WbdAwsExporter *self,
 		      const gchar *why)
 {
 	if (g_hash_table_add(self->skipped, g_strconcat(what, "/", device, NULL)))
-		g_warning("[%s] no %s for '%s': %s", exp_id(self), what, device, why);
+		wbd_exp_warning(self, "no %s for '%s': %s", what, device, why);
 }
 
 /* the shadow */
@@ -110,7 +108,7 @@ wbd_aws_exporter_report(WbdAwsExporter *self, const gchar *device, gboolean forc
 	json = wbd_aws_reported_json(state);
 	if (!force && g_strcmp0(g_hash_table_lookup(self->reported, device), json) == 0)
 		return;
-	g_debug("[%s] reporting the state of '%s': %s", exp_id(self), device, json);
+	wbd_exp_debug(self, "reporting the state of '%s': %s", device, json);
 	wbd_aws_exporter_shadow_publish(self, device, "update", json);
 	g_hash_table_replace(self->reported, g_strdup(device), g_steal_pointer(&json));
 }
@@ -171,12 +169,12 @@ wbd_aws_exporter_delta_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	g_autoptr(GError) error = NULL;
 
 	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error))
-		g_message("[%s] shadow delta for '%s' not applied: %s",
-			  exp_id(data->self),
-			  data->device,
-			  error->message);
+		wbd_exp_message(data->self,
+				"shadow delta for '%s' not applied: %s",
+				data->device,
+				error->message);
 	else
-		g_info("[%s] shadow delta for '%s' applied", exp_id(data->self), data->device);
+		wbd_exp_info(data->self, "shadow delta for '%s' applied", data->device);
 	/* what the device really did; a delta that did not apply stays in the shadow */
 	wbd_aws_exporter_report(data->self, data->device, TRUE);
 }
@@ -195,11 +193,11 @@ wbd_aws_exporter_apply(WbdAwsExporter *self,
 	*applied = version;
 	g_hash_table_replace(self->versions, g_strdup(device), applied);
 	if (refused != NULL)
-		g_message("[%s] shadow delta for '%s' (version %" G_GINT64_FORMAT "): ignoring %s",
-			  exp_id(self),
-			  device,
-			  version,
-			  refused);
+		wbd_exp_message(self,
+				"shadow delta for '%s' (version %" G_GINT64_FORMAT "): ignoring %s",
+				device,
+				version,
+				refused);
 	if (commands->len == 0) {
 		wbd_aws_exporter_report(self, device, TRUE);
 		return;
@@ -231,19 +229,16 @@ wbd_aws_exporter_on_delta(WbdAwsExporter *self, const gchar *device, GBytes *pay
 	const gchar *bytes = g_bytes_get_data(payload, &length);
 
 	if (!wbd_aws_parse_delta(bytes, length, &version, &state, &error)) {
-		g_message("[%s] shadow delta for '%s' ignored: %s",
-			  exp_id(self),
-			  device,
-			  error->message);
+		wbd_exp_message(self, "shadow delta for '%s' ignored: %s", device, error->message);
 		return;
 	}
 	if (version <= wbd_aws_exporter_last_version(self, device)) {
-		g_info("[%s] shadow delta for '%s' ignored: version %" G_GINT64_FORMAT
-		       " is not newer than %" G_GINT64_FORMAT,
-		       exp_id(self),
-		       device,
-		       version,
-		       wbd_aws_exporter_last_version(self, device));
+		wbd_exp_info(self,
+			     "shadow delta for '%s' ignored: version %" G_GINT64_FORMAT
+			     " is not newer than %" G_GINT64_FORMAT,
+			     device,
+			     version,
+			     wbd_aws_exporter_last_version(self, device));
 		return;
 	}
 	wbd_aws_exporter_apply(self, device, state, version);
@@ -261,7 +256,7 @@ wbd_aws_exporter_on_get_accepted(WbdAwsExporter *self, const gchar *device, GByt
 	const gchar *bytes = g_bytes_get_data(payload, &length);
 
 	if (!wbd_aws_parse_get_accepted(bytes, length, &version, &delta, &reported, &error)) {
-		g_message("[%s] shadow of '%s' ignored: %s", exp_id(self), device, error->message);
+		wbd_exp_message(self, "shadow of '%s' ignored: %s", device, error->message);
 		return;
 	}
 	g_hash_table_replace(self->synced, g_strdup(device), GINT_TO_POINTER(SHADOW_SYNCED));
@@ -295,15 +290,15 @@ wbd_aws_exporter_on_rejected(WbdAwsExporter *self,
 	const gchar *what = kind == WBD_AWS_SHADOW_GET_REJECTED ? "reading" : "updating";
 
 	if (!wbd_aws_parse_rejected(bytes, length, &code, &message, &error)) {
-		g_message("[%s] rejection for the shadow of '%s' ignored: %s",
-			  exp_id(self),
-			  device,
-			  error->message);
+		wbd_exp_message(self,
+				"rejection for the shadow of '%s' ignored: %s",
+				device,
+				error->message);
 		return;
 	}
 	if (kind == WBD_AWS_SHADOW_GET_REJECTED && code == 404) {
 		/* no shadow yet: reporting makes it, and its versions start again */
-		g_info("[%s] no shadow for '%s' yet: making it", exp_id(self), device);
+		wbd_exp_info(self, "no shadow for '%s' yet: making it", device);
 		g_hash_table_replace(self->synced,
 				     g_strdup(device),
 				     GINT_TO_POINTER(SHADOW_SYNCED));
@@ -311,12 +306,12 @@ wbd_aws_exporter_on_rejected(WbdAwsExporter *self,
 		wbd_aws_exporter_report(self, device, TRUE);
 		return;
 	}
-	g_warning("[%s] AWS refused %s the shadow of '%s': %d %s",
-		  exp_id(self),
-		  what,
-		  device,
-		  code,
-		  message != NULL ? message : "");
+	wbd_exp_warning(self,
+			"AWS refused %s the shadow of '%s': %d %s",
+			what,
+			device,
+			code,
+			message != NULL ? message : "");
 	/* reported again at the next change */
 	if (kind == WBD_AWS_SHADOW_UPDATE_REJECTED)
 		g_hash_table_remove(self->reported, device);
@@ -339,9 +334,7 @@ wbd_aws_exporter_message(WbdMqttCloud *cloud,
 	if (kind == WBD_AWS_SHADOW_NONE || !self->shadow)
 		return;
 	if (wbd_exporter_lookup_device(WBD_EXPORTER(self), device) == NULL) {
-		g_message("[%s] shadow message for the unknown device '%s' ignored",
-			  exp_id(self),
-			  device);
+		wbd_exp_message(self, "shadow message for the unknown device '%s' ignored", device);
 		return;
 	}
 	switch (kind) {
@@ -398,9 +391,8 @@ wbd_aws_exporter_device_removed(WbdExporter *exporter, const gchar *device)
 	WbdAwsExporter *self = WBD_AWS_EXPORTER(exporter);
 
 	if (g_hash_table_remove(self->known, device))
-		g_info("[%s] no longer reporting the shadow of the removed device '%s'",
-		       exp_id(self),
-		       device);
+		wbd_exp_info(
+			self, "no longer reporting the shadow of the removed device '%s'", device);
 	g_hash_table_remove(self->synced, device);
 	g_hash_table_remove(self->reported, device);
 	g_hash_table_remove(self->versions, device);

@@ -28,8 +28,6 @@
  * known device at each connect, then the devices whose state changed.
  */
 
-#define exp_id(self) wbd_exporter_get_id(WBD_EXPORTER(self))
-
 #define WBD_AZURE_PORT 8883
 #define WBD_AZURE_TOKEN_LIFETIME 3600
 
@@ -160,7 +158,7 @@ wbd_azure_exporter_flush_cb(gpointer user_data)
 	json = wbd_azure_twin_patch(patch);
 	topic = g_strdup_printf("$iothub/twin/PATCH/properties/reported/?$rid=%" G_GUINT64_FORMAT,
 				++self->rid);
-	g_debug("[%s] reporting %u device(s) to the twin", exp_id(self), g_hash_table_size(patch));
+	wbd_exp_debug(self, "reporting %u device(s) to the twin", g_hash_table_size(patch));
 	wbd_mqtt_cloud_publish(WBD_MQTT_CLOUD(self), topic, json, strlen(json), FALSE);
 	return G_SOURCE_REMOVE;
 }
@@ -197,7 +195,7 @@ wbd_azure_exporter_device_removed(WbdExporter *exporter, const gchar *device)
 
 	if (!g_hash_table_remove(self->reported, device))
 		return;
-	g_info("[%s] removing the removed device '%s' from the twin", exp_id(self), device);
+	wbd_exp_info(self, "removing the removed device '%s' from the twin", device);
 	wbd_azure_exporter_twin_update(self, device, TWIN_REMOVED);
 }
 
@@ -298,13 +296,10 @@ wbd_azure_exporter_command_cb(GObject *source, GAsyncResult *res, gpointer user_
 	const gchar *what = data->method != NULL ? data->method : "cloud-to-device command";
 
 	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error))
-		g_message("[%s] %s for '%s' failed: %s",
-			  exp_id(data->self),
-			  what,
-			  data->device,
-			  error->message);
+		wbd_exp_message(
+			data->self, "%s for '%s' failed: %s", what, data->device, error->message);
 	else
-		g_info("[%s] %s for '%s' done", exp_id(data->self), what, data->device);
+		wbd_exp_info(data->self, "%s for '%s' done", what, data->device);
 	if (data->rid != NULL)
 		wbd_azure_exporter_method_reply(data->self,
 						data->rid,
@@ -369,8 +364,7 @@ wbd_azure_exporter_handle_method(WbdAzureExporter *self,
 	const gchar *bytes = g_bytes_get_data(payload, &length);
 
 	if (rid == NULL) {
-		g_message("[%s] ignoring a direct method request without a valid $rid",
-			  exp_id(self));
+		wbd_exp_message(self, "ignoring a direct method request without a valid $rid");
 		return;
 	}
 	if (!wbd_mqtt_cloud_get_commands(WBD_MQTT_CLOUD(self))) {
@@ -384,10 +378,10 @@ wbd_azure_exporter_handle_method(WbdAzureExporter *self,
 			device = wbd_azure_exporter_command_device(self, named, &error);
 	}
 	if (device == NULL) {
-		g_message("[%s] direct method %s refused: %s",
-			  exp_id(self),
-			  method != NULL ? method : "request",
-			  error->message);
+		wbd_exp_message(self,
+				"direct method %s refused: %s",
+				method != NULL ? method : "request",
+				error->message);
 		wbd_azure_exporter_method_reply(self, rid, NULL, NULL, error);
 		return;
 	}
@@ -409,7 +403,7 @@ wbd_azure_exporter_handle_c2d(WbdAzureExporter *self,
 
 	/* the hub never retains; a broker that does would run it at every reconnect */
 	if (retained) {
-		g_message("[%s] ignoring a retained cloud-to-device message", exp_id(self));
+		wbd_exp_message(self, "ignoring a retained cloud-to-device message");
 		return;
 	}
 	commands = wbd_azure_parse_c2d(bytes, length, &named, &error);
@@ -418,7 +412,7 @@ wbd_azure_exporter_handle_c2d(WbdAzureExporter *self,
 							   named != NULL ? named : bag_device,
 							   &error);
 	if (device == NULL) {
-		g_message("[%s] cloud-to-device message refused: %s", exp_id(self), error->message);
+		wbd_exp_message(self, "cloud-to-device message refused: %s", error->message);
 		return;
 	}
 	wbd_azure_exporter_run(self, device, commands, NULL, NULL);
@@ -438,7 +432,7 @@ wbd_azure_exporter_handle_desired(WbdAzureExporter *self,
 
 	desired = wbd_azure_parse_desired(bytes, length, document, &version, &error);
 	if (desired == NULL) {
-		g_message("[%s] desired properties refused: %s", exp_id(self), error->message);
+		wbd_exp_message(self, "desired properties refused: %s", error->message);
 		return;
 	}
 	if (version <= self->desired_version)
@@ -447,12 +441,12 @@ wbd_azure_exporter_handle_desired(WbdAzureExporter *self,
 	for (guint i = 0; i < desired->len; i++) {
 		WbdMqttDesired *item = g_ptr_array_index(desired, i);
 		if (!wbd_azure_device_id_is_valid(item->device)) {
-			g_message("[%s] desired properties name an invalid device", exp_id(self));
+			wbd_exp_message(self, "desired properties name an invalid device");
 		} else if (item->error != NULL) {
-			g_message("[%s] desired properties for '%s' refused: %s",
-				  exp_id(self),
-				  item->device,
-				  item->error->message);
+			wbd_exp_message(self,
+					"desired properties for '%s' refused: %s",
+					item->device,
+					item->error->message);
 		} else {
 			wbd_azure_exporter_run(self,
 					       item->device,
@@ -483,13 +477,10 @@ wbd_azure_exporter_message(WbdMqttCloud *cloud,
 			if (status == 200)
 				wbd_azure_exporter_handle_desired(self, payload, TRUE);
 			else
-				g_message("[%s] reading the twin failed: status %d",
-					  exp_id(self),
-					  status);
+				wbd_exp_message(self, "reading the twin failed: status %d", status);
 		} else if (status < 200 || status >= 300) {
-			g_message("[%s] the twin refused reported properties: status %d",
-				  exp_id(self),
-				  status);
+			wbd_exp_message(
+				self, "the twin refused reported properties: status %d", status);
 		}
 	} else if (g_str_has_prefix(topic, "$iothub/twin/PATCH/properties/desired/")) {
 		if (wbd_mqtt_cloud_get_commands(cloud))

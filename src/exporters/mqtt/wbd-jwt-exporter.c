@@ -27,8 +27,6 @@
  * desired state of the devices, applied with commands=true.
  */
 
-#define exp_id(self) wbd_exporter_get_id(WBD_EXPORTER(self))
-
 /* the service keeps about one state message a second per device (§4) */
 #define WBD_JWT_STATE_INTERVAL_MS 1000
 
@@ -235,9 +233,7 @@ wbd_jwt_exporter_state_cb(gpointer user_data)
 	json = wbd_jwt_exporter_state_json(self);
 	if (g_strcmp0(json, self->state_sent) == 0)
 		return G_SOURCE_REMOVE;
-	g_debug("[%s] publishing the state of %u device(s)",
-		exp_id(self),
-		g_hash_table_size(self->known));
+	wbd_exp_debug(self, "publishing the state of %u device(s)", g_hash_table_size(self->known));
 	wbd_mqtt_cloud_publish(cloud, self->state_topic, json, strlen(json), FALSE);
 	g_free(self->state_sent);
 	self->state_sent = g_steal_pointer(&json);
@@ -352,13 +348,10 @@ wbd_jwt_exporter_command_cb(GObject *source, GAsyncResult *res, gpointer user_da
 	const gchar *what = data->config ? "the desired state of" : "command for";
 
 	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error))
-		g_message("[%s] %s '%s' failed: %s",
-			  exp_id(data->self),
-			  what,
-			  data->device,
-			  error->message);
+		wbd_exp_message(
+			data->self, "%s '%s' failed: %s", what, data->device, error->message);
 	else
-		g_message("[%s] %s '%s' done", exp_id(data->self), what, data->device);
+		wbd_exp_message(data->self, "%s '%s' done", what, data->device);
 	if (!data->config)
 		wbd_jwt_exporter_result(data->self, data->device, data->id, error);
 	if (error == NULL)
@@ -400,15 +393,15 @@ wbd_jwt_exporter_handle_command(WbdJwtExporter *self,
 
 	/* IoT Core never retains commands; a retained one would run at every reconnect */
 	if (retained) {
-		g_message("[%s] ignoring a retained command", exp_id(self));
+		wbd_exp_message(self, "ignoring a retained command");
 		return;
 	}
 	commands = wbd_jwt_parse_command(subfolder, bytes, length, &id, &device, &error);
 	if (commands == NULL) {
-		g_message("[%s] command for '%s' refused: %s",
-			  exp_id(self),
-			  device != NULL ? device : "?",
-			  error->message);
+		wbd_exp_message(self,
+				"command for '%s' refused: %s",
+				device != NULL ? device : "?",
+				error->message);
 		wbd_jwt_exporter_result(self, device, id, error);
 		return;
 	}
@@ -443,16 +436,15 @@ wbd_jwt_exporter_apply_desired(WbdJwtExporter *self, WbdMqttDesired *desired)
 	g_autoptr(GPtrArray) run = NULL;
 
 	if (desired->error != NULL) {
-		g_message("[%s] the desired state of '%s' is not valid: %s",
-			  exp_id(self),
-			  desired->device,
-			  desired->error->message);
+		wbd_exp_message(self,
+				"the desired state of '%s' is not valid: %s",
+				desired->device,
+				desired->error->message);
 		return;
 	}
 	if (device == NULL) {
-		g_message("[%s] the config names no device of this daemon: '%s'",
-			  exp_id(self),
-			  desired->device);
+		wbd_exp_message(
+			self, "the config names no device of this daemon: '%s'", desired->device);
 		return;
 	}
 	/* a device already in the desired state gets no command */
@@ -466,7 +458,7 @@ wbd_jwt_exporter_apply_desired(WbdJwtExporter *self, WbdMqttDesired *desired)
 	}
 	wbd_jwt_exporter_know(self, desired->device);
 	if (run->len == 0) {
-		g_debug("[%s] '%s' is in its desired state", exp_id(self), desired->device);
+		wbd_exp_debug(self, "'%s' is in its desired state", desired->device);
 		return;
 	}
 	wbd_jwt_exporter_run(self, desired->device, NULL, run, TRUE);
@@ -486,23 +478,22 @@ wbd_jwt_exporter_handle_config(WbdJwtExporter *self, GBytes *payload)
 	g_clear_pointer(&self->config_applied, g_bytes_unref);
 	self->config_applied = g_bytes_ref(payload);
 	if (length == 0) {
-		g_info("[%s] no config", exp_id(self));
+		wbd_exp_info(self, "no config");
 		return;
 	}
 	desired = wbd_jwt_parse_config(bytes, length, &error);
 	if (desired == NULL) {
-		g_message("[%s] config refused: %s", exp_id(self), error->message);
+		wbd_exp_message(self, "config refused: %s", error->message);
 		return;
 	}
 	if (!wbd_mqtt_cloud_get_commands(WBD_MQTT_CLOUD(self))) {
-		g_message("[%s] config not applied: commands are off for this exporter "
-			  "(commands=true turns them on)",
-			  exp_id(self));
+		wbd_exp_message(self,
+				"config not applied: commands are off for this exporter "
+				"(commands=true turns them on)");
 		return;
 	}
-	g_message("[%s] applying the config: the desired state of %u device(s)",
-		  exp_id(self),
-		  desired->len);
+	wbd_exp_message(
+		self, "applying the config: the desired state of %u device(s)", desired->len);
 	for (guint i = 0; i < desired->len; i++)
 		wbd_jwt_exporter_apply_desired(self, g_ptr_array_index(desired, i));
 }
@@ -591,10 +582,7 @@ wbd_jwt_exporter_configure(WbdMqttCloud *cloud,
 	self->results_topic =
 	    g_strdup_printf("/devices/%s/events/command-results", self->device_id);
 	self->state_topic = g_strdup_printf("/devices/%s/state", self->device_id);
-	g_info("[%s] signing its tokens %s, valid for %u s",
-	       exp_id(self),
-	       key->algorithm,
-	       key->lifetime);
+	wbd_exp_info(self, "signing its tokens %s, valid for %u s", key->algorithm, key->lifetime);
 
 	setup->default_url = g_strdup("mqtts://mqtt.googleapis.com:8883");
 	setup->default_port = 8883;

@@ -231,9 +231,9 @@ parse_url(WbdMqttCloud *self,
 			       "url must be mqtt://HOST:PORT or mqtts://HOST:PORT: give the "
 			       "user and password with username and password");
 	if (setup->require_tls && !tls)
-		g_warning("[%s] %s without TLS: only for tests, the cloud itself needs mqtts://",
-			  exp_id(self),
-			  url);
+		wbd_exp_warning(self,
+				"%s without TLS: only for tests, the cloud itself needs mqtts://",
+				url);
 	port = g_uri_get_port(uri);
 	if (port <= 0 && setup->default_port > 0)
 		port = (gint)setup->default_port;
@@ -269,9 +269,9 @@ wbd_mqtt_cloud_connected_cb(WbdMqttClient *client, WbdMqttCloud *self)
 	WbdMqttCloudPrivate *priv = GET_PRIVATE(self);
 
 	if (priv->last_error != NULL)
-		g_message("[%s] connected to the broker again", exp_id(self));
+		wbd_exp_message(self, "connected to the broker again");
 	else
-		g_message("[%s] connected to the broker", exp_id(self));
+		wbd_exp_message(self, "connected to the broker");
 	g_clear_pointer(&priv->last_error, g_free);
 	if (WBD_MQTT_CLOUD_GET_CLASS(self)->connected != NULL)
 		WBD_MQTT_CLOUD_GET_CLASS(self)->connected(self);
@@ -284,7 +284,7 @@ wbd_mqtt_cloud_disconnected_cb(WbdMqttClient *client, const gchar *why, WbdMqttC
 	WbdMqttCloudPrivate *priv = GET_PRIVATE(self);
 
 	if (g_strcmp0(priv->last_error, why) != 0)
-		g_warning("[%s] no connection to the broker: %s", exp_id(self), why);
+		wbd_exp_warning(self, "no connection to the broker: %s", why);
 	g_free(priv->last_error);
 	priv->last_error = g_strdup(why);
 }
@@ -368,10 +368,11 @@ wbd_mqtt_cloud_configure(WbdExporter *exporter, GHashTable *settings, GError **e
 			    "(username or cert-file): on a broker that lets anonymous clients "
 			    "publish, anybody could switch devices past polkit; set "
 			    "commands-unauthenticated=true to allow it anyway");
-		g_warning("[%s] commands from a connection with neither username nor "
-			  "cert-file (commands-unauthenticated=true): whoever may publish on the "
-			  "broker can switch devices",
-			  exp_id(self));
+		wbd_exp_warning(
+			self,
+			"commands from a connection with neither username nor "
+			"cert-file (commands-unauthenticated=true): whoever may publish on the "
+			"broker can switch devices");
 	}
 	options.keep_alive = keep_alive;
 	options.mqtt_version = g_strcmp0(protocol, "5") == 0 ? 5 : 4;
@@ -663,7 +664,7 @@ wbd_mqtt_cloud_command_async(WbdMqttCloud *self,
 					device_id);
 		return;
 	}
-	g_info("[%s] running %u command(s) for '%s'", exp_id(self), commands->len, device_id);
+	wbd_exp_info(self, "running %u command(s) for '%s'", commands->len, device_id);
 	data = g_new0(CommandData, 1);
 	data->device = g_object_ref(device);
 	data->commands = g_ptr_array_ref(commands);

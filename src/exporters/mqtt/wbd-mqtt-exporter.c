@@ -182,9 +182,7 @@ wbd_mqtt_exporter_device_removed(WbdExporter *exporter, const gchar *device)
 	if (!wbd_mqtt_topic_is_valid_level(device) ||
 	    !wbd_mqtt_client_is_connected(wbd_mqtt_cloud_get_client(WBD_MQTT_CLOUD(self))))
 		return;
-	g_info("[%s] clearing what was published of the removed device '%s'",
-	       exp_id(self),
-	       device);
+	wbd_exp_info(self, "clearing what was published of the removed device '%s'", device);
 	for (guint i = 0; topics != NULL && topics[i] != NULL; i++)
 		wbd_mqtt_cloud_publish(WBD_MQTT_CLOUD(self), topics[i], "", 0, TRUE);
 	state_topic = g_strdup_printf("%s/%s", self->prefix, device);
@@ -247,12 +245,10 @@ wbd_mqtt_exporter_command_cb(GObject *source, GAsyncResult *res, gpointer user_d
 	g_autoptr(GError) error = NULL;
 
 	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error))
-		g_message("[%s] command for '%s' failed: %s",
-			  exp_id(data->self),
-			  data->device_id,
-			  error->message);
+		wbd_exp_message(
+			data->self, "command for '%s' failed: %s", data->device_id, error->message);
 	else
-		g_info("[%s] command for '%s' done", exp_id(data->self), data->device_id);
+		wbd_exp_info(data->self, "command for '%s' done", data->device_id);
 	wbd_mqtt_exporter_reply(data->self, data->device_id, data->id, error);
 }
 
@@ -274,7 +270,7 @@ wbd_mqtt_exporter_handle_set(WbdMqttExporter *self,
 		return;
 	/* a retained command would run again on every reconnect */
 	if (retained) {
-		g_message("[%s] ignoring a retained command for '%s'", exp_id(self), device_id);
+		wbd_exp_message(self, "ignoring a retained command for '%s'", device_id);
 		return;
 	}
 	/* a bare ON, OFF or TOGGLE (as Zigbee2MQTT users send it), or the JSON command */
@@ -282,10 +278,7 @@ wbd_mqtt_exporter_handle_set(WbdMqttExporter *self,
 	if (commands == NULL)
 		commands = wbd_mqtt_parse_command(bytes, length, &id, &error);
 	if (commands == NULL) {
-		g_message("[%s] command for '%s' refused: %s",
-			  exp_id(self),
-			  device_id,
-			  error->message);
+		wbd_exp_message(self, "command for '%s' refused: %s", device_id, error->message);
 		wbd_mqtt_exporter_reply(self, device_id, id, error);
 		return;
 	}

@@ -71,13 +71,6 @@ wbd_sse_exporter_get_info(void)
 	return &sse_info;
 }
 
-#define wbd_sse_debug(self, fmt, ...)                                                              \
-	g_debug("[%s] " fmt, wbd_exporter_get_id(WBD_EXPORTER(self)), ##__VA_ARGS__)
-#define wbd_sse_info(self, fmt, ...)                                                               \
-	g_info("[%s] " fmt, wbd_exporter_get_id(WBD_EXPORTER(self)), ##__VA_ARGS__)
-#define wbd_sse_warning(self, fmt, ...)                                                            \
-	g_warning("[%s] " fmt, wbd_exporter_get_id(WBD_EXPORTER(self)), ##__VA_ARGS__)
-
 /* clients */
 
 static void
@@ -115,7 +108,7 @@ static void
 sse_client_finished_cb(SoupServerMessage *msg, SseClient *client)
 {
 	WbdSseExporter *self = client->self;
-	wbd_sse_debug(self, "a client left, %u remain", self->clients->len - 1);
+	wbd_exp_debug(self, "a client left, %u remain", self->clients->len - 1);
 	g_ptr_array_remove(self->clients, client);
 	wbd_sse_exporter_count_clients(self);
 }
@@ -127,7 +120,7 @@ sse_client_drop(SseClient *client)
 {
 	GSocket *socket = soup_server_message_get_socket(client->msg);
 
-	wbd_sse_warning(client->self,
+	wbd_exp_warning(client->self,
 			"dropping a client that does not keep up (%" G_GSIZE_FORMAT
 			" bytes waiting)",
 			client->queued);
@@ -310,7 +303,7 @@ wbd_sse_exporter_check_host(WbdSseExporter *self, SoupServerMessage *msg)
 
 	if (wbd_sse_guard_host_allowed(self->guard, host))
 		return TRUE;
-	wbd_sse_debug(self, "refusing a request for a host name that is not in allowed-hosts");
+	wbd_exp_debug(self, "refusing a request for a host name that is not in allowed-hosts");
 	set_plain_response(msg,
 			   SOUP_STATUS_MISDIRECTED_REQUEST,
 			   "this server does not answer to that host name (see allowed-hosts)\n");
@@ -347,9 +340,8 @@ wbd_sse_exporter_handle_events(SoupServer *server,
 		return;
 	}
 	if (self->clients->len >= self->max_clients) {
-		wbd_sse_warning(self,
-				"refusing a client: max-clients=%u are connected",
-				self->max_clients);
+		wbd_exp_warning(
+			self, "refusing a client: max-clients=%u are connected", self->max_clients);
 		soup_message_headers_replace(headers, "Retry-After", "10");
 		set_plain_response(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "too many clients\n");
 		return;
@@ -359,7 +351,7 @@ wbd_sse_exporter_handle_events(SoupServer *server,
 	last_id = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
 					       "Last-Event-ID");
 	if (last_id != NULL)
-		wbd_sse_debug(self, "a client is back (Last-Event-ID received)");
+		wbd_exp_debug(self, "a client is back (Last-Event-ID received)");
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 	soup_message_headers_replace(headers, "Content-Type", "text/event-stream; charset=utf-8");
 	soup_message_headers_replace(headers, "Cache-Control", "no-store");
@@ -370,7 +362,7 @@ wbd_sse_exporter_handle_events(SoupServer *server,
 	socket = soup_server_message_get_socket(msg);
 	if (socket != NULL &&
 	    !g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, WBD_SSE_SOCKET_BUFFER, &error))
-		wbd_sse_debug(self, "cannot bound the send buffer: %s", error->message);
+		wbd_exp_debug(self, "cannot bound the send buffer: %s", error->message);
 	client = g_new0(SseClient, 1);
 	client->self = self;
 	client->msg = g_object_ref(msg);
@@ -378,7 +370,7 @@ wbd_sse_exporter_handle_events(SoupServer *server,
 	g_signal_connect(msg, "wrote-body-data", G_CALLBACK(sse_client_wrote_cb), client);
 	g_signal_connect(msg, "finished", G_CALLBACK(sse_client_finished_cb), client);
 	g_ptr_array_add(self->clients, client);
-	wbd_sse_debug(self, "a client connected, %u now", self->clients->len);
+	wbd_exp_debug(self, "a client connected, %u now", self->clients->len);
 	wbd_sse_exporter_count_clients(self);
 
 	/* the initial state does not count against client-buffer, however many devices */
@@ -592,16 +584,17 @@ wbd_sse_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError *
 	g_slist_free_full(g_steal_pointer(&uris), (GDestroyNotify)g_uri_unref);
 	wbd_exporter_set_target(exporter, target != NULL ? target : listen);
 	if (!g_inet_address_get_is_loopback(inet))
-		wbd_sse_warning(self,
-				"listening on %s, not a loopback address: whoever reaches it "
-				"sees every reading%s",
-				target != NULL ? target : listen,
-				self->token != NULL
-				    ? " once they have the token, sent in the clear"
-				    : ": set a token (token=, e.g. the output of openssl rand "
-				      "-hex 16), or keep listen on loopback behind a TLS proxy");
+		wbd_exp_warning(
+			self,
+			"listening on %s, not a loopback address: whoever reaches it "
+			"sees every reading%s",
+			target != NULL ? target : listen,
+			self->token != NULL
+				? " once they have the token, sent in the clear"
+				: ": set a token (token=, e.g. the output of openssl rand "
+				  "-hex 16), or keep listen on loopback behind a TLS proxy");
 	else
-		wbd_sse_info(self, "dashboard at http://%s/", target != NULL ? target : listen);
+		wbd_exp_info(self, "dashboard at http://%s/", target != NULL ? target : listen);
 	self->energy_id = g_timeout_add_seconds(1, wbd_sse_exporter_energy_cb, self);
 	self->keepalive_id =
 	    g_timeout_add_seconds(WBD_SSE_KEEPALIVE_S, wbd_sse_exporter_keepalive_cb, self);
