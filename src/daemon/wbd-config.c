@@ -512,6 +512,11 @@ group_key_is_secret(GKeyFile *kf, const gchar *group, const gchar *key)
 		const WbdDriverInfo *info = driver != NULL ? wbd_driver_lookup(g_strstrip(driver)) : NULL;
 		return info != NULL && wbd_driver_is_secret_key(info, key);
 	}
+	if (g_str_has_prefix(group, "driver ")) {
+		/* [driver kasa]: the account every Kasa/Tapo device falls back on */
+		const WbdDriverInfo *info = wbd_driver_lookup(group + strlen("driver "));
+		return info != NULL && wbd_driver_is_secret_key(info, key);
+	}
 	if (g_str_has_prefix(group, "exporter ") && exporter_secret_func != NULL) {
 		g_autofree gchar *kind = g_key_file_get_string(kf, group, "kind", NULL);
 		return kind != NULL && exporter_secret_func(g_strstrip(kind), key);

@@ -305,6 +305,15 @@ class KasaSmartTest(wbtest.DaemonTest):
         path = self.wait_online("dev", 20)
         self.assertEqual(self.get(path, DEVICE, "Model"), "P110")
 
+    def test_driver_group_password_is_a_secret(self):
+        # a [driver kasa] password in a file others may read is warned about, by key only
+        self.write_config("[driver kasa]\nusername=%s\npassword=%s\n" % (USER, PASSWORD))
+        os.chmod(os.path.join(self.config_dir, "wattbus.conf"), 0o644)
+        self.start_daemon()
+        self.wait_for(lambda: "holds the secret" in self.daemon_log(), 10, "the warning")
+        self.assertIn("holds the secret 'password' in [driver kasa]", self.daemon_log())
+        self.assertNotIn(PASSWORD, self.daemon_log())
+
     # sessions and paging
 
     def test_session_renewed_after_403(self):

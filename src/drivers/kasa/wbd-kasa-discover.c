@@ -20,16 +20,16 @@
  * Legacy discovery: the encrypted, unprefixed get_sysinfo request as a UDP datagram
  * to the broadcast address (or a target) on port 9999, sent three times over the
  * window; every device answers with its sysinfo from its own address. Beside it, the
- * TDP probe of newer devices (kasa-smart.md §6) to port 20002, once its RSA-2048 key
- * is made (in a thread); KLAP/AES devices answer with a 16-byte header and JSON saying
- * what they speak. A target with an explicit port gets both probes on that port.
+ * TDP probe of newer devices (kasa-smart.md §6) to port 20002; KLAP/AES devices answer
+ * with a 16-byte header and JSON saying what they speak. A target with an explicit
+ * port gets both probes on that port.
  */
 typedef struct {
 	GSocket *socket;
 	GSource *source;
 	GSocketAddress *target;
 	GBytes *probe;
-	GBytes *tdp_probe; /* NULL until the key is made */
+	GBytes *tdp_probe;
 	GSocketAddress *tdp_target;
 	gboolean done;
 	guint8 *buffer;
@@ -282,23 +282,27 @@ wbd_kasa_discover_send_tdp(DiscoverData *data)
 		g_debug("cannot send the TDP discovery probe: %s", error->message);
 }
 
-static void
-key_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-	gpointer rsa = wbd_kasa_rsa_new(2048);
-	gchar *pem = rsa != NULL ? wbd_kasa_rsa_public_pem(rsa, FALSE) : NULL;
-	if (rsa != NULL)
-		wbd_kasa_rsa_free(rsa);
-	g_task_return_pointer(task, pem, g_free);
-}
+/*
+ * The public key the TDP probe carries (§6.1). Devices use it only to wrap the
+ * `encrypt_info` of hubs and cameras, which this driver does not read, so a fixed
+ * RSA-2048 public key (its private half was thrown away) does: no key is made at run
+ * time, and no thread is left making one when the daemon exits.
+ */
+static const gchar tdp_public_key[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwCCM/qvNhTB5vUONZ75/\n"
+	"r0Eui5TnEkv5FsgnoV+eVWx67zeTga4t8WQXwetWqR2D3ZSPJOjusuSXIjyBq+af\n"
+	"qeuWrTJ1Tv1anlN1VhEFFjzTSWS25AoXWwdnEEKu/fkpKjTl3mZhNwDLZMXxVxnq\n"
+	"lKSjjY9fCBJftTPE29Sybxjur+0JL7dj0KHUTvwP/P0xEPsUhVco7i+VHMnyBIxV\n"
+	"T8bXp1y96GgyfO3ce+XcCM1nx9/hSNUpqEhqmVhmIv76+64HrktetM4DYmXAEGCq\n"
+	"O/7qSCwx25HI8uTj/JktVJsM8/kDy+bp7VNTwRJyInOgRgQIDuqXz8HcQFIo4onl\n"
+	"JwIDAQAB\n"
+	"-----END PUBLIC KEY-----\n";
 
-/* the key is made: the TDP probe, {"params":{"rsa_key":PEM}} after its header (§6.1) */
-static void
-key_ready(GObject *source, GAsyncResult *res, gpointer user_data)
+/* the TDP probe: {"params":{"rsa_key":PEM}} after its 16-byte header */
+static GBytes *
+wbd_kasa_discover_tdp_probe(void)
 {
-	g_autoptr(GTask) task = G_TASK(user_data);
-	DiscoverData *data = g_task_get_task_data(task);
-	g_autofree gchar *pem = g_task_propagate_pointer(G_TASK(res), NULL);
 	g_autoptr(JsonBuilder) b = json_builder_new_immutable();
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	g_autoptr(JsonNode) root = NULL;
@@ -307,13 +311,11 @@ key_ready(GObject *source, GAsyncResult *res, gpointer user_data)
 	guint8 *packet;
 	gsize len;
 
-	if (pem == NULL || data->done)
-		return;
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "params");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "rsa_key");
-	json_builder_add_string_value(b, pem);
+	json_builder_add_string_value(b, tdp_public_key);
 	json_builder_end_object(b);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
@@ -324,8 +326,7 @@ key_ready(GObject *source, GAsyncResult *res, gpointer user_data)
 	packet = g_malloc(WBD_KASA_TDP_HEADER_SIZE + len);
 	wbd_kasa_tdp_header(packet, 0x11, serial, (const guint8 *)payload, len);
 	memcpy(packet + WBD_KASA_TDP_HEADER_SIZE, payload, len);
-	data->tdp_probe = g_bytes_new_take(packet, WBD_KASA_TDP_HEADER_SIZE + len);
-	wbd_kasa_discover_send_tdp(data);
+	return g_bytes_new_take(packet, WBD_KASA_TDP_HEADER_SIZE + len);
 }
 
 static void
@@ -446,11 +447,7 @@ wbd_kasa_discover_async(const WbdDiscoverOptions *options,
 	    options->target != NULL && strchr(options->target, ':') != NULL
 		? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(data->target))
 		: WBD_KASA_TDP_PORT);
-	{
-		GTask *key = g_task_new(NULL, NULL, key_ready, g_object_ref(task));
-		g_task_run_in_thread(key, key_thread);
-		g_object_unref(key);
-	}
+	data->tdp_probe = wbd_kasa_discover_tdp_probe();
 	g_socket_set_blocking(data->socket, FALSE);
 	g_socket_set_broadcast(data->socket, TRUE);
 	data->source = g_socket_create_source(data->socket, G_IO_IN, cancellable);
