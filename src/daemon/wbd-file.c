@@ -83,8 +83,8 @@ wbd_file_check(const gchar *path, gsize max_size, GError **error)
 /**
  * wbd_file_read:
  *
- * Reads the whole of a regular file of at most @max_size bytes. Blocks: on the main
- * loop use wbd_file_read_async().
+ * Reads the whole of a regular file of at most @max_size bytes. Blocks: call it in a
+ * thread (g_task_run_in_thread()) for a file a caller chose, not on the main loop.
  *
  * Returns: (transfer full): the contents, or %NULL with a %WATTBUS_ERROR (%G_IO_ERROR
  *   %G_IO_ERROR_NOT_FOUND when the file does not exist)
@@ -144,54 +144,4 @@ wbd_file_read(const gchar *path, gsize max_size, GError **error)
 	}
 	close(fd);
 	return g_bytes_new_take(g_realloc(g_steal_pointer(&buffer), MAX(length, 1)), length);
-}
-
-typedef struct {
-	gchar *path;
-	gsize max_size;
-} ReadData;
-
-static void
-read_data_free(ReadData *data)
-{
-	g_free(data->path);
-	g_free(data);
-}
-
-static void
-wbd_file_read_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-	ReadData *data = task_data;
-	GError *error = NULL;
-	GBytes *bytes = wbd_file_read(data->path, data->max_size, &error);
-	if (bytes == NULL)
-		g_task_return_error(task, error);
-	else
-		g_task_return_pointer(task, bytes, (GDestroyNotify)g_bytes_unref);
-}
-
-/* wbd_file_read() in a thread of GLib's pool, off the main loop */
-void
-wbd_file_read_async(const gchar *path,
-		    gsize max_size,
-		    GCancellable *cancellable,
-		    GAsyncReadyCallback callback,
-		    gpointer user_data)
-{
-	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
-	ReadData *data = g_new0(ReadData, 1);
-
-	data->path = g_strdup(path);
-	data->max_size = max_size;
-	g_task_set_source_tag(task, wbd_file_read_async);
-	g_task_set_task_data(task, data, (GDestroyNotify)read_data_free);
-	g_task_set_return_on_cancel(task, TRUE);
-	g_task_run_in_thread(task, wbd_file_read_thread);
-}
-
-GBytes *
-wbd_file_read_finish(GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, NULL), NULL);
-	return g_task_propagate_pointer(G_TASK(res), error);
 }

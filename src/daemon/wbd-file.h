@@ -10,14 +10,6 @@ G_BEGIN_DECLS
 
 GBytes *
 wbd_file_read(const gchar *path, gsize max_size, GError **error);
-void
-wbd_file_read_async(const gchar *path,
-		    gsize max_size,
-		    GCancellable *cancellable,
-		    GAsyncReadyCallback callback,
-		    gpointer user_data);
-GBytes *
-wbd_file_read_finish(GAsyncResult *res, GError **error);
 gboolean
 wbd_file_check(const gchar *path, gsize max_size, GError **error);
 
