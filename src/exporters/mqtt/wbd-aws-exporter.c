@@ -391,8 +391,9 @@ wbd_aws_exporter_device_removed(WbdExporter *exporter, const gchar *device)
 	WbdAwsExporter *self = WBD_AWS_EXPORTER(exporter);
 
 	if (g_hash_table_remove(self->known, device))
-		wbd_exp_info(
-			self, "no longer reporting the shadow of the removed device '%s'", device);
+		wbd_exp_info(self,
+			     "no longer reporting the shadow of the removed device '%s'",
+			     device);
 	g_hash_table_remove(self->synced, device);
 	g_hash_table_remove(self->reported, device);
 	g_hash_table_remove(self->versions, device);

@@ -296,8 +296,11 @@ wbd_azure_exporter_command_cb(GObject *source, GAsyncResult *res, gpointer user_
 	const gchar *what = data->method != NULL ? data->method : "cloud-to-device command";
 
 	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error))
-		wbd_exp_message(
-			data->self, "%s for '%s' failed: %s", what, data->device, error->message);
+		wbd_exp_message(data->self,
+				"%s for '%s' failed: %s",
+				what,
+				data->device,
+				error->message);
 	else
 		wbd_exp_info(data->self, "%s for '%s' done", what, data->device);
 	if (data->rid != NULL)
@@ -479,8 +482,9 @@ wbd_azure_exporter_message(WbdMqttCloud *cloud,
 			else
 				wbd_exp_message(self, "reading the twin failed: status %d", status);
 		} else if (status < 200 || status >= 300) {
-			wbd_exp_message(
-				self, "the twin refused reported properties: status %d", status);
+			wbd_exp_message(self,
+					"the twin refused reported properties: status %d",
+					status);
 		}
 	} else if (g_str_has_prefix(topic, "$iothub/twin/PATCH/properties/desired/")) {
 		if (wbd_mqtt_cloud_get_commands(cloud))

@@ -348,8 +348,11 @@ wbd_jwt_exporter_command_cb(GObject *source, GAsyncResult *res, gpointer user_da
 	const gchar *what = data->config ? "the desired state of" : "command for";
 
 	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error))
-		wbd_exp_message(
-			data->self, "%s '%s' failed: %s", what, data->device, error->message);
+		wbd_exp_message(data->self,
+				"%s '%s' failed: %s",
+				what,
+				data->device,
+				error->message);
 	else
 		wbd_exp_message(data->self, "%s '%s' done", what, data->device);
 	if (!data->config)
@@ -443,8 +446,9 @@ wbd_jwt_exporter_apply_desired(WbdJwtExporter *self, WbdMqttDesired *desired)
 		return;
 	}
 	if (device == NULL) {
-		wbd_exp_message(
-			self, "the config names no device of this daemon: '%s'", desired->device);
+		wbd_exp_message(self,
+				"the config names no device of this daemon: '%s'",
+				desired->device);
 		return;
 	}
 	/* a device already in the desired state gets no command */
@@ -492,8 +496,9 @@ wbd_jwt_exporter_handle_config(WbdJwtExporter *self, GBytes *payload)
 				"(commands=true turns them on)");
 		return;
 	}
-	wbd_exp_message(
-		self, "applying the config: the desired state of %u device(s)", desired->len);
+	wbd_exp_message(self,
+			"applying the config: the desired state of %u device(s)",
+			desired->len);
 	for (guint i = 0; i < desired->len; i++)
 		wbd_jwt_exporter_apply_desired(self, g_ptr_array_index(desired, i));
 }

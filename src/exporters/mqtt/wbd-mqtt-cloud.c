@@ -368,11 +368,10 @@ wbd_mqtt_cloud_configure(WbdExporter *exporter, GHashTable *settings, GError **e
 			    "(username or cert-file): on a broker that lets anonymous clients "
 			    "publish, anybody could switch devices past polkit; set "
 			    "commands-unauthenticated=true to allow it anyway");
-		wbd_exp_warning(
-			self,
-			"commands from a connection with neither username nor "
-			"cert-file (commands-unauthenticated=true): whoever may publish on the "
-			"broker can switch devices");
+		wbd_exp_warning(self,
+				"commands from a connection with neither username nor "
+				"cert-file (commands-unauthenticated=true): whoever may publish "
+				"on the broker can switch devices");
 	}
 	options.keep_alive = keep_alive;
 	options.mqtt_version = g_strcmp0(protocol, "5") == 0 ? 5 : 4;

@@ -245,8 +245,10 @@ wbd_mqtt_exporter_command_cb(GObject *source, GAsyncResult *res, gpointer user_d
 	g_autoptr(GError) error = NULL;
 
 	if (!wbd_mqtt_cloud_command_finish(WBD_MQTT_CLOUD(source), res, &error))
-		wbd_exp_message(
-			data->self, "command for '%s' failed: %s", data->device_id, error->message);
+		wbd_exp_message(data->self,
+				"command for '%s' failed: %s",
+				data->device_id,
+				error->message);
 	else
 		wbd_exp_info(data->self, "command for '%s' done", data->device_id);
 	wbd_mqtt_exporter_reply(data->self, data->device_id, data->id, error);

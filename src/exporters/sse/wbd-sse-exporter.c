@@ -340,8 +340,9 @@ wbd_sse_exporter_handle_events(SoupServer *server,
 		return;
 	}
 	if (self->clients->len >= self->max_clients) {
-		wbd_exp_warning(
-			self, "refusing a client: max-clients=%u are connected", self->max_clients);
+		wbd_exp_warning(self,
+				"refusing a client: max-clients=%u are connected",
+				self->max_clients);
 		soup_message_headers_replace(headers, "Retry-After", "10");
 		set_plain_response(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "too many clients\n");
 		return;
@@ -584,15 +585,14 @@ wbd_sse_exporter_configure(WbdExporter *exporter, GHashTable *settings, GError *
 	g_slist_free_full(g_steal_pointer(&uris), (GDestroyNotify)g_uri_unref);
 	wbd_exporter_set_target(exporter, target != NULL ? target : listen);
 	if (!g_inet_address_get_is_loopback(inet))
-		wbd_exp_warning(
-			self,
-			"listening on %s, not a loopback address: whoever reaches it "
-			"sees every reading%s",
-			target != NULL ? target : listen,
-			self->token != NULL
-				? " once they have the token, sent in the clear"
-				: ": set a token (token=, e.g. the output of openssl rand "
-				  "-hex 16), or keep listen on loopback behind a TLS proxy");
+		wbd_exp_warning(self,
+				"listening on %s, not a loopback address: whoever reaches it "
+				"sees every reading%s",
+				target != NULL ? target : listen,
+				self->token != NULL
+				    ? " once they have the token, sent in the clear"
+				    : ": set a token (token=, e.g. the output of openssl rand "
+				      "-hex 16), or keep listen on loopback behind a TLS proxy");
 	else
 		wbd_exp_info(self, "dashboard at http://%s/", target != NULL ? target : listen);
 	self->energy_id = g_timeout_add_seconds(1, wbd_sse_exporter_energy_cb, self);
