@@ -17,7 +17,7 @@
 #include "wbd-auth.h"
 #include "wbd-config.h"
 #include "wbd-driver.h"
-#include "wbd-exporters.h"
+#include "wbd-exporter-manager.h"
 #include "wbd-manager.h"
 
 #define WBD_BUS_NAME "org.wattbus.Wattbus1"
@@ -29,7 +29,7 @@
 typedef struct {
 	GMainLoop *loop;
 	WbdManager *manager;
-	WbdExporters *exporters; /* fed by every device the manager exports */
+	WbdExporterManager *exporters; /* fed by every device the manager exports */
 	gchar *config_dir;
 	gchar *state_dir;
 	gboolean use_system_bus;
@@ -65,18 +65,19 @@ wbd_daemon_bus_acquired_cb(GDBusConnection *connection, const gchar *name, gpoin
 
 	daemon->manager = wbd_manager_new(connection, daemon->config_dir, daemon->state_dir);
 	daemon->exporters =
-	    wbd_exporters_new(wbd_manager_get_object_manager(daemon->manager), daemon->state_dir);
+	    wbd_exporter_manager_new(wbd_manager_get_object_manager(daemon->manager),
+				     daemon->state_dir);
 	g_signal_connect_swapped(daemon->manager,
 				 "device-exported",
-				 G_CALLBACK(wbd_exporters_add_device),
+				 G_CALLBACK(wbd_exporter_manager_add_device),
 				 daemon->exporters);
 	g_signal_connect_swapped(daemon->manager,
 				 "device-unexported",
-				 G_CALLBACK(wbd_exporters_remove_device),
+				 G_CALLBACK(wbd_exporter_manager_remove_device),
 				 daemon->exporters);
 	g_signal_connect_swapped(daemon->manager,
 				 "exporters-configured",
-				 G_CALLBACK(wbd_exporters_apply_config),
+				 G_CALLBACK(wbd_exporter_manager_apply_config),
 				 daemon->exporters);
 	if (!wbd_manager_start(daemon->manager, &error)) {
 		g_critical("cannot start: %s", error->message);

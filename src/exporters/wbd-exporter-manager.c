@@ -6,7 +6,7 @@
 #include "wbd-config.h"
 #include "wbd-exporter-info.h"
 #include "wbd-exporter.h"
-#include "wbd-exporters.h"
+#include "wbd-exporter-manager.h"
 
 /*
  * The exporters live in the daemon and take readings from the device model
@@ -14,7 +14,7 @@
  * module when it exports or drops a device and when it applies a configuration.
  */
 
-struct _WbdExporters {
+struct _WbdExporterManager {
 	GObject parent_instance;
 	GDBusObjectManagerServer *object_manager;
 	gchar *state_dir;
@@ -23,10 +23,10 @@ struct _WbdExporters {
 	GPtrArray *devices;    /* WbdDevice, children included */
 };
 
-G_DEFINE_TYPE(WbdExporters, wbd_exporters, G_TYPE_OBJECT)
+G_DEFINE_TYPE(WbdExporterManager, wbd_exporter_manager, G_TYPE_OBJECT)
 
 static const gchar *
-wbd_exporters_device_label(WbdDevice *device)
+wbd_exporter_manager_device_label(WbdDevice *device)
 {
 	WattbusDevice *iface =
 	    wattbus_object_peek_device(WATTBUS_OBJECT(wbd_device_get_object(device)));
@@ -34,14 +34,14 @@ wbd_exporters_device_label(WbdDevice *device)
 }
 
 static void
-wbd_exporters_values_changed_cb(WbdDevice *device,
-				guint64 timestamp,
-				GVariant *values,
-				WbdExporters *self)
+wbd_exporter_manager_values_changed_cb(WbdDevice *device,
+				       guint64 timestamp,
+				       GVariant *values,
+				       WbdExporterManager *self)
 {
 	GHashTableIter iter;
 	WbdExporter *exporter;
-	const gchar *label = wbd_exporters_device_label(device);
+	const gchar *label = wbd_exporter_manager_device_label(device);
 
 	g_hash_table_iter_init(&iter, self->exporters);
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&exporter))
@@ -55,7 +55,7 @@ wbd_exporters_values_changed_cb(WbdDevice *device,
 /* what a device shows now, as one change: for exporters that start later, and for
  * live exporters when a device arrives */
 static GVariant *
-wbd_exporters_current_values(WbdDevice *device)
+wbd_exporter_manager_current_values(WbdDevice *device)
 {
 	GVariantBuilder builder;
 	GList *ifaces = g_dbus_object_get_interfaces(G_DBUS_OBJECT(wbd_device_get_object(device)));
@@ -86,29 +86,29 @@ wbd_exporters_current_values(WbdDevice *device)
 }
 
 static void
-wbd_exporters_push_current(WbdExporter *exporter, WbdDevice *device)
+wbd_exporter_manager_push_current(WbdExporter *exporter, WbdDevice *device)
 {
-	g_autoptr(GVariant) values = wbd_exporters_current_values(device);
+	g_autoptr(GVariant) values = wbd_exporter_manager_current_values(device);
 	wbd_exporter_push(exporter,
 			  wbd_device_get_id(device),
-			  wbd_exporters_device_label(device),
+			  wbd_exporter_manager_device_label(device),
 			  g_get_real_time(),
 			  values);
 }
 
 static void
-wbd_exporters_seed(WbdExporters *self, WbdExporter *exporter)
+wbd_exporter_manager_seed(WbdExporterManager *self, WbdExporter *exporter)
 {
 	for (guint i = 0; i < self->devices->len; i++) {
 		WbdDevice *device = g_ptr_array_index(self->devices, i);
 		/* a live exporter shows offline devices too */
 		if (wbd_device_get_online(device) || wbd_exporter_is_live(exporter))
-			wbd_exporters_push_current(exporter, device);
+			wbd_exporter_manager_push_current(exporter, device);
 	}
 }
 
 void
-wbd_exporters_add_device(WbdExporters *self, WbdDevice *device)
+wbd_exporter_manager_add_device(WbdExporterManager *self, WbdDevice *device)
 {
 	GHashTableIter iter;
 	WbdExporter *exporter;
@@ -118,18 +118,18 @@ wbd_exporters_add_device(WbdExporters *self, WbdDevice *device)
 	g_ptr_array_add(self->devices, g_object_ref(device));
 	g_signal_connect(device,
 			 "values-changed",
-			 G_CALLBACK(wbd_exporters_values_changed_cb),
+			 G_CALLBACK(wbd_exporter_manager_values_changed_cb),
 			 self);
 	/* a live exporter gets the whole device now (Measurement, say, never changes) */
 	g_hash_table_iter_init(&iter, self->exporters);
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&exporter)) {
 		if (wbd_exporter_is_live(exporter))
-			wbd_exporters_push_current(exporter, device);
+			wbd_exporter_manager_push_current(exporter, device);
 	}
 }
 
 void
-wbd_exporters_remove_device(WbdExporters *self, WbdDevice *device)
+wbd_exporter_manager_remove_device(WbdExporterManager *self, WbdDevice *device)
 {
 	GHashTableIter iter;
 	WbdExporter *exporter;
@@ -137,7 +137,7 @@ wbd_exporters_remove_device(WbdExporters *self, WbdDevice *device)
 
 	if (!g_ptr_array_find(self->devices, device, &index))
 		return;
-	g_signal_handlers_disconnect_by_func(device, wbd_exporters_values_changed_cb, self);
+	g_signal_handlers_disconnect_by_func(device, wbd_exporter_manager_values_changed_cb, self);
 	g_hash_table_iter_init(&iter, self->exporters);
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&exporter))
 		wbd_exporter_forget_device(exporter, wbd_device_get_id(device));
@@ -146,9 +146,9 @@ wbd_exporters_remove_device(WbdExporters *self, WbdDevice *device)
 
 /* for exporters that take commands */
 static WbdDevice *
-wbd_exporters_lookup_device(const gchar *id, gpointer user_data)
+wbd_exporter_manager_lookup_device(const gchar *id, gpointer user_data)
 {
-	WbdExporters *self = user_data;
+	WbdExporterManager *self = user_data;
 	for (guint i = 0; i < self->devices->len; i++) {
 		WbdDevice *device = g_ptr_array_index(self->devices, i);
 		if (g_str_equal(wbd_device_get_id(device), id))
@@ -158,7 +158,7 @@ wbd_exporters_lookup_device(const gchar *id, gpointer user_data)
 }
 
 static void
-wbd_exporters_remove(WbdExporters *self, WbdExporter *exporter)
+wbd_exporter_manager_remove(WbdExporterManager *self, WbdExporter *exporter)
 {
 	g_object_ref(exporter);
 	wbd_exporter_stop(exporter);
@@ -169,14 +169,14 @@ wbd_exporters_remove(WbdExporters *self, WbdExporter *exporter)
 }
 
 static gboolean
-wbd_exporters_open_spool(WbdExporters *self)
+wbd_exporter_manager_open_spool(WbdExporterManager *self)
 {
 	g_autofree gchar *path = NULL;
 	g_autoptr(GError) error = NULL;
 
 	if (self->spool != NULL)
 		return TRUE;
-	path = g_build_filename(self->state_dir, WBD_EXPORTERS_SPOOL_FILE, NULL);
+	path = g_build_filename(self->state_dir, WBD_EXPORTER_MANAGER_SPOOL_FILE, NULL);
 	self->spool = wbd_spool_open(path, &error);
 	if (self->spool == NULL) {
 		g_warning("exporters not started: %s", error->message);
@@ -186,7 +186,7 @@ wbd_exporters_open_spool(WbdExporters *self)
 }
 
 static void
-wbd_exporters_add(WbdExporters *self, WbdExporterConfig *config)
+wbd_exporter_manager_add(WbdExporterManager *self, WbdExporterConfig *config)
 {
 	const WbdExporterInfo *info;
 	g_autoptr(WbdExporter) exporter = NULL;
@@ -196,7 +196,7 @@ wbd_exporters_add(WbdExporters *self, WbdExporterConfig *config)
 		g_warning("%s", error->message);
 		return;
 	}
-	if (!wbd_exporters_open_spool(self))
+	if (!wbd_exporter_manager_open_spool(self))
 		return;
 	info = wbd_exporter_info_lookup(g_hash_table_lookup(config->settings, "kind"));
 	exporter = wbd_exporter_new(info, config->id, config->settings, self->spool, &error);
@@ -204,17 +204,17 @@ wbd_exporters_add(WbdExporters *self, WbdExporterConfig *config)
 		g_warning("%s", error->message);
 		return;
 	}
-	wbd_exporter_set_device_lookup(exporter, wbd_exporters_lookup_device, self);
+	wbd_exporter_set_device_lookup(exporter, wbd_exporter_manager_lookup_device, self);
 	g_hash_table_insert(self->exporters, g_strdup(config->id), g_object_ref(exporter));
 	g_dbus_object_manager_server_export(self->object_manager,
 					    wbd_exporter_get_object(exporter));
 	g_info("added exporter '%s' (%s)", config->id, info->kind);
-	wbd_exporters_seed(self, exporter);
+	wbd_exporter_manager_seed(self, exporter);
 	wbd_exporter_start(exporter);
 }
 
 /**
- * wbd_exporters_apply_config:
+ * wbd_exporter_manager_apply_config:
  * @configs: (element-type WbdExporterConfig): the [exporter ID] groups
  *
  * Brings the running exporters in line with @configs: an exporter whose settings
@@ -222,7 +222,7 @@ wbd_exporters_add(WbdExporters *self, WbdExporterConfig *config)
  * readings its predecessor queued.
  */
 void
-wbd_exporters_apply_config(WbdExporters *self, GPtrArray *configs)
+wbd_exporter_manager_apply_config(WbdExporterManager *self, GPtrArray *configs)
 {
 	g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GList) ids = g_hash_table_get_keys(self->exporters);
@@ -242,24 +242,24 @@ wbd_exporters_apply_config(WbdExporters *self, GPtrArray *configs)
 		g_info("exporter '%s' %s",
 		       (const gchar *)l->data,
 		       config != NULL ? "changed" : "is gone");
-		wbd_exporters_remove(self, exporter);
+		wbd_exporter_manager_remove(self, exporter);
 	}
 	for (guint i = 0; i < configs->len; i++) {
 		WbdExporterConfig *config = g_ptr_array_index(configs, i);
 		if (g_hash_table_lookup(wanted, config->id) == config)
-			wbd_exporters_add(self, config);
+			wbd_exporter_manager_add(self, config);
 	}
 }
 
 static void
-wbd_exporters_dispose(GObject *object)
+wbd_exporter_manager_dispose(GObject *object)
 {
-	WbdExporters *self = WBD_EXPORTERS(object);
+	WbdExporterManager *self = WBD_EXPORTER_MANAGER(object);
 
 	if (self->exporters != NULL) {
 		g_autoptr(GList) exporters = g_hash_table_get_values(self->exporters);
 		for (GList *l = exporters; l != NULL; l = l->next)
-			wbd_exporters_remove(self, l->data);
+			wbd_exporter_manager_remove(self, l->data);
 	}
 	/* what the exporters accepted is on disk before the daemon ends */
 	if (self->spool != NULL)
@@ -271,42 +271,42 @@ wbd_exporters_dispose(GObject *object)
 	g_clear_pointer(&self->devices, g_ptr_array_unref);
 	g_clear_object(&self->spool);
 	g_clear_object(&self->object_manager);
-	G_OBJECT_CLASS(wbd_exporters_parent_class)->dispose(object);
+	G_OBJECT_CLASS(wbd_exporter_manager_parent_class)->dispose(object);
 }
 
 static void
-wbd_exporters_finalize(GObject *object)
+wbd_exporter_manager_finalize(GObject *object)
 {
-	WbdExporters *self = WBD_EXPORTERS(object);
+	WbdExporterManager *self = WBD_EXPORTER_MANAGER(object);
 	g_free(self->state_dir);
 	g_clear_pointer(&self->exporters, g_hash_table_unref);
-	G_OBJECT_CLASS(wbd_exporters_parent_class)->finalize(object);
+	G_OBJECT_CLASS(wbd_exporter_manager_parent_class)->finalize(object);
 }
 
 static void
-wbd_exporters_class_init(WbdExportersClass *klass)
+wbd_exporter_manager_class_init(WbdExporterManagerClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
-	object_class->dispose = wbd_exporters_dispose;
-	object_class->finalize = wbd_exporters_finalize;
+	object_class->dispose = wbd_exporter_manager_dispose;
+	object_class->finalize = wbd_exporter_manager_finalize;
 }
 
 static void
-wbd_exporters_init(WbdExporters *self)
+wbd_exporter_manager_init(WbdExporterManager *self)
 {
 	self->exporters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	self->devices = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
 /**
- * wbd_exporters_new:
+ * wbd_exporter_manager_new:
  * @object_manager: where the exporters' objects are exported
  * @state_dir: where the spool is kept
  */
-WbdExporters *
-wbd_exporters_new(GDBusObjectManagerServer *object_manager, const gchar *state_dir)
+WbdExporterManager *
+wbd_exporter_manager_new(GDBusObjectManagerServer *object_manager, const gchar *state_dir)
 {
-	WbdExporters *self = g_object_new(WBD_TYPE_EXPORTERS, NULL);
+	WbdExporterManager *self = g_object_new(WBD_TYPE_EXPORTER_MANAGER, NULL);
 	wbd_exporter_kinds_register_all();
 	self->object_manager = g_object_ref(object_manager);
 	self->state_dir = g_strdup(state_dir);
