@@ -504,6 +504,25 @@ class MqttTest(MqttBase):
 
     # broker setups
 
+    def test_password_file_must_be_a_small_regular_file(self):
+        """A password-file that is a FIFO or /dev/zero is refused with a clear error
+        instead of blocking the daemon's start or filling its memory; the rest runs."""
+        broker = self.broker()
+        fifo = os.path.join(self.tmp, "mqtt.fifo")
+        os.mkfifo(fifo)
+        emu = self.emulator(PLUG)
+        self.write_config(self.plug("plug", emu) +
+                          self.exporter(broker, exp_id="fifo", username="wattbus", password_file=fifo) +
+                          self.exporter(broker, exp_id="zero", username="wattbus", password_file="/dev/zero"))
+        self.start_daemon()
+        self.wait_online("plug")
+        self.wait_for(lambda: "password-file: %s is not a regular file" % fifo in self.daemon_log(), 10,
+                      "the FIFO refused")
+        self.wait_for(lambda: "password-file: /dev/zero is not a regular file" in self.daemon_log(), 10,
+                      "/dev/zero refused")
+        self.call(device_path("plug"), OUTLET, "Toggle")
+        self.assert_daemon_alive()
+
     def test_password_and_acl(self):
         acl = ("user wattbus\ntopic readwrite wattbus/#\ntopic readwrite homeassistant/#\n\n"
                "user reader\ntopic readwrite #\n")

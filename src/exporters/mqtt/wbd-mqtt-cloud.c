@@ -5,6 +5,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-config.h"
+#include "wbd-file.h"
 #include "wbd-mqtt-cloud.h"
 #include "wbd-mqtt-codec.h"
 
@@ -19,6 +20,8 @@
 
 #define WBD_MQTT_DEFAULT_PORT 1883
 #define WBD_MQTT_DEFAULT_TLS_PORT 8883
+/* a password-file holds one password */
+#define WBD_MQTT_SECRET_FILE_MAX 4096
 
 typedef struct {
 	WbdMqttClient *client;
@@ -168,7 +171,10 @@ wbd_mqtt_cloud_read_secret(GHashTable *settings,
 	const gchar *value = g_hash_table_lookup(settings, key);
 	const gchar *file = g_hash_table_lookup(settings, file_key);
 	g_autoptr(GError) local_error = NULL;
+	g_autoptr(GBytes) bytes = NULL;
 	gchar *contents = NULL;
+	guint8 *raw;
+	gsize size = 0;
 
 	*secret = NULL;
 	if (value != NULL && file != NULL) {
@@ -184,7 +190,9 @@ wbd_mqtt_cloud_read_secret(GHashTable *settings,
 		*secret = g_strdup(value);
 		return TRUE;
 	}
-	if (!g_file_get_contents(file, &contents, NULL, &local_error)) {
+	/* a regular file of bounded size: not a FIFO or /dev/zero that would hang the start */
+	bytes = wbd_file_read(file, WBD_MQTT_SECRET_FILE_MAX, &local_error);
+	if (bytes == NULL) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_INVALID_ARGUMENT,
@@ -193,6 +201,10 @@ wbd_mqtt_cloud_read_secret(GHashTable *settings,
 			    local_error->message);
 		return FALSE;
 	}
+	raw = g_bytes_unref_to_data(g_steal_pointer(&bytes), &size);
+	contents = g_strndup((const gchar *)raw, size);
+	memset(raw, 0, size);
+	g_free(raw);
 	*secret = g_strdup(g_strchomp(contents));
 	memset(contents, 0, strlen(contents));
 	g_free(contents);
