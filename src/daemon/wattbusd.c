@@ -255,7 +255,7 @@ main(int argc, char **argv)
 	(void)WATTBUS_ERROR;
 	auth = wbd_auth_new(daemon.use_system_bus);
 	wbd_auth_set_default(auth);
-	wbd_drivers_register_all();
+	wbd_driver_table_register_all();
 
 	g_message("starting wattbusd %s on the %s bus (configuration %s, state %s)",
 		  PACKAGE_VERSION,

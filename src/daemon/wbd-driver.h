@@ -45,7 +45,7 @@ typedef struct {
  *   (wbd-auth.c) keeps the shared interfaces'; a method found in neither is refused.
  *
  * What the core knows of a driver. A driver adds nothing to the core but a
- * registration line in wbd-drivers.c.
+ * registration line in wbd-driver-table.c.
  */
 typedef struct {
 	const gchar *name;
@@ -76,8 +76,8 @@ wbd_driver_is_known_key(const WbdDriverInfo *info, const gchar *key);
 const gchar *
 wbd_driver_lookup_action(const gchar *interface_name, const gchar *method_name);
 
-/* registers every driver built in; defined in wbd-drivers.c */
+/* registers every driver built in; defined in wbd-driver-table.c */
 void
-wbd_drivers_register_all(void);
+wbd_driver_table_register_all(void);
 
 G_END_DECLS

@@ -43,7 +43,7 @@ wbt_daemon_setup(WbtDaemon *d, gconstpointer config)
 
 	if (!registered) {
 		(void)WATTBUS_ERROR;
-		wbd_drivers_register_all();
+		wbd_driver_table_register_all();
 		registered = TRUE;
 	}
 	d->dir = g_dir_make_tmp("wattbus-dbus-XXXXXX", &error);

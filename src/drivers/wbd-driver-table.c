@@ -12,7 +12,7 @@
  * folder (listed in meson.build beside this file) and one line here.
  */
 void
-wbd_drivers_register_all(void)
+wbd_driver_table_register_all(void)
 {
 	wbd_driver_register(wbd_kasa_driver_get_info());
 	wbd_driver_register(wbd_tuya_driver_get_info());
