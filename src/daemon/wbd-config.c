@@ -274,6 +274,7 @@ wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean stric
 	const gchar *key;
 	g_autoptr(GPtrArray) unknown = g_ptr_array_new();
 	g_autoptr(GError) problem = NULL;
+	gboolean child;
 
 	if (!wbd_config_validate_id(id, error))
 		return FALSE;
@@ -302,7 +303,10 @@ wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean stric
 			    names->str);
 		return FALSE;
 	}
-	if (address == NULL || address[0] == '\0') {
+	/* a child (a hub's sub-device) is reached through its parent: no address */
+	child = info->parent_key != NULL && g_hash_table_lookup(settings, info->parent_key) != NULL &&
+		address == NULL;
+	if (!child && (address == NULL || address[0] == '\0')) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_INVALID_ARGUMENT,
@@ -310,6 +314,8 @@ wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean stric
 			    id);
 		return FALSE;
 	}
+	if (child)
+		address = "";
 	for (const gchar *p = address; *p != '\0'; p++) {
 		if (g_ascii_isspace(*p) || g_ascii_iscntrl(*p)) {
 			g_set_error(error,
@@ -357,7 +363,7 @@ wbd_config_validate_device(const gchar *id, GHashTable *settings, gboolean stric
 			return FALSE;
 		}
 	}
-	if (!wbd_config_validate_address(info, address, &problem)) {
+	if (!child && !wbd_config_validate_address(info, address, &problem)) {
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    WATTBUS_ERROR_INVALID_ARGUMENT,

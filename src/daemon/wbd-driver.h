@@ -43,6 +43,10 @@ typedef struct {
  * @auth_rules: the polkit action of every state-changing method of the driver's own
  *   interfaces, ended by a rule of %NULLs; %NULL if it has none. The core's table
  *   (wbd-auth.c) keeps the shared interfaces'; a method found in neither is refused.
+ * @parent_key: a key of @keys naming another configured device this one is a child of
+ *   (a Tuya hub's sub-device: `gateway`), or %NULL. Such a device has no address of
+ *   its own, is created after the others as a child of the named device, and is not
+ *   polled by the core: its parent's refresh reads it.
  *
  * What the core knows of a driver. A driver adds nothing to the core but a
  * registration line in wbd-driver-table.c.
@@ -61,6 +65,7 @@ typedef struct {
 	GPtrArray *(*discover_finish)(GAsyncResult *res, GError **error);
 	gboolean (*validate_address)(const gchar *address, GError **error);
 	const WbdAuthRule *auth_rules;
+	const gchar *parent_key;
 } WbdDriverInfo;
 
 void

@@ -79,13 +79,56 @@ wbd_manager_export_device(WbdManager *self, WbdDevice *device)
 	g_signal_emit(self, signals[SIGNAL_DEVICE_EXPORTED], 0, device);
 }
 
+/* one configured child (a hub's sub-device) on its own: stopped, then unexported by
+ * child-removed; its parent's other children stay */
+static void
+wbd_manager_remove_child(WbdDevice *parent, WbdDevice *child)
+{
+	g_autoptr(WbdDevice) ref = g_object_ref(child);
+	if (!g_ptr_array_remove(wbd_device_get_children(parent), child))
+		return;
+	wbd_device_stop(child);
+	g_signal_emit_by_name(parent, "child-removed", child);
+}
+
+/* the id of the device @config names as its parent (a hub), or %NULL */
+static const gchar *
+wbd_manager_config_parent(WbdDeviceConfig *config)
+{
+	const WbdDriverInfo *info = wbd_driver_lookup(g_hash_table_lookup(config->settings, "driver"));
+	return info != NULL && info->parent_key != NULL ? g_hash_table_lookup(config->settings, info->parent_key)
+							: NULL;
+}
+
+/* a child's parent must be a running top-level device */
+static gboolean
+wbd_manager_lookup_parent(WbdManager *self, WbdDeviceConfig *config, WbdDevice **parent, GError **error)
+{
+	const gchar *parent_id = wbd_manager_config_parent(config);
+	*parent = parent_id != NULL ? g_hash_table_lookup(self->devices, parent_id) : NULL;
+	if (parent_id != NULL && (*parent == NULL || wbd_device_get_parent(*parent) != NULL)) {
+		g_autofree gchar *clean = g_utf8_make_valid(parent_id, -1);
+		g_set_error(error,
+			    WATTBUS_ERROR,
+			    WATTBUS_ERROR_INVALID_ARGUMENT,
+			    "Device '%s': its gateway '%s' is not a configured device (or it failed to start)",
+			    config->id,
+			    clean);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static WbdDevice *
 wbd_manager_create_device(WbdManager *self, WbdDeviceConfig *config, GError **error)
 {
 	const WbdDriverInfo *info = wbd_driver_lookup(g_hash_table_lookup(config->settings, "driver"));
 	g_autoptr(WbdDevice) device = NULL;
+	WbdDevice *parent = NULL;
 
 	g_return_val_if_fail(info != NULL, NULL);
+	if (!wbd_manager_lookup_parent(self, config, &parent, error))
+		return NULL;
 	device = g_object_new(info->get_device_type(),
 			      "id",
 			      config->id,
@@ -93,6 +136,8 @@ wbd_manager_create_device(WbdManager *self, WbdDeviceConfig *config, GError **er
 			      info,
 			      "settings",
 			      config->settings,
+			      "parent",
+			      parent,
 			      NULL);
 	if (!wbd_device_configure(device, error))
 		return NULL;
@@ -102,9 +147,20 @@ wbd_manager_create_device(WbdManager *self, WbdDeviceConfig *config, GError **er
 static void
 wbd_manager_remove_device(WbdManager *self, WbdDevice *device)
 {
+	GPtrArray *children = wbd_device_get_children(device);
+	WbdDevice *parent = wbd_device_get_parent(device);
+
 	g_object_ref(device);
 	g_info("removing device '%s'", wbd_device_get_id(device));
 	g_hash_table_remove(self->configs, wbd_device_get_id(device));
+	/* configured children (a hub's sub-devices) go with it and come back with it */
+	for (guint i = 0; i < children->len; i++)
+		g_hash_table_remove(self->configs, wbd_device_get_id(g_ptr_array_index(children, i)));
+	if (parent != NULL) {
+		wbd_manager_remove_child(parent, device);
+		g_object_unref(device);
+		return;
+	}
 	/* unexport first, so that stopping (which drops the children) finds nothing left */
 	wbd_manager_unexport_device(self, device);
 	wbd_device_stop(device);
@@ -134,6 +190,15 @@ wbd_manager_add_config(WbdManager *self, WbdDeviceConfig *config, GError **error
 	wattbus_device_set_removable(
 	    wattbus_object_peek_device(WATTBUS_OBJECT(wbd_device_get_object(device))),
 	    config->origin == WBD_CONFIG_ORIGIN_STATE);
+	if (wbd_device_get_parent(device) != NULL) {
+		/* exported by child-added; its parent reads it */
+		wbd_device_add_child(wbd_device_get_parent(device), device);
+		g_info("added device '%s' (%s, behind '%s')",
+		       config->id,
+		       wbd_device_get_driver_name(device),
+		       wbd_device_get_id(wbd_device_get_parent(device)));
+		return TRUE;
+	}
 	wbd_manager_export_device(self, device);
 	g_info("added device '%s' (%s, %s)",
 	       config->id,
@@ -165,18 +230,22 @@ wbd_manager_apply_config(WbdManager *self, WbdConfig *config)
 	for (GList *l = ids; l != NULL; l = l->next) {
 		WbdDeviceConfig *old = g_hash_table_lookup(self->configs, l->data);
 		WbdDeviceConfig *new = g_hash_table_lookup(wanted, l->data);
-		if (new != NULL && new->origin == old->origin &&
-		    wbd_config_settings_equal(old->settings, new->settings)) {
-			g_hash_table_remove(wanted, l->data);
+		WbdDevice *device = g_hash_table_lookup(self->devices, l->data);
+		/* a sub-device that went with its hub: added again below */
+		if (old == NULL || device == NULL)
 			continue;
-		}
+		if (new != NULL && new->origin == old->origin &&
+		    wbd_config_settings_equal(old->settings, new->settings))
+			continue;
 		g_info("device '%s' %s", (const gchar *)l->data, new != NULL ? "changed" : "is gone");
-		wbd_manager_remove_device(self, g_hash_table_lookup(self->devices, l->data));
+		wbd_manager_remove_device(self, device);
 	}
-	for (guint i = 0; i < config->devices->len; i++) {
-		WbdDeviceConfig *dev = g_ptr_array_index(config->devices, i);
+	/* top-level devices first, then the children (hubs' sub-devices) that name them */
+	for (guint i = 0; i < config->devices->len * 2; i++) {
+		WbdDeviceConfig *dev = g_ptr_array_index(config->devices, i % config->devices->len);
 		g_autoptr(GError) error = NULL;
-		if (!g_hash_table_contains(wanted, dev->id))
+		if (!g_hash_table_contains(wanted, dev->id) || g_hash_table_contains(self->configs, dev->id) ||
+		    (wbd_manager_config_parent(dev) != NULL) != (i >= config->devices->len))
 			continue;
 		if (g_hash_table_contains(self->devices, dev->id)) {
 			g_warning("device '%s': the id is already used by another device", dev->id);

@@ -7,6 +7,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-tuya-connection.h"
+#include "wbd-tuya-gateway.h"
 
 #define WBD_TUYA_TIMEOUT_MS 5000
 #define WBD_TUYA_READ_SIZE 4096
@@ -529,8 +530,7 @@ wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 	}
 	g_debug("[%s] ← 0x%02x %" G_GSIZE_FORMAT " DPs", self->log_id, frame->cmd, g_variant_n_children(dps));
 	if (has_dps && g_variant_n_children(dps) > 0)
-		g_signal_emit(self, signals[SIGNAL_DPS], 0, dps, frame->cmd,
-			      frame->cmd == WBD_TUYA_CMD_STATUS ? wbd_tuya_payload_get_time(plain, len) : -1);
+		g_signal_emit(self, signals[SIGNAL_DPS], 0, dps, frame->cmd, wbd_tuya_payload_get_meta(plain, len));
 	/* a handler may have closed us */
 	if (self->state != STATE_READY || self->current == NULL)
 		return;
@@ -924,7 +924,7 @@ wbd_tuya_connection_class_init(WbdTuyaConnectionClass *klass)
 	 * WbdTuyaConnection::dps:
 	 * @dps: a{sv} of the DPs in the frame
 	 * @cmd: the frame's command (0x08 for a push)
-	 * @t: a push's time (its `t`), or -1: the device sent DP values, in a reply or on its own
+	 * @meta: a{sv}: `t` (x), `cid` (s) when the frame has them: DP values, replies or pushes
 	 */
 	signals[SIGNAL_DPS] = g_signal_new("dps",
 					   G_TYPE_FROM_CLASS(klass),
@@ -937,7 +937,7 @@ wbd_tuya_connection_class_init(WbdTuyaConnectionClass *klass)
 					   3,
 					   G_TYPE_VARIANT,
 					   G_TYPE_UINT,
-					   G_TYPE_INT64);
+					   G_TYPE_VARIANT);
 	/**
 	 * WbdTuyaConnection::closed:
 	 * @error: why

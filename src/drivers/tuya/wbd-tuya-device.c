@@ -11,7 +11,9 @@
 #include "wbd-tuya-connection.h"
 #include "wbd-skeleton.h"
 #include "wbd-tuya-device.h"
+#include "wbd-tuya-device-private.h"
 #include "wbd-tuya-discover.h"
+#include "wbd-tuya-gateway.h"
 #include "wbd-tuya-methods.h"
 #include "wbd-tuya-profile.h"
 #include "wbd-tuya-record.h"
@@ -32,27 +34,6 @@
  * on each poll, and a full read now and then. Its profile maps DPs to the Outlet,
  * ElectricityMeter and WaterMeter interfaces; the Tuya interface shows them raw.
  */
-struct _WbdTuyaDevice {
-	WbdDevice parent_instance;
-	gchar *host;
-	guint16 port;
-	gchar *device_id;
-	guint8 local_key[WBD_TUYA_KEY_SIZE];
-	WbdTuyaVersion version; /* UNKNOWN until configured or heard in a broadcast */
-	WbdTuyaProfile *profile;
-	WbdTuyaConnection *connection;
-	WattbusTuya *iface_tuya;
-	WattbusWaterMeter *iface_water;
-	GHashTable *dps; /* DP id → raw value */
-	WbdMeterReading reading;
-	WbdTuyaEnergy *energy; /* the Energy counter of a device that reports increments */
-	GPtrArray *water_measured;
-	gboolean device22;
-	gint64 last_query;
-	gint64 last_reconnect;
-	guint reconnect_id;
-	GCancellable *cancellable; /* the driver's own work */
-};
 
 G_DEFINE_TYPE(WbdTuyaDevice, wbd_tuya_device, WBD_TYPE_DEVICE)
 
@@ -76,6 +57,38 @@ config_error(GError **error, WbdDevice *device, const gchar *message)
 	return FALSE;
 }
 
+/* a hub's sub-device: no address or key of its own, its cid, a profile */
+static gboolean
+wbd_tuya_device_parse_sub_settings(WbdTuyaDevice *self, GHashTable *settings, GError **error)
+{
+	WbdDevice *device = WBD_DEVICE(self);
+	WbdDevice *hub = wbd_device_get_parent(device);
+	const gchar *cid = g_hash_table_lookup(settings, "node-id");
+	const gchar *profile = g_hash_table_lookup(settings, "profile");
+	static const gchar *const hub_keys[] = {"address", "device-id", "local-key", "version", NULL};
+
+	if (!WBD_IS_TUYA_DEVICE(hub) || WBD_TUYA_DEVICE(hub)->cid != NULL)
+		return config_error(error, device, "its gateway is not a Tuya device connected directly");
+	for (guint i = 0; hub_keys[i] != NULL; i++) {
+		if (g_hash_table_lookup(settings, hub_keys[i]) != NULL) {
+			g_autofree gchar *msg = g_strdup_printf("%s belongs to the gateway, not to a sub-device",
+								hub_keys[i]);
+			return config_error(error, device, msg);
+		}
+	}
+	if (!wbd_tuya_cid_is_valid(cid))
+		return config_error(error,
+				    device,
+				    "node-id is missing or not a cid (the sub-device's node_id, up to 64 characters)");
+	if (profile == NULL || profile[0] == '\0')
+		return config_error(error, device, "a sub-device needs a profile");
+	self->cid = g_strdup(cid);
+	self->device_id = g_strdup(WBD_TUYA_DEVICE(hub)->device_id);
+	self->version = WBD_TUYA_DEVICE(hub)->version;
+	self->profile = wbd_tuya_profile_load(profile, error);
+	return self->profile != NULL;
+}
+
 static gboolean
 wbd_tuya_device_parse_settings(WbdTuyaDevice *self, GHashTable *settings, GError **error)
 {
@@ -86,6 +99,10 @@ wbd_tuya_device_parse_settings(WbdTuyaDevice *self, GHashTable *settings, GError
 	const gchar *version = g_hash_table_lookup(settings, "version");
 	const gchar *profile = g_hash_table_lookup(settings, "profile");
 
+	if (wbd_device_get_parent(device) != NULL)
+		return wbd_tuya_device_parse_sub_settings(self, settings, error);
+	if (g_hash_table_lookup(settings, "node-id") != NULL)
+		return config_error(error, device, "node-id is for a hub's sub-devices (with gateway=)");
 	if (!wbd_address_parse(address, WBD_TUYA_DEFAULT_PORT, &self->host, &self->port, NULL))
 		return config_error(error, device, "the address is not a host or host:port");
 	if (device_id == NULL || device_id[0] == '\0')
@@ -136,7 +153,7 @@ wbd_tuya_device_publish_version(WbdTuyaDevice *self)
 }
 
 static void
-wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, gint64 t, WbdTuyaDevice *self);
+wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, GVariant *meta, WbdTuyaDevice *self);
 static void
 wbd_tuya_device_on_closed(WbdTuyaConnection *connection, GError *error, WbdTuyaDevice *self);
 
@@ -163,18 +180,23 @@ wbd_tuya_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 	if (!wbd_tuya_device_parse_settings(self, settings, error))
 		return FALSE;
 	self->device22 = self->version == WBD_TUYA_VERSION_3_2;
-	self->connection = wbd_tuya_connection_new(self->host,
-						   self->port,
-						   self->device_id,
-						   self->local_key,
-						   self->version != WBD_TUYA_VERSION_UNKNOWN ? self->version
-											      : WBD_TUYA_VERSION_3_3,
-						   wbd_device_get_id(device));
+	if (self->cid != NULL) {
+		/* one connection per hub carries every sub-device */
+		self->connection = g_object_ref(WBD_TUYA_DEVICE(wbd_device_get_parent(device))->connection);
+	} else {
+		self->connection = wbd_tuya_connection_new(self->host,
+							   self->port,
+							   self->device_id,
+							   self->local_key,
+							   self->version != WBD_TUYA_VERSION_UNKNOWN ? self->version
+												      : WBD_TUYA_VERSION_3_3,
+							   wbd_device_get_id(device));
+		g_signal_connect(self->connection, "closed", G_CALLBACK(wbd_tuya_device_on_closed), self);
+	}
 	g_signal_connect(self->connection, "dps", G_CALLBACK(wbd_tuya_device_on_dps), self);
-	g_signal_connect(self->connection, "closed", G_CALLBACK(wbd_tuya_device_on_closed), self);
 
 	self->iface_tuya = wattbus_tuya_skeleton_new();
-	wattbus_tuya_set_device_id(self->iface_tuya, self->device_id);
+	wattbus_tuya_set_device_id(self->iface_tuya, self->cid != NULL ? self->cid : self->device_id);
 	wattbus_tuya_set_profile(self->iface_tuya, self->profile != NULL ? wbd_tuya_profile_get_name(self->profile) : "");
 	wattbus_tuya_set_product_key(self->iface_tuya, "");
 	wattbus_tuya_set_dps(self->iface_tuya, g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
@@ -206,159 +228,24 @@ wbd_tuya_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 	return TRUE;
 }
 
-/* DPs to properties */
-
 static void
-wbd_tuya_device_set_water_property(WbdTuyaDevice *self, const WbdTuyaDp *dp, GVariant *raw)
+wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, GVariant *meta, WbdTuyaDevice *self)
 {
-	GDBusPropertyInfo *info =
-	    g_dbus_interface_info_lookup_property(wattbus_water_meter_interface_info(), dp->property);
-	g_autoptr(GVariant) value = NULL;
-	g_auto(GValue) gvalue = G_VALUE_INIT;
+	const gchar *cid = NULL;
+	gint64 t = -1;
 
-	value = wbd_tuya_dp_to_property(dp, raw, G_VARIANT_TYPE(info->signature));
-	if (value == NULL) {
-		wbd_dev_debug(self, "DP %s (%s): a value of type %s does not fit", dp->id, dp->name,
-			      g_variant_get_type_string(raw));
+	/* routed by the cid the frame names, never by order: a hub's own frames have none */
+	g_variant_lookup(meta, "cid", "&s", &cid);
+	g_variant_lookup(meta, "t", "x", &t);
+	if (g_strcmp0(cid, self->cid) != 0) {
+		GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
+		gboolean known = FALSE;
+		for (guint i = 0; self->cid == NULL && cid != NULL && i < children->len; i++)
+			known = known || g_strcmp0(WBD_TUYA_DEVICE(g_ptr_array_index(children, i))->cid, cid) == 0;
+		if (self->cid == NULL && cid != NULL && !known)
+			wbd_dev_debug(self, "DPs for cid %s, which no configured sub-device has: dropped", cid);
 		return;
 	}
-	g_dbus_gvariant_to_gvalue(value, &gvalue);
-	wbd_skeleton_set_value(self->iface_water, dp->property, &gvalue);
-	if (!g_ptr_array_find_with_equal_func(self->water_measured, dp->property, g_str_equal, NULL)) {
-		GDBusInterfaceInfo *iface = wattbus_water_meter_interface_info();
-		g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
-		g_auto(GStrv) measured = NULL;
-		g_ptr_array_add(self->water_measured, g_strdup(dp->property));
-		/* in the order of the interface */
-		for (guint i = 0; iface->properties[i] != NULL; i++) {
-			if (g_ptr_array_find_with_equal_func(self->water_measured,
-							     iface->properties[i]->name,
-							     g_str_equal,
-							     NULL))
-				g_strv_builder_add(builder, iface->properties[i]->name);
-		}
-		measured = g_strv_builder_end(builder);
-		wattbus_water_meter_set_measured(self->iface_water, (const gchar *const *)measured);
-	}
-}
-
-static void
-wbd_tuya_device_publish_dps(WbdTuyaDevice *self)
-{
-	g_autoptr(GPtrArray) ids = g_ptr_array_new();
-	GVariantBuilder builder;
-	GHashTableIter iter;
-	gpointer key;
-
-	g_hash_table_iter_init(&iter, self->dps);
-	while (g_hash_table_iter_next(&iter, &key, NULL))
-		g_ptr_array_add(ids, key);
-	g_ptr_array_sort(ids, wbd_tuya_compare_dp_ids);
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sv}"));
-	for (guint i = 0; i < ids->len; i++) {
-		const gchar *id = g_ptr_array_index(ids, i);
-		g_variant_builder_add(&builder, "{sv}", id, g_hash_table_lookup(self->dps, id));
-	}
-	wattbus_tuya_set_dps(self->iface_tuya, g_variant_builder_end(&builder));
-}
-
-/* whether @dp's sign comes from one of the DPs in @dps */
-static gboolean
-wbd_tuya_device_sign_changed(const WbdTuyaDp *dp, GVariant *dps)
-{
-	g_autoptr(GVariant) sign = NULL;
-	if (dp->negate_dp == NULL)
-		return FALSE;
-	sign = g_variant_lookup_value(dps, dp->negate_dp, NULL);
-	return sign != NULL;
-}
-
-/* an increment in a push (never in a reply: those repeat the last push) into Energy */
-static gboolean
-wbd_tuya_device_count_energy(WbdTuyaDevice *self, GVariant *dps, guint cmd, gint64 t)
-{
-	const WbdTuyaDp *dp = self->energy != NULL ? wbd_tuya_profile_get_increment(self->profile) : NULL;
-	g_autoptr(GVariant) raw = dp != NULL ? g_variant_lookup_value(dps, dp->id, NULL) : NULL;
-	g_autoptr(GError) error = NULL;
-	WbdTuyaEnergyResult result;
-	gdouble wh, total;
-
-	if (raw == NULL || cmd != WBD_TUYA_CMD_STATUS)
-		return FALSE;
-	if (!g_variant_is_of_type(raw, G_VARIANT_TYPE_INT64) || !wbd_tuya_dp_get_number(dp, raw, &wh)) {
-		wbd_dev_warning(self, "DP %s (%s): an increment must be a whole number; ignored", dp->id, dp->name);
-		return FALSE;
-	}
-	result = wbd_tuya_energy_add(self->energy,
-				     g_variant_get_int64(raw),
-				     wh,
-				     t,
-				     g_get_real_time() / G_USEC_PER_SEC,
-				     dp->rated_power,
-				     &error);
-	if (error != NULL)
-		wbd_dev_warning(self, "cannot save the energy counter: %s", error->message);
-	if (result == WBD_TUYA_ENERGY_IMPLAUSIBLE)
-		wbd_dev_warning(self, "DP %s (%s): an increment of %g Wh is %s; ignored", dp->id, dp->name, wh,
-				wbd_tuya_energy_result_to_string(result));
-	else
-		wbd_dev_debug(self, "DP %s (%s): %g Wh, %s", dp->id, dp->name, wh,
-			      wbd_tuya_energy_result_to_string(result));
-	if (result != WBD_TUYA_ENERGY_COUNTED || !wbd_tuya_energy_get_total(self->energy, &total))
-		return FALSE;
-	wbd_meter_reading_set(&self->reading, WBD_QUANTITY_ENERGY, total);
-	return TRUE;
-}
-
-static void
-wbd_tuya_device_apply_dps(WbdTuyaDevice *self, GVariant *dps, gboolean meter_changed)
-{
-	WbdDevice *device = WBD_DEVICE(self);
-	GPtrArray *all = self->profile != NULL ? wbd_tuya_profile_get_dps(self->profile) : NULL;
-	GVariantIter iter;
-	const gchar *id;
-	GVariant *raw;
-
-	/* first every value, so that a DP whose sign another DP gives sees the new sign */
-	g_variant_iter_init(&iter, dps);
-	while (g_variant_iter_next(&iter, "{&sv}", &id, &raw)) {
-		if (g_hash_table_size(self->dps) >= WBD_TUYA_MAX_DPS && !g_hash_table_contains(self->dps, id)) {
-			g_variant_unref(raw);
-			continue;
-		}
-		g_hash_table_replace(self->dps, g_strdup(id), raw);
-	}
-	for (guint i = 0; all != NULL && i < all->len; i++) {
-		const WbdTuyaDp *dp = g_ptr_array_index(all, i);
-		g_autoptr(GVariant) pushed = g_variant_lookup_value(dps, dp->id, NULL);
-		g_autoptr(GError) error = NULL;
-		GVariant *value = g_hash_table_lookup(self->dps, dp->id);
-
-		if (value == NULL || (pushed == NULL && !wbd_tuya_device_sign_changed(dp, dps)))
-			continue;
-		if (g_strcmp0(dp->interface, "Outlet") == 0) {
-			g_autoptr(GVariant) on = wbd_tuya_dp_to_property(dp, value, G_VARIANT_TYPE_BOOLEAN);
-			if (on != NULL)
-				wbd_device_set_on(device, g_variant_get_boolean(on));
-		} else if (g_strcmp0(dp->interface, "WaterMeter") == 0 && self->iface_water != NULL) {
-			wbd_tuya_device_set_water_property(self, dp, value);
-		} else if (wbd_tuya_meter_apply_dp(self->profile, dp, value, self->dps, &self->reading, &error)) {
-			meter_changed = TRUE;
-		} else if (error != NULL) {
-			/* a record of the wrong length: nothing is guessed */
-			wbd_dev_warning(self, "%s", error->message);
-		}
-	}
-	wbd_tuya_device_publish_dps(self);
-	if (meter_changed) {
-		wbd_tuya_meter_add_totals(self->profile, &self->reading);
-		wbd_device_set_meter_reading(device, &self->reading);
-	}
-}
-
-static void
-wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, gint64 t, WbdTuyaDevice *self)
-{
 	wbd_dev_debug(self, "%s with %" G_GSIZE_FORMAT " DPs",
 		      cmd == WBD_TUYA_CMD_STATUS ? "push" : "reply",
 		      g_variant_n_children(dps));
@@ -378,7 +265,7 @@ wbd_tuya_device_send_query(WbdTuyaDevice *self, GTask *task)
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	g_autofree gchar *json = NULL;
 
-	if (self->device22) {
+	if (self->device22 && self->cid == NULL) {
 		g_auto(GStrv) ids = NULL;
 		if (self->profile != NULL) {
 			ids = wbd_tuya_profile_dup_dp_ids(self->profile);
@@ -398,7 +285,11 @@ wbd_tuya_device_send_query(WbdTuyaDevice *self, GTask *task)
 						  task);
 		return;
 	}
-	json = wbd_tuya_build_query(version, self->device_id, now);
+	/* a sub-device is read through its hub, named by its cid */
+	if (self->cid != NULL)
+		json = wbd_tuya_build_sub_query(version, self->cid, now);
+	else
+		json = wbd_tuya_build_query(version, self->device_id, now);
 	wbd_tuya_connection_request_async(self->connection,
 					  wbd_tuya_query_command(version),
 					  json,
@@ -418,8 +309,9 @@ wbd_tuya_device_query_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GError *error = NULL;
 
 	dps = wbd_tuya_connection_request_finish(WBD_TUYA_CONNECTION(source), res, &error);
-	if (dps == NULL && !self->device22 && version >= WBD_TUYA_VERSION_3_2 && version <= WBD_TUYA_VERSION_3_4 &&
-	    g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED)) {
+	/* never for a sub-device: its hub's refusals are not a device22 quirk */
+	if (dps == NULL && !self->device22 && self->cid == NULL && version >= WBD_TUYA_VERSION_3_2 &&
+	    version <= WBD_TUYA_VERSION_3_4 && g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED)) {
 		/* "json obj data unvalid": ask for the DPs by name instead */
 		wbd_dev_info(self, "the device refuses the status query (%s); reading its DPs one by one", error->message);
 		g_error_free(error);
@@ -577,7 +469,13 @@ wbd_tuya_device_refresh_step(GTask *task)
 	gint64 now = g_get_monotonic_time();
 	g_autoptr(GVariant) cached = NULL;
 	const gchar *version = NULL;
+	/* a hub whose profile lists no DPs is kept alive, not read (it has none) */
+	gboolean hub_only = self->profile != NULL && wbd_tuya_profile_get_dps(self->profile)->len == 0;
 
+	if (self->cid != NULL) {
+		wbd_tuya_device_query_async(self, g_task_get_cancellable(task), wbd_tuya_device_refresh_query_cb, task);
+		return;
+	}
 	if (self->version == WBD_TUYA_VERSION_UNKNOWN) {
 		cached = wbd_tuya_discover_lookup(self->device_id);
 		if (cached != NULL && g_variant_lookup(cached, "version", "&s", &version)) {
@@ -594,7 +492,7 @@ wbd_tuya_device_refresh_step(GTask *task)
 		}
 	}
 	wbd_tuya_device_publish_version(self);
-	if (wbd_tuya_connection_is_ready(self->connection) && now - self->last_query < WBD_TUYA_FULL_QUERY_US) {
+	if (hub_only || (wbd_tuya_connection_is_ready(self->connection) && now - self->last_query < WBD_TUYA_FULL_QUERY_US)) {
 		g_autofree gchar *json = wbd_tuya_build_heartbeat(self->device_id);
 		wbd_tuya_connection_request_async(self->connection,
 						  WBD_TUYA_CMD_HEART_BEAT,
@@ -609,14 +507,31 @@ wbd_tuya_device_refresh_step(GTask *task)
 }
 
 static void
+wbd_tuya_device_child_query_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	if (wbd_tuya_device_query_finish(WBD_TUYA_DEVICE(source), res, &error))
+		wbd_device_report_success(WBD_DEVICE(source));
+	else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		wbd_device_report_error(WBD_DEVICE(source), error);
+}
+
+static void
 wbd_tuya_device_refresh_async(WbdDevice *device,
 			      GCancellable *cancellable,
 			      GAsyncReadyCallback callback,
 			      gpointer user_data)
 {
 	GTask *task = g_task_new(device, cancellable, callback, user_data);
+	GPtrArray *children = wbd_device_get_children(device);
+
 	g_task_set_source_tag(task, wbd_tuya_device_refresh_async);
 	wbd_tuya_device_refresh_step(task);
+	/* a hub reads its sub-devices, each on its own: one that does not answer fails alone */
+	for (guint i = 0; i < children->len; i++) {
+		WbdTuyaDevice *child = g_ptr_array_index(children, i);
+		wbd_tuya_device_query_async(child, child->cancellable, wbd_tuya_device_child_query_cb, NULL);
+	}
 }
 
 static gboolean
@@ -659,7 +574,10 @@ wbd_tuya_device_write_dps_async(WbdTuyaDevice *self,
 	g_autofree gchar *json = NULL;
 
 	g_task_set_source_tag(task, wbd_tuya_device_write_dps_async);
-	json = wbd_tuya_build_control(version, self->device_id, g_get_real_time() / G_USEC_PER_SEC, dps);
+	if (self->cid != NULL)
+		json = wbd_tuya_build_sub_control(version, self->cid, g_get_real_time() / G_USEC_PER_SEC, dps);
+	else
+		json = wbd_tuya_build_control(version, self->device_id, g_get_real_time() / G_USEC_PER_SEC, dps);
 	if (json == NULL) {
 		g_task_return_new_error(task,
 					WATTBUS_ERROR,
@@ -810,7 +728,9 @@ wbd_tuya_device_stop(WbdDevice *device)
 	g_clear_handle_id(&self->reconnect_id, g_source_remove);
 	if (self->connection != NULL) {
 		g_signal_handlers_disconnect_by_data(self->connection, self);
-		wbd_tuya_connection_close(self->connection);
+		/* a sub-device's connection is its hub's */
+		if (self->cid == NULL)
+			wbd_tuya_connection_close(self->connection);
 	}
 }
 
@@ -837,6 +757,7 @@ wbd_tuya_device_finalize(GObject *object)
 	WbdTuyaDevice *self = WBD_TUYA_DEVICE(object);
 	g_free(self->host);
 	g_free(self->device_id);
+	g_free(self->cid);
 	memset(self->local_key, 0, sizeof(self->local_key));
 	g_clear_pointer(&self->profile, wbd_tuya_profile_unref);
 	g_clear_pointer(&self->dps, g_hash_table_unref);

@@ -5,7 +5,7 @@
 #include "wbd-tuya-discover.h"
 #include "wbd-tuya-driver.h"
 
-static const gchar *const tuya_keys[] = {"device-id", "local-key", "version", "profile", NULL};
+static const gchar *const tuya_keys[] = {"device-id", "local-key", "version", "profile", "gateway", "node-id", NULL};
 static const gchar *const tuya_secret_keys[] = {"local-key", NULL};
 
 /* the Tuya interface's own methods (WaterMeter's are the core's) */
@@ -24,6 +24,8 @@ static const WbdDriverInfo tuya_driver = {
     .default_poll_interval = 30,
     .discover_async = wbd_tuya_discover_async,
     .discover_finish = wbd_tuya_discover_finish,
+    /* a hub's sub-device: gateway=<the hub's id> */
+    .parent_key = "gateway",
     .auth_rules = tuya_auth_rules,
 };
 

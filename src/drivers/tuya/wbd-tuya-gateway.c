@@ -16,6 +16,29 @@
  * hub's version.
  */
 
+/**
+ * wbd_tuya_payload_get_meta:
+ *
+ * What a frame with DPs says besides them: its time `t` (x) and the `cid` (s) of the
+ * sub-device it is for, when it has them.
+ *
+ * Returns: (transfer floating): an a{sv}
+ */
+GVariant *
+wbd_tuya_payload_get_meta(const guint8 *plain, gsize len)
+{
+	g_autofree gchar *cid = wbd_tuya_payload_get_cid(plain, len);
+	gint64 t = wbd_tuya_payload_get_time(plain, len);
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	if (t >= 0)
+		g_variant_builder_add(&builder, "{sv}", "t", g_variant_new_int64(t));
+	if (cid != NULL)
+		g_variant_builder_add(&builder, "{sv}", "cid", g_variant_new_string(cid));
+	return g_variant_builder_end(&builder);
+}
+
 /* printable ASCII without quotes or backslashes, 1 to 64 bytes */
 gboolean
 wbd_tuya_cid_is_valid(const gchar *cid)

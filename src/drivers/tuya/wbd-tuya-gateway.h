@@ -22,6 +22,8 @@ gchar *
 wbd_tuya_build_subdev_query(void);
 gchar *
 wbd_tuya_payload_get_cid(const guint8 *plain, gsize len);
+GVariant *
+wbd_tuya_payload_get_meta(const guint8 *plain, gsize len);
 gboolean
 wbd_tuya_payload_parse_subdev_report(const guint8 *plain,
 				     gsize len,
