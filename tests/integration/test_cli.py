@@ -329,6 +329,43 @@ class CliTest(uxtest.UxTest):
         self.assertTrue(out.startswith("Exporter dash: flushed"), out)
 
 
+class BatteryCliTest(envoy.EnvoyTest):
+    """An Envoy's batteries (Battery interface) in list and show."""
+
+    FOLDER = "8.2.4286_with_3cts_and_battery_split"
+
+    def ctl(self, *args):
+        env = dict(os.environ, WATTBUS_BUS="session", DBUS_SESSION_BUS_ADDRESS=self.bus.address, LANG="C.UTF-8")
+        env.pop("G_MESSAGES_DEBUG", None)
+        proc = subprocess.run([os.environ["WATTBUSCTL"]] + list(args), env=env, capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 0, "wattbusctl %s: %s%s" % (args, proc.stdout, proc.stderr))
+        return proc.stdout
+
+    def test_batteries(self):
+        emu = self.gateway(self.FOLDER)
+        path = self.start_envoy(emu, token=emu.token("owner"))
+        batteries = envoy.BATTERIES[self.FOLDER]["batteries"]
+        self.wait_for(lambda: len([p for p, i in self.children(path).items() if envoy.BATTERY in i])
+                      == len(batteries) + 1, 15, "the batteries")
+        ids = {i[wbtest.DEVICE]["SerialNumber"]: i[wbtest.DEVICE]["Id"]
+               for p, i in self.children(path).items() if envoy.BATTERY in i}
+        devices = {d["id"]: d for d in json.loads(self.ctl("--json", "list"))}
+        rows = {line.split()[0]: line for line in self.ctl("list").splitlines()[1:]}
+        for serial, values in batteries.items():
+            dev = devices[ids[serial]]
+            # Battery.Power is positive while charging; a storage role is positive discharging
+            self.assertEqual((dev["power"], dev["measurement"]), (-values["Power"], "storage"))
+            self.assertIn("%.1f W" % -values["Power"], rows[ids[serial]])
+            self.assertIn(" battery ", rows[ids[serial]])
+        serial, values = sorted(batteries.items())[0]
+        out = self.ctl("show", ids[serial])
+        self.assertRegex(out, r"\nBattery\n")
+        self.assertRegex(out, r"\n  State of charge: +%d %%\n" % values["StateOfCharge"])
+        self.assertRegex(out, r"\n  Capacity: +%.3f kWh\n" % (values["Capacity"] / 1000))
+        self.assertRegex(out, r"\n  Power: +%.1f W\n" % values["Power"])
+
+
 class WaterMeterCliTest(test_tuya.TuyaBase):
     """valve, water-switch, water-sharing and the water meter's values in show."""
 
