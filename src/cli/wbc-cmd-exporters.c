@@ -33,6 +33,27 @@ wbc_list_exporters(WbcCtl *ctl)
 	return g_list_sort(exporters, wbc_exporter_compare);
 }
 
+/* an exporter's State for people (JSON keeps the D-Bus value) */
+static const gchar *
+wbc_exporter_state_text(const gchar *state)
+{
+	static const struct {
+		const gchar *state;
+		const gchar *text;
+	} states[] = {
+	    {"connecting", NC_("exporter state", "connecting")},
+	    {"connected", NC_("exporter state", "connected")},
+	    {"backing-off", NC_("exporter state", "backing-off")},
+	    {"error", NC_("exporter state", "error")},
+	    {"disabled", NC_("exporter state", "disabled")},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(states); i++) {
+		if (g_strcmp0(state, states[i].state) == 0)
+			return g_dpgettext2(GETTEXT_PACKAGE, "exporter state", states[i].text);
+	}
+	return state; /* one added later: as the daemon says it */
+}
+
 static WbcExit
 wbc_exporters_call(WbcCtl *ctl, GList *exporters, const gchar *action, const gchar *id)
 {
@@ -65,7 +86,7 @@ wbc_exporters_call(WbcCtl *ctl, GList *exporters, const gchar *action, const gch
 		    g_strdup_printf("%" G_GUINT64_FORMAT, wattbus_exporter_get_queued(exporter));
 		g_print(_("Exporter %s: flushed (state %s, %s queued)\n"),
 			id,
-			wattbus_exporter_get_state(exporter),
+			wbc_exporter_state_text(wattbus_exporter_get_state(exporter)),
 			queued);
 	} else if (g_strcmp0(action, "enable") == 0)
 		g_print(_("Exporter %s: enabled\n"), id);
@@ -154,7 +175,8 @@ wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 			const gchar *cells[] = {wattbus_exporter_get_id(exporter),
 						wattbus_exporter_get_kind(exporter),
 						wattbus_exporter_get_target(exporter),
-						wattbus_exporter_get_state(exporter),
+						wbc_exporter_state_text(
+						    wattbus_exporter_get_state(exporter)),
 						queued,
 						sent,
 						failed,

@@ -6,9 +6,13 @@ LANG=C.UTF-8, so no de_DE locale has to be generated; WATTBUS_LOCALEDIR points
 wattbusctl at the translations in the build dir."""
 
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 
+import freeport
 import uxtest
 import wbtest
 
@@ -74,6 +78,69 @@ class TranslationTest(uxtest.UxTest):
         self.assertRegex(proc.stderr, r"^\d+ translated messages\.\n$")
         with open(os.path.join(wbtest.SOURCE_DIR, "po", "LINGUAS")) as f:
             self.assertIn("de", [line.strip() for line in f if not line.startswith("#")])
+
+    def test_exporters_in_german(self):
+        """The exporters' table and confirmations in German, the states included (JSON
+        keeps the daemon's values)."""
+        with open(os.path.join(self.config_dir, "wattbus.conf"), "a") as f:
+            f.write("\n[exporter dash]\nkind=sse\nlisten=127.0.0.1:%d\n" % freeport.free_port())
+        self.start()
+        out, _ = self.ctl("--session", "exporters", **GERMAN)
+        line = [l for l in out.splitlines() if l.startswith("dash ")]
+        self.assertEqual(len(line), 1, out)
+        self.assertIn(" verbunden ", line[0] + " ")
+        self.assertNotIn("connected", out)
+        out, _ = self.ctl("--session", "exporters", "disable", "dash", **GERMAN)
+        self.assertEqual(out, "Exporter dash: deaktiviert\n")
+        out, _ = self.ctl("--session", "exporters", **GERMAN)
+        self.assertIn(" deaktiviert", out)
+        out, _ = self.ctl("--session", "--json", "exporters", **GERMAN)
+        self.assertIn('"disabled"', out)
+
+    def test_catalog_covers_the_sources(self):
+        """Every file with translatable strings is in POTFILES.in, and every string they
+        mark today is translated in de.po: the catalog is made afresh from the sources
+        (xgettext with meson's glib preset) and merged into de.po, as
+        `ninja wattbus-update-po` would, then counted by `msgfmt --statistics`."""
+        src = os.path.join(wbtest.SOURCE_DIR, "src")
+        marked = set()
+        for folder, _, files in os.walk(src):
+            for name in files:
+                if name.endswith(".c"):
+                    path = os.path.join(folder, name)
+                    with open(path, encoding="utf-8") as f:
+                        if re.search(r"(?<![\w])N?C?_\(\s*\"", f.read()):
+                            marked.add(os.path.relpath(path, wbtest.SOURCE_DIR))
+        with open(os.path.join(wbtest.SOURCE_DIR, "po", "POTFILES.in")) as f:
+            listed = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        self.assertTrue(marked)
+        self.assertEqual(sorted(marked - set(listed)), [], "files with _() missing in po/POTFILES.in")
+        tmp = tempfile.mkdtemp(prefix="wattbus-i18n-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        pot = os.path.join(tmp, "wattbus.pot")
+        subprocess.run(["xgettext", "--package-name=wattbus", "--from-code=UTF-8", "--add-comments",
+                        "--keyword=_", "--keyword=N_", "--keyword=C_:1c,2", "--keyword=NC_:1c,2",
+                        "--keyword=g_dcgettext:2", "--keyword=g_dngettext:2,3",
+                        "--keyword=g_dpgettext2:2c,3", "--flag=N_:1:pass-c-format",
+                        "--flag=C_:2:pass-c-format", "--flag=NC_:2:pass-c-format",
+                        "--flag=g_dngettext:2:pass-c-format", "--flag=g_strdup_printf:1:c-format",
+                        "--flag=g_string_printf:2:c-format", "--flag=g_string_append_printf:2:c-format",
+                        "--flag=g_error_new:3:c-format", "--flag=g_set_error:4:c-format",
+                        "--flag=g_markup_printf_escaped:1:c-format", "--flag=g_log:3:c-format",
+                        "--flag=g_print:1:c-format", "--flag=g_printerr:1:c-format",
+                        "--flag=g_printf:1:c-format", "--flag=g_fprintf:2:c-format",
+                        "--flag=g_sprintf:2:c-format", "--flag=g_snprintf:3:c-format",
+                        "-D", wbtest.SOURCE_DIR, "-o", pot] + listed, check=True, capture_output=True)
+        merged = os.path.join(tmp, "de.po")
+        subprocess.run(["msgmerge", "--quiet", "--no-fuzzy-matching", "-o", merged,
+                        os.path.join(wbtest.SOURCE_DIR, "po", "de.po"), pot], check=True)
+        proc = subprocess.run(["msgfmt", "--check", "--statistics", "-o", "/dev/null", merged],
+                              capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        missing = subprocess.run(["msgattrib", "--untranslated", "--no-obsolete", merged],
+                                 capture_output=True, text=True, check=True).stdout
+        self.assertRegex(proc.stderr, r"^\d+ translated messages\.\n$",
+                         "strings of the sources that de.po does not translate:\n" + missing[-4000:])
 
     def test_polkit_actions_in_german(self):
         policy = os.path.join(uxtest.BUILD_DIR, "data", "org.wattbus.Wattbus1.policy")
