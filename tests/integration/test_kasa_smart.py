@@ -197,6 +197,13 @@ class KasaSmartTest(wbtest.DaemonTest):
         path = self.wait_online("dev", 20)
         self.switch_and_check(emu, path, "")
 
+    def test_device_closing_after_each_reply(self):
+        # P100 drops the TCP connection after every response (kasa-smart.md §2)
+        emu = self.start("P100(US)_1.0.0_1.1.3.json", "aes", emu_args=("--close-after-reply",))
+        path = self.wait_online("dev", 20)
+        self.switch_and_check(emu, path, "")
+        self.assertEqual(self.get(path, DEVICE, "LastError"), "")
+
     def switch_strip(self, fixture, transport):
         emu = self.start(fixture, transport)
         self.wait_online("dev", 20)
