@@ -346,6 +346,36 @@ class EmoncmsEnvoyTest(ExporterTest, envoy.EnvoyTest):
         self.assertEqual(self.emoncms.values("inv1", "MaxPower")[1],
                          (report // 1000000, expected[serial]["MaxPower"]))
 
+    def test_batteries_as_inputs(self):
+        """An Enphase site's batteries and storage CT reach EmonCMS as inputs of the
+        gateway's node: the aggregate's and each battery's numbers (Power positive while
+        charging; a boolean as 1; the State string is not a number and is left out), the
+        storage meter's both counters; values as envoy-batteries.md §7 gives them."""
+        folder = "8.2.4286_with_3cts_and_battery_split"
+        grid, aggregate, batteries = envoy.expected_batteries(folder)
+        meters, _ = envoy.expected_meters(folder)
+        self.start_emoncms()
+        gateway = self.gateway(folder)
+        os.environ["STATE_DIRECTORY"] = self.state_dir
+        self.write_config("[device envoy]\ndriver=envoy\naddress=%s\ntoken=%s\npoll-interval=60\n\n"
+                          % (gateway.address, gateway.token("owner")) + self.exporter_config())
+        self.start_daemon()
+        self.wait_online("envoy", timeout=15)
+        for name in ("StateOfCharge", "Power", "Capacity", "AvailableEnergy", "ReserveLevel"):
+            stored = self.wait_stored("envoy", "batteries_" + name, lambda v: len(v) > 0)
+            self.assertEqual(stored[-1][1], aggregate[name], name)
+        self.assertEqual(self.wait_stored("envoy", "batteries_Aggregate", lambda v: len(v) > 0)[-1][1], 1)
+        for serial, values in batteries.items():
+            for name in ("StateOfCharge", "Power", "Capacity"):
+                stored = self.wait_stored("envoy", "battery_%s_%s" % (serial, name), lambda v: len(v) > 0)
+                self.assertEqual(stored[-1][1], values[name], "%s %s" % (serial, name))
+        names = {s["name"] for s in self.emoncms.stored() if s["node"] == "envoy"}
+        self.assertNotIn("batteries_State", names)
+        self.assertNotIn("battery_%s_ReserveLevel" % sorted(batteries)[0], names)  # NaN
+        for name in ("Energy", "EnergyExported"):
+            stored = self.wait_stored("envoy", "storage_" + name, lambda v: len(v) > 0)
+            self.assertEqual(stored[-1][1], meters["storage"][name], name)
+
     def family_config(self, envoy_emu, lamps, envoy_first=False):
         lamp_text = "".join(self.device_config(dev_id, emu, poll=2) for dev_id, emu in lamps)
         envoy_text = ("[device solar]\ndriver=envoy\naddress=%s\nusername=installer\n"

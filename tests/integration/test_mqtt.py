@@ -14,6 +14,7 @@ import json
 import os
 import time
 
+import test_envoy_common as envoy
 import wbtest
 from emoncmsemu import EXPORTER, PLUG, exporter_path
 from mqttbroker import Broker
@@ -522,6 +523,64 @@ class MqttTest(MqttBase):
                       "/dev/zero refused")
         self.call(device_path("plug"), OUTLET, "Toggle")
         self.assert_daemon_alive()
+
+    def test_battery_and_grid(self):
+        """An Enphase site with batteries: each battery's state and Home Assistant
+        sensors (device classes battery, power, energy_storage; its state an enum), and
+        the gateway's grid state, values as envoy-batteries.md §7 gives them."""
+        folder = "8.3.1598_collar"
+        grid, aggregate, batteries = envoy.expected_batteries(folder)
+        os.makedirs(os.path.join(self.tmp, "certs"))
+        gw = envoy.EnvoyEmulator(folder, cert_dir=os.path.join(self.tmp, "certs"))
+        self.emulators.append(gw)
+        os.environ["STATE_DIRECTORY"] = self.state_dir
+        broker = self.broker()
+        rec = self.recorder(broker)
+        self.write_config("[device envoy]\ndriver=envoy\naddress=%s\ntoken=%s\n\n"
+                          % (gw.address, gw.token("owner")) +
+                          self.exporter(broker, homeassistant="true"))
+        self.start_daemon()
+        self.wait_online("envoy", timeout=15)
+        state = self.wait_json(rec, "wattbus/envoy_batteries", lambda j: "state_of_charge" in j)
+        self.assertAlmostEqual(state["state_of_charge"], aggregate["StateOfCharge"])
+        self.assertAlmostEqual(state["power"], aggregate["Power"])  # positive: charging
+        self.assertAlmostEqual(state["capacity"], aggregate["Capacity"])
+        self.assertAlmostEqual(state["available_energy"], aggregate["AvailableEnergy"])
+        self.assertAlmostEqual(state["reserve_level"], aggregate["ReserveLevel"])
+        self.assertEqual(state["battery_state"], "charging")
+        self.assertIs(state["aggregate"], True)
+        serial = sorted(batteries)[0]
+        one = self.wait_json(rec, "wattbus/envoy_battery_" + serial, lambda j: "power" in j)
+        self.assertAlmostEqual(one["power"], batteries[serial]["Power"])
+        self.assertAlmostEqual(one["state_of_charge"], batteries[serial]["StateOfCharge"])
+        self.assertNotIn("reserve_level", one)  # not reported for one battery: NaN, left out
+        self.assertEqual(self.wait_json(rec, "wattbus/envoy", lambda j: "grid_state" in j)
+                         ["grid_state"], grid)
+
+        for name, dclass, unit in (("state_of_charge", "battery", "%"), ("power", "power", "W"),
+                                   ("capacity", "energy_storage", "Wh"),
+                                   ("available_energy", "energy_storage", "Wh"),
+                                   ("reserve_level", "battery", "%")):
+            topic = "homeassistant/sensor/wattbus_envoy_batteries_%s/config" % name
+            self.wait_for(lambda: rec.on(topic), 5, topic)
+            config = json.loads(rec.on(topic)[-1])
+            self.assertEqual(config["device_class"], dclass, name)
+            self.assertEqual(config["unit_of_measurement"], unit, name)
+            self.assertEqual(config["state_topic"], "wattbus/envoy_batteries")
+            self.assertEqual(config["value_template"], "{{ value_json.%s }}" % name)
+        topic = "homeassistant/sensor/wattbus_envoy_batteries_battery_state/config"
+        self.wait_for(lambda: rec.on(topic), 5, topic)
+        config = json.loads(rec.on(topic)[-1])
+        self.assertEqual(config["device_class"], "enum")
+        self.assertIn("discharging", config["options"])
+        # one battery has no reserve: no sensor for it
+        self.assertFalse(rec.on("homeassistant/sensor/wattbus_envoy_battery_%s_reserve_level/config"
+                                % serial))
+        topic = "homeassistant/sensor/wattbus_envoy_grid_state/config"
+        self.wait_for(lambda: rec.on(topic), 5, topic)
+        config = json.loads(rec.on(topic)[-1])
+        self.assertEqual(config["device_class"], "enum")
+        self.assertEqual(config["options"], ["on-grid", "off-grid", "unknown"])
 
     def test_password_and_acl(self):
         acl = ("user wattbus\ntopic readwrite wattbus/#\ntopic readwrite homeassistant/#\n\n"

@@ -542,6 +542,57 @@ test_ha_discovery(void)
 	g_assert_cmpstr(member(object, "state_closing"), ==, "closing");
 }
 
+/* a battery: device classes battery (%), power (W), energy_storage (Wh), its State an
+ * enum; a gateway's GridState an enum; what Measured lacks has no sensor */
+static void
+test_ha_discovery_battery(void)
+{
+	const gchar *const measured[] = {"StateOfCharge", "Power", "Capacity", "State", NULL};
+	WbdMqttDeviceInfo battery = {.id = "envoy_batteries", .battery = measured};
+	WbdMqttDeviceInfo gateway = {.id = "envoy", .gateway = TRUE};
+	g_autoptr(GPtrArray) configs = wbd_mqtt_ha_discovery("wattbus", "homeassistant", &battery);
+	g_autoptr(JsonNode) soc = NULL;
+	g_autoptr(JsonNode) power = NULL;
+	g_autoptr(JsonNode) capacity = NULL;
+	g_autoptr(JsonNode) state = NULL;
+	g_autoptr(JsonNode) grid = NULL;
+	JsonObject *object;
+	JsonArray *options;
+
+	g_assert_cmpuint(configs->len, ==, 8);
+	object = ha_config(
+	    configs, "homeassistant/sensor/wattbus_envoy_batteries_state_of_charge/config", &soc);
+	g_assert_cmpstr(member(object, "device_class"), ==, "battery");
+	g_assert_cmpstr(member(object, "unit_of_measurement"), ==, "%");
+	g_assert_cmpstr(member(object, "state_class"), ==, "measurement");
+	g_assert_cmpstr(member(object, "value_template"), ==, "{{ value_json.state_of_charge }}");
+	object =
+	    ha_config(configs, "homeassistant/sensor/wattbus_envoy_batteries_power/config", &power);
+	g_assert_cmpstr(member(object, "device_class"), ==, "power");
+	g_assert_cmpstr(member(object, "unit_of_measurement"), ==, "W");
+	object = ha_config(
+	    configs, "homeassistant/sensor/wattbus_envoy_batteries_capacity/config", &capacity);
+	g_assert_cmpstr(member(object, "device_class"), ==, "energy_storage");
+	g_assert_cmpstr(member(object, "unit_of_measurement"), ==, "Wh");
+	object = ha_config(
+	    configs, "homeassistant/sensor/wattbus_envoy_batteries_battery_state/config", &state);
+	g_assert_cmpstr(member(object, "device_class"), ==, "enum");
+	g_assert_cmpstr(member(object, "value_template"), ==, "{{ value_json.battery_state }}");
+	g_assert_false(json_object_has_member(object, "unit_of_measurement"));
+	options = json_object_get_array_member(object, "options");
+	g_assert_cmpuint(json_array_get_length(options), ==, 4);
+	g_assert_cmpstr(json_array_get_string_element(options, 0), ==, "charging");
+	g_clear_pointer(&configs, g_ptr_array_unref);
+
+	configs = wbd_mqtt_ha_discovery("wattbus", "homeassistant", &gateway);
+	g_assert_cmpuint(configs->len, ==, 2);
+	object = ha_config(configs, "homeassistant/sensor/wattbus_envoy_grid_state/config", &grid);
+	g_assert_cmpstr(member(object, "device_class"), ==, "enum");
+	g_assert_cmpstr(member(object, "value_template"), ==, "{{ value_json.grid_state }}");
+	options = json_object_get_array_member(object, "options");
+	g_assert_cmpstr(json_array_get_string_element(options, 1), ==, "off-grid");
+}
+
 /* Tuya edge commands: what the message has, hostile input leaving members NULL */
 static void
 test_tuya_edge_command(void)
@@ -602,6 +653,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mqtt/cloud-forms", test_cloud_forms);
 	g_test_add_func("/mqtt/desired", test_desired);
 	g_test_add_func("/mqtt/ha-discovery", test_ha_discovery);
+	g_test_add_func("/mqtt/ha-discovery-battery", test_ha_discovery_battery);
 	g_test_add_func("/mqtt/tuya-edge-command", test_tuya_edge_command);
 	return g_test_run();
 }

@@ -156,6 +156,7 @@ wbd_envoy_device_configure(WbdDevice *device, GHashTable *settings, GError **err
 		wbd_envoy_client_set_pin_file(self->client, pin_file);
 	}
 	wbd_envoy_trust_attach(device, self->client);
+	wbd_envoy_storage_attach(self->storage);
 	if (self->token != NULL) {
 		g_autofree gchar *when = wbd_envoy_format_time(self->token_expiry);
 		wbd_envoy_client_set_token(self->client, self->token);

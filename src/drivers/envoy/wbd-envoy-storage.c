@@ -75,6 +75,17 @@ wbd_envoy_storage_free(WbdEnvoyStorage *self)
 	g_free(self);
 }
 
+/* adds org.wattbus.Wattbus1.Gateway to the gateway, GridState unknown until read */
+void
+wbd_envoy_storage_attach(WbdEnvoyStorage *self)
+{
+	if (self->iface_gateway != NULL)
+		return;
+	self->iface_gateway = wattbus_gateway_skeleton_new();
+	wbd_device_add_interface(self->gateway, G_DBUS_INTERFACE_SKELETON(self->iface_gateway));
+	wattbus_gateway_set_grid_state(self->iface_gateway, self->grid_state);
+}
+
 /* the gateway removed all its children (its CTs changed): they are made again */
 void
 wbd_envoy_storage_forget_children(WbdEnvoyStorage *self)
@@ -180,11 +191,7 @@ wbd_envoy_storage_publish(WbdEnvoyStorage *self)
 	BatteryChild *child;
 	const gchar *serial;
 
-	if (self->iface_gateway == NULL) {
-		self->iface_gateway = wattbus_gateway_skeleton_new();
-		wbd_device_add_interface(self->gateway,
-					 G_DBUS_INTERFACE_SKELETON(self->iface_gateway));
-	}
+	wbd_envoy_storage_attach(self);
 	if (g_strcmp0(wattbus_gateway_get_grid_state(self->iface_gateway), self->grid_state) != 0) {
 		wbd_dev_info(self->gateway, "grid state %s", self->grid_state);
 		wattbus_gateway_set_grid_state(self->iface_gateway, self->grid_state);

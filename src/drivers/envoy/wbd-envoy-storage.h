@@ -11,6 +11,7 @@ typedef struct _WbdEnvoyStorage WbdEnvoyStorage;
 
 WbdEnvoyStorage *wbd_envoy_storage_new(WbdDevice *gateway);
 void wbd_envoy_storage_free(WbdEnvoyStorage *self);
+void wbd_envoy_storage_attach(WbdEnvoyStorage *self);
 void wbd_envoy_storage_forget_children(WbdEnvoyStorage *self);
 
 gboolean wbd_envoy_storage_set_inventory(WbdEnvoyStorage *self, JsonNode *root);

@@ -100,6 +100,7 @@ wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 	WattbusDevice *iface;
 	WattbusElectricityMeter *meter;
 	WattbusWaterMeter *water;
+	WattbusBattery *battery;
 	WbdMqttDeviceInfo info = {0};
 	g_autoptr(GPtrArray) configs = NULL;
 	g_autoptr(GStrvBuilder) topics = g_strv_builder_new();
@@ -113,6 +114,7 @@ wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 	iface = wattbus_object_peek_device(object);
 	meter = wattbus_object_peek_electricity_meter(object);
 	water = wattbus_object_peek_water_meter(object);
+	battery = wattbus_object_peek_battery(object);
 	info.id = device_id;
 	if (iface != NULL) {
 		info.name = wattbus_device_get_name(iface);
@@ -124,6 +126,8 @@ wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 	info.outlet = (wbd_device_get_capabilities(device) & WBD_DEVICE_CAP_OUTLET) != 0;
 	info.measured = meter != NULL ? wattbus_electricity_meter_get_measured(meter) : NULL;
 	info.water_meter = water != NULL;
+	info.battery = battery != NULL ? wattbus_battery_get_measured(battery) : NULL;
+	info.gateway = wattbus_object_peek_gateway(object) != NULL;
 	info.valve = water != NULL && wattbus_water_meter_get_measured(water) != NULL &&
 		     g_strv_contains(wattbus_water_meter_get_measured(water), "Valve");
 	configs = wbd_mqtt_ha_discovery(self->prefix, self->discovery_prefix, &info);

@@ -28,6 +28,22 @@ static const struct {
     {"Flow", "water", "total_increasing", "m³"},
 };
 
+/* a battery's (org.wattbus.Wattbus1.Battery): Power positive while charging */
+static const struct {
+	const gchar *property;
+	const gchar *device_class;
+	const gchar *unit;
+} ha_battery_sensors[] = {
+    {"StateOfCharge", "battery", "%"},
+    {"Power", "power", "W"},
+    {"Capacity", "energy_storage", "Wh"},
+    {"AvailableEnergy", "energy_storage", "Wh"},
+    {"ReserveLevel", "battery", "%"},
+};
+
+static const gchar *const battery_states[] = {"charging", "discharging", "idle", "unknown", NULL};
+static const gchar *const grid_states[] = {"on-grid", "off-grid", "unknown", NULL};
+
 static void
 ha_add_string(JsonBuilder *builder, const gchar *key, const gchar *value)
 {
@@ -100,14 +116,52 @@ ha_add(GPtrArray *out,
 	g_ptr_array_add(out, json_to_string(root, FALSE));
 }
 
+/* a sensor of one state key: a number with its class and unit, or an enum of @options */
+static void
+ha_sensor(GPtrArray *out,
+	  const gchar *prefix,
+	  const gchar *discovery_prefix,
+	  const WbdMqttDeviceInfo *info,
+	  const gchar *base,
+	  const gchar *property,
+	  const gchar *name,
+	  const gchar *device_class,
+	  const gchar *state_class,
+	  const gchar *unit,
+	  const gchar *const *options)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autofree gchar *key = wbd_mqtt_state_key(property);
+	g_autofree gchar *unique_id = g_strdup_printf("%s_%s", base, key);
+	g_autofree gchar *template = g_strdup_printf("{{ value_json.%s }}", key);
+	g_autofree gchar *state_topic = g_strdup_printf("%s/%s", prefix, info->id);
+
+	json_builder_begin_object(builder);
+	ha_add_string(builder, "name", name);
+	ha_common(builder, prefix, info, unique_id, state_topic);
+	ha_add_string(builder, "value_template", template);
+	ha_add_string(builder, "device_class", options != NULL ? "enum" : device_class);
+	ha_add_string(builder, "state_class", state_class);
+	ha_add_string(builder, "unit_of_measurement", unit);
+	if (options != NULL) {
+		json_builder_set_member_name(builder, "options");
+		json_builder_begin_array(builder);
+		for (guint i = 0; options[i] != NULL; i++)
+			json_builder_add_string_value(builder, options[i]);
+		json_builder_end_array(builder);
+	}
+	ha_add(out, discovery_prefix, "sensor", unique_id, builder);
+}
+
 /**
  * wbd_mqtt_ha_discovery:
  * @prefix: the base topic (`wattbus`)
  * @discovery_prefix: Home Assistant's (`homeassistant`)
  *
  * Home Assistant MQTT discovery configs of one device, single-entity style, grouped
- * by a device block: a sensor per measured quantity, a switch for an outlet, a valve
- * for a water meter's valve.
+ * by a device block: a sensor per measured quantity (of a meter or a battery: a
+ * battery's State as an enum), the grid state of a gateway (an enum), a switch for an
+ * outlet, a valve for a water meter's valve.
  *
  * Returns: (transfer full) (element-type utf8): topic, payload, topic, payload, ...
  */
@@ -125,29 +179,63 @@ wbd_mqtt_ha_discovery(const gchar *prefix,
 
 	base = g_strdup_printf("%s_%s", p, d);
 	for (guint i = 0; i < G_N_ELEMENTS(ha_sensors); i++) {
-		g_autoptr(JsonBuilder) builder = NULL;
-		g_autofree gchar *key = NULL;
-		g_autofree gchar *unique_id = NULL;
-		g_autofree gchar *template = NULL;
 		gboolean water = g_str_equal(ha_sensors[i].property, "Flow");
 
 		if (water ? !info->water_meter
 			  : info->measured == NULL ||
 				!g_strv_contains(info->measured, ha_sensors[i].property))
 			continue;
-		key = wbd_mqtt_state_key(ha_sensors[i].property);
-		unique_id = g_strdup_printf("%s_%s", base, key);
-		template = g_strdup_printf("{{ value_json.%s }}", key);
-		builder = json_builder_new();
-		json_builder_begin_object(builder);
-		ha_add_string(builder, "name", water ? "Water" : ha_sensors[i].property);
-		ha_common(builder, prefix, info, unique_id, state_topic);
-		ha_add_string(builder, "value_template", template);
-		ha_add_string(builder, "device_class", ha_sensors[i].device_class);
-		ha_add_string(builder, "state_class", ha_sensors[i].state_class);
-		ha_add_string(builder, "unit_of_measurement", ha_sensors[i].unit);
-		ha_add(out, discovery_prefix, "sensor", unique_id, builder);
+		ha_sensor(out,
+			  prefix,
+			  discovery_prefix,
+			  info,
+			  base,
+			  ha_sensors[i].property,
+			  water ? "Water" : ha_sensors[i].property,
+			  ha_sensors[i].device_class,
+			  ha_sensors[i].state_class,
+			  ha_sensors[i].unit,
+			  NULL);
 	}
+	for (guint i = 0; info->battery != NULL && i < G_N_ELEMENTS(ha_battery_sensors); i++) {
+		if (!g_strv_contains(info->battery, ha_battery_sensors[i].property))
+			continue;
+		ha_sensor(out,
+			  prefix,
+			  discovery_prefix,
+			  info,
+			  base,
+			  ha_battery_sensors[i].property,
+			  ha_battery_sensors[i].property,
+			  ha_battery_sensors[i].device_class,
+			  "measurement",
+			  ha_battery_sensors[i].unit,
+			  NULL);
+	}
+	if (info->battery != NULL && g_strv_contains(info->battery, "State"))
+		ha_sensor(out,
+			  prefix,
+			  discovery_prefix,
+			  info,
+			  base,
+			  "State",
+			  "Battery state",
+			  NULL,
+			  NULL,
+			  NULL,
+			  battery_states);
+	if (info->gateway)
+		ha_sensor(out,
+			  prefix,
+			  discovery_prefix,
+			  info,
+			  base,
+			  "GridState",
+			  "Grid",
+			  NULL,
+			  NULL,
+			  NULL,
+			  grid_states);
 	if (info->outlet) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
 		g_autofree gchar *unique_id = g_strdup_printf("%s_switch", base);

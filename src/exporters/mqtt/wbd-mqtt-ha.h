@@ -23,6 +23,8 @@ typedef struct {
 	gboolean water_meter;
 	gboolean valve;
 	const gchar *const *measured; /* ElectricityMeter Measured, or NULL */
+	const gchar *const *battery;  /* Battery Measured, or NULL: not a battery */
+	gboolean gateway;	      /* has org.wattbus.Wattbus1.Gateway (GridState) */
 } WbdMqttDeviceInfo;
 
 GPtrArray *
