@@ -5,8 +5,9 @@
 Shows every outlet with its switch and live power, the other meters, and the solar
 balance (production, consumption, and the grid import or export) from the meters whose
 Measurement is production, net-consumption or total-consumption (an Enphase gateway has
-them; plugs do not, and then the row says "no solar meter"). Everything updates from the
-daemon's D-Bus signals (GObject notify on the proxies of Wattbus.Client): no polling.
+them; plugs do not, and then the row says "no solar meter"), with the battery beside them
+when the site has one (charging or discharging, W, and % charged). Everything updates from
+the daemon's D-Bus signals (GObject notify on the proxies of Wattbus.Client): no polling.
 
 Usage: wattbus-applet.py [--session|--system]   (or WATTBUS_BUS=session)
 
@@ -77,6 +78,40 @@ def solar_balance(meters):
     return {"production": production, "consumption": consumption, "net": net}
 
 
+def battery_balance(batteries):
+    """The batteries' flow from (aggregate, power, state of charge, capacity) of each
+    Battery object, as the SSE exporter's `energy` event has it: the aggregates (a
+    gateway's all-batteries object) where there are any, else every battery; power
+    summed (positive while charging), the charge weighted by capacity. None without
+    batteries; a value None when one battery lacks it."""
+    if not batteries:
+        return None
+    chosen = [b for b in batteries if b[0]] or batteries
+    powers = [b[1] for b in chosen]
+    socs = [b[2] for b in chosen]
+    caps = [b[3] for b in chosen]
+    power = None if None in powers else sum(powers)
+    if None in socs:
+        soc = None
+    elif None not in caps and sum(caps) > 0:
+        soc = sum(s * c for s, c in zip(socs, caps)) / sum(caps)
+    else:
+        soc = sum(socs) / len(socs)
+    return {"power": power, "soc": soc}
+
+
+def battery_text(balance):
+    """{"power": 6592, "soc": 46} → "charging 6.59 kW · 46 %"."""
+    power, soc = balance["power"], balance["soc"]
+    if power is None:
+        text = format_power(None)
+    elif abs(power) < 1:
+        text = "idle"
+    else:
+        text = ("charging " if power > 0 else "discharging ") + format_power(abs(power))
+    return text + ("" if soc is None else " · %d %%" % round(soc))
+
+
 def render_png_ctypes(snapshot, renderer, path):
     """gtk_snapshot_to_node(), gsk_renderer_render_texture(), gdk_texture_save_to_png()
     on the C objects behind the Python ones."""
@@ -117,6 +152,7 @@ class DeviceRow(Gtk.ListBoxRow):
         self.outlet = None
         self.meter = None
         self.inverter = None  # an inverter has no meter: its power is Inverter.Power
+        self.battery = None  # a battery: Battery.Power, positive while charging
         self.handlers = []
         box = Gtk.Box(spacing=12, margin_top=6, margin_bottom=6, margin_start=12, margin_end=12)
         names = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, hexpand=True)
@@ -155,6 +191,11 @@ class DeviceRow(Gtk.ListBoxRow):
             self.inverter = inverter
             if inverter is not None:
                 self.watch(inverter, ["power"])
+        battery = self.obj.get_battery()
+        if battery is not self.battery:
+            self.battery = battery
+            if battery is not None:
+                self.watch(battery, ["power", "state-of-charge", "state", "capacity", "aggregate"])
         self.update()
 
     def disconnect_all(self):
@@ -183,8 +224,13 @@ class DeviceRow(Gtk.ListBoxRow):
                 details.append(self.meter.props.measurement)
             if self.meter is None and self.inverter is not None:
                 details.append("production")
+            if self.battery is not None:
+                soc = reading(self.battery, "StateOfCharge")
+                if soc is not None:
+                    details.append("%d %%" % round(soc))
+                details.append(self.battery.props.state or "unknown")
         self.detail_label.set_text(" · ".join(details))
-        source = self.meter or self.inverter
+        source = self.meter or self.inverter or self.battery
         self.power_label.set_text(format_power(reading(source, "Power")) if source else "")
         self.switch.set_visible(self.is_outlet)
         if self.is_outlet:
@@ -246,11 +292,13 @@ class AppletWindow(Gtk.ApplicationWindow):
         self.solar_grid = Gtk.Grid(column_spacing=24, row_spacing=2, column_homogeneous=True)
         self.solar_labels = {}
         for col, (key, title) in enumerate([("production", "Production"),
-                                            ("consumption", "Consumption"), ("net", "Grid")]):
+                                            ("consumption", "Consumption"), ("net", "Grid"),
+                                            ("battery", "Battery")]):
             value = Gtk.Label(xalign=0, css_classes=["big", "value"])
             self.solar_grid.attach(Gtk.Label(label=title, xalign=0, css_classes=["caption"]), col, 0, 1, 1)
             self.solar_grid.attach(value, col, 1, 1, 1)
             self.solar_labels[key] = value
+        self.battery_widgets = [self.solar_grid.get_child_at(3, 0), self.solar_labels["battery"]]
         self.no_solar = Gtk.Label(label="no solar meter", xalign=0, css_classes=["caption"])
         content.append(self.solar_grid)
         content.append(self.no_solar)
@@ -295,7 +343,7 @@ class AppletWindow(Gtk.ApplicationWindow):
         """An outlet goes in the first list, a meter or an inverter in the second; a
         device with neither (a strip without a meter, a gateway) in none until it gains
         one."""
-        has_power = row.meter is not None or row.inverter is not None
+        has_power = row.meter is not None or row.inverter is not None or row.battery is not None
         target = self.outlets if row.is_outlet else self.meters if has_power else None
         parent = row.get_parent()
         if parent is not target:
@@ -342,6 +390,15 @@ class AppletWindow(Gtk.ApplicationWindow):
         meters = [(row.meter.props.measurement, reading(row.meter, "Power"))
                   for row in self.rows.values() if row.meter is not None and row.device.props.online]
         balance = solar_balance(meters)
+        battery = battery_balance([(row.battery.props.aggregate, reading(row.battery, "Power"),
+                                    reading(row.battery, "StateOfCharge"),
+                                    reading(row.battery, "Capacity"))
+                                   for row in self.rows.values()
+                                   if row.battery is not None and row.device.props.online])
+        for widget in self.battery_widgets:
+            widget.set_visible(battery is not None)
+        if battery is not None:
+            self.solar_labels["battery"].set_text(battery_text(battery))
         self.solar_grid.set_visible(balance is not None)
         self.no_solar.set_visible(balance is None)
         if balance is not None:
@@ -362,7 +419,8 @@ class AppletWindow(Gtk.ApplicationWindow):
 
     def dump(self):
         solar = ("no solar meter" if self.no_solar.get_visible()
-                 else {k: label.get_text() for k, label in self.solar_labels.items()})
+                 else {k: label.get_text() for k, label in self.solar_labels.items()
+                       if label.get_visible()})
         return {"solar": solar, "status": self.status.get_text(),
                 "outlets": {r.id: r.dump() for r in self.rows.values() if r.get_parent() is self.outlets},
                 "meters": {r.id: r.dump() for r in self.rows.values() if r.get_parent() is self.meters}}

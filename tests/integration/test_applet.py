@@ -209,5 +209,27 @@ class AppletTest(uxtest.UxTest):
         applet.screenshot("applet-solar.png")
 
 
+    def test_python_gi_applet_battery(self):
+        """An Envoy site with batteries: the battery beside the solar balance (the
+        gateway's aggregate: charging, its power, its charge) and each battery listed
+        with its power, charge and state; values as envoy-batteries.md §7 gives them."""
+        folder = "8.2.4286_with_3cts_and_battery_split"
+        grid, aggregate, batteries = envoy.expected_batteries(folder)
+        emu = envoy.EnvoyTest.gateway(self, folder, stream=None)
+        envoy.EnvoyTest.start_envoy(self, emu, poll_interval=60, token=emu.token("owner"))
+        applet = Applet(self, "--session")
+        expected = "charging %s · %d %%" % (power_text(aggregate["Power"]), aggregate["StateOfCharge"])
+        applet.wait_for(lambda d: isinstance(d["solar"], dict) and d["solar"].get("battery") == expected,
+                        "the battery %r" % expected, 15)
+        serial = sorted(batteries)[0]
+        dump = applet.wait_for(lambda d: "envoy_battery_" + serial in d["meters"] and
+                               "envoy_batteries" in d["meters"], "the battery rows", 15)
+        row = dump["meters"]["envoy_battery_" + serial]
+        self.assertEqual(row["power"], power_text(batteries[serial]["Power"]))
+        self.assertIn("%d %%" % batteries[serial]["StateOfCharge"], row["detail"])
+        self.assertIn("charging", row["detail"])
+        self.assertEqual(dump["meters"]["envoy_batteries"]["power"], power_text(aggregate["Power"]))
+        applet.screenshot("applet-battery.png")
+
 if __name__ == "__main__":
     wbtest.main()
