@@ -20,6 +20,7 @@ struct _WbdKasaHttp {
 	gchar *password;
 	GQueue queue; /* GTask, the requests waiting; the head is in flight */
 	gboolean busy;
+	gboolean closed; /* wbd_kasa_http_close(): nothing more is sent */
 
 	/* the session */
 	gboolean established;

@@ -154,6 +154,13 @@ wbd_kasa_http_run(WbdKasaHttp *self)
 	if (self->busy || g_queue_is_empty(&self->queue))
 		return;
 	task = g_queue_peek_head(&self->queue);
+	if (self->closed) {
+		g_queue_pop_head(&self->queue);
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CLOSED, "The device was stopped");
+		g_object_unref(task);
+		wbd_kasa_http_run(self);
+		return;
+	}
 	if (g_task_return_error_if_cancelled(task)) {
 		g_queue_pop_head(&self->queue);
 		g_object_unref(task);
@@ -373,6 +380,7 @@ wbd_kasa_http_describe(WbdKasaHttp *self)
 void
 wbd_kasa_http_close(WbdKasaHttp *self)
 {
+	self->closed = TRUE;
 	soup_session_abort(self->soup);
 	wbd_kasa_http_reset(self);
 }
