@@ -347,6 +347,24 @@ wbd_device_add_child(WbdDevice *self, WbdDevice *child)
 	g_signal_emit(self, signals[SIGNAL_CHILD_ADDED], 0, child);
 }
 
+/**
+ * wbd_device_remove_child:
+ *
+ * Stops @child and takes it from @self's children (child-removed); the other children
+ * stay. For a configured child (a hub's sub-device) that goes on its own.
+ */
+void
+wbd_device_remove_child(WbdDevice *self, WbdDevice *child)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+	g_object_ref(child); /* the array may hold the last reference */
+	if (g_ptr_array_remove(priv->children, child)) {
+		wbd_device_stop(child);
+		g_signal_emit(self, signals[SIGNAL_CHILD_REMOVED], 0, child);
+	}
+	g_object_unref(child);
+}
+
 void
 wbd_device_remove_children(WbdDevice *self)
 {

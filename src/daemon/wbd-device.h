@@ -140,6 +140,8 @@ wbd_device_set_measurement(WbdDevice *self, const gchar *measurement);
 void
 wbd_device_add_child(WbdDevice *self, WbdDevice *child);
 void
+wbd_device_remove_child(WbdDevice *self, WbdDevice *child);
+void
 wbd_device_remove_children(WbdDevice *self);
 void
 wbd_device_report_success(WbdDevice *self);

@@ -79,18 +79,6 @@ wbd_manager_export_device(WbdManager *self, WbdDevice *device)
 	g_signal_emit(self, signals[SIGNAL_DEVICE_EXPORTED], 0, device);
 }
 
-/* one configured child (a hub's sub-device) on its own: stopped, then unexported by
- * child-removed; its parent's other children stay */
-static void
-wbd_manager_remove_child(WbdDevice *parent, WbdDevice *child)
-{
-	g_autoptr(WbdDevice) ref = g_object_ref(child);
-	if (!g_ptr_array_remove(wbd_device_get_children(parent), child))
-		return;
-	wbd_device_stop(child);
-	g_signal_emit_by_name(parent, "child-removed", child);
-}
-
 /* the id of the device @config names as its parent (a hub), or %NULL */
 static const gchar *
 wbd_manager_config_parent(WbdDeviceConfig *config)
@@ -157,7 +145,7 @@ wbd_manager_remove_device(WbdManager *self, WbdDevice *device)
 	for (guint i = 0; i < children->len; i++)
 		g_hash_table_remove(self->configs, wbd_device_get_id(g_ptr_array_index(children, i)));
 	if (parent != NULL) {
-		wbd_manager_remove_child(parent, device);
+		wbd_device_remove_child(parent, device);
 		g_object_unref(device);
 		return;
 	}

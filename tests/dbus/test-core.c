@@ -317,10 +317,11 @@ static void
 pending_call_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GError **error = user_data;
-	g_autoptr(GVariant) reply =
-	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, error);
-	if (*error == NULL)
+	GVariant *reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, error);
+	if (reply != NULL) {
+		g_variant_unref(reply);
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "succeeded");
+	}
 }
 
 static gboolean
