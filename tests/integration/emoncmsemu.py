@@ -2,11 +2,7 @@
 """The EmonCMS emulator (tests/emulators/emoncms-emulator.py) as a subprocess, and a test
 base class for exporter tests: a daemon, Kasa emulators and one EmonCMS emulator."""
 
-import json
 import os
-import queue
-import subprocess
-import threading
 import time
 
 import wbtest
@@ -27,35 +23,19 @@ def exporter_path(exp_id):
     return wbtest.ROOT + "/Exporters/" + Gio.dbus_escape_object_path(exp_id)
 
 
-class EmoncmsEmulator(wbtest.Emulator):
-    """Its control channel is the Kasa emulator's: the same lines, READY, OK and ERR."""
+class EmoncmsEmulator(wbtest.EmulatorProcess):
+    """tests/emulators/emoncms-emulator.py; READY {"port", "url"}."""
 
     def __init__(self, *args):
-        cmd = ["/usr/bin/python3", os.environ["WATTBUS_EMONCMS_EMULATOR"]] + list(args)
-        env = dict(os.environ)
-        env.pop("G_MESSAGES_DEBUG", None)  # GLib's debug lines would go to stdout
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, bufsize=1, env=env)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._reader, daemon=True).start()
-        line = self._readline(10)
-        if not line.startswith("READY "):
-            raise RuntimeError("emoncms emulator did not start: %r" % line)
-        ready = json.loads(line[len("READY "):])
-        self.port = ready["port"]
-        self.url = ready["url"]
-
-    def _json(self, cmd, prefix):
-        for line in self.command(cmd):
-            if line.startswith(prefix + " "):
-                return json.loads(line[len(prefix) + 1:])
-        raise RuntimeError("no %s" % prefix)
+        super().__init__(os.environ["WATTBUS_EMONCMS_EMULATOR"], args)
+        self.port = self.ready["port"]
+        self.url = self.ready["url"]
 
     def stored(self):
-        return self._json("stored", "STORED")
+        return self.reply_json("stored", "STORED")
 
     def requests(self):
-        return self._json("requests", "REQUESTS")
+        return self.reply_json("requests", "REQUESTS")
 
     def values(self, node, name):
         """[(time, value)] stored for one input, in the order applied."""

@@ -23,30 +23,19 @@ os.environ.setdefault("WATTBUS_ENVOY_EMULATOR",
                       os.path.join(wbtest.SOURCE_DIR, "tests", "emulators", "envoy-emulator.py"))
 
 
-class EnvoyEmulator(wbtest.Emulator):
+class EnvoyEmulator(wbtest.EmulatorProcess):
     """tests/emulators/envoy-emulator.py serving one fixture folder."""
 
     def __init__(self, folder, *args, cert_dir=None, stream=STREAM_1PHASE, log=None):
-        import queue
-        import subprocess
-        import threading
-        cmd = ["/usr/bin/python3", os.environ["WATTBUS_ENVOY_EMULATOR"],
-               "--fixture", os.path.join(ENVOY_FIXTURES, folder)]
+        cmd = ["--fixture", os.path.join(ENVOY_FIXTURES, folder)]
         if cert_dir:
             cmd += ["--cert-dir", cert_dir]
         if stream:
             cmd += ["--stream", stream]
         if log:
             cmd += ["--log", log]
-        cmd += list(args)
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._reader, daemon=True).start()
-        line = self._readline(20)
-        if not line.startswith("READY "):
-            raise RuntimeError("emulator did not start: %r" % line)
-        ready = json.loads(line[len("READY "):])
+        super().__init__(os.environ["WATTBUS_ENVOY_EMULATOR"], cmd + list(args))
+        ready = self.ready
         self.port = ready["port"]
         self.scheme = ready["scheme"]
         self.serial = ready["serial"]

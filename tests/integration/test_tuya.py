@@ -11,10 +11,8 @@ Expected values come from the spec and the issue: a plug reporting
 import json
 import math
 import os
-import queue
 import socket
 import subprocess
-import threading
 import time
 
 import freeport
@@ -36,25 +34,17 @@ def free_udp_ports(n):
     return freeport.free_ports(n, socket.SOCK_DGRAM)
 
 
-class TuyaEmulator(wbtest.Emulator):
-    """tests/emulators/tuya-emulator.py as a subprocess; the control channel is wbtest's."""
+class TuyaEmulator(wbtest.EmulatorProcess):
+    """tests/emulators/tuya-emulator.py as a subprocess."""
 
     def __init__(self, tmp, *args, version="3.3", device_id="bf0123456789abcdef01"):
         self.version = version
         self.device_id = device_id
         self.log_path = os.path.join(tmp, "tuya-%s-%d.log" % (device_id, time.monotonic_ns()))
-        cmd = ["/usr/bin/python3", EMULATOR, "--version", version, "--device-id", device_id,
-               "--log", self.log_path] + list(args)
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._reader, daemon=True).start()
-        line = self._readline(10)
-        if not line.startswith("READY "):
-            raise RuntimeError("emulator did not start: %r" % line)
-        ports = json.loads(line[len("READY "):])
-        self.port = ports["tcp"]
-        self.udp_port = ports["udp"]
+        super().__init__(EMULATOR, ["--version", version, "--device-id", device_id,
+                                    "--log", self.log_path] + list(args))
+        self.port = self.ready["tcp"]
+        self.udp_port = self.ready["udp"]
         self.address = "127.0.0.1:%d" % self.port
 
     def requests(self):

@@ -65,28 +65,33 @@ class Bus:
         self.proc.wait(5)
 
 
-class Emulator:
-    """A Kasa device emulator (tests/emulators/kasa-emulator.py) as a subprocess."""
+# One time-out for every emulator's start (READY) and one for each control reply: the
+# Envoy emulator makes TLS certificates before READY, the slowest start of them all.
+READY_TIMEOUT = 20
+REPLY_TIMEOUT = 10
 
-    def __init__(self, fixture, *args, log=None, program=None, fixtures=None):
-        cmd = ["/usr/bin/python3", program or os.environ["WATTBUS_KASA_EMULATOR"],
-               "--fixture", os.path.join(fixtures or KASA_FIXTURES, fixture)]
-        cmd += list(args)
-        if log:
-            cmd += ["--log", log]
+
+class EmulatorProcess:
+    """Any emulator of tests/emulators as a subprocess: spawn with /usr/bin/python3, wait for
+    its `READY {json}` line (kept as .ready), the control channel of tests/emulators/emucontrol.py
+    (a command line on stdin; data lines, then OK or ERR <reason>, on stdout), and stop."""
+
+    def __init__(self, program, args=()):
+        cmd = ["/usr/bin/python3", program] + list(args)
+        env = dict(os.environ)
+        env.pop("G_MESSAGES_DEBUG", None)  # GLib's debug lines would go to stdout
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                                     stderr=subprocess.DEVNULL, text=True, bufsize=1, env=env)
         self.lines = queue.Queue()
         threading.Thread(target=self._reader, daemon=True).start()
-        line = self._readline(10)
-        if not line.startswith("READY "):
-            raise RuntimeError("emulator did not start: %r" % line)
-        ports = json.loads(line[len("READY "):])
-        self.ports = ports
-        self.port = ports.get("tcp")
-        self.udp_port = ports.get("udp")
-        self.http_port = ports.get("http")
-        self.address = "127.0.0.1:%d" % (self.port or self.http_port)
+        try:
+            line = self._readline(READY_TIMEOUT)
+            if not line.startswith("READY "):
+                raise RuntimeError("%s did not start: %r" % (os.path.basename(program), line))
+        except RuntimeError:
+            self.stop()
+            raise
+        self.ready = json.loads(line[len("READY "):])
 
     def _reader(self):
         for line in self.proc.stdout:
@@ -103,22 +108,27 @@ class Emulator:
         return line
 
     def command(self, line):
+        """Sends one control command; returns the data lines before its OK."""
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
         out = []
         while True:
-            reply = self._readline(10)
+            reply = self._readline(REPLY_TIMEOUT)
             if reply == "OK":
                 return out
             if reply.startswith("ERR"):
                 raise RuntimeError("emulator: %s" % reply)
             out.append(reply)
 
+    def reply_json(self, cmd, prefix):
+        """The JSON of the `PREFIX {json}` line that @cmd answers."""
+        for line in self.command(cmd):
+            if line.startswith(prefix + " "):
+                return json.loads(line[len(prefix) + 1:])
+        raise RuntimeError("no %s" % prefix)
+
     def state(self):
-        for line in self.command("state"):
-            if line.startswith("STATE "):
-                return json.loads(line[len("STATE "):])
-        raise RuntimeError("no state")
+        return self.reply_json("state", "STATE")
 
     def stop(self):
         if self.proc.poll() is None:
@@ -127,6 +137,24 @@ class Emulator:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+
+
+class Emulator(EmulatorProcess):
+    """A Kasa device emulator (tests/emulators/kasa-emulator.py; tplink-emulator.py with
+    @program) serving one fixture."""
+
+    def __init__(self, fixture, *args, log=None, program=None, fixtures=None):
+        cmd = ["--fixture", os.path.join(fixtures or KASA_FIXTURES, fixture)] + list(args)
+        if log:
+            cmd += ["--log", log]
+        super().__init__(program or os.environ["WATTBUS_KASA_EMULATOR"], cmd)
+        ports = self.ready
+        self.ports = ports
+        self.port = ports.get("tcp")
+        self.udp_port = ports.get("udp")
+        self.http_port = ports.get("http")
+        self.address = "127.0.0.1:%d" % (self.port or self.http_port)
 
 
 class DaemonTest(unittest.TestCase):
