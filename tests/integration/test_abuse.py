@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-import test_envoy_common as envoy
+import envoybase as envoy
 import wbtest
 from gi.repository import Gio, GLib
 from wbtest import DEVICE, IFACE, METER, ROOT, device_path

@@ -11,7 +11,7 @@ import select
 import subprocess
 import time
 
-import test_envoy_common as envoy
+import envoybase as envoy
 import uxtest
 import wbtest
 from uxtest import EXAMPLES

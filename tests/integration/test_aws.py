@@ -13,7 +13,7 @@ import time
 
 import wbtest
 from emoncmsemu import EXPORTER, PLUG, exporter_path
-from test_mqtt import MqttBase
+from mqttbase import MqttBase
 from wbtest import OUTLET, device_path
 
 THING = "wattbus-home"

@@ -24,7 +24,7 @@ import urllib.parse
 import wbtest
 from emoncmsemu import PLUG, exporter_path
 from mqttauthproxy import AuthProxy, Refused
-from test_mqtt import MqttBase
+from mqttbase import MqttBase
 from wbtest import device_path
 
 HUB = "testhub.azure-devices.net"

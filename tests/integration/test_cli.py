@@ -14,8 +14,8 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import freeport
-import test_envoy_common as envoy
-import test_tuya
+import envoybase as envoy
+import tuyabase
 import uxtest
 import wbtest
 from wbtest import device_path
@@ -366,7 +366,7 @@ class BatteryCliTest(envoy.EnvoyTest):
         self.assertRegex(out, r"\n  Power: +%.1f W\n" % values["Power"])
 
 
-class WaterMeterCliTest(test_tuya.TuyaBase):
+class WaterMeterCliTest(tuyabase.TuyaBase):
     """valve, water-switch, water-sharing and the water meter's values in show."""
 
     def ctl(self, *args, expect=0):
@@ -384,7 +384,7 @@ class WaterMeterCliTest(test_tuya.TuyaBase):
         self.start_with([self.section("meter", emu, profile="water-meter", poll=30),
                          self.section("plug", plug)], online=["meter", "plug"])
         path = device_path("meter")
-        self.wait_prop(path, test_tuya.WATER, "Valve", "opened")
+        self.wait_prop(path, tuyabase.WATER, "Valve", "opened")
         out, _ = self.ctl("show", "meter")
         self.assertRegex(out, r"\n  Valve openness: +100 %\n")
         self.assertRegex(out, r"\n  Flow: +123\.456 m³\n")

@@ -20,7 +20,7 @@ import time
 import unittest
 
 import freeport
-import test_sse
+import ssebase
 import uxtest
 import wbtest
 
@@ -106,20 +106,20 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(dashboard, "http://127.0.0.1:%d/" % self.port)
 
         # the dashboard: production, consumption, the grid and the batteries, live
-        stream = test_sse.EventStream(self.port)
+        stream = ssebase.EventStream(self.port)
         self.addCleanup(stream.close)
         names = {}
         energies = []
 
         def energy_moves(event):
             if event.get("event") == "device":
-                data = test_sse.strict_json(event["data"])
+                data = ssebase.strict_json(event["data"])
                 if "name" in data:
                     names[data["id"]] = data["name"]
                 return False
             if event.get("event") != "energy":
                 return False
-            energy = test_sse.strict_json(event["data"])
+            energy = ssebase.strict_json(event["data"])
             if None in (energy["production"], energy["consumption"], energy["net"],
                         energy.get("battery"), energy.get("soc")):
                 return False
@@ -178,7 +178,7 @@ class DemoTest(unittest.TestCase):
         self.assertIn("http://127.0.0.1:%d/" % self.port, second.stderr)
         # the first one is unharmed
         self.assertIsNone(first.poll())
-        test_sse.EventStream(self.port).wait_data("energy")
+        ssebase.EventStream(self.port).wait_data("energy")
 
     def test_dead_bus_socket_replaced(self):
         """After a crash, $XDG_RUNTIME_DIR/bus is a socket nobody listens on: the demo

@@ -14,7 +14,7 @@ import os
 import signal
 import time
 
-import test_envoy_common as envoy
+import envoybase as envoy
 import wbtest
 from emoncmsemu import (EXPORTER, PLUG, READ_KEY, STRIP, WRITE_KEY, ExporterTest,
                         exporter_path)

@@ -8,10 +8,10 @@ import os
 import subprocess
 import time
 
-import test_envoy_common as common
+import envoybase as common
 import wbtest
 from gi.repository import GLib
-from test_envoy_common import DEVICE, INVERTER, METER
+from envoybase import DEVICE, INVERTER, METER
 from wbtest import ROOT, device_path
 
 ERR = "org.wattbus.Wattbus1.Error."

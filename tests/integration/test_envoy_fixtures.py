@@ -5,15 +5,15 @@ objects with the right values.
 
 One test per folder. The credentials are the ordinary ones (user envoy on old firmware,
 an owner token on new), which the gateway does not let read /stream/meter, so every
-value is a polled one; the expected values are worked out in test_envoy_common from
+value is a polled one; the expected values are worked out in envoybase from
 the fixture's JSON.
 """
 
 import math
 
-import test_envoy_common as common
+import envoybase as common
 import wbtest
-from test_envoy_common import BATTERY, DEVICE, GATEWAY, INVERTER, METER
+from envoybase import BATTERY, DEVICE, GATEWAY, INVERTER, METER
 
 
 class EnvoyFixtureTest(common.EnvoyTest):

@@ -10,8 +10,7 @@ import os
 import re
 import subprocess
 
-import test_envoy_common as envoy
-import test_polkit
+import envoybase as envoy
 import uxtest
 import wbtest
 from uxtest import EXAMPLES
@@ -251,11 +250,11 @@ class SystemBusExamplesTest(uxtest.UxTest):
 
     def setUp(self):
         super().setUp()
-        # python-dbusmock's polkitd, as in test_polkit.py (whose helpers are used below)
+        # python-dbusmock's polkitd, as in test_polkit.py (wbtest.DaemonTest's helpers are used below)
         self.polkit = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "polkitd"],
                                        env={"DBUS_SYSTEM_BUS_ADDRESS": self.bus.address, "PATH": "/usr/bin:/bin"},
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.wait_for(lambda: test_polkit.PolkitTest.polkit_up(self), 10, "mock polkitd")
+        self.wait_for(lambda: wbtest.DaemonTest.polkit_up(self), 10, "mock polkitd")
 
     def test_shell_system_bus(self):
         self.start()
@@ -263,11 +262,11 @@ class SystemBusExamplesTest(uxtest.UxTest):
         self.assert_kettle_line(out, "%g W" % self.reading["Power"])
         out = self.run_program([sh("gdbus-read.sh"), "--system", "kettle"], bus="system")
         self.assertEqual(out, "Power = %r\n" % self.reading["Power"])
-        test_polkit.PolkitTest.allow(self)
+        wbtest.DaemonTest.allow(self)
         self.run_program([sh("busctl-switch.sh"), "kettle", "off"], bus="system", expect=1)
         self.run_program([sh("gdbus-switch.sh"), "kettle", "off"], bus="system", expect=1)
         self.assertEqual(self.plug.state()["sysinfo"]["relay_state"], 1)
-        test_polkit.PolkitTest.allow(self, "org.wattbus.Wattbus1.switch-outlet")
+        wbtest.DaemonTest.allow(self, "org.wattbus.Wattbus1.switch-outlet")
         self.assertEqual(self.run_program([sh("busctl-switch.sh"), "kettle", "off"], bus="system"), "kettle: off\n")
         self.assertEqual(self.run_program([sh("gdbus-switch.sh"), "kettle", "on"], bus="system"), "kettle: on\n")
 
@@ -275,9 +274,9 @@ class SystemBusExamplesTest(uxtest.UxTest):
         self.start()
         out = self.run_program([py("list-devices.py")], bus="system")
         self.assert_kettle_line(out, "%.1f W" % self.reading["Power"])
-        test_polkit.PolkitTest.allow(self)
+        wbtest.DaemonTest.allow(self)
         self.run_program([py("switch-outlet.py"), "kettle", "off"], bus="system", expect=1)
-        test_polkit.PolkitTest.allow(self, "org.wattbus.Wattbus1.switch-outlet")
+        wbtest.DaemonTest.allow(self, "org.wattbus.Wattbus1.switch-outlet")
         self.assertEqual(self.run_program([py("switch-outlet.py"), "--system", "kettle", "off"], bus="system"),
                          "kettle: off\n")
         self.assertEqual(self.plug.state()["sysinfo"]["relay_state"], 0)

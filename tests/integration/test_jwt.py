@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 import wbtest
 from emoncmsemu import PLUG, exporter_path
 from mqttauthproxy import AuthProxy, Refused
-from test_mqtt import MqttBase
+from mqttbase import MqttBase
 
 KEYS = os.path.join(wbtest.DATA, "mqtt-clouds")
 PROJECT, REGION, REGISTRY, DEVICE = "my-project", "us-central1", "my-registry", "wattbus-home"

@@ -5,7 +5,7 @@ emulator plug and an Envoy emulator gateway, read with a plain HTTP client writt
 and with headless Chromium.
 
 Expected values come from the fixtures, converted here: the plug's power_mw / 1000, and
-the gateway's meters as test_envoy_common works them out from its JSON. The energy flow
+the gateway's meters as envoybase works them out from its JSON. The energy flow
 follows the rules of src/exporters/sse/README.md, applied here by hand.
 """
 
@@ -15,7 +15,6 @@ import http.client
 import json
 import math
 import os
-import queue
 import shutil
 import socket
 import struct
@@ -25,8 +24,8 @@ import threading
 import time
 
 import freeport
-import test_envoy_common as envoy
-import test_tuya
+import envoybase as envoy
+import tuyabase
 import wbtest
 from wbtest import device_path
 
@@ -47,91 +46,7 @@ def free_port():
     return freeport.free_port()
 
 
-def strict_json(text):
-    """json.loads that refuses NaN and Infinity, which are not JSON."""
-    def refuse(name):
-        raise ValueError("not JSON: " + name)
-    return json.loads(text, parse_constant=refuse)
-
-
-def complete(energy):
-    return None not in energy.values()
-
-
-class EventStream:
-    """GET /events over a plain socket: the status, the headers and the events, parsed
-    by the rules of the SSE format (fields, blank line ends an event, ':' a comment)."""
-
-    def __init__(self, port, query="", headers=None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        lines = ["GET /events%s HTTP/1.1" % query, "Accept: text/event-stream"]
-        if "host" not in [name.lower() for name in (headers or {})]:
-            lines.append("Host: 127.0.0.1:%d" % port)
-        lines += ["%s: %s" % kv for kv in (headers or {}).items()]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        self.file = self.sock.makefile("rb")
-        self.status = int(self.file.readline().split()[1])
-        self.headers = {}
-        while True:
-            line = self.file.readline().decode().strip()
-            if not line:
-                break
-            name, _, value = line.partition(":")
-            self.headers[name.strip().lower()] = value.strip()
-        self.events = queue.Queue()
-        self.all = []
-        if self.status == 200:
-            threading.Thread(target=self._reader, daemon=True).start()
-
-    def _chunks(self):
-        while True:
-            size = int(self.file.readline().split(b";")[0], 16)
-            if size == 0:
-                return
-            data = self.file.read(size)
-            self.file.readline()
-            yield data
-
-    def _reader(self):
-        buf = b""
-        try:
-            for chunk in self._chunks():
-                buf += chunk
-                while b"\n\n" in buf:
-                    block, buf = buf.split(b"\n\n", 1)
-                    event = {}
-                    for line in block.decode().split("\n"):
-                        name, _, value = line.partition(":")
-                        event[name or "comment"] = value[1:] if value.startswith(" ") else value
-                    self.all.append(event)
-                    self.events.put(event)
-        except (OSError, ValueError):
-            pass
-        self.events.put(None)
-
-    def wait(self, predicate, timeout=10, what="event"):
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                event = self.events.get(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError("no %s within %s s" % (what, timeout))
-            if event is None:
-                raise AssertionError("stream ended before %s" % what)
-            if predicate(event):
-                return event
-
-    def wait_data(self, name, predicate=lambda d: True, timeout=10):
-        event = self.wait(lambda e: e.get("event") == name and predicate(strict_json(e["data"])),
-                          timeout, "%s event" % name)
-        return strict_json(event["data"])
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
+from ssebase import EventStream, complete, strict_json
 
 
 class DevTools:
@@ -825,13 +740,13 @@ class SseTest(envoy.EnvoyTest):
         a closed sub-group with their sum), the water meter, the solar balance."""
         if shutil.which("chromium") is None:
             self.fail("chromium is not installed (.ci/install-deps installs it)")
-        os.environ["WATTBUS_PROFILES_DIR"] = test_tuya.PROFILES
+        os.environ["WATTBUS_PROFILES_DIR"] = tuyabase.PROFILES
         self.plug = self.emulator(PLUG)
         args = ["--alias", "Office strip"]
         for name in OUTLETS:
             args += ["--child-alias", name]
         strip = self.emulator(STRIP, *args)
-        water = test_tuya.TuyaEmulator(self.tmp, "--profile", "water-meter", version="3.4")
+        water = tuyabase.TuyaEmulator(self.tmp, "--profile", "water-meter", version="3.4")
         self.emulators.append(water)
         gw = self.gateway(GATEWAY)
         os.environ["STATE_DIRECTORY"] = self.state_dir
@@ -841,7 +756,7 @@ class SseTest(envoy.EnvoyTest):
             "[device envoy]\ndriver=envoy\naddress=%s\ntoken=%s\npoll-interval=60\n"
             "name=Solar gateway\n\n"
             % (self.plug.address, strip.address, gw.address, gw.token("owner")) +
-            test_tuya.TuyaBase.section("water", water, profile="water-meter", poll=30,
+            tuyabase.TuyaBase.section("water", water, profile="water-meter", poll=30,
                                        extra="name=Water meter\n") +
             self.exporter_config())
         self.start_daemon()

@@ -6,12 +6,12 @@ wrong protocol version. Each gives a precise LastError and takes the device offl
 while a second device on the same daemon keeps working and the daemon stays up."""
 
 
-import test_tuya
+import tuyabase
 import wbtest
 from wbtest import DEVICE, METER, device_path
 
 
-class TuyaErrorTest(test_tuya.TuyaBase):
+class TuyaErrorTest(tuyabase.TuyaBase):
 
     def misbehave(self, version, mode, expected, at_start=False, timeout=12, good_version="3.3",
                   configured=None):

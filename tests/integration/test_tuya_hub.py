@@ -13,7 +13,7 @@ import os
 
 import wbtest
 from wbtest import DEVICE, IFACE, METER, OUTLET, ROOT, device_path
-from test_tuya import KEY, TUYA, TuyaBase
+from tuyabase import KEY, TUYA, TuyaBase
 
 with open(os.path.join(wbtest.SOURCE_DIR, "tests", "data", "tuya", "meters.json")) as f:
     HUB = json.load(f)["devices"][0]

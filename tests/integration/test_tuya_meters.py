@@ -12,7 +12,7 @@ import os
 
 import wbtest
 from wbtest import DEVICE, METER, OUTLET, device_path
-from test_tuya import TUYA, TuyaBase
+from tuyabase import TUYA, TuyaBase
 
 with open(os.path.join(wbtest.SOURCE_DIR, "tests", "data", "tuya", "meters.json")) as f:
     METERS = {d["id"]: d for d in json.load(f)["devices"]}
