@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Prints the id of every test method of a test file, one per line, so that meson can
-run each as its own test (failures are named, and they run in parallel)."""
+run each as its own test (failures are named, and they run in parallel).
+With --files DIR: prints the test files (test_*.py) of DIR, for meson to check that each
+is listed. Shared helpers (wbtest.py, tuyabase.py, ...) are not named test_*.py."""
 
 import importlib.util
 import os
@@ -10,6 +12,10 @@ import unittest
 
 
 def main():
+    if sys.argv[1] == "--files":
+        print("\n".join(sorted(f for f in os.listdir(sys.argv[2])
+                                if f.startswith("test_") and f.endswith(".py"))))
+        return
     path = sys.argv[1]
     sys.path.insert(0, os.path.dirname(path))
     name = os.path.splitext(os.path.basename(path))[0]
