@@ -54,6 +54,7 @@ typedef struct {
 	gboolean poll_timed_out;        /* its time-out (the schedule's entry) fired */
 	gint64 poll_ended;              /* when the last poll ended, monotonic µs, or 0 */
 	GError *poll_error;             /* how the last poll failed, or NULL */
+	GError *held_offline;           /* wbd_device_hold_offline(): why, or NULL */
 	gboolean started;
 	GPtrArray *refresh_waiters; /* GTask, completed when the running poll ends */
 

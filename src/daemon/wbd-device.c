@@ -386,6 +386,10 @@ wbd_device_report_success(WbdDevice *self)
 	WbdDevicePrivate *priv = GET_PRIVATE(self);
 	guint64 now = (guint64)g_get_real_time();
 
+	if (priv->held_offline != NULL) {
+		wbd_device_report_error(self, priv->held_offline);
+		return;
+	}
 	if (wattbus_device_get_online(priv->iface_device) &&
 	    wattbus_device_get_last_error(priv->iface_device)[0] == '\0') {
 		/* the steady state, at every poll: one property, announced to no one */
@@ -420,6 +424,26 @@ wbd_device_report_error(WbdDevice *self, const GError *error)
 	g_object_set(priv->iface_device, "online", FALSE, "last-error", message, NULL);
 	for (guint i = 0; i < priv->children->len; i++)
 		wbd_device_report_error(g_ptr_array_index(priv->children, i), error);
+}
+
+/**
+ * wbd_device_hold_offline:
+ * @reason: (nullable): why the device is offline, or %NULL to end the hold
+ *
+ * Keeps the device offline with @reason as its LastError, whatever succeeds in the
+ * meantime: its own reads or its parent's (a hub's sub-device that the hub reports
+ * offline while it answers reads from its cache). With %NULL, successes count again.
+ */
+void
+wbd_device_hold_offline(WbdDevice *self, const GError *reason)
+{
+	WbdDevicePrivate *priv = GET_PRIVATE(self);
+
+	g_clear_error(&priv->held_offline);
+	if (reason == NULL)
+		return;
+	priv->held_offline = g_error_copy(reason);
+	wbd_device_report_error(self, reason);
 }
 
 /* D-Bus handlers */
@@ -731,6 +755,7 @@ wbd_device_finalize(GObject *object)
 	g_clear_pointer(&priv->settings, g_hash_table_unref);
 	g_clear_pointer(&priv->children, g_ptr_array_unref);
 	g_clear_pointer(&priv->refresh_waiters, g_ptr_array_unref);
+	g_clear_error(&priv->held_offline);
 	wbd_device_free_values(WBD_DEVICE(object));
 	g_clear_object(&priv->cancellable);
 	G_OBJECT_CLASS(wbd_device_parent_class)->finalize(object);

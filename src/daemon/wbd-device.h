@@ -148,6 +148,8 @@ wbd_device_report_success(WbdDevice *self);
 void
 wbd_device_report_error(WbdDevice *self, const GError *error);
 void
+wbd_device_hold_offline(WbdDevice *self, const GError *reason);
+void
 wbd_device_add_interface(WbdDevice *self, GDBusInterfaceSkeleton *iface);
 void
 wbd_device_remove_interface(WbdDevice *self, const gchar *name);

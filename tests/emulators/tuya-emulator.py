@@ -63,6 +63,7 @@ Commands on stdin (each answered by "OK" or "ERR <reason>"):
                        number of connections and of requests served
   subset CID ID JSON   change a sub-device's DP: pushed with its cid
   subonline CID BOOL   what the 0x40 report says of the sub-device
+  subreport            push the 0x40 report unasked (3.4+ hubs)
   quit                 exit 0
 
 MODES: none; wrongkey (every reply encrypted with another key: 3.1 replies
@@ -407,6 +408,14 @@ class Device:
             return dumps({"protocol": 4, "t": t, "data": {"dps": dps}})
         return dumps({"devId": self.id, "dps": dps, "t": t})
 
+    def subdev_report(self):
+        """The 0x40 online/offline report of a 3.4+ hub."""
+        return dumps({"reqType": "subdev_online_stat_report",
+                      "data": {"online": [c for c in self.subs
+                                          if self.online[c]],
+                               "offline": [c for c in self.subs
+                                           if not self.online[c]]}})
+
     def sub_json(self, cid, dps, t=None):
         """A sub-device's reply or push: the cid at the top (3.3) or in data."""
         t = int(time.time()) if t is None else t
@@ -481,6 +490,12 @@ class Session:
         if self.version == "3.1" or cmd in NO_HEADER or not payload:
             return None
         return version_header(self.version)
+
+    async def push_report(self):
+        if self.handshake or self.closed or self.version not in ("3.4", "3.5"):
+            return
+        await self.send(self.frame(CMD_SUBDEV, self.dev.subdev_report(), 0,
+                                   seq=0))
 
     async def push(self, dps, t=None, cid=None):
         if self.handshake or self.closed:
@@ -606,12 +621,7 @@ class Session:
             return False
         if cmd == CMD_SUBDEV and body.get("reqType") == \
                 "subdev_online_stat_query" and self.version in ("3.4", "3.5"):
-            report = {"reqType": "subdev_online_stat_report",
-                      "data": {"online": [c for c in dev.subs
-                                          if dev.online[c]],
-                               "offline": [c for c in dev.subs
-                                           if not dev.online[c]]}}
-            await self.send(self.frame(cmd, dumps(report), 0, seq=seq))
+            await self.send(self.frame(cmd, dev.subdev_report(), 0, seq=seq))
             return True
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         cid = body.get("cid", data.get("cid"))
@@ -797,6 +807,12 @@ class Emulator:
                 return ["ERR not JSON: %s" % text]
             self.device.subs[sub][dp] = value
             await self.push_all({dp: value}, cid=sub)
+        elif cmd == "subreport":
+            for session in list(self.sessions):
+                try:
+                    await session.push_report()
+                except (ConnectionError, OSError):
+                    pass
         elif cmd == "misbehave":
             if len(words) != 2 or words[1] not in MODES:
                 return ["ERR usage: misbehave " + "|".join(MODES)]

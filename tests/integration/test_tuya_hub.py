@@ -24,12 +24,12 @@ UNKNOWN = "a4c13817b2d6e908"
 
 class TuyaHubTest(TuyaBase):
 
-    def hub(self, version, *extra, subs=(DIN, CLAMP)):
+    def hub(self, version, *extra, subs=(DIN, CLAMP), poll=1):
         args = ["--device-id", HUB["gateway"]["dev_id"]]
         for cid in subs:
             args += ["--sub", "%s=%s" % (cid, json.dumps(SUBS[cid]["dps"]) if cid in SUBS else '{"1": true}')]
         emu = self.tuya(*(args[2:] + list(extra)), version=version, device_id=HUB["gateway"]["dev_id"])
-        config = self.section("hub", emu, profile="gateway", poll=1)
+        config = self.section("hub", emu, profile="gateway", poll=poll)
         config += ("[device din]\ndriver=tuya\ngateway=hub\nnode-id=%s\nprofile=din-meter-1p-zigbee\n\n"
                    "[device clamp]\ndriver=tuya\ngateway=hub\nnode-id=%s\nprofile=clamp-meter-2ch\n\n" % (DIN, CLAMP))
         self.start_with([config], online=["hub"])
@@ -121,6 +121,69 @@ class TuyaHubTest(TuyaBase):
         self.assertNotIn("16", self.get(clamp, TUYA, "Dps"))
         self.assertEqual(self.get(device_path("hub"), TUYA, "Dps"), {})
         self.assertIn("DPs for cid %s, which no configured sub-device has" % UNKNOWN, self.daemon_log())
+
+    def reports(self):
+        return self.daemon_log().count("the hub's online/offline report:")
+
+    def check_online_report(self, version):
+        # the hub's 0x40 report, asked on each poll, sets each sub-device's Online; a hub
+        # answers reads of an offline sub-device from its cache, which proves nothing
+        emu = self.hub(version, subs=(DIN, CLAMP, UNKNOWN))
+        din, clamp = device_path("din"), device_path("clamp")
+        self.wait_for(lambda: not math.isnan(self.get(clamp, METER, "Power")), 10, "the clamp's power")
+        self.wait_for(lambda: self.reports() > 0, 10, "a report")
+        self.assertTrue(self.get(clamp, DEVICE, "Online"))
+        emu.command("subonline %s false" % CLAMP)
+        self.wait_for(lambda: not self.get(clamp, DEVICE, "Online"), 10, "the clamp offline")
+        self.assertEqual(self.get(clamp, DEVICE, "LastError"), "The hub reports the sub-device offline")
+        # its sibling and the hub stay online, the sibling keeps switching and reading
+        self.assertTrue(self.get(din, DEVICE, "Online"))
+        self.assertTrue(self.get(device_path("hub"), DEVICE, "Online"))
+        self.call(din, OUTLET, "TurnOff")
+        self.assertFalse(self.get(din, OUTLET, "On"))
+        self.call(din, OUTLET, "TurnOn")
+        self.assertTrue(self.get(din, OUTLET, "On"))
+        emu.command("subset %s 104 55" % DIN)
+        self.wait_prop(din, METER, "Power", 55.0)
+        # the clamp's cached replies and pushes over two more polls do not bring it back
+        emu.command("subset %s 115 4321" % CLAMP)
+        self.wait_prop(clamp, METER, "Power", 432.1)
+        seen = self.reports()
+        self.wait_for(lambda: self.reports() >= seen + 2, 10, "two more reports")
+        self.assertFalse(self.get(clamp, DEVICE, "Online"))
+        self.assertTrue(self.get(din, DEVICE, "Online"))
+        # back online
+        emu.command("subonline %s true" % CLAMP)
+        self.wait_for(lambda: self.get(clamp, DEVICE, "Online"), 10, "the clamp online again")
+        self.assertEqual(self.get(clamp, DEVICE, "LastError"), "")
+        # the report names a cid no sub-device has: ignored
+        self.assertIn("names cid %s, which no configured sub-device has" % UNKNOWN, self.daemon_log())
+        self.assertEqual(emu.state()["connections"], 1)
+        self.assert_daemon_alive()
+
+    def test_online_report_v34(self):
+        self.check_online_report("3.4")
+
+    def test_online_report_v35(self):
+        self.check_online_report("3.5")
+
+    def test_pushed_online_report(self):
+        # a report the hub pushes unasked counts like an answer (no poll in between)
+        emu = self.hub("3.5", poll=300)
+        din, clamp = device_path("din"), device_path("clamp")
+        self.wait_for(lambda: not math.isnan(self.get(clamp, METER, "Power")), 10, "the clamp's power")
+        self.wait_for(lambda: self.reports() > 0, 10, "the first poll's report")
+        seen = self.reports()
+        emu.command("subonline %s false" % DIN)
+        emu.command("subreport")
+        self.wait_for(lambda: not self.get(din, DEVICE, "Online"), 10, "the DIN meter offline")
+        self.assertEqual(self.get(din, DEVICE, "LastError"), "The hub reports the sub-device offline")
+        self.assertTrue(self.get(clamp, DEVICE, "Online"))
+        emu.command("subonline %s true" % DIN)
+        emu.command("subreport")
+        self.wait_for(lambda: self.get(din, DEVICE, "Online"), 10, "the DIN meter online again")
+        self.assertEqual(self.reports(), seen + 2)
+        self.assert_daemon_alive()
 
     def test_reload(self):
         emu = self.hub("3.3")

@@ -111,6 +111,8 @@ void
 wbd_tuya_connection_handle_session_response(WbdTuyaConnection *self, WbdTuyaFrame *frame);
 void
 wbd_tuya_connection_emit_dps(WbdTuyaConnection *self, GVariant *dps, guint32 cmd, GVariant *meta);
+void
+wbd_tuya_connection_emit_subdev_report(WbdTuyaConnection *self, GStrv online, GStrv offline);
 
 /* wbd-tuya-connection-read.c */
 gchar *

@@ -73,6 +73,29 @@ wbd_tuya_connection_refused(WbdTuyaConnection *self, WbdTuyaFrame *frame, const 
 	return TRUE;
 }
 
+/* a hub's online/offline report (0x40), the answer to its query or pushed */
+static gboolean
+wbd_tuya_connection_handle_subdev_report(WbdTuyaConnection *self, WbdTuyaFrame *frame)
+{
+	gsize len = 0;
+	const guint8 *plain = g_bytes_get_data(frame->payload, &len);
+	g_auto(GStrv) online = NULL;
+	g_auto(GStrv) offline = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!wbd_tuya_payload_parse_subdev_report(plain, len, &online, &offline, &error)) {
+		g_debug("[%s] ← 0x40: %s", self->log_id, error->message);
+		return FALSE;
+	}
+	g_debug("[%s] ← 0x40 %u online, %u offline", self->log_id, g_strv_length(online), g_strv_length(offline));
+	wbd_tuya_connection_emit_subdev_report(self, online, offline);
+	/* a handler may have closed us */
+	if (self->state == STATE_READY && self->current != NULL &&
+	    wbd_tuya_connection_matches(g_task_get_task_data(self->current), frame, FALSE))
+		wbd_tuya_connection_complete_current(self, NULL);
+	return TRUE;
+}
+
 static void
 wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 {
@@ -94,6 +117,8 @@ wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 		wbd_tuya_connection_refused(self, frame, text[0] != '\0' ? text : "(no reason given)");
 		return;
 	}
+	if (frame->cmd == WBD_TUYA_CMD_LAN_EXT_STREAM && wbd_tuya_connection_handle_subdev_report(self, frame))
+		return;
 	dps = wbd_tuya_payload_parse(plain, len, &has_dps, &error);
 	if (dps == NULL) {
 		g_autofree gchar *text = wbd_tuya_payload_to_text(plain, len);

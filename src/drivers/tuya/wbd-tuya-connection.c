@@ -27,7 +27,7 @@
 
 G_DEFINE_TYPE(WbdTuyaConnection, wbd_tuya_connection, G_TYPE_OBJECT)
 
-enum { SIGNAL_DPS, SIGNAL_CLOSED, N_SIGNALS };
+enum { SIGNAL_DPS, SIGNAL_SUBDEV_REPORT, SIGNAL_CLOSED, N_SIGNALS };
 static guint signals[N_SIGNALS] = {0};
 
 typedef void (*WrittenFunc)(WbdTuyaConnection *self);
@@ -364,6 +364,12 @@ wbd_tuya_connection_emit_dps(WbdTuyaConnection *self, GVariant *dps, guint32 cmd
 	g_signal_emit(self, signals[SIGNAL_DPS], 0, dps, cmd, meta);
 }
 
+void
+wbd_tuya_connection_emit_subdev_report(WbdTuyaConnection *self, GStrv online, GStrv offline)
+{
+	g_signal_emit(self, signals[SIGNAL_SUBDEV_REPORT], 0, online, offline);
+}
+
 /* heartbeats */
 
 static void
@@ -621,6 +627,26 @@ wbd_tuya_connection_class_init(WbdTuyaConnectionClass *klass)
 					   G_TYPE_VARIANT,
 					   G_TYPE_UINT,
 					   G_TYPE_VARIANT);
+	/**
+	 * WbdTuyaConnection::subdev-report:
+	 * @online: the cids the frame says are online
+	 * @offline: the cids it says are offline
+	 *
+	 * One frame of a 3.4+ hub's online/offline report (0x40), asked for or pushed.
+	 * A hub may split its report over several frames: a cid missing from one is
+	 * not absent.
+	 */
+	signals[SIGNAL_SUBDEV_REPORT] = g_signal_new("subdev-report",
+						     G_TYPE_FROM_CLASS(klass),
+						     G_SIGNAL_RUN_LAST,
+						     0,
+						     NULL,
+						     NULL,
+						     NULL,
+						     G_TYPE_NONE,
+						     2,
+						     G_TYPE_STRV,
+						     G_TYPE_STRV);
 	/**
 	 * WbdTuyaConnection::closed:
 	 * @error: why

@@ -156,6 +156,8 @@ static void
 wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, GVariant *meta, WbdTuyaDevice *self);
 static void
 wbd_tuya_device_on_closed(WbdTuyaConnection *connection, GError *error, WbdTuyaDevice *self);
+static void
+wbd_tuya_device_on_subdev_report(WbdTuyaConnection *connection, GStrv online, GStrv offline, WbdTuyaDevice *self);
 
 static void
 wbd_tuya_device_setup_water_meter(WbdTuyaDevice *self)
@@ -192,6 +194,10 @@ wbd_tuya_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 												      : WBD_TUYA_VERSION_3_3,
 							   wbd_device_get_id(device));
 		g_signal_connect(self->connection, "closed", G_CALLBACK(wbd_tuya_device_on_closed), self);
+		g_signal_connect(self->connection,
+				 "subdev-report",
+				 G_CALLBACK(wbd_tuya_device_on_subdev_report),
+				 self);
 	}
 	g_signal_connect(self->connection, "dps", G_CALLBACK(wbd_tuya_device_on_dps), self);
 
@@ -228,6 +234,60 @@ wbd_tuya_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 	return TRUE;
 }
 
+/* a hub's sub-device by its cid */
+static WbdTuyaDevice *
+wbd_tuya_device_find_sub(WbdTuyaDevice *self, const gchar *cid)
+{
+	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
+	for (guint i = 0; i < children->len; i++) {
+		WbdTuyaDevice *child = g_ptr_array_index(children, i);
+		if (g_strcmp0(child->cid, cid) == 0)
+			return child;
+	}
+	return NULL;
+}
+
+/*
+ * A hub's online/offline report (spec §3.5): a sub-device it names offline stays
+ * offline, as the hub answers its reads from its cache, until the hub names it online.
+ * A report may be split over frames: a cid a frame leaves out keeps its state.
+ */
+static void
+wbd_tuya_device_set_sub_online(WbdTuyaDevice *self, const gchar *cid, gboolean online)
+{
+	WbdTuyaDevice *sub = wbd_tuya_device_find_sub(self, cid);
+	g_autoptr(GError) error = NULL;
+
+	if (sub == NULL) {
+		wbd_dev_debug(self,
+			      "the online/offline report names cid %s, which no configured sub-device has: ignored",
+			      cid);
+		return;
+	}
+	if (online) {
+		wbd_device_hold_offline(WBD_DEVICE(sub), NULL);
+		wbd_device_report_success(WBD_DEVICE(sub));
+		return;
+	}
+	error = g_error_new_literal(WATTBUS_ERROR, WATTBUS_ERROR_DEVICE_OFFLINE, "The hub reports the sub-device offline");
+	wbd_device_hold_offline(WBD_DEVICE(sub), error);
+}
+
+static void
+wbd_tuya_device_on_subdev_report(WbdTuyaConnection *connection, GStrv online, GStrv offline, WbdTuyaDevice *self)
+{
+	if (self->cid != NULL)
+		return;
+	wbd_dev_debug(self,
+		      "the hub's online/offline report: %u online, %u offline",
+		      g_strv_length(online),
+		      g_strv_length(offline));
+	for (guint i = 0; online[i] != NULL; i++)
+		wbd_tuya_device_set_sub_online(self, online[i], TRUE);
+	for (guint i = 0; offline[i] != NULL; i++)
+		wbd_tuya_device_set_sub_online(self, offline[i], FALSE);
+}
+
 static void
 wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, GVariant *meta, WbdTuyaDevice *self)
 {
@@ -238,11 +298,7 @@ wbd_tuya_device_on_dps(WbdTuyaConnection *connection, GVariant *dps, guint cmd, 
 	g_variant_lookup(meta, "cid", "&s", &cid);
 	g_variant_lookup(meta, "t", "x", &t);
 	if (g_strcmp0(cid, self->cid) != 0) {
-		GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
-		gboolean known = FALSE;
-		for (guint i = 0; self->cid == NULL && cid != NULL && i < children->len; i++)
-			known = known || g_strcmp0(WBD_TUYA_DEVICE(g_ptr_array_index(children, i))->cid, cid) == 0;
-		if (self->cid == NULL && cid != NULL && !known)
+		if (self->cid == NULL && cid != NULL && wbd_tuya_device_find_sub(self, cid) == NULL)
 			wbd_dev_debug(self, "DPs for cid %s, which no configured sub-device has: dropped", cid);
 		return;
 	}
@@ -522,11 +578,23 @@ wbd_tuya_device_refresh_async(WbdDevice *device,
 			      GAsyncReadyCallback callback,
 			      gpointer user_data)
 {
+	WbdTuyaDevice *self = WBD_TUYA_DEVICE(device);
 	GTask *task = g_task_new(device, cancellable, callback, user_data);
 	GPtrArray *children = wbd_device_get_children(device);
 
 	g_task_set_source_tag(task, wbd_tuya_device_refresh_async);
 	wbd_tuya_device_refresh_step(task);
+	/* a 3.4+ hub says which sub-devices are online; the report comes as a 0x40 frame */
+	if (children->len > 0 && wbd_tuya_connection_get_version(self->connection) >= WBD_TUYA_VERSION_3_4) {
+		g_autofree gchar *json = wbd_tuya_build_subdev_query();
+		wbd_tuya_connection_request_async(self->connection,
+						  WBD_TUYA_CMD_LAN_EXT_STREAM,
+						  json,
+						  WBD_TUYA_REQUEST_NO_REPLY,
+						  NULL,
+						  NULL,
+						  NULL);
+	}
 	/* a hub reads its sub-devices, each on its own: one that does not answer fails alone */
 	for (guint i = 0; i < children->len; i++) {
 		WbdTuyaDevice *child = g_ptr_array_index(children, i);
