@@ -32,8 +32,23 @@ struct _WbdMqttExporter {
 	gboolean homeassistant;
 	GHashTable *states;    /* device id → JsonObject, its state as published */
 	GHashTable *online;    /* device id → GINT_TO_POINTER(1 + online) */
-	GHashTable *announced; /* device id → GStrv of its discovery topics, on this connection */
+	GHashTable *announced; /* device id → WbdMqttAnnounced, on this connection */
 };
+
+/* what was announced of a device: its discovery topics, and the values measured then
+ * (a strip's outlet appears before its first meter reading: announced again with it) */
+typedef struct {
+	GStrv topics;
+	gchar *measured;
+} WbdMqttAnnounced;
+
+static void
+wbd_mqtt_announced_free(WbdMqttAnnounced *announced)
+{
+	g_strfreev(announced->topics);
+	g_free(announced->measured);
+	g_free(announced);
+}
 
 G_DEFINE_TYPE(WbdMqttExporter, wbd_mqtt_exporter, WBD_TYPE_MQTT_CLOUD)
 
@@ -92,6 +107,19 @@ wbd_mqtt_exporter_add_live(WbdMqttExporter *self, const gchar *device_id, JsonOb
 					      json_object_get_string_member(live, "valve"));
 }
 
+/* adds "NAME:Power,Energy;" for a Measured property to @key (to see it change) */
+static void
+wbd_mqtt_exporter_add_names(GString *key, const gchar *name, const gchar *const *names)
+{
+	g_string_append(key, name);
+	g_string_append_c(key, ':');
+	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+		g_string_append(key, names[i]);
+		g_string_append_c(key, ',');
+	}
+	g_string_append_c(key, ';');
+}
+
 static void
 wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 {
@@ -102,10 +130,12 @@ wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 	WattbusWaterMeter *water;
 	WattbusBattery *battery;
 	WbdMqttDeviceInfo info = {0};
+	WbdMqttAnnounced *announced;
 	g_autoptr(GPtrArray) configs = NULL;
 	g_autoptr(GStrvBuilder) topics = g_strv_builder_new();
+	g_autoptr(GString) key = g_string_new(NULL);
 
-	if (!self->homeassistant || g_hash_table_contains(self->announced, device_id))
+	if (!self->homeassistant)
 		return;
 	device = wbd_exporter_lookup_device(WBD_EXPORTER(self), device_id);
 	if (device == NULL || !wbd_mqtt_topic_is_valid_level(device_id))
@@ -115,6 +145,15 @@ wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 	meter = wattbus_object_peek_electricity_meter(object);
 	water = wattbus_object_peek_water_meter(object);
 	battery = wattbus_object_peek_battery(object);
+	if (meter != NULL)
+		wbd_mqtt_exporter_add_names(key, "meter", wattbus_electricity_meter_get_measured(meter));
+	if (battery != NULL)
+		wbd_mqtt_exporter_add_names(key, "battery", wattbus_battery_get_measured(battery));
+	if (water != NULL)
+		wbd_mqtt_exporter_add_names(key, "water", wattbus_water_meter_get_measured(water));
+	announced = g_hash_table_lookup(self->announced, device_id);
+	if (announced != NULL && g_str_equal(announced->measured, key->str))
+		return;
 	info.id = device_id;
 	if (iface != NULL) {
 		info.name = wattbus_device_get_name(iface);
@@ -138,7 +177,18 @@ wbd_mqtt_exporter_announce(WbdMqttExporter *self, const gchar *device_id)
 					  TRUE);
 		g_strv_builder_add(topics, g_ptr_array_index(configs, i));
 	}
-	g_hash_table_insert(self->announced, g_strdup(device_id), g_strv_builder_end(topics));
+	/* the topics of before too, so that a removal clears every one */
+	for (guint i = 0; announced != NULL && announced->topics[i] != NULL; i++) {
+		gboolean again = FALSE;
+		for (guint k = 0; k + 1 < configs->len && !again; k += 2)
+			again = g_str_equal(announced->topics[i], g_ptr_array_index(configs, k));
+		if (!again)
+			g_strv_builder_add(topics, announced->topics[i]);
+	}
+	announced = g_new0(WbdMqttAnnounced, 1);
+	announced->topics = g_strv_builder_end(topics);
+	announced->measured = g_string_free(g_steal_pointer(&key), FALSE);
+	g_hash_table_insert(self->announced, g_strdup(device_id), announced);
 }
 
 static void
@@ -179,7 +229,8 @@ static void
 wbd_mqtt_exporter_device_removed(WbdExporter *exporter, const gchar *device)
 {
 	WbdMqttExporter *self = WBD_MQTT_EXPORTER(exporter);
-	GStrv topics = g_hash_table_lookup(self->announced, device);
+	WbdMqttAnnounced *announced = g_hash_table_lookup(self->announced, device);
+	GStrv topics = announced != NULL ? announced->topics : NULL;
 	g_autofree gchar *state_topic = NULL;
 	g_autofree gchar *avail_topic = NULL;
 
@@ -418,5 +469,5 @@ wbd_mqtt_exporter_init(WbdMqttExporter *self)
 					     (GDestroyNotify)json_object_unref);
 	self->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->announced =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)wbd_mqtt_announced_free);
 }
