@@ -55,6 +55,9 @@ static const struct {
     {"device-id", "s"},
     {"version", "s"},
     {"product-key", "s"},
+    {"transport", "s"},
+    {"http-port", "s"},
+    {"credentials", "b"},
     {"supported", "b"},
     {"configured", "o"},
     {"note", "s"},
@@ -77,9 +80,22 @@ wbc_discover_to_json(WbcCtl *ctl, GVariant *found)
 			    g_variant_lookup_value(dev,
 						   wbc_discover_keys[k].key,
 						   G_VARIANT_TYPE(wbc_discover_keys[k].type));
+			guint64 port = 0;
+
 			if (value == NULL)
 				json_object_set_null_member(object, key);
-			else
+			else if (g_str_equal(wbc_discover_keys[k].key, "http-port")) {
+				/* a number for scripts; the daemon's string is 1..65535 */
+				if (g_ascii_string_to_unsigned(g_variant_get_string(value, NULL),
+							       10,
+							       1,
+							       65535,
+							       &port,
+							       NULL))
+					json_object_set_int_member(object, key, (gint64)port);
+				else
+					json_object_set_null_member(object, key);
+			} else
 				json_object_set_member(object,
 						       key,
 						       wbc_json_from_property(ctl->client,

@@ -14,6 +14,7 @@ import glob
 import json
 import math
 import os
+import subprocess
 
 import freeport
 import wbtest
@@ -291,6 +292,33 @@ class KasaSmartTest(wbtest.DaemonTest):
             self.assertEqual(dev["credentials"], bool(disc.get("owner")) and not disc.get("factory_default"))
             self.assertIn("--set transport=%s --set http-port=%d" % (dev["transport"], emu.http_port), dev["note"])
         self.assert_daemon_alive()
+
+    def test_discover_json_then_add(self):
+        # wattbusctl discover --json gives what add needs: transport and http_port
+        emu = self.tplink_emulator("P110(UK)_1.0_1.3.0.json", "--udp-port", "0",
+                                   "--username", USER, "--password", PASSWORD)
+        self.start_daemon()
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.bus.address, LANG="C.UTF-8")
+        env.pop("G_MESSAGES_DEBUG", None)
+
+        def ctl(*args, stdin=None):
+            proc = subprocess.run([os.environ["WATTBUSCTL"], "--session"] + list(args), env=env,
+                                  input=stdin, capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            return proc.stdout
+
+        found = json.loads(ctl("--json", "discover", "--target", "127.0.0.1:%d" % emu.udp_port,
+                               "--timeout", "3"))
+        self.assertEqual(len(found), 1, found)
+        dev = found[0]
+        self.assertEqual(dev["transport"], "klap")
+        self.assertEqual(dev["http_port"], emu.http_port)
+        self.assertIs(dev["credentials"], True)
+        ctl("add", "--driver", dev["driver"], "--address", dev["address"], "--id", "found",
+            "--set", "transport=%s" % dev["transport"], "--set", "http-port=%d" % dev["http_port"],
+            "--set", "username=%s" % USER, "--set", "password=-", stdin=PASSWORD + "\n")
+        path = self.wait_online("found", 20)
+        self.assertEqual(self.get(path, DEVICE, "Model"), "P110")
 
     # issue #16.5: an address that answers HTTP
 
