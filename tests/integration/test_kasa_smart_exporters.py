@@ -5,19 +5,18 @@
 kind=mqtt with Home Assistant discovery to a real Mosquitto, through EmonCMS (the
 EmonCMS emulator) and through SSE (the device event).
 
-Expected values are worked out from the fixtures by test_kasa_smart.expected_reading
+Expected values are worked out from the fixtures by smartbase.expected_reading
 (the units of shared/specs/kasa-smart.md §5.7), apart from the daemon's C code."""
 
 import json
 import math
 
 import freeport
-import test_kasa_smart as smart
+import smartbase as smart
 import wbtest
-from emoncmsemu import EmoncmsEmulator, WRITE_KEY
+from emoncmsemu import WRITE_KEY, EmoncmsEmulator
 from mqttbroker import Broker
-from test_sse import EventStream
-from wbtest import METER, device_path
+from ssebase import EventStream
 
 P110 = "P110(UK)_1.0_1.3.0.json"
 P304M = "P304M(UK)_1.0_1.0.3.json"
