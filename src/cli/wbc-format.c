@@ -605,12 +605,14 @@ wbc_format_value(const gchar *property, GVariant *value)
 /**
  * wbc_device_get_power:
  * @measurement: (out) (optional): what the power is of: the meter's Measurement
- *   ("load", "production"...), "production" for an inverter, "storage" for a battery
+ *   ("load", "production", "storage"...), "production" for an inverter, "battery" for a
+ *   battery
  *
  * The active power of a device: its electricity meter's when it measures one, else its
  * inverter's (an inverter has no ElectricityMeter: tools read Inverter.Power), else its
- * battery's, turned into the sign of a "storage" meter (positive while discharging) so
- * that one role has one sign.
+ * battery's as Battery.Power has it (positive while charging), as `show`, the D-Bus API
+ * and the dashboard show it. (A storage CT is a meter of its own role, "storage", in the
+ * gateway's sign: positive while the batteries discharge.)
  *
  * Returns: the power in W, or NaN when the device has none
  */
@@ -640,9 +642,9 @@ wbc_device_get_power(WattbusObject *object, const gchar **measurement)
 	if (battery != NULL) {
 		const gchar *const *measured = wattbus_battery_get_measured(battery);
 		if (measurement != NULL)
-			*measurement = "storage";
+			*measurement = "battery";
 		if (measured != NULL && g_strv_contains(measured, "Power"))
-			return -wattbus_battery_get_power(battery);
+			return wattbus_battery_get_power(battery);
 		return NAN;
 	}
 	return NAN;
@@ -683,6 +685,8 @@ wbc_format_measurement(const gchar *measurement)
 	if (g_strcmp0(measurement, "total-consumption") == 0)
 		return C_("measurement", "consumption");
 	if (g_strcmp0(measurement, "storage") == 0)
+		return C_("measurement", "storage");
+	if (g_strcmp0(measurement, "battery") == 0)
 		return C_("measurement", "battery");
 	return measurement;
 }

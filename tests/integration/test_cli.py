@@ -354,9 +354,9 @@ class BatteryCliTest(envoy.EnvoyTest):
         rows = {line.split()[0]: line for line in self.ctl("list").splitlines()[1:]}
         for serial, values in batteries.items():
             dev = devices[ids[serial]]
-            # Battery.Power is positive while charging; a storage role is positive discharging
-            self.assertEqual((dev["power"], dev["measurement"]), (-values["Power"], "storage"))
-            self.assertIn("%.1f W" % -values["Power"], rows[ids[serial]])
+            # one sign in every tool: Battery.Power's, positive while charging
+            self.assertEqual((dev["power"], dev["measurement"]), (values["Power"], "battery"))
+            self.assertIn("%.1f W" % values["Power"], rows[ids[serial]])
             self.assertIn(" battery ", rows[ids[serial]])
         serial, values = sorted(batteries.items())[0]
         out = self.ctl("show", ids[serial])
