@@ -4,6 +4,7 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-log.h"
 #include "wbd-tuya-connection-private.h"
 #include "wbd-tuya-gateway.h"
 
@@ -59,7 +60,7 @@ wbd_tuya_connection_refused(WbdTuyaConnection *self, WbdTuyaFrame *frame, const 
 	Request *request = self->current != NULL ? g_task_get_task_data(self->current) : NULL;
 	g_autoptr(GTask) task = NULL;
 
-	g_debug("[%s] ← 0x%02x refused: %s", self->log_id, frame->cmd, what);
+	wbd_log_debug(self->log_id, "← 0x%02x refused: %s", frame->cmd, what);
 	if (request == NULL || frame->cmd != request->cmd)
 		return FALSE;
 	task = g_steal_pointer(&self->current);
@@ -84,10 +85,10 @@ wbd_tuya_connection_handle_subdev_report(WbdTuyaConnection *self, WbdTuyaFrame *
 	g_autoptr(GError) error = NULL;
 
 	if (!wbd_tuya_payload_parse_subdev_report(plain, len, &online, &offline, &error)) {
-		g_debug("[%s] ← 0x40: %s", self->log_id, error->message);
+		wbd_log_debug(self->log_id, "← 0x40: %s", error->message);
 		return FALSE;
 	}
-	g_debug("[%s] ← 0x40 %u online, %u offline", self->log_id, g_strv_length(online), g_strv_length(offline));
+	wbd_log_debug(self->log_id, "← 0x40 %u online, %u offline", g_strv_length(online), g_strv_length(offline));
 	wbd_tuya_connection_emit_subdev_report(self, online, offline);
 	/* a handler may have closed us */
 	if (self->state == STATE_READY && self->current != NULL &&
@@ -123,10 +124,10 @@ wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 	if (dps == NULL) {
 		g_autofree gchar *text = wbd_tuya_payload_to_text(plain, len);
 		if (!wbd_tuya_connection_refused(self, frame, text))
-			g_debug("[%s] ignoring command 0x%02x: %s", self->log_id, frame->cmd, error->message);
+			wbd_log_debug(self->log_id, "ignoring command 0x%02x: %s", frame->cmd, error->message);
 		return;
 	}
-	g_debug("[%s] ← 0x%02x %" G_GSIZE_FORMAT " DPs", self->log_id, frame->cmd, g_variant_n_children(dps));
+	wbd_log_debug(self->log_id, "← 0x%02x %" G_GSIZE_FORMAT " DPs", frame->cmd, g_variant_n_children(dps));
 	if (has_dps && g_variant_n_children(dps) > 0)
 		wbd_tuya_connection_emit_dps(self, dps, frame->cmd, wbd_tuya_payload_get_meta(plain, len));
 	/* a handler may have closed us */
@@ -144,7 +145,7 @@ wbd_tuya_connection_handle_bad_frame(WbdTuyaConnection *self, GError *error)
 	g_autoptr(GTask) task = NULL;
 
 	self->bad_frames++;
-	g_debug("[%s] dropping a frame: %s", self->log_id, error->message);
+	wbd_log_debug(self->log_id, "dropping a frame: %s", error->message);
 	if (self->state == STATE_HANDSHAKE || self->bad_frames >= WBD_TUYA_MAX_BAD_FRAMES) {
 		wbd_tuya_connection_fail(self, error);
 		return FALSE;
@@ -156,7 +157,7 @@ wbd_tuya_connection_handle_bad_frame(WbdTuyaConnection *self, GError *error)
 		wbd_tuya_connection_pump(self);
 		return self->state != STATE_CLOSED;
 	}
-	g_warning("[%s] %s", self->log_id, error->message);
+	wbd_log_warning(self->log_id, "%s", error->message);
 	g_error_free(error);
 	return TRUE;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-log.h"
 #include "wbd-tuya-connection-private.h"
 #include "wbd-tuya-gateway.h"
 
@@ -83,7 +84,7 @@ wbd_tuya_connection_shutdown(WbdTuyaConnection *self, const GError *error, gbool
 	(void)keep;
 	if (self->state == STATE_CLOSED)
 		return;
-	g_debug("[%s] closing the connection: %s", self->log_id, error->message);
+	wbd_log_debug(self->log_id, "closing the connection: %s", error->message);
 	self->state = STATE_CLOSED;
 	self->generation++;
 	g_cancellable_cancel(self->cancellable);
@@ -288,7 +289,7 @@ static void
 wbd_tuya_connection_send_current(WbdTuyaConnection *self)
 {
 	Request *request = g_task_get_task_data(self->current);
-	g_debug("[%s] → 0x%02x %s", self->log_id, request->cmd, request->json);
+	wbd_log_debug(self->log_id, "→ 0x%02x %s", request->cmd, request->json);
 	wbd_tuya_connection_arm_timeout(self);
 	wbd_tuya_connection_write(self,
 				  request->cmd,
@@ -307,7 +308,7 @@ wbd_tuya_connection_handle_session_response(WbdTuyaConnection *self, WbdTuyaFram
 	GError *error = NULL;
 
 	if (frame->cmd != WBD_TUYA_CMD_SESS_KEY_NEG_RESP) {
-		g_debug("[%s] ignoring command 0x%02x during the handshake", self->log_id, frame->cmd);
+		wbd_log_debug(self->log_id, "ignoring command 0x%02x during the handshake", frame->cmd);
 		return;
 	}
 	if (!wbd_tuya_check_session_response(self->local_key,
@@ -332,7 +333,7 @@ wbd_tuya_connection_handle_session_response(WbdTuyaConnection *self, WbdTuyaFram
 			     device_nonce,
 			     self->session_key);
 	/* devices do not answer 0x05: the session is up */
-	g_debug("[%s] session key negotiated", self->log_id);
+	wbd_log_debug(self->log_id, "session key negotiated");
 	self->have_session = TRUE;
 	self->state = STATE_READY;
 	g_clear_handle_id(&self->timeout_id, g_source_remove);
@@ -379,7 +380,7 @@ wbd_tuya_connection_heartbeat_cb(GObject *source, GAsyncResult *res, gpointer us
 	g_autoptr(GError) error = NULL;
 	reply = wbd_tuya_connection_request_finish(WBD_TUYA_CONNECTION(source), res, &error);
 	if (reply == NULL)
-		g_debug("heartbeat failed: %s", error->message);
+		wbd_log_debug(WBD_TUYA_CONNECTION(source)->log_id, "heartbeat failed: %s", error->message);
 }
 
 static gboolean
@@ -434,11 +435,11 @@ wbd_tuya_connection_connect_cb(GObject *source, GAsyncResult *res, gpointer user
 	}
 	if (G_IS_TCP_CONNECTION(connection))
 		g_socket_set_option(g_socket_connection_get_socket(connection), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-	g_debug("[%s] connected to %s:%u (protocol %s)",
-		self->log_id,
-		self->host,
-		self->port,
-		wbd_tuya_version_to_string(self->version));
+	wbd_log_debug(self->log_id,
+		      "connected to %s:%u (protocol %s)",
+		      self->host,
+		      self->port,
+		      wbd_tuya_version_to_string(self->version));
 	self->connection = g_steal_pointer(&connection);
 	self->last_rx = self->last_tx = g_get_monotonic_time();
 	self->heartbeat_id = g_timeout_add_seconds(WBD_TUYA_HEARTBEAT_CHECK_S,
@@ -463,7 +464,7 @@ wbd_tuya_connection_connect(WbdTuyaConnection *self)
 	self->bad_frames = 0;
 	g_byte_array_set_size(self->inbuf, 0);
 	self->cancellable = g_cancellable_new();
-	g_debug("[%s] connecting to %s:%u", self->log_id, self->host, self->port);
+	wbd_log_debug(self->log_id, "connecting to %s:%u", self->host, self->port);
 	wbd_tuya_connection_arm_timeout(self);
 	g_socket_client_connect_to_host_async(self->client,
 					      self->host,
