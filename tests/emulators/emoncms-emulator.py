@@ -49,7 +49,6 @@ import ipaddress
 import json
 import os
 import re
-import signal
 import sys
 import time
 import unicodedata
@@ -60,6 +59,9 @@ import gi
 
 gi.require_version("Soup", "3.0")
 from gi.repository import Gio, GLib, Soup  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emucontrol  # noqa: E402
 
 DEFAULT_WRITE_KEY = "0123456789abcdef0123456789abcdef"
 DEFAULT_READ_KEY = "fedcba9876543210fedcba9876543210"
@@ -470,11 +472,6 @@ def make_certificate(path):
     return Gio.TlsCertificate.new_from_pem((cert_pem + key_pem).decode(), -1)
 
 
-def say(lines):
-    sys.stdout.write("".join(line + "\n" for line in lines))
-    sys.stdout.flush()
-
-
 def self_test():
     """The spec's own examples (shared/specs/emoncms.md)."""
     ok = True
@@ -537,48 +534,8 @@ def main():
     emu = Emulator(args)
     emu.up()
     scheme = "https" if emu.cert else "http"
-    say(["READY " + json.dumps({"port": emu.port, "url": "%s://127.0.0.1:%d" % (scheme, emu.port)})])
-
-    loop = GLib.MainLoop()
-    buf = bytearray()
-
-    def on_stdin(fd, condition):
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            chunk = b""
-        if not chunk:
-            return GLib.SOURCE_REMOVE  # EOF: keep running
-        buf.extend(chunk)
-        while b"\n" in buf:
-            raw, _, rest = bytes(buf).partition(b"\n")
-            buf[:] = rest
-            line = raw.decode("utf-8", "replace").strip()
-            if not line:
-                continue
-            if line == "quit":
-                say(["OK"])
-                loop.quit()
-                return GLib.SOURCE_REMOVE
-            try:
-                say(emu.command(line))
-            except Exception as e:  # keep the control channel alive
-                say(["ERR %s" % (str(e).replace("\n", " ") or repr(e))])
-        return GLib.SOURCE_CONTINUE
-
-    GLib.unix_fd_add_full(GLib.PRIORITY_DEFAULT, 0, GLib.IOCondition.IN | GLib.IOCondition.HUP,
-                          on_stdin)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, lambda *a: (loop.quit(), False)[1])
-    parent = os.getppid()
-
-    def orphaned():  # exit when the test that started us is gone
-        if os.getppid() != parent:
-            loop.quit()
-        return GLib.SOURCE_CONTINUE
-
-    GLib.timeout_add_seconds(1, orphaned)
-    loop.run()
+    emucontrol.serve_glib(emu.command, {"port": emu.port,
+                                        "url": "%s://127.0.0.1:%d" % (scheme, emu.port)})
     emu.down()
     return 0
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The control channel every protocol emulator here shares: lines on stdout (READY,
-OK, ERR, data) and commands on stdin, run on the emulator's asyncio loop."""
+OK, ERR, data) and commands on stdin, run on the emulator's asyncio loop (serve()) or
+GLib main loop (serve_glib())."""
 
 import asyncio
 import json
@@ -15,10 +16,38 @@ def say(lines):
     sys.stdout.flush()
 
 
+def lines_of(buf, chunk):
+    """Appends @chunk to the bytearray @buf; yields each complete, non-empty line."""
+    buf.extend(chunk)
+    while b"\n" in buf:
+        raw, _, rest = bytes(buf).partition(b"\n")
+        buf[:] = rest
+        line = raw.decode("utf-8", "replace").strip()
+        if line:
+            yield line
+
+
+def answer(line, run, quit):
+    """Answers one command line on stdout: quit gives OK and calls quit(); any other
+    line the lines run(line) returns (OK included), or ERR <reason>. False after quit."""
+    if line == "quit":
+        say(["OK"])
+        quit()
+        return False
+    try:
+        say(run(line))
+    except Exception as e:  # keep the control channel alive
+        say(["ERR %s" % (str(e).replace("\n", " ") or repr(e))])
+    return True
+
+
 def stdin_loop(emu, loop, stop):
     """Read control commands from fd 0 (raw, so that a blocked read cannot
     hold a Python-level lock at exit); EOF leaves the emulator running."""
-    buf = b""
+    buf = bytearray()
+
+    def run(line):
+        return asyncio.run_coroutine_threadsafe(emu.command(line), loop).result()
     while True:
         try:
             chunk = os.read(0, 4096)
@@ -26,21 +55,46 @@ def stdin_loop(emu, loop, stop):
             return
         if not chunk:
             return
-        buf += chunk
-        while b"\n" in buf:
-            raw, buf = buf.split(b"\n", 1)
-            line = raw.decode("utf-8", "replace").strip()
-            if not line:
-                continue
-            if line == "quit":
-                say(["OK"])
-                loop.call_soon_threadsafe(stop.set)
+        for line in lines_of(buf, chunk):
+            if not answer(line, run, lambda: loop.call_soon_threadsafe(stop.set)):
                 return
-            fut = asyncio.run_coroutine_threadsafe(emu.command(line), loop)
-            try:
-                say(fut.result())
-            except Exception as e:  # keep the control channel alive
-                say(["ERR %s" % (str(e).replace("\n", " ") or repr(e))])
+
+
+def serve_glib(command, ports):
+    """serve() for the emulators built on a GLib main loop (libsoup servers): READY with
+    @ports, command lines from stdin answered by command(line) (its lines, OK included),
+    until quit, SIGTERM/SIGINT or the parent (the test) is gone. Returns then; the caller
+    closes its servers."""
+    from gi.repository import GLib
+    loop = GLib.MainLoop()
+    buf = bytearray()
+
+    def on_stdin(fd, condition):
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return GLib.SOURCE_REMOVE  # EOF: keep running
+        for line in lines_of(buf, chunk):
+            if not answer(line, command, loop.quit):
+                return GLib.SOURCE_REMOVE
+        return GLib.SOURCE_CONTINUE
+
+    GLib.unix_fd_add_full(GLib.PRIORITY_DEFAULT, 0, GLib.IOCondition.IN | GLib.IOCondition.HUP,
+                          on_stdin)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, lambda *a: (loop.quit(), False)[1])
+    parent = os.getppid()
+
+    def orphaned():  # exit when orphaned: no leaks from dead tests
+        if os.getppid() != parent:
+            loop.quit()
+        return GLib.SOURCE_CONTINUE
+
+    GLib.timeout_add_seconds(1, orphaned)
+    say(["READY " + json.dumps(ports)])
+    loop.run()
 
 
 async def serve(emu, ports):

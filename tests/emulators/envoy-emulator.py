@@ -73,7 +73,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import sys
 import tempfile
 import time
@@ -84,6 +83,9 @@ import gi
 os.environ.pop("G_MESSAGES_DEBUG", None)
 gi.require_version("Soup", "3.0")
 from gi.repository import Gio, GLib, Soup  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emucontrol  # noqa: E402
 
 REALM = "enphaseenergy.com"
 ROLES = {"anybody": 1, "monitor": 2, "owner": 2, "prov": 3, "support": 4, "sysadmin": 5,
@@ -486,31 +488,10 @@ class Gateway:
             return ["STATE " + json.dumps({"requests": self.requests, "streams": len(self.streams),
                                            "events": self.events_sent, "fingerprint": self.fingerprint,
                                            "inverters": self.inverters})]
-        if cmd == "quit":
-            loop.quit()
-            return []
         raise ValueError("unknown command " + cmd)
-
-    def on_stdin(self, channel, condition):
-        if condition & (GLib.IO_HUP | GLib.IO_ERR):
-            line = channel.readline()
-            if not line:
-                return False
-        else:
-            line = channel.readline()
-            if not line:
-                return False
-        try:
-            for out in self.command(line.strip()):
-                print(out, flush=True)
-            print("OK", flush=True)
-        except (ValueError, IndexError, GLib.Error) as e:
-            print("ERR %s" % e, flush=True)
-        return True
 
 
 def main():
-    global loop
     p = argparse.ArgumentParser(description="Enphase Envoy emulator")
     p.add_argument("--fixture", required=True)
     p.add_argument("--scheme", choices=("http", "https"))
@@ -519,26 +500,11 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--log")
     args = p.parse_args()
-    loop = GLib.MainLoop()
     gw = Gateway(args)
-    channel = GLib.IOChannel.unix_new(sys.stdin.fileno())
-    GLib.io_add_watch(channel, GLib.PRIORITY_DEFAULT, GLib.IO_IN | GLib.IO_HUP | GLib.IO_ERR, gw.on_stdin)
-    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)
-    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, loop.quit)
-    parent = os.getppid()
+    emucontrol.serve_glib(lambda line: gw.command(line) + ["OK"],
+                          {"port": gw.port, "scheme": gw.scheme, "serial": gw.serial,
+                           "ca": gw.ca_path, "fingerprint": gw.fingerprint})
 
-    def orphaned():  # exit with the test that started us: no leaks from dead tests
-        if os.getppid() != parent:
-            loop.quit()
-            return False
-        return True
-    GLib.timeout_add_seconds(1, orphaned)
-    print("READY " + json.dumps({"port": gw.port, "scheme": gw.scheme, "serial": gw.serial,
-                                 "ca": gw.ca_path, "fingerprint": gw.fingerprint}), flush=True)
-    loop.run()
-
-
-loop = None
 
 if __name__ == "__main__":
     main()
