@@ -169,7 +169,14 @@ wbd_device_refresh_async(WbdDevice *self,
 
 	g_task_set_source_tag(task, wbd_device_refresh_async);
 	/* a child without a refresh of its own is polled with its parent */
-	if (WBD_DEVICE_GET_CLASS(self)->refresh_async == NULL && parent != NULL) {
+	if (WBD_DEVICE_GET_CLASS(self)->refresh_async == NULL) {
+		if (parent == NULL) {
+			g_task_return_new_error(task,
+						WATTBUS_ERROR,
+						WATTBUS_ERROR_NOT_FOUND,
+						"The device this one belongs to was removed");
+			return;
+		}
 		wbd_device_refresh_async(parent,
 					 cancellable,
 					 wbd_device_refresh_parent_cb,

@@ -4,7 +4,6 @@
 #include <wattbus-glib.h>
 
 #include "wbd-envoy-child.h"
-#include "wbd-envoy-driver.h"
 #include "wbd-log.h"
 
 /*
@@ -89,43 +88,6 @@ wbd_envoy_child_apply_inverters(WbdDevice *gateway, GHashTable *inverters, GPtrA
 		wbd_dev_debug(gateway, "inverters: %u new, %u new reports", added, updated);
 }
 
-/* a child is read by its gateway: refreshing it refreshes the gateway */
-static void
-wbd_envoy_child_gateway_refresh_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	GError *error = NULL;
-	if (wbd_device_refresh_finish(WBD_DEVICE(source), res, &error))
-		g_task_return_boolean(task, TRUE);
-	else
-		g_task_return_error(task, error);
-}
-
-static void
-wbd_envoy_child_refresh_async(WbdDevice *device,
-			      GCancellable *cancellable,
-			      GAsyncReadyCallback callback,
-			      gpointer user_data)
-{
-	g_autoptr(GTask) task = g_task_new(device, cancellable, callback, user_data);
-	WbdDevice *gateway = wbd_device_get_parent(device);
-	if (gateway == NULL) {
-		g_task_return_new_error(task,
-					WATTBUS_ERROR,
-					WATTBUS_ERROR_NOT_FOUND,
-					"The gateway of this device was removed");
-		return;
-	}
-	wbd_device_refresh_async(
-	    gateway, cancellable, wbd_envoy_child_gateway_refresh_cb, g_steal_pointer(&task));
-}
-
-static gboolean
-wbd_envoy_child_refresh_finish(WbdDevice *device, GAsyncResult *res, GError **error)
-{
-	return g_task_propagate_boolean(G_TASK(res), error);
-}
-
 static void
 wbd_envoy_child_dispose(GObject *object)
 {
@@ -137,10 +99,7 @@ wbd_envoy_child_dispose(GObject *object)
 static void
 wbd_envoy_child_class_init(WbdEnvoyChildClass *klass)
 {
-	WbdDeviceClass *device_class = WBD_DEVICE_CLASS(klass);
 	G_OBJECT_CLASS(klass)->dispose = wbd_envoy_child_dispose;
-	device_class->refresh_async = wbd_envoy_child_refresh_async;
-	device_class->refresh_finish = wbd_envoy_child_refresh_finish;
 }
 
 static void
@@ -151,12 +110,6 @@ wbd_envoy_child_init(WbdEnvoyChild *self)
 WbdDevice *
 wbd_envoy_child_new(WbdDevice *gateway, const gchar *id)
 {
-	return g_object_new(WBD_TYPE_ENVOY_CHILD,
-			    "id",
-			    id,
-			    "driver",
-			    wbd_envoy_driver_get_info(),
-			    "parent",
-			    gateway,
-			    NULL);
+	/* the driver comes from the gateway */
+	return g_object_new(WBD_TYPE_ENVOY_CHILD, "id", id, "parent", gateway, NULL);
 }
