@@ -102,19 +102,6 @@ parse_seconds(WbdDevice *device,
 	return TRUE;
 }
 
-/* a bad setting: the error names the device; it never quotes a secret */
-static gboolean
-wbd_envoy_device_invalid(WbdDevice *device, const GError *why, GError **error)
-{
-	g_set_error(error,
-		    WATTBUS_ERROR,
-		    WATTBUS_ERROR_INVALID_ARGUMENT,
-		    "Device '%s': %s",
-		    wbd_device_get_id(device),
-		    why->message);
-	return FALSE;
-}
-
 static gboolean
 wbd_envoy_device_configure(WbdDevice *device, GHashTable *settings, GError **error)
 {
@@ -127,9 +114,8 @@ wbd_envoy_device_configure(WbdDevice *device, GHashTable *settings, GError **err
 				     &self->scheme,
 				     &self->host,
 				     &self->port,
-				     &local_error)) {
-		return wbd_envoy_device_invalid(device, local_error, error);
-	}
+				     &local_error))
+		goto invalid;
 	self->username = g_strdup(g_hash_table_lookup(settings, "username"));
 	self->password = g_strdup(g_hash_table_lookup(settings, "password"));
 	self->token = g_strdup(g_hash_table_lookup(settings, "token"));
@@ -139,9 +125,8 @@ wbd_envoy_device_configure(WbdDevice *device, GHashTable *settings, GError **err
 		g_clear_pointer(&self->token, g_free);
 	if (self->token != NULL &&
 	    !wbd_envoy_token_decode(
-		self->token, &self->token_expiry, &self->token_role, &local_error)) {
-		return wbd_envoy_device_invalid(device, local_error, error);
-	}
+		self->token, &self->token_expiry, &self->token_role, &local_error))
+		goto invalid;
 	if (!parse_seconds(
 		device, settings, "inverter-interval", 20, 60, &self->inverter_interval, error) ||
 	    !parse_seconds(
@@ -166,6 +151,15 @@ wbd_envoy_device_configure(WbdDevice *device, GHashTable *settings, GError **err
 			     self->token_expiry > 0 ? when : "never");
 	}
 	return TRUE;
+invalid:
+	/* the error names the device; it never quotes a secret */
+	g_set_error(error,
+		    WATTBUS_ERROR,
+		    WATTBUS_ERROR_INVALID_ARGUMENT,
+		    "Device '%s': %s",
+		    id,
+		    local_error->message);
+	return FALSE;
 }
 
 /* meters */
