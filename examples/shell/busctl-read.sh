@@ -16,7 +16,7 @@ for prop in $measured; do
 	Power | PhasePower) unit=W ;;
 	Voltage | PhaseVoltage) unit=V ;;
 	Current | PhaseCurrent) unit=A ;;
-	Energy) unit=Wh ;;
+	Energy | EnergyToday | EnergyThisMonth | EnergyExported) unit=Wh ;;
 	Frequency) unit=Hz ;;
 	ReactivePower | PhaseReactivePower) unit=var ;;
 	ApparentPower | PhaseApparentPower) unit=VA ;;

@@ -41,6 +41,11 @@ Commands on stdin (one per line; each answered by "OK" or "ERR <reason>"):
                                       switches every outlet)
   emeter [INDEX] KEY=VALUE...         set realtime readings (plug, all
                                       outlets of a strip, or one outlet)
+  stats [INDEX] today=WH month=WH     the energy of today and of this month
+                                      (local time) that get_daystat and
+                                      get_monthstat report from then on, in
+                                      the unit style of the fixture's
+                                      get_realtime (energy_wh or kWh energy)
   state                               prints "STATE <json>" first:
                                       {"sysinfo", "realtime" (as a client
                                       reads it; null: no emeter; a list on
@@ -66,7 +71,9 @@ the fixture, slot_id = index when the fixture has one); outlets or plugs
 that are off report power 0 and current 0. get_realtime without a context
 on a strip answers outlet 0. set_relay_state without a context on a strip
 switches all outlets, except on HS300 hw 2.0, which switches only outlet 0
-(python-kasa issue #637). get_daystat/get_monthstat answer empty lists.
+(python-kasa issue #637). get_daystat/get_monthstat answer the fixture's
+day_list/month_list (none of the collection has them: empty lists) and,
+after a stats command, an entry for today and this month, at the end.
 Malformed frames or JSON make the emulator close the connection, as a
 real device does.
 """
@@ -231,6 +238,7 @@ class Device:
         self.since = [now - t.get("on_time", 0) for t in self.outlets()]
         realtime = self.modules.get("emeter", {}).get("get_realtime")
         self.readings = None
+        self.stats = [None] * len(self.outlets())  # the stats command's
         if isinstance(realtime, dict) and not is_error(realtime):
             self.readings = []
             for i in range(len(self.outlets())):
@@ -375,13 +383,34 @@ class Device:
         idx, e = self.emeter_targets(ctx)
         return e or self.reading(idx[0] if idx else 0)
 
+    def stat_list(self, meth, list_name, params, ctx, day):
+        idx, e = self.emeter_targets(ctx)
+        if e:
+            return e
+        fx = self.modules["emeter"].get(meth)
+        entries = copy.deepcopy(fx.get(list_name, [])) if isinstance(fx, dict) else []
+        stats = self.stats[idx[0] if idx else 0]
+        now = time.localtime()
+        if stats is not None and params.get("year") == now.tm_year and \
+                (day is None or params.get("month") == now.tm_mon):
+            entry = {"year": now.tm_year, "month": now.tm_mon}
+            wh = stats["month"]
+            if day is not None:
+                entry["day"] = now.tm_mday
+                wh = stats["today"]
+            # the unit style of the device's realtime readings (kasa.md §8.1/§8.2)
+            if "total_wh" in self.readings[0]:
+                entry["energy_wh"] = int(wh)
+            else:
+                entry["energy"] = wh / 1000.0
+            entries.append(entry)
+        return {list_name: entries, "err_code": 0}
+
     def m_emeter_get_daystat(self, params, ctx):
-        e = self.emeter_targets(ctx)[1]
-        return e or {"day_list": [], "err_code": 0}
+        return self.stat_list("get_daystat", "day_list", params, ctx, True)
 
     def m_emeter_get_monthstat(self, params, ctx):
-        e = self.emeter_targets(ctx)[1]
-        return e or {"month_list": [], "err_code": 0}
+        return self.stat_list("get_monthstat", "month_list", params, ctx, None)
 
     def m_emeter_erase_emeter_stat(self, params, ctx):
         idx, e = self.emeter_targets(ctx)
@@ -614,6 +643,19 @@ class Emulator:
                 child["id"] = child["id"][-2:]
         return xor_encrypt(dumps(reply))
 
+    def meter_outlets(self, rest):
+        """(outlet indexes, None) of an emeter/stats command whose words are @rest (an
+        index at its start taken off), or (None, "ERR ...")."""
+        dev = self.device
+        n = len(dev.outlets())
+        if dev.readings is None:
+            return None, "ERR device has no emeter"
+        if rest and rest[0].isdigit():
+            if dev.children is None or int(rest[0]) >= n:
+                return None, "ERR no outlet %s" % rest[0]
+            return [int(rest.pop(0))], None
+        return range(n), None
+
     async def command(self, line):
         words = line.split()
         cmd, rest = words[0], words[1:]
@@ -636,13 +678,9 @@ class Emulator:
             for i in idx:
                 dev.switch(i, rest[-1] == "1")
         elif cmd == "emeter":
-            if dev.readings is None:
-                return ["ERR device has no emeter"]
-            idx = range(n)
-            if rest and rest[0].isdigit():
-                if not strip or int(rest[0]) >= n:
-                    return ["ERR no outlet %s" % rest[0]]
-                idx = [int(rest.pop(0))]
+            idx, error = self.meter_outlets(rest)
+            if error:
+                return [error]
             if not rest:
                 return ["ERR usage: emeter [INDEX] KEY=VALUE..."]
             values = {}
@@ -661,6 +699,15 @@ class Emulator:
                 values[key] = value
             for i in idx:
                 dev.readings[i].update(values)
+        elif cmd == "stats":
+            idx, error = self.meter_outlets(rest)
+            if error:
+                return [error]
+            values = dict(w.partition("=")[::2] for w in rest)
+            if sorted(values) != ["month", "today"] or not all(v.isdigit() for v in values.values()):
+                return ["ERR usage: stats [INDEX] today=WH month=WH"]
+            for i in idx:
+                dev.stats[i] = {k: int(v) for k, v in values.items()}
         elif cmd == "state":
             snap = dev.snapshot()
             snap["misbehave"] = self.mode

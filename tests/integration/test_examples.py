@@ -55,7 +55,9 @@ class ExamplesTest(uxtest.UxTest):
         out = self.run_program([sh("busctl-read.sh"), "--session", "kettle"])
         r = self.reading
         self.assertEqual(out.splitlines(), ["Power: %g W" % r["Power"], "Voltage: %g V" % r["Voltage"],
-                                            "Current: %g A" % r["Current"], "Energy: %g Wh" % r["Energy"]])
+                                            "Current: %g A" % r["Current"], "Energy: %g Wh" % r["Energy"],
+                                            # the plug's day and month statistics (none in the fixture)
+                                            "EnergyToday: 0 Wh", "EnergyThisMonth: 0 Wh"])
         self.plug.command("emeter power_mw=1234500")
         self.wait_prop(device_path("kettle"), wbtest.METER, "Power", 1234.5)
         out = self.run_program([sh("busctl-read.sh"), "kettle"], WATTBUS_BUS="session")
@@ -93,7 +95,7 @@ class ExamplesTest(uxtest.UxTest):
         out = self.run_program([sh("gdbus-read.sh"), "--session", "kettle"])
         self.assertEqual(out, "Power = %r\n" % self.reading["Power"])
         out = self.run_program([sh("gdbus-read.sh"), "kettle", "Energy", "Measured"], WATTBUS_BUS="session")
-        self.assertEqual(out, "Energy = %r\nMeasured = ['Power', 'Voltage', 'Current', 'Energy']\n"
+        self.assertEqual(out, "Energy = %r\nMeasured = ['Power', 'Voltage', 'Current', 'Energy', 'EnergyToday', 'EnergyThisMonth']\n"
                          % self.reading["Energy"])
 
     def test_gdbus_switch(self):

@@ -115,6 +115,34 @@ class KasaTest(wbtest.DaemonTest):
                          r'name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="false"')
     # strips
 
+    def check_statistics(self, fixture, today, month):
+        log = os.path.join(self.tmp, "requests.log")
+        emu = self.emulator(fixture, "--log", log)
+        emu.command("stats today=%d month=%d" % (today, month))
+        self.start_with({"plug": emu})
+        path = device_path("plug")
+        # in the reading of the first poll already
+        self.assertEqual(self.get(path, METER, "EnergyToday"), float(today))
+        self.assertEqual(self.get(path, METER, "EnergyThisMonth"), float(month))
+        self.assertIn("EnergyToday", self.get(path, METER, "Measured"))
+        # asked once a minute, not at every poll (1 s here)
+        emu.command("stats today=%d month=%d" % (today + 1, month + 1))
+        polls = emu.state()["requests"]["tcp"]
+        self.wait_for(lambda: emu.state()["requests"]["tcp"] >= polls + 2, 10, "two more polls")
+        self.assertEqual(self.get(path, METER, "EnergyToday"), float(today))
+        with open(log) as f:
+            asked = [line for line in f if "get_daystat" in line]
+        self.assertEqual(len(asked), 1, asked)
+        self.assertIn("get_monthstat", asked[0])
+
+    def test_daily_monthly_energy_wh(self):
+        # HS110 hw 4.0: the new unit style, energy_wh
+        self.check_statistics(PLUG, 321, 4321)
+
+    def test_daily_monthly_energy_kwh(self):
+        # HS110 hw 1.0: the old style, energy in kWh
+        self.check_statistics("HS110(EU)_1.0_1.2.5.json", 1500, 24750)
+
     def test_strip_outlets(self):
         log = os.path.join(self.tmp, "requests.log")
         emu = self.emulator(STRIP, log=log)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <wattbus-glib.h>
@@ -42,7 +43,15 @@ struct _WbdKasaDevice {
 	gboolean emeter_unsupported;
 	GPtrArray *child_ids; /* gchar *, the device's ids of the current children */
 	gchar *applied; /* what a plug's sysinfo last set, but its readings (see below) */
+	/* a plug's emeter.get_daystat/get_monthstat, asked once a WBD_KASA_STATS_S */
+	gint64 stats_due;	/* monotonic µs */
+	gboolean stats_unsupported;
+	gdouble stats_today;	/* Wh; NaN: not known */
+	gdouble stats_month;
+	WbdMeterReading last;	/* the plug's last reading, without them */
 };
+
+#define WBD_KASA_STATS_S 60
 
 G_DEFINE_TYPE(WbdKasaDevice, wbd_kasa_device, WBD_TYPE_DEVICE)
 
@@ -244,6 +253,7 @@ wbd_kasa_device_drop_emeter(WbdKasaDevice *self, const GError *error)
 typedef enum {
 	REFRESH_STEP_SYSINFO,
 	REFRESH_STEP_EMETER,
+	REFRESH_STEP_STATS,
 	REFRESH_STEP_LAST,
 } RefreshStep;
 
@@ -288,6 +298,10 @@ static void
 wbd_kasa_device_handle_emeter(GTask *task, JsonNode *reply, GError *error);
 static void
 wbd_kasa_device_apply_reading(GTask *task, const WbdMeterReading *reading);
+static void
+wbd_kasa_device_set_plug_reading(WbdKasaDevice *self);
+static gboolean
+wbd_kasa_device_stats_due(WbdKasaDevice *self);
 
 static void
 wbd_kasa_device_smart_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -427,7 +441,10 @@ wbd_kasa_device_apply_reading(GTask *task, const WbdMeterReading *reading)
 	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
 
 	if (children->len == 0) {
-		wbd_device_set_meter_reading(WBD_DEVICE(self), reading);
+		self->last = *reading;
+		/* with the statistics, when they are asked in this poll (one change a poll) */
+		if (!wbd_kasa_device_stats_due(self))
+			wbd_kasa_device_set_plug_reading(self);
 		data->step++;
 	} else {
 		if (data->child < children->len)
@@ -445,6 +462,73 @@ wbd_kasa_device_apply_reading(GTask *task, const WbdMeterReading *reading)
 			data->step++;
 		}
 	}
+	wbd_kasa_device_refresh_step(task);
+}
+
+/* whether this poll of a plug asks for its daily and monthly statistics */
+static gboolean
+wbd_kasa_device_stats_due(WbdKasaDevice *self)
+{
+	return self->has_emeter && !self->emeter_unsupported && !self->stats_unsupported &&
+	       self->child_ids->len == 0 && g_get_monotonic_time() >= self->stats_due;
+}
+
+/* the plug's last reading with today's and this month's energy, where known */
+static void
+wbd_kasa_device_set_plug_reading(WbdKasaDevice *self)
+{
+	WbdMeterReading reading = self->last;
+	if (!isnan(self->stats_today))
+		wbd_meter_reading_set(&reading, WBD_QUANTITY_ENERGY_TODAY, self->stats_today);
+	if (!isnan(self->stats_month))
+		wbd_meter_reading_set(&reading, WBD_QUANTITY_ENERGY_THIS_MONTH, self->stats_month);
+	wbd_device_set_meter_reading(WBD_DEVICE(self), &reading);
+}
+
+static void
+wbd_kasa_device_stats_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	WbdKasaDevice *self = g_task_get_source_object(task);
+	RefreshData *data = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) reply = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	JsonObject *day = NULL;
+	JsonObject *month = NULL;
+	gdouble today = 0, this_month = 0;
+
+	reply = wbd_kasa_connection_request_finish(WBD_KASA_CONNECTION(source), res, &error);
+	if (reply != NULL)
+		day = wbd_kasa_reply_get_result(reply, "emeter", "get_daystat", NULL, &error);
+	if (day != NULL)
+		month = wbd_kasa_reply_get_result(reply, "emeter", "get_monthstat", NULL, &error);
+	if (month != NULL &&
+	    wbd_kasa_stats_find(day,
+				"day_list",
+				g_date_time_get_year(now),
+				g_date_time_get_month(now),
+				g_date_time_get_day_of_month(now),
+				&today,
+				&error) &&
+	    wbd_kasa_stats_find(month,
+				"month_list",
+				g_date_time_get_year(now),
+				g_date_time_get_month(now),
+				0,
+				&this_month,
+				&error)) {
+		self->stats_today = today;
+		self->stats_month = this_month;
+	} else if (g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED)) {
+		wbd_dev_debug(self, "no daily/monthly statistics: %s", error->message);
+		self->stats_unsupported = TRUE;
+	} else if (error != NULL) {
+		/* the readings stand without them; asked again in a minute */
+		wbd_dev_debug(self, "daily/monthly statistics: %s", error->message);
+	}
+	wbd_kasa_device_set_plug_reading(self);
+	data->step++;
 	wbd_kasa_device_refresh_step(task);
 }
 
@@ -499,6 +583,28 @@ wbd_kasa_device_refresh_step(GTask *task)
 						  data->io_priority,
 						  g_task_get_cancellable(task),
 						  wbd_kasa_device_emeter_cb,
+						  task);
+		return;
+	case REFRESH_STEP_STATS:
+		/* a plug's energy today and this month: they change slowly, asked once a minute */
+		if (!wbd_kasa_device_stats_due(self)) {
+			data->step++;
+			wbd_kasa_device_refresh_step(task);
+			return;
+		} else {
+			g_autoptr(GDateTime) now = g_date_time_new_now_local();
+			self->stats_due = g_get_monotonic_time() + WBD_KASA_STATS_S * G_USEC_PER_SEC;
+			request = g_strdup_printf("{\"emeter\":{\"get_daystat\":{\"year\":%d,\"month\":%d},"
+						  "\"get_monthstat\":{\"year\":%d}}}",
+						  g_date_time_get_year(now),
+						  g_date_time_get_month(now),
+						  g_date_time_get_year(now));
+		}
+		wbd_kasa_connection_request_async(self->connection,
+						  request,
+						  data->io_priority,
+						  g_task_get_cancellable(task),
+						  wbd_kasa_device_stats_cb,
 						  task);
 		return;
 	case REFRESH_STEP_LAST:
@@ -767,4 +873,7 @@ wbd_kasa_device_init(WbdKasaDevice *self)
 	self->child_ids = g_ptr_array_new_with_free_func(g_free);
 	self->port = WBD_KASA_DEFAULT_PORT;
 	self->http_port = WBD_KASA_DEFAULT_HTTP_PORT;
+	self->stats_today = NAN;
+	self->stats_month = NAN;
+	wbd_meter_reading_init(&self->last);
 }

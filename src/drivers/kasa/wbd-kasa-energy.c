@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "wbd-config.h"
+#include "wbd-json.h"
 #include "wbd-kasa-energy.h"
 
 /*
@@ -136,4 +137,58 @@ wbd_kasa_energy_count(WbdDevice *device, WbdMeterReading *reading)
 	if (dirty && save_id == 0)
 		save_id = g_timeout_add_seconds(WBD_KASA_ENERGY_SAVE_S, energy_save_cb, NULL);
 	wbd_meter_reading_set(reading, WBD_QUANTITY_ENERGY, c->total);
+}
+
+/**
+ * wbd_kasa_stats_find:
+ * @result: the result of `emeter.get_daystat` (@list "day_list") or `get_monthstat`
+ *   (@list "month_list")
+ * @day: the day of the month wanted, 0 for a month's entry
+ * @wh: (out): its energy in Wh; 0 when the list has no entry for it (kasa.md §8.2)
+ *
+ * Searches the list from its end (no order or one entry per day is assumed) for the entry
+ * of @year/@month(/@day), its energy in `energy_wh` (Wh) or `energy` (kWh).
+ *
+ * Returns: %FALSE with @error when the list is missing or an entry's energy is not a
+ *   number from 0 to 10⁹ Wh
+ */
+gboolean
+wbd_kasa_stats_find(JsonObject *result,
+		    const gchar *list,
+		    gint year,
+		    gint month,
+		    gint day,
+		    gdouble *wh,
+		    GError **error)
+{
+	JsonArray *entries = wbd_json_get_array(result, list);
+
+	*wh = 0;
+	if (entries == NULL) {
+		g_set_error(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "no %s in the reply", list);
+		return FALSE;
+	}
+	for (guint i = json_array_get_length(entries); i-- > 0;) {
+		JsonNode *node = json_array_get_element(entries, i);
+		JsonObject *entry = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+		gdouble y = 0, m = 0, d = 0, value = 0;
+
+		if (!wbd_json_get_number(entry, "year", &y) || !wbd_json_get_number(entry, "month", &m) ||
+		    (day > 0 && !wbd_json_get_number(entry, "day", &d)) || y != year || m != month ||
+		    (day > 0 && d != day))
+			continue;
+		if (wbd_json_get_number(entry, "energy_wh", &value))
+			;
+		else if (wbd_json_get_number(entry, "energy", &value))
+			value *= 1000;
+		else
+			value = NAN;
+		if (!(value >= 0 && value <= 1e9)) {
+			g_set_error(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "an entry of %s has no valid energy", list);
+			return FALSE;
+		}
+		*wh = value;
+		return TRUE;
+	}
+	return TRUE;
 }
