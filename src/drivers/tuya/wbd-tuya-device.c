@@ -169,7 +169,7 @@ wbd_tuya_device_setup_water_meter(WbdTuyaDevice *self)
 		if (g_strcmp0(info->properties[i]->signature, "d") == 0)
 			wbd_skeleton_set_double(self->iface_water, info->properties[i]->name, NAN);
 	}
-	wbd_tuya_methods_connect_water_meter(self, self->iface_water);
+	wbd_tuya_methods_connect_water_meter(WBD_DEVICE(self), self->iface_water);
 	wbd_device_add_interface(WBD_DEVICE(self), G_DBUS_INTERFACE_SKELETON(self->iface_water));
 }
 
@@ -207,7 +207,7 @@ wbd_tuya_device_configure(WbdDevice *device, GHashTable *settings, GError **erro
 	wattbus_tuya_set_product_key(self->iface_tuya, "");
 	wattbus_tuya_set_dps(self->iface_tuya, g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
 	wbd_tuya_device_publish_version(self);
-	wbd_tuya_methods_connect_tuya(self, self->iface_tuya);
+	wbd_tuya_methods_connect_tuya(WBD_DEVICE(self), self->iface_tuya);
 	wbd_device_add_interface(device, G_DBUS_INTERFACE_SKELETON(self->iface_tuya));
 
 	if (self->profile == NULL)
@@ -753,7 +753,18 @@ wbd_tuya_device_set_on_finish(WbdDevice *device, GAsyncResult *res, GError **err
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
-/* commands from exporters: the WaterMeter writes go the way of their D-Bus methods */
+static void
+wbd_tuya_device_command_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	GError *error = NULL;
+	if (!wbd_tuya_device_write_dps_finish(WBD_TUYA_DEVICE(source), res, &error))
+		g_task_return_error(task, error);
+	else
+		g_task_return_boolean(task, TRUE);
+}
+
+/* commands (D-Bus methods, exporters): a WaterMeter property, or `Dps` {id: raw} (SetDp) */
 static void
 wbd_tuya_device_command_async(WbdDevice *device,
 			      const gchar *property,
@@ -764,19 +775,40 @@ wbd_tuya_device_command_async(WbdDevice *device,
 {
 	static const gchar *const water_meter_writes[] =
 	    {"Switch", "Valve", "ValveOpenness", "ColdSharingType", "HotSharingType", NULL};
+	WbdTuyaDevice *self = WBD_TUYA_DEVICE(device);
+	g_autoptr(GTask) task = NULL;
+	g_autoptr(GVariant) dps = NULL;
+	GError *error = NULL;
 
-	if (!g_strv_contains(water_meter_writes, property)) {
+	if (!g_strv_contains(water_meter_writes, property) && g_strcmp0(property, "Dps") != 0) {
 		WBD_DEVICE_CLASS(wbd_tuya_device_parent_class)
 		    ->command_async(device, property, value, cancellable, callback, user_data);
 		return;
 	}
-	wbd_tuya_methods_write_async(WBD_TUYA_DEVICE(device),
-				     property,
-				     NULL,
-				     g_variant_ref(value),
-				     cancellable,
-				     callback,
-				     user_data);
+	task = g_task_new(device, cancellable, callback, user_data);
+	if (g_strcmp0(property, "Dps") != 0) {
+		dps = wbd_tuya_methods_check_write(self->profile, property, NULL, value, &error);
+	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_VARDICT) &&
+		   g_variant_n_children(value) == 1) {
+		const gchar *id = NULL;
+		g_autoptr(GVariant) raw = NULL;
+		g_variant_get_child(value, 0, "{&sv}", &id, &raw);
+		dps = wbd_tuya_methods_check_write(self->profile, NULL, id, raw, &error);
+	} else {
+		g_set_error_literal(&error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_INVALID_ARGUMENT,
+				    "Dps takes one DP id and its value");
+	}
+	if (dps == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	wbd_tuya_device_write_dps_async(self,
+					dps,
+					cancellable,
+					wbd_tuya_device_command_written_cb,
+					g_steal_pointer(&task));
 }
 
 /* both paths complete a boolean GTask on the device */

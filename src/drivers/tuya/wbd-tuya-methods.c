@@ -5,6 +5,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-auth.h"
+#include "wbd-device.h"
 #include "wbd-log.h"
 #include "wbd-tuya-methods.h"
 #include "wbd-tuya-profile.h"
@@ -13,11 +14,14 @@
 
 /*
  * The D-Bus methods of a Tuya device's own interfaces, WaterMeter and Tuya: each is
- * authorized first (wbd-auth.c has their polkit actions), then its argument is checked
- * against the profile, and only a valid value is sent to the device.
+ * authorized first (the core's table and the driver's auth_rules have their polkit
+ * actions), then goes through the core's wbd_device_command_async() as the command it is
+ * (`Valve`, ...; Tuya.SetDp as a `Dps` dictionary of one DP), whose Tuya implementation
+ * checks it with wbd_tuya_methods_check_write() against the profile and sends only a
+ * valid value. This file knows the core and the profile, not the Tuya device.
  */
 typedef struct {
-	WbdTuyaDevice *device;
+	WbdDevice *device;
 	GDBusMethodInvocation *invocation;
 	gchar *property; /* a WaterMeter property, or NULL for Tuya.SetDp */
 	gchar *dp_id;	 /* Tuya.SetDp */
@@ -43,7 +47,7 @@ method_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(MethodData) data = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (!wbd_tuya_methods_write_finish(WBD_TUYA_DEVICE(source), res, &error)) {
+	if (!wbd_device_command_finish(WBD_DEVICE(source), res, &error)) {
 		wbd_dev_warning(data->device,
 				"cannot set %s: %s",
 				data->property != NULL ? data->property : data->dp_id,
@@ -89,14 +93,13 @@ normalize_raw(GVariant *value)
 
 /* Returns: (transfer full) (nullable): the raw value to send, checked */
 static GVariant *
-write_check(WbdTuyaDevice *device,
+write_check(WbdTuyaProfile *profile,
 	    const gchar *property,
 	    const gchar *dp_id,
 	    GVariant *value,
 	    const WbdTuyaDp **dp_out,
 	    GError **error)
 {
-	WbdTuyaProfile *profile = wbd_tuya_device_get_profile(device);
 	const WbdTuyaDp *dp;
 	g_autoptr(GVariant) raw = NULL;
 
@@ -146,63 +149,34 @@ write_check(WbdTuyaDevice *device,
 	return g_steal_pointer(&raw);
 }
 
-static void
-write_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GTask) task = G_TASK(user_data);
-	GError *error = NULL;
-
-	if (!wbd_tuya_device_write_dps_finish(WBD_TUYA_DEVICE(source), res, &error))
-		g_task_return_error(task, error);
-	else
-		g_task_return_boolean(task, TRUE);
-}
-
 /**
- * wbd_tuya_methods_write_async:
+ * wbd_tuya_methods_check_write:
  * @property: a writable WaterMeter property (`Valve`, `Switch`, ...), or %NULL
  * @dp_id: with @property %NULL, a raw DP id (Tuya.SetDp)
  * @value: the property's D-Bus value, or the raw DP value
  *
- * Checks @value against the device's profile and, only if it is valid, sends it:
- * what the WaterMeter/Tuya D-Bus methods do after authorization, and what
- * wbd_device_command_async() does for these properties.
+ * Checks @value against @profile: what the WaterMeter/Tuya D-Bus methods and
+ * wbd_device_command_async() send, only if it is valid.
+ *
+ * Returns: (transfer full) (nullable): the DPs to send, a{sv} of DP id to raw value
  */
-void
-wbd_tuya_methods_write_async(WbdTuyaDevice *device,
+GVariant *
+wbd_tuya_methods_check_write(WbdTuyaProfile *profile,
 			     const gchar *property,
 			     const gchar *dp_id,
 			     GVariant *value,
-			     GCancellable *cancellable,
-			     GAsyncReadyCallback callback,
-			     gpointer user_data)
+			     GError **error)
 {
-	g_autoptr(GTask) task = g_task_new(device, cancellable, callback, user_data);
-	g_autoptr(GVariant) owned = g_variant_ref_sink(value);
 	g_autoptr(GVariant) raw = NULL;
-	g_autoptr(GVariant) dps = NULL;
 	const WbdTuyaDp *dp = NULL;
 	GVariantBuilder builder;
-	GError *error = NULL;
 
-	g_task_set_source_tag(task, wbd_tuya_methods_write_async);
-	/* refused here, nothing reaches the device */
-	raw = write_check(device, property, dp_id, owned, &dp, &error);
-	if (raw == NULL) {
-		g_task_return_error(task, error);
-		return;
-	}
+	raw = write_check(profile, property, dp_id, value, &dp, error);
+	if (raw == NULL)
+		return NULL;
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&builder, "{sv}", dp != NULL ? dp->id : dp_id, raw);
-	dps = g_variant_ref_sink(g_variant_builder_end(&builder));
-	wbd_tuya_device_write_dps_async(device, dps, cancellable, write_done_cb, g_steal_pointer(&task));
-}
-
-gboolean
-wbd_tuya_methods_write_finish(WbdTuyaDevice *device, GAsyncResult *res, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(res, device), FALSE);
-	return g_task_propagate_boolean(G_TASK(res), error);
+	return g_variant_ref_sink(g_variant_builder_end(&builder));
 }
 
 static void
@@ -218,17 +192,28 @@ method_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	/* the callback owns data: nothing of it is read in the call's arguments */
 	owned = g_steal_pointer(&data);
-	wbd_tuya_methods_write_async(owned->device,
-				     owned->property,
-				     owned->dp_id,
-				     g_variant_ref(owned->value),
-				     NULL,
-				     method_written_cb,
-				     owned);
+	if (owned->property != NULL) {
+		wbd_device_command_async(owned->device,
+					 owned->property,
+					 g_variant_ref(owned->value),
+					 NULL,
+					 method_written_cb,
+					 owned);
+	} else {
+		GVariantBuilder dps;
+		g_variant_builder_init(&dps, G_VARIANT_TYPE_VARDICT);
+		g_variant_builder_add(&dps, "{sv}", owned->dp_id, owned->value);
+		wbd_device_command_async(owned->device,
+					 "Dps",
+					 g_variant_builder_end(&dps),
+					 NULL,
+					 method_written_cb,
+					 owned);
+	}
 }
 
 static gboolean
-method_start(WbdTuyaDevice *device,
+method_start(WbdDevice *device,
 	     GDBusMethodInvocation *invocation,
 	     const gchar *property,
 	     const gchar *dp_id,
@@ -240,18 +225,18 @@ method_start(WbdTuyaDevice *device,
 	data->property = g_strdup(property);
 	data->dp_id = g_strdup(dp_id);
 	data->value = g_variant_ref_sink(value);
-	wbd_device_authorize_async(WBD_DEVICE(device), invocation, method_auth_cb, data);
+	wbd_device_authorize_async(device, invocation, method_auth_cb, data);
 	return TRUE;
 }
 
 static gboolean
-handle_set_switch(WattbusWaterMeter *iface, GDBusMethodInvocation *invocation, gboolean on, WbdTuyaDevice *device)
+handle_set_switch(WattbusWaterMeter *iface, GDBusMethodInvocation *invocation, gboolean on, WbdDevice *device)
 {
 	return method_start(device, invocation, "Switch", NULL, g_variant_new_boolean(on));
 }
 
 static gboolean
-handle_set_valve(WattbusWaterMeter *iface, GDBusMethodInvocation *invocation, const gchar *state, WbdTuyaDevice *device)
+handle_set_valve(WattbusWaterMeter *iface, GDBusMethodInvocation *invocation, const gchar *state, WbdDevice *device)
 {
 	return method_start(device, invocation, "Valve", NULL, g_variant_new_string(state));
 }
@@ -260,7 +245,7 @@ static gboolean
 handle_set_valve_openness(WattbusWaterMeter *iface,
 			  GDBusMethodInvocation *invocation,
 			  guint percent,
-			  WbdTuyaDevice *device)
+			  WbdDevice *device)
 {
 	return method_start(device, invocation, "ValveOpenness", NULL, g_variant_new_uint32(percent));
 }
@@ -269,7 +254,7 @@ static gboolean
 handle_set_cold_sharing_type(WattbusWaterMeter *iface,
 			     GDBusMethodInvocation *invocation,
 			     const gchar *type,
-			     WbdTuyaDevice *device)
+			     WbdDevice *device)
 {
 	return method_start(device, invocation, "ColdSharingType", NULL, g_variant_new_string(type));
 }
@@ -278,7 +263,7 @@ static gboolean
 handle_set_hot_sharing_type(WattbusWaterMeter *iface,
 			    GDBusMethodInvocation *invocation,
 			    const gchar *type,
-			    WbdTuyaDevice *device)
+			    WbdDevice *device)
 {
 	return method_start(device, invocation, "HotSharingType", NULL, g_variant_new_string(type));
 }
@@ -288,14 +273,14 @@ handle_set_dp(WattbusTuya *iface,
 	      GDBusMethodInvocation *invocation,
 	      const gchar *id,
 	      GVariant *value,
-	      WbdTuyaDevice *device)
+	      WbdDevice *device)
 {
 	g_autoptr(GVariant) inner = g_variant_get_variant(value);
 	return method_start(device, invocation, NULL, id, g_steal_pointer(&inner));
 }
 
 void
-wbd_tuya_methods_connect_water_meter(WbdTuyaDevice *device, WattbusWaterMeter *iface)
+wbd_tuya_methods_connect_water_meter(WbdDevice *device, WattbusWaterMeter *iface)
 {
 	g_signal_connect(iface, "handle-set-switch", G_CALLBACK(handle_set_switch), device);
 	g_signal_connect(iface, "handle-set-valve", G_CALLBACK(handle_set_valve), device);
@@ -305,7 +290,7 @@ wbd_tuya_methods_connect_water_meter(WbdTuyaDevice *device, WattbusWaterMeter *i
 }
 
 void
-wbd_tuya_methods_connect_tuya(WbdTuyaDevice *device, WattbusTuya *iface)
+wbd_tuya_methods_connect_tuya(WbdDevice *device, WattbusTuya *iface)
 {
 	g_signal_connect(iface, "handle-set-dp", G_CALLBACK(handle_set_dp), device);
 }

@@ -3,23 +3,21 @@
 
 #include <wattbus-glib.h>
 
-#include "wbd-tuya-device.h"
+#include "wbd-device.h"
+#include "wbd-tuya-profile.h"
 
 G_BEGIN_DECLS
 
+/* the D-Bus methods of WaterMeter and Tuya, through wbd_device_command_async() */
 void
-wbd_tuya_methods_connect_water_meter(WbdTuyaDevice *device, WattbusWaterMeter *iface);
+wbd_tuya_methods_connect_water_meter(WbdDevice *device, WattbusWaterMeter *iface);
 void
-wbd_tuya_methods_connect_tuya(WbdTuyaDevice *device, WattbusTuya *iface);
-void
-wbd_tuya_methods_write_async(WbdTuyaDevice *device,
+wbd_tuya_methods_connect_tuya(WbdDevice *device, WattbusTuya *iface);
+GVariant *
+wbd_tuya_methods_check_write(WbdTuyaProfile *profile,
 			     const gchar *property,
 			     const gchar *dp_id,
 			     GVariant *value,
-			     GCancellable *cancellable,
-			     GAsyncReadyCallback callback,
-			     gpointer user_data);
-gboolean
-wbd_tuya_methods_write_finish(WbdTuyaDevice *device, GAsyncResult *res, GError **error);
+			     GError **error);
 
 G_END_DECLS
