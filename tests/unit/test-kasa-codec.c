@@ -4,7 +4,9 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-json.h"
 #include "wbd-kasa-codec.h"
+#include "wbd-kasa-energy.h"
 #include "wbd-kasa-sysinfo.h"
 #include "wbt-fixture.h"
 
@@ -727,6 +729,56 @@ test_codec_json_helpers(void)
 	g_assert_null(wbd_json_get_array(NULL, "a"));
 }
 
+/* emeter.get_daystat/get_monthstat (kasa.md §8.2): the entry searched from the end, Wh or
+ * kWh, a missing entry 0, a hostile one an error */
+static gboolean
+stats_find(const gchar *json, const gchar *list, gint day, gdouble *wh, GError **error)
+{
+	g_autoptr(JsonNode) node = wbd_json_parse(json, strlen(json), NULL);
+	g_assert_nonnull(node);
+	return wbd_kasa_stats_find(json_node_get_object(node), list, 2026, 12, day, wh, error);
+}
+
+static void
+test_codec_stats(void)
+{
+	g_autoptr(GError) error = NULL;
+	gdouble wh = -1;
+
+	/* new style, Wh; unordered, an older duplicate before the last one */
+	g_assert_true(stats_find("{\"day_list\":[{\"year\":2026,\"month\":12,\"day\":7,\"energy_wh\":5},"
+				 "{\"year\":2026,\"month\":12,\"day\":8,\"energy_wh\":9},"
+				 "{\"year\":2026,\"month\":12,\"day\":7,\"energy_wh\":321}]}",
+				 "day_list", 7, &wh, &error));
+	g_assert_no_error(error);
+	g_assert_cmpfloat(wh, ==, 321);
+	/* old style, kWh */
+	g_assert_true(stats_find("{\"month_list\":[{\"year\":2026,\"month\":11,\"energy\":9.5},"
+				 "{\"year\":2026,\"month\":12,\"energy\":24.75}]}",
+				 "month_list", 0, &wh, &error));
+	g_assert_cmpfloat(wh, ==, 24750);
+	/* no entry for the day: 0, not an error; other years and junk entries skipped */
+	g_assert_true(stats_find("{\"day_list\":[7,null,{\"year\":2025,\"month\":12,\"day\":7,\"energy_wh\":4},"
+				 "{\"year\":\"2026\",\"month\":12,\"day\":7,\"energy_wh\":4}]}",
+				 "day_list", 7, &wh, &error));
+	g_assert_no_error(error);
+	g_assert_cmpfloat(wh, ==, 0);
+	/* no list, or the entry's energy missing, negative or absurd: an error */
+	g_assert_false(stats_find("{\"err_code\":0}", "day_list", 7, &wh, &error));
+	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED);
+	g_clear_error(&error);
+	g_assert_false(stats_find("{\"day_list\":{}}", "day_list", 7, &wh, &error));
+	g_clear_error(&error);
+	for (guint i = 0; i < 3; i++) {
+		const gchar *bad[] = {"\"energy_wh\":-1", "\"energy\":1e300", "\"energy_wh\":\"5\""};
+		g_autofree gchar *json = g_strdup_printf(
+		    "{\"day_list\":[{\"year\":2026,\"month\":12,\"day\":7,%s}]}", bad[i]);
+		g_assert_false(stats_find(json, "day_list", 7, &wh, &error));
+		g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED);
+		g_clear_error(&error);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -759,6 +811,7 @@ main(int argc, char **argv)
 	g_test_add_func("/kasa/codec/reply/success", test_codec_reply_success);
 	g_test_add_func("/kasa/codec/reply/hostile", test_codec_reply_hostile);
 	g_test_add_func("/kasa/codec/json-helpers", test_codec_json_helpers);
+	g_test_add_func("/kasa/codec/stats", test_codec_stats);
 
 	return g_test_run();
 }

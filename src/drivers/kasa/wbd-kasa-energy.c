@@ -184,7 +184,11 @@ wbd_kasa_stats_find(JsonObject *result,
 		else
 			value = NAN;
 		if (!(value >= 0 && value <= 1e9)) {
-			g_set_error(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "an entry of %s has no valid energy", list);
+			g_set_error(error,
+				    WATTBUS_ERROR,
+				    WATTBUS_ERROR_FAILED,
+				    "an entry of %s has no valid energy",
+				    list);
 			return FALSE;
 		}
 		*wh = value;
