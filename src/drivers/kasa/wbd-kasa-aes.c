@@ -62,7 +62,8 @@ aes_outer(GBytes *body, JsonNode **root, gint64 *code, GError **error)
 		g_set_error_literal(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED, "Bad reply from the device: no error_code");
 		return NULL;
 	}
-	*code = (gint64)value;
+	/* a device's error codes are small; anything out of range is just "an error" */
+	*code = value >= -1e9 && value <= 1e9 ? (gint64)value : G_MININT32;
 	return obj;
 }
 
@@ -348,8 +349,8 @@ aes_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		 task,
 		 g_error_new(WATTBUS_ERROR,
 			     WATTBUS_ERROR_FAILED,
-			     "Bad reply from the device to login_device (error %d)",
-			     (gint)code));
+			     "Bad reply from the device to login_device (error %.0f)",
+			     code));
 }
 
 static void

@@ -106,8 +106,8 @@ wbd_kasa_smart_parse_reply(JsonNode **root, const gchar *text, gsize len, GError
 		g_set_error(error,
 			    WATTBUS_ERROR,
 			    code == -1002 || code == -1008 ? WATTBUS_ERROR_NOT_SUPPORTED : WATTBUS_ERROR_FAILED,
-			    "The device answered with error %d",
-			    (gint)code);
+			    "The device answered with error %.0f",
+			    code);
 		return NULL;
 	}
 	result = wbd_json_get_object(obj, "result");

@@ -164,7 +164,7 @@ batch_take(GTask *task, const gchar *method, gdouble code, JsonObject *result)
 		} else if (g_strcmp0(m, "get_device_info") != 0) {
 			/* an optional method this device (or its outlets) does not have */
 			g_autofree gchar *key = g_strconcat(r->child_id != NULL ? "child:" : "", m, NULL);
-			wbd_dev_debug(r->smart->device, "%s answered error %d: not asked again", key, (gint)code);
+			wbd_dev_debug(r->smart->device, "%s answered error %.0f: not asked again", key, code);
 			g_hash_table_add(r->smart->unsupported, g_steal_pointer(&key));
 		}
 		g_ptr_array_remove_index(r->pending, i);
@@ -665,8 +665,8 @@ switch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			result = NULL;
 			error = g_error_new(WATTBUS_ERROR,
 					    WATTBUS_ERROR_FAILED,
-					    "The outlet refused switching (error %d)",
-					    (gint)code);
+					    "The outlet refused switching (error %.0f)",
+					    code);
 		}
 	}
 	if (result == NULL) {
