@@ -212,6 +212,22 @@ wbd_sse_exporter_keepalive_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* a device's kind and parent, as the device has them now (empty until it answered) */
+static void
+wbd_sse_exporter_learn_device_info(WbdSseExporter *self, const gchar *device)
+{
+	WbdDevice *dev = wbd_exporter_lookup_device(WBD_EXPORTER(self), device);
+	WattbusDevice *iface =
+	    dev != NULL ? wattbus_object_peek_device(WATTBUS_OBJECT(wbd_device_get_object(dev)))
+			: NULL;
+	WbdDevice *parent = dev != NULL ? wbd_device_get_parent(dev) : NULL;
+	if (iface != NULL)
+		wbd_sse_model_set_device_info(self->model,
+					      device,
+					      wattbus_device_get_kind(iface),
+					      parent != NULL ? wbd_device_get_id(parent) : NULL);
+}
+
 /* what the kind is handed: every change of a selected device */
 static void
 wbd_sse_exporter_push_live(WbdExporter *exporter,
@@ -225,19 +241,8 @@ wbd_sse_exporter_push_live(WbdExporter *exporter,
 
 	/* a device new to the page (or that has not answered yet): its kind and parent,
 	 * for grouping */
-	if (values != NULL && wbd_sse_model_needs_device_info(self->model, device)) {
-		WbdDevice *dev = wbd_exporter_lookup_device(exporter, device);
-		WattbusDevice *iface =
-		    dev != NULL ? wattbus_object_peek_device(WATTBUS_OBJECT(wbd_device_get_object(dev)))
-				: NULL;
-		WbdDevice *parent = dev != NULL ? wbd_device_get_parent(dev) : NULL;
-		if (iface != NULL)
-			wbd_sse_model_set_device_info(self->model,
-						      device,
-						      wattbus_device_get_kind(iface),
-						      parent != NULL ? wbd_device_get_id(parent)
-								     : NULL);
-	}
+	if (values != NULL && wbd_sse_model_needs_device_info(self->model, device))
+		wbd_sse_exporter_learn_device_info(self, device);
 	json = wbd_sse_model_update(self->model, device, label, time_us, values);
 	if (json != NULL)
 		wbd_sse_exporter_broadcast(self, "device", json);
@@ -380,6 +385,13 @@ wbd_sse_exporter_handle_events(SoupServer *server,
 	sse_client_send(client, retry, strlen(retry));
 	if (!wbd_exporter_get_enabled(WBD_EXPORTER(self)))
 		return;
+	/* a kind that came after the device's last change (a gateway's, once its info was
+	 * read) is in the whole state all the same */
+	{
+		g_autoptr(GPtrArray) unknown = wbd_sse_model_dup_unknown_kinds(self->model);
+		for (guint i = 0; i < unknown->len; i++)
+			wbd_sse_exporter_learn_device_info(self, g_ptr_array_index(unknown, i));
+	}
 	devices = wbd_sse_model_snapshot(self->model);
 	energy = wbd_sse_exporter_energy_json(self);
 	g_ptr_array_add(devices, NULL); /* the energy event, last */

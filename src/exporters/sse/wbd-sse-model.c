@@ -238,6 +238,22 @@ wbd_sse_model_needs_device_info(WbdSseModel *self, const gchar *device)
 	return dev == NULL || dev->kind == NULL || dev->kind[0] == '\0';
 }
 
+/* Returns: (transfer container): the ids of the devices whose kind is not known yet */
+GPtrArray *
+wbd_sse_model_dup_unknown_kinds(WbdSseModel *self)
+{
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer id;
+	Device *dev;
+	g_hash_table_iter_init(&iter, self->devices);
+	while (g_hash_table_iter_next(&iter, &id, (gpointer *)&dev)) {
+		if (dev->kind == NULL || dev->kind[0] == '\0')
+			g_ptr_array_add(ids, g_strdup(id));
+	}
+	return ids;
+}
+
 /**
  * wbd_sse_model_set_device_info:
  * @kind: the device's Kind (`plug`, `strip`, `outlet`, `gateway`, `meter`, `inverter`…)

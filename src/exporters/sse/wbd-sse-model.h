@@ -43,6 +43,8 @@ wbd_sse_model_update(WbdSseModel *self,
 		     GVariant *values);
 gboolean
 wbd_sse_model_needs_device_info(WbdSseModel *self, const gchar *device);
+GPtrArray *
+wbd_sse_model_dup_unknown_kinds(WbdSseModel *self);
 void
 wbd_sse_model_set_device_info(WbdSseModel *self,
 			      const gchar *device,
