@@ -11,6 +11,7 @@
 #include "wbd-envoy-client.h"
 #include "wbd-envoy-pin.h"
 #include "wbd-file.h"
+#include "wbd-log.h"
 
 /* per request; the device's 30 s operation time-out bounds a whole poll */
 #define WBD_ENVOY_REQUEST_TIMEOUT_S 15
@@ -205,9 +206,8 @@ wbd_envoy_client_accept_certificate_cb(SoupMessage *msg,
 			    g_strdup_printf("Cannot pin the gateway's TLS certificate: %s",
 					    error != NULL ? error->message : "no state directory");
 		} else {
-			g_message("[%s] trusting the gateway's TLS certificate %s from now on "
+			wbd_log_message(self->device_id, "trusting the gateway's TLS certificate %s from now on "
 				  "(pinned in %s)",
-				  self->device_id,
 				  fingerprint,
 				  self->pin_file);
 			wbd_envoy_client_set_pin(self, fingerprint);
@@ -672,7 +672,7 @@ wbd_envoy_client_set_pin_file(WbdEnvoyClient *self, const gchar *path)
 	g_clear_error(&self->pin_error);
 	pin = wbd_envoy_pin_load(path, &self->pin_error);
 	if (self->pin_error != NULL)
-		g_warning("[%s] %s", self->device_id, self->pin_error->message);
+		wbd_log_warning(self->device_id, "%s", self->pin_error->message);
 	wbd_envoy_client_set_pin(self, pin);
 }
 

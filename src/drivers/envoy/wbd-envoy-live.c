@@ -5,6 +5,7 @@
 
 #include "wbd-envoy-live.h"
 #include "wbd-envoy-stream.h"
+#include "wbd-log.h"
 
 #define WBD_ENVOY_LIVE_PATH "/stream/meter"
 #define WBD_ENVOY_LIVE_READ_SIZE 4096
@@ -97,8 +98,7 @@ wbd_envoy_live_reconnect_later(WbdEnvoyLive *self, const gchar *why)
 	wbd_envoy_live_close(self);
 	self->backoff_s =
 	    self->backoff_s == 0 ? 1 : MIN(self->backoff_s * 2, WBD_ENVOY_LIVE_MAX_BACKOFF_S);
-	g_debug(
-	    "[%s] live stream: %s; reconnecting in %u s", self->device_id, why, self->backoff_s);
+	wbd_log_debug(self->device_id, "live stream: %s; reconnecting in %u s", why, self->backoff_s);
 	self->retry_id = g_timeout_add_seconds(self->backoff_s, wbd_envoy_live_retry_cb, self);
 }
 
@@ -126,12 +126,11 @@ wbd_envoy_live_line_cb(const gchar *data, gsize len, gpointer user_data)
 	WbdEnvoyStreamEvent event;
 
 	if (!wbd_envoy_parse_stream_event(data, len, &event)) {
-		g_debug("[%s] live stream: skipping an event that is not a meter event",
-			self->device_id);
+		wbd_log_debug(self->device_id, "live stream: skipping an event that is not a meter event");
 		return;
 	}
 	if (!self->announced) {
-		g_info("[%s] live stream connected", self->device_id);
+		wbd_log_info(self->device_id, "live stream connected");
 		self->announced = TRUE;
 	}
 	self->backoff_s = 0;
@@ -196,8 +195,7 @@ wbd_envoy_live_open_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (stream == NULL) {
 		if (g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_PERMISSION_DENIED) ||
 		    g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_SUPPORTED)) {
-			g_info("[%s] no live stream, polling instead: %s",
-			       self->device_id,
+			wbd_log_info(self->device_id, "no live stream, polling instead: %s",
 			       error->message);
 			self->refused = TRUE;
 			wbd_envoy_live_stop(self);

@@ -45,14 +45,12 @@ wbd_envoy_trust_repin_auth_cb(GObject *source, GAsyncResult *res, gpointer user_
 		return;
 	}
 	if (data->fingerprint[0] != '\0')
-		g_message("[%s] re-pinned on request: the gateway's certificate %s is trusted "
+		wbd_log_message(wbd_device_get_id(data->device), "re-pinned on request: the gateway's certificate %s is trusted "
 			  "from now on",
-			  wbd_device_get_id(data->device),
 			  wbd_envoy_client_get_pin(data->client));
 	else
-		g_message("[%s] pin deleted on request: the next certificate the gateway "
-			  "presents will be trusted",
-			  wbd_device_get_id(data->device));
+		wbd_log_message(wbd_device_get_id(data->device), "pin deleted on request: the next certificate the gateway "
+			  "presents will be trusted");
 	wattbus_envoy_complete_repin(data->iface, data->invocation);
 }
 

@@ -7,6 +7,7 @@
 
 #include "wbd-kasa-codec.h"
 #include "wbd-kasa-connection.h"
+#include "wbd-log.h"
 
 #define WBD_KASA_REQUEST_TIMEOUT_MS 5000
 #define WBD_KASA_MAX_QUEUE 64
@@ -71,7 +72,7 @@ wbd_kasa_connection_close(WbdKasaConnection *self)
 		g_source_set_ready_time(self->io_source, 0);
 		return;
 	}
-	g_debug("[%s] closing the connection", self->log_id);
+	wbd_log_debug(self->log_id, "closing the connection");
 	/* closing a socket does not block */
 	g_io_stream_close(G_IO_STREAM(self->connection), NULL, NULL);
 	g_clear_object(&self->connection);
@@ -145,7 +146,7 @@ wbd_kasa_connection_maybe_retry(WbdKasaConnection *self)
 {
 	if (self->retried || self->requests_on_connection == 0)
 		return FALSE;
-	g_debug("[%s] the device closed the connection; reconnecting", self->log_id);
+	wbd_log_debug(self->log_id, "the device closed the connection; reconnecting");
 	self->retried = TRUE;
 	wbd_kasa_connection_close(self);
 	wbd_kasa_connection_send(self);
@@ -390,7 +391,7 @@ wbd_kasa_connection_send(WbdKasaConnection *self)
 		wbd_kasa_connection_write(self);
 		return;
 	}
-	g_debug("[%s] connecting to %s:%u", self->log_id, self->host, self->port);
+	wbd_log_debug(self->log_id, "connecting to %s:%u", self->host, self->port);
 	self->io_cancellable = g_cancellable_new();
 	self->timeout_id = g_timeout_add((guint)MAX((left + 999) / 1000, 0),
 					 wbd_kasa_connection_timeout_cb,
@@ -477,7 +478,7 @@ wbd_kasa_connection_queue(WbdKasaConnection *self,
 		return;
 	}
 	g_task_set_task_data(task, frame, (GDestroyNotify)g_bytes_unref);
-	g_debug("[%s] → %s", self->log_id, request);
+	wbd_log_debug(self->log_id, "→ %s", request);
 	g_queue_push_tail(&self->queue, task);
 	wbd_kasa_connection_next(self);
 }

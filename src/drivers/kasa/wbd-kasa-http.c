@@ -7,6 +7,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-kasa-http-private.h"
+#include "wbd-log.h"
 
 /*
  * The part of TP-Link's HTTP transports that KLAP and AES share: the request queue
@@ -136,7 +137,7 @@ wbd_kasa_http_send_done(WbdKasaHttp *self, GTask *task, gchar *reply, GError *er
 {
 	RequestData *data = g_task_get_task_data(task);
 	if (session_dead && data->handshakes == 0) {
-		g_debug("[%s] the device ended the session: a new handshake", self->log_id);
+		wbd_log_debug(self->log_id, "the device ended the session: a new handshake");
 		g_clear_error(&error);
 		wbd_kasa_http_handshake(self, task);
 		return;

@@ -6,6 +6,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-kasa-http-private.h"
+#include "wbd-log.h"
 
 /*
  * KLAP (kasa-smart.md §3): handshake1 sends a random seed and gets the device's seed
@@ -65,8 +66,7 @@ klap_handshake1_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (body == NULL || len != WBD_KASA_KLAP_HANDSHAKE1_REPLY_SIZE) {
 		if (self->transport == WBD_KASA_TRANSPORT_AUTO) {
 			/* no KLAP here: AES securePassthrough is the other HTTP transport */
-			g_debug("[%s] no KLAP handshake (HTTP %u, %" G_GSIZE_FORMAT " bytes): trying AES",
-				self->log_id,
+			wbd_log_debug(self->log_id, "no KLAP handshake (HTTP %u, %" G_GSIZE_FORMAT " bytes): trying AES",
 				status,
 				len);
 			self->transport = WBD_KASA_TRANSPORT_AES;
@@ -113,9 +113,8 @@ klap_handshake1_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	if (g_strcmp0(account, "given") != 0)
-		g_info("[%s] the device answers for %s, not for the configured account: it is not "
+		wbd_log_info(self->log_id, "the device answers for %s, not for the configured account: it is not "
 		       "provisioned with yours",
-		       self->log_id,
 		       account);
 	if (self->session_id == NULL) {
 		wbd_kasa_http_handshake_done(self,

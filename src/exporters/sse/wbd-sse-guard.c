@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "wbd-sse-guard.h"
+#include "wbd-log.h"
 
 /*
  * What the dashboard's server lets in, so that no local program or web page can hold
@@ -79,8 +80,7 @@ wbd_sse_guard_timeout_cb(gpointer user_data)
 
 	conn->timeout_id = 0;
 	if (!g_socket_is_closed(conn->socket))
-		g_debug("[%s] closing a connection that sent no whole request within %u s",
-			self->log_id,
+		wbd_log_debug(self->log_id, "closing a connection that sent no whole request within %u s",
 			WBD_SSE_REQUEST_TIMEOUT_MS / 1000);
 	wbd_sse_guard_close(self, conn->socket);
 	return G_SOURCE_REMOVE;
@@ -120,7 +120,7 @@ wbd_sse_guard_got_headers_cb(SoupServerMessage *msg, WbdSseGuard *self)
 	    (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
 	     soup_message_headers_get_content_length(headers) == 0))
 		return;
-	g_debug("[%s] closing a connection that sends a request body", self->log_id);
+	wbd_log_debug(self->log_id, "closing a connection that sends a request body");
 	wbd_sse_guard_close(self, socket);
 }
 
@@ -144,12 +144,10 @@ wbd_sse_guard_request_started_cb(SoupServer *server, SoupServerMessage *msg, Wbd
 		wbd_sse_guard_prune(self);
 		if (g_hash_table_size(self->connections) >= self->max_connections) {
 			if (!self->refusing)
-				g_warning("[%s] refusing connections: max-connections=%u are open",
-					  self->log_id,
+				wbd_log_warning(self->log_id, "refusing connections: max-connections=%u are open",
 					  self->max_connections);
 			else
-				g_debug("[%s] refusing a connection: max-connections=%u are open",
-					self->log_id,
+				wbd_log_debug(self->log_id, "refusing a connection: max-connections=%u are open",
 					self->max_connections);
 			self->refusing = TRUE;
 			g_socket_shutdown(socket, TRUE, TRUE, NULL);
