@@ -8,6 +8,7 @@ Not a test: it prints figures (see tests/bench/RESULTS.md). Everything runs on
   WATTBUS_BUILD_DIR=BUILD /usr/bin/python3 tests/bench/bench-fleet.py \
       [--sizes 1,100,1000] [--window 20] [--turn-on 1000] [--no-node]
       [--fleet-nice N] [--fleet-cpu N] [--no-unit-env]
+      [--tplink-klap] [--poll-interval S]
 
 For each size N (poll-interval=1, tests/emulators/fleet-emulator.py serving
 N HS110 plugs with an energy meter):
@@ -31,6 +32,16 @@ N HS110 plugs with an energy meter):
     emulator's "state"). Idle (N=1) and while N devices are polled.
   - the same fleet polled by Node's tplink-smarthome-api (npm, installed into
     a temporary directory) at 1 Hz: CPU per poll, and the ratio.
+
+--tplink-klap: the N devices are TP-Link SMART plugs on KLAP v2 instead
+(fleet-emulator.py --tplink-klap: the P110(UK) fixture, each plug an HTTP
+server on its own port, one account in a [driver kasa] group, transport=klap
+and http-port per device); a poll is one request with get_device_info (one
+multipleRequest: AES-CBC + SHA-256 each way, in HTTP with a session cookie).
+No Node peer then (its script speaks XOR). --poll-interval S (default 1)
+polls every S seconds, for fleets the emulator cannot serve at 1 Hz.
+--turn-on 0 leaves out the TurnOn target (the one more XOR plug of its own
+process, which wattbusd polls too but whose polls are not counted).
 
 --fleet-nice N runs the fleet emulator (not the TurnOn target's emulator) at
 nice N: on a 2-core machine the Python fleet, standing in for 1000 devices that
@@ -129,7 +140,12 @@ class Proc:
 
 
 class Bench:
-    def __init__(self, build, tmp, fleet_nice=0, unit_env=True, fleet_cpu=None):
+    def __init__(self, build, tmp, fleet_nice=0, unit_env=True, fleet_cpu=None,
+                 klap=False, poll_interval=1, target=True):
+        self.klap = klap
+        self.poll_interval = poll_interval
+        self.with_target = target
+        self.target = None
         self.fleet_nice = fleet_nice
         self.fleet_cpu = fleet_cpu
         self.unit_env = unit_env
@@ -165,12 +181,16 @@ class Bench:
         nice = ["nice", "-n", str(self.fleet_nice)] if self.fleet_nice else []
         if self.fleet_cpu is not None:
             nice = ["taskset", "-c", str(self.fleet_cpu)] + nice
-        self.fleet = Proc(nice + ["/usr/bin/python3", FLEET, "--kasa", str(n), "--config",
-                           os.path.join(conf_dir, "wattbus.conf")])
+        self.fleet = Proc(nice + ["/usr/bin/python3", FLEET,
+                                  "--tplink-klap" if self.klap else "--kasa", str(n),
+                                  "--poll-interval", str(self.poll_interval), "--config",
+                                  os.path.join(conf_dir, "wattbus.conf")])
         ready = self.fleet.readline()
         if not ready.startswith("READY "):
             raise RuntimeError("fleet emulator did not start: %r" % ready)
         self.devices = json.loads(ready[6:])["devices"]
+        if not self.with_target:
+            return conf_dir
         # the TurnOn target in a process of its own: in the fleet's single asyncio loop
         # its replies would queue behind up to a thousand poll replies
         self.target = Proc(["/usr/bin/python3", KASA_EMULATOR, "--fixture",
@@ -179,8 +199,8 @@ class Bench:
         if not ready.startswith("READY "):
             raise RuntimeError("kasa emulator did not start: %r" % ready)
         with open(os.path.join(conf_dir, "wattbus.conf"), "a") as f:
-            f.write("[device %s]\ndriver=kasa\naddress=127.0.0.1:%d\npoll-interval=1\n"
-                    % (TARGET, json.loads(ready[6:])["tcp"]))
+            f.write("[device %s]\ndriver=kasa\naddress=127.0.0.1:%d\npoll-interval=%d\n"
+                    % (TARGET, json.loads(ready[6:])["tcp"], self.poll_interval))
         return conf_dir
 
     def polls(self):
@@ -205,6 +225,7 @@ class Bench:
         return time.monotonic() - t0
 
     def wait_online(self, n, t0, limit=60):
+        limit += n / 10  # KLAP: a thousand handshakes with a Python fleet
         while self.online_count() < n:
             if time.monotonic() - t0 > limit:
                 raise RuntimeError("only %d of %d devices online" % (self.online_count(), n))
@@ -224,7 +245,7 @@ class Bench:
         if self.fleet is not None:
             self.fleet.stop()
             self.fleet = None
-        if getattr(self, "target", None) is not None:
+        if self.target is not None:
             self.target.stop()
             self.target = None
 
@@ -321,7 +342,13 @@ def main():
     p.add_argument("--fleet-nice", type=int, default=0)
     p.add_argument("--fleet-cpu", type=int, default=None)
     p.add_argument("--no-unit-env", action="store_true")
+    p.add_argument("--tplink-klap", action="store_true")
+    p.add_argument("--poll-interval", type=int, default=1)
     args = p.parse_args()
+    if args.poll_interval < 1:
+        p.error("--poll-interval must be at least 1")
+    if args.tplink_klap:
+        args.no_node = True
     build = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SRC, "_build"))
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-fleet-")
     if args.fleet_cpu is not None:
@@ -330,7 +357,8 @@ def main():
         if not others:
             p.error("--fleet-cpu needs a machine with more than one CPU")
         os.sched_setaffinity(0, others)
-    bench = Bench(build, tmp, args.fleet_nice, not args.no_unit_env, args.fleet_cpu)
+    bench = Bench(build, tmp, args.fleet_nice, not args.no_unit_env, args.fleet_cpu,
+                  args.tplink_klap, args.poll_interval, args.turn_on > 0)
     node_dir = None
     if not args.no_node:
         if shutil.which("node") is None or shutil.which("npm") is None:
@@ -347,9 +375,9 @@ def main():
             conf = bench.start_fleet(n)
             t0 = time.monotonic()
             owned = bench.start_daemon(conf)
-            online = bench.wait_online(n + 1, t0)
+            online = bench.wait_online(n + bench.with_target, t0)
             fmt("startup N=%d" % n, {"name_owned_s": owned, "all_online_s": online})
-            time.sleep(5)
+            time.sleep(5 + 2 * args.poll_interval)
             # CPU without the probe (its Gets cost the daemon CPU), then lateness
             res = bench.measure(bench.daemon.pid, args.window, bench.polls,
                                 probe=False)
@@ -362,8 +390,9 @@ def main():
             bench.stop_all()
             if node_dir is not None:
                 conf = bench.start_fleet(n)
-                bench.target.stop()
-                bench.target = None
+                if bench.target is not None:
+                    bench.target.stop()
+                    bench.target = None
                 res_node = node_peer(bench, n, args.window, node_dir)
                 fmt("node N=%d" % n, res_node)
                 if res["cpu_per_poll_us"] > 0:  # 0: below the kernel's 10 ms tick
