@@ -129,6 +129,7 @@ def klap_plug(fixture, index):
     device_id = hashlib.sha1(b"fleet-klap-%d" % index).hexdigest().upper()
     device.root.info["device_id"] = device_id
     device.root.info["nickname"] = tplink.b64name("Fleet KLAP plug %d" % index)
+    device.root.info["device_on"] = True  # a plug that is on reports its load
     handle = device.handle
 
     def counted(plain):
