@@ -4,11 +4,22 @@ OK, ERR, data) and commands on stdin, run on the emulator's asyncio loop (serve(
 GLib main loop (serve_glib())."""
 
 import asyncio
+import ipaddress
 import json
 import os
 import signal
 import sys
 import threading
+
+
+def require_loopback(parser, host):
+    """Stops the emulator (argparse error) unless @host is a loopback IP address: the
+    emulators never listen anywhere else."""
+    try:
+        if not ipaddress.ip_address(host).is_loopback:
+            parser.error("refusing to bind non-loopback address %s" % host)
+    except ValueError:
+        parser.error("--host must be a loopback IP address")
 
 
 def say(lines):

@@ -82,7 +82,6 @@ import argparse
 import asyncio
 import copy
 import hashlib
-import ipaddress
 import json
 import os
 import re
@@ -94,7 +93,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emucontrol import serve  # noqa: E402
+from emucontrol import require_loopback, serve  # noqa: E402
 
 XOR_KEY = 171
 MAX_FRAME = 1 << 20
@@ -750,11 +749,7 @@ def main():
         return self_test()
     if not args.fixture:
         p.error("--fixture is required")
-    try:
-        if not ipaddress.ip_address(args.host).is_loopback:
-            p.error("refusing to bind non-loopback address %s" % args.host)
-    except ValueError:
-        p.error("--host must be a loopback IP address")
+    require_loopback(p, args.host)
     for port in (args.port, args.udp_port):
         if port is not None and not 0 <= port <= 65535:
             p.error("bad port %d" % port)

@@ -55,13 +55,11 @@ import asyncio
 import base64
 import copy
 import hashlib
-import ipaddress
 import json
 import os
 import secrets
 import struct
 import sys
-import time
 import zlib
 from urllib.parse import parse_qs, urlsplit
 
@@ -71,7 +69,7 @@ from cryptography.hazmat.primitives.asymmetric import padding as asympad
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emucontrol import serve  # noqa: E402
+from emucontrol import require_loopback, serve  # noqa: E402
 
 MAX_BODY = 64 * 1024
 HTML_200 = b"<html><body><center>200 OK</center></body></html>"
@@ -637,11 +635,7 @@ def main():
         return self_test()
     if not args.fixture:
         p.error("--fixture is required")
-    try:
-        if not ipaddress.ip_address(args.host).is_loopback:
-            p.error("refusing to bind non-loopback address %s" % args.host)
-    except ValueError:
-        p.error("--host must be a loopback IP address")
+    require_loopback(p, args.host)
     with open(args.fixture, encoding="utf-8") as f:
         fixture = json.load(f)
     device = Device(fixture, max(1, args.page_size))
