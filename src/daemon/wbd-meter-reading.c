@@ -148,27 +148,38 @@ wbd_meter_reading_publish_empty(WattbusElectricityMeter *meter)
 	wbd_meter_reading_publish(meter, &empty);
 }
 
+/* whether @old holds the @n doubles of @values, bit by bit (as g_variant_equal() compares) */
+static gboolean
+wbd_meter_phase_values_equal(GVariant *old, const gdouble *values, guint n)
+{
+	gsize n_old = 0;
+	gconstpointer data;
+
+	if (old == NULL || !g_variant_is_of_type(old, G_VARIANT_TYPE("ad")))
+		return FALSE;
+	data = g_variant_get_fixed_array(old, &n_old, sizeof(gdouble));
+	return n_old == n && (n == 0 || memcmp(data, values, n * sizeof(gdouble)) == 0);
+}
+
 static void
 wbd_meter_set_phase_values(WattbusElectricityMeter *meter,
 			    const WbdMeterReading *reading,
 			    WbdQuantity quantity,
+			    GVariant *(*getter)(WattbusElectricityMeter *),
 			    const gchar *gprop,
 			    gboolean force)
 {
-	g_autoptr(GVariant) value = NULL;
-	GVariant *old = NULL;
+	GVariant *value;
 	guint n = 0;
 	if (reading->phase_measured & (1u << quantity))
 		n = MIN(reading->n_phases, WBD_METER_MAX_PHASES);
-	value = g_variant_ref_sink(g_variant_new_fixed_array(G_VARIANT_TYPE_DOUBLE,
-							     reading->phase[quantity],
-							     n,
-							     sizeof(gdouble)));
-	g_object_get(meter, gprop, &old, NULL);
-	/* unchanged: set nothing (GObject would notify all the same) */
-	if (force || old == NULL || !g_variant_equal(old, value))
-		g_object_set(meter, gprop, value, NULL);
-	g_clear_pointer(&old, g_variant_unref);
+	/* unchanged: nothing built, nothing set (GObject would notify all the same) */
+	if (!force && wbd_meter_phase_values_equal(getter(meter), reading->phase[quantity], n))
+		return;
+	value = g_variant_ref_sink(
+	    g_variant_new_fixed_array(G_VARIANT_TYPE_DOUBLE, reading->phase[quantity], n, sizeof(gdouble)));
+	g_object_set(meter, gprop, value, NULL);
+	g_variant_unref(value);
 }
 
 /**
@@ -182,17 +193,29 @@ wbd_meter_reading_publish(WattbusElectricityMeter *meter, const WbdMeterReading 
 {
 	static const struct {
 		WbdQuantity quantity;
+		GVariant *(*getter)(WattbusElectricityMeter *);
 		const gchar *gprop;
 		const gchar *name;
 	} phase_props[] = {
-	    {WBD_QUANTITY_POWER, "phase-power", "PhasePower"},
-	    {WBD_QUANTITY_VOLTAGE, "phase-voltage", "PhaseVoltage"},
-	    {WBD_QUANTITY_CURRENT, "phase-current", "PhaseCurrent"},
-	    {WBD_QUANTITY_POWER_FACTOR, "phase-power-factor", "PhasePowerFactor"},
-	    {WBD_QUANTITY_REACTIVE_POWER, "phase-reactive-power", "PhaseReactivePower"},
-	    {WBD_QUANTITY_APPARENT_POWER, "phase-apparent-power", "PhaseApparentPower"},
+	    {WBD_QUANTITY_POWER, wattbus_electricity_meter_get_phase_power, "phase-power", "PhasePower"},
+	    {WBD_QUANTITY_VOLTAGE, wattbus_electricity_meter_get_phase_voltage, "phase-voltage", "PhaseVoltage"},
+	    {WBD_QUANTITY_CURRENT, wattbus_electricity_meter_get_phase_current, "phase-current", "PhaseCurrent"},
+	    {WBD_QUANTITY_POWER_FACTOR,
+	     wattbus_electricity_meter_get_phase_power_factor,
+	     "phase-power-factor",
+	     "PhasePowerFactor"},
+	    {WBD_QUANTITY_REACTIVE_POWER,
+	     wattbus_electricity_meter_get_phase_reactive_power,
+	     "phase-reactive-power",
+	     "PhaseReactivePower"},
+	    {WBD_QUANTITY_APPARENT_POWER,
+	     wattbus_electricity_meter_get_phase_apparent_power,
+	     "phase-apparent-power",
+	     "PhaseApparentPower"},
 	};
-	g_autoptr(GPtrArray) measured = g_ptr_array_new();
+	/* the names of what is measured, on the stack: no allocation a poll */
+	const gchar *measured[WBD_QUANTITY_LAST + G_N_ELEMENTS(phase_props) + 1];
+	guint n_measured = 0;
 	const gchar *const *old_measured;
 	gboolean measured_changed = FALSE;
 	/*
@@ -202,27 +225,31 @@ wbd_meter_reading_publish(WattbusElectricityMeter *meter, const WbdMeterReading 
 	 * and the notify handler would look the value up only to throw it away (most of
 	 * the cost of a poll of a steady meter).
 	 */
-	guint publishes = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(meter), "wbd-publishes"));
-	gboolean force = publishes < 2;
+	static GQuark publishes_quark = 0;
+	guint publishes;
+	gboolean force;
 
+	if (publishes_quark == 0)
+		publishes_quark = g_quark_from_static_string("wbd-publishes");
+	publishes = GPOINTER_TO_UINT(g_object_get_qdata(G_OBJECT(meter), publishes_quark));
+	force = publishes < 2;
 	if (force)
-		g_object_set_data(G_OBJECT(meter),
-				  "wbd-publishes",
-				  GUINT_TO_POINTER(publishes + 1));
+		g_object_set_qdata(G_OBJECT(meter), publishes_quark, GUINT_TO_POINTER(publishes + 1));
 
 	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
 		gboolean has = wbd_meter_reading_has(reading, i);
 		if (has)
-			g_ptr_array_add(measured, (gpointer)quantity_names[i]);
+			measured[n_measured++] = quantity_names[i];
 		wbd_skeleton_set_double(meter, i, has ? reading->values[i] : NAN, force);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(phase_props); i++) {
 		if (reading->n_phases > 0 &&
 		    (reading->phase_measured & (1u << phase_props[i].quantity)))
-			g_ptr_array_add(measured, (gpointer)phase_props[i].name);
+			measured[n_measured++] = phase_props[i].name;
 		wbd_meter_set_phase_values(meter,
 					    reading,
 					    phase_props[i].quantity,
+					    phase_props[i].getter,
 					    phase_props[i].gprop,
 					    force);
 	}
@@ -230,13 +257,12 @@ wbd_meter_reading_publish(WattbusElectricityMeter *meter, const WbdMeterReading 
 			 MIN(reading->n_phases, WBD_METER_MAX_PHASES))
 		wattbus_electricity_meter_set_phases(meter,
 						     MIN(reading->n_phases, WBD_METER_MAX_PHASES));
-	g_ptr_array_add(measured, NULL);
+	measured[n_measured] = NULL;
 
 	old_measured = wattbus_electricity_meter_get_measured(meter);
 	measured_changed = old_measured == NULL ||
-			   !g_strv_equal(old_measured, (const gchar *const *)measured->pdata);
+			   !g_strv_equal(old_measured, measured);
 	if (measured_changed)
-		wattbus_electricity_meter_set_measured(meter,
-						       (const gchar *const *)measured->pdata);
+		wattbus_electricity_meter_set_measured(meter, measured);
 }
 
