@@ -8,7 +8,7 @@ Not a test: it prints figures (see tests/bench/RESULTS.md). Everything runs on
   WATTBUS_BUILD_DIR=BUILD /usr/bin/python3 tests/bench/bench-fleet.py \
       [--sizes 1,100,1000] [--window 20] [--turn-on 1000] [--no-node]
       [--fleet-nice N] [--fleet-cpu N] [--no-unit-env]
-      [--tplink-klap] [--poll-interval S]
+      [--tplink-klap] [--poll-interval S] [--node-modes M,...] [--tuya 33|34]
 
 For each size N (poll-interval=1, tests/emulators/fleet-emulator.py serving
 N HS110 plugs with an energy meter):
@@ -30,8 +30,29 @@ N HS110 plugs with an energy meter):
     device's answer to set_relay_state, which the emulator (like a plug) sends
     once the relay has switched (checked once more at the end, with the
     emulator's "state"). Idle (N=1) and while N devices are polled.
-  - the same fleet polled by Node's tplink-smarthome-api (npm, installed into
-    a temporary directory) at 1 Hz: CPU per poll, and the ratio.
+  - the same fleet polled by Node's tplink-smarthome-api 5.0.0 (npm, installed
+    into a temporary directory with tuyapi; tests/bench/node-kasa-poll.js) at
+    1 Hz, each mode of --node-modes in turn on a fresh fleet: CPU per poll,
+    RSS, the ratios to wattbusd's, the errors the peer counted, and the
+    sockets it holds at the end (a kept connection per device shows as ~N).
+    Modes: default (TCP, the package's defaults: a new connection per
+    request; the default), shared (TCP with useSharedSocket: true, which the
+    package documents as "UDP only" and ignores for TCP: measured to show it),
+    udp-shared (UDP with useSharedSocket: true, one kept socket per device,
+    the package's closest to wattbusd's kept TCP connection).
+
+--tuya 33|34: the N devices are Tuya 3.3 or 3.4 metering plugs instead
+(fleet-emulator.py --tuya33/--tuya34 N; the config it writes: device-id,
+local-key, version, profile=metering-plug, found in data/profiles through
+WATTBUS_PROFILES_DIR). A wattbusd poll is what the driver sends every poll
+interval on its kept connection: a heartbeat and UPDATEDPS for DPs 18-20,
+the plug pushing them back (counted: the fleet's heartbeats). The peer is
+the npm package tuyapi 7.7.1 (tests/bench/node-tuya-poll.js): one
+connection per device, kept, then every second get({schema: true})
+(--node-modes get: DP_QUERY, DP_QUERY_NEW on 3.4; the default) or
+refresh({schema: true}) (refresh: UPDATEDPS, as wattbusd); its polls are
+the fleet's count of those requests. No TurnOn target then. Typical:
+--tuya 34 --sizes 100 --node-modes get,refresh --turn-on 0.
 
 --tplink-klap: the N devices are TP-Link SMART plugs on KLAP v2 instead
 (fleet-emulator.py --tplink-klap: the P110(UK) fixture, each plug an HTTP
@@ -62,7 +83,6 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +98,13 @@ KASA_EMULATOR = os.path.join(SRC, "tests", "emulators", "kasa-emulator.py")
 FIXTURE = "HS110(EU)_4.0_1.0.4.json"
 TARGET = "turnon-target"
 NODE_SCRIPT = os.path.join(HERE, "node-kasa-poll.js")
+NODE_TUYA_SCRIPT = os.path.join(HERE, "node-tuya-poll.js")
+NODE_PACKAGES = ["tplink-smarthome-api@5.0.0", "tuyapi@7.7.1"]
+# what a poll is, in Tuya requests counted by the fleet (by command number):
+# wattbusd sends a heartbeat (9) on every poll, and UPDATEDPS (18) for the
+# metering-plug profile; tuyapi's get() is DP_QUERY (10; 16 on 3.4), its
+# refresh() UPDATEDPS (18)
+TUYA_POLL = {"wattbusd": (9,), "get": (10, 16), "refresh": (18,)}
 NAME = "org.wattbus.Wattbus1"
 ROOT = "/org/wattbus/Wattbus1"
 DEVICE = "org.wattbus.Wattbus1.Device"
@@ -102,6 +129,17 @@ def mem_kib(pid):
             if line.startswith(("VmRSS:", "VmHWM:")):
                 out[line.split(":")[0]] = int(line.split()[1])
     return out
+
+
+def sockets(pid):
+    """How many sockets the process has open now."""
+    count = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            count += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return count
 
 
 def pct(values, p):
@@ -141,8 +179,9 @@ class Proc:
 
 class Bench:
     def __init__(self, build, tmp, fleet_nice=0, unit_env=True, fleet_cpu=None,
-                 klap=False, poll_interval=1, target=True):
+                 klap=False, poll_interval=1, target=True, tuya=None):
         self.klap = klap
+        self.tuya = tuya  # None, "33" or "34"
         self.poll_interval = poll_interval
         self.with_target = target
         self.target = None
@@ -181,8 +220,9 @@ class Bench:
         nice = ["nice", "-n", str(self.fleet_nice)] if self.fleet_nice else []
         if self.fleet_cpu is not None:
             nice = ["taskset", "-c", str(self.fleet_cpu)] + nice
-        self.fleet = Proc(nice + ["/usr/bin/python3", FLEET,
-                                  "--tplink-klap" if self.klap else "--kasa", str(n),
+        kind = "--tplink-klap" if self.klap else "--tuya" + self.tuya if self.tuya \
+            else "--kasa"
+        self.fleet = Proc(nice + ["/usr/bin/python3", FLEET, kind, str(n),
                                   "--poll-interval", str(self.poll_interval), "--config",
                                   os.path.join(conf_dir, "wattbus.conf")])
         ready = self.fleet.readline()
@@ -206,11 +246,21 @@ class Bench:
     def polls(self):
         return json.loads(self.fleet.command("stats")[0][6:])["polls"]
 
+    def tuya_requests(self):
+        return {int(k): v for k, v in
+                json.loads(self.fleet.command("stats")[0][6:])["tuya"].items()}
+
+    def tuya_polls(self, who):
+        """A counter of the Tuya requests that make a poll of WHO (TUYA_POLL)."""
+        return lambda: sum(self.tuya_requests().get(c, 0) for c in TUYA_POLL[who])
+
     def start_daemon(self, conf_dir):
         state = os.path.join(self.tmp, "state-%d" % time.monotonic_ns())
         os.makedirs(state)
         env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address)
         env.pop("G_MESSAGES_DEBUG", None)
+        # the Tuya fleet's profile=metering-plug, from the source tree
+        env.setdefault("WATTBUS_PROFILES_DIR", os.path.join(SRC, "data", "profiles"))
         if self.unit_env:
             env["G_SLICE"] = "always-malloc"  # as wattbus.service sets it
         self.log = open(os.path.join(self.tmp, "wattbusd.log"), "a")
@@ -305,17 +355,68 @@ class Bench:
                 "max_ms": max(times)}
 
 
-def node_peer(bench, n, window, node_dir):
-    ports = [d["port"] for d in bench.devices]
-    env = dict(os.environ, NODE_PATH=os.path.join(node_dir, "node_modules"))
-    proc = subprocess.Popen(["node", NODE_SCRIPT, json.dumps(ports), "1000"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+class Peer:
+    """A Node peer (node-kasa-poll.js or node-tuya-poll.js); its last
+    "POLLS n ERRORS n ..." line and its first error messages are kept."""
+
+    def __init__(self, args, node_dir):
+        env = dict(os.environ, NODE_PATH=os.path.join(node_dir, "node_modules"))
+        self.proc = subprocess.Popen(["node"] + args, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.last = {}
+        self.messages = []
+        self.threads = [threading.Thread(target=self.read_out, daemon=True),
+                        threading.Thread(target=self.read_err, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def read_out(self):
+        for line in self.proc.stdout:
+            words = line.split()
+            self.last = {words[i].lower(): int(words[i + 1])
+                         for i in range(0, len(words) - 1, 2)}
+
+    def read_err(self):
+        for line in self.proc.stderr:
+            if len(self.messages) < 10:
+                self.messages.append(line.strip())
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait()
+        for t in self.threads:
+            t.join(5)
+
+
+def node_peer(bench, n, window, node_dir, mode):
+    """tplink-smarthome-api (mode "default" or "shared": useSharedSocket) or
+    tuyapi (mode "get" or "refresh") polling the fleet at 1 Hz."""
+    if bench.tuya:
+        devices = [{"port": d["port"], "id": d["device-id"], "key": d["local-key"],
+                    "version": d["version"]} for d in bench.devices]
+        peer = Peer([NODE_TUYA_SCRIPT, json.dumps(devices), "1000", mode], node_dir)
+        count = bench.tuya_polls(mode)
+    else:
+        ports = [d["port"] for d in bench.devices]
+        peer = Peer([NODE_SCRIPT, json.dumps(ports), "1000",
+                     mode], node_dir)
+        count = bench.polls
     try:
-        time.sleep(5 + n / 200)  # warm-up: getDevice, then the first polls
-        res = bench.measure(proc.pid, window, bench.polls, probe=False)
+        time.sleep(5 + n / 200)  # warm-up: getDevice or connect, then the first polls
+        before = dict(peer.last)
+        res = bench.measure(peer.proc.pid, window, count, probe=False)
+        after = dict(peer.last)
+        res["peer_sockets"] = sockets(peer.proc.pid)  # kept connections (shared: ~N)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait()
+        peer.stop()
+    # errors counted by the peer during the window (and in all), polls it completed
+    res["peer_errors"] = after.get("errors", 0) - before.get("errors", 0)
+    res["peer_errors_total"] = after.get("errors", 0)
+    res["peer_polls"] = after.get("polls", 0) - before.get("polls", 0)
+    if bench.tuya:
+        res["peer_connected"] = after.get("connected", 0)
+    if peer.messages:
+        res["peer_messages"] = "; ".join(peer.messages[:3])
     return res
 
 
@@ -323,7 +424,7 @@ def install_node(tmp):
     node_dir = os.path.join(tmp, "node")
     os.makedirs(node_dir)
     subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
-                    node_dir, "tplink-smarthome-api@5.0.0"], check=True,
+                    node_dir] + NODE_PACKAGES, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
     return node_dir
 
@@ -344,11 +445,24 @@ def main():
     p.add_argument("--no-unit-env", action="store_true")
     p.add_argument("--tplink-klap", action="store_true")
     p.add_argument("--poll-interval", type=int, default=1)
+    p.add_argument("--node-modes", default="default",
+                   help="Kasa: default,shared (useSharedSocket); Tuya: get,refresh")
+    p.add_argument("--tuya", choices=("33", "34"))
     args = p.parse_args()
     if args.poll_interval < 1:
         p.error("--poll-interval must be at least 1")
+    if args.tplink_klap and args.tuya:
+        p.error("--tplink-klap or --tuya, not both")
     if args.tplink_klap:
         args.no_node = True
+    if args.tuya:
+        args.turn_on = 0  # the TurnOn target is a Kasa plug
+        if args.node_modes == "default":
+            args.node_modes = "get"
+    modes = args.node_modes.split(",")
+    known = ("get", "refresh") if args.tuya else ("default", "shared", "udp-shared")
+    if any(m not in known for m in modes):
+        p.error("--node-modes: %s here" % ", ".join(known))
     build = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SRC, "_build"))
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-fleet-")
     if args.fleet_cpu is not None:
@@ -358,7 +472,7 @@ def main():
             p.error("--fleet-cpu needs a machine with more than one CPU")
         os.sched_setaffinity(0, others)
     bench = Bench(build, tmp, args.fleet_nice, not args.no_unit_env, args.fleet_cpu,
-                  args.tplink_klap, args.poll_interval, args.turn_on > 0)
+                  args.tplink_klap, args.poll_interval, args.turn_on > 0, args.tuya)
     node_dir = None
     if not args.no_node:
         if shutil.which("node") is None or shutil.which("npm") is None:
@@ -366,10 +480,12 @@ def main():
         else:
             try:
                 node_dir = install_node(tmp)
-                print("node %s, tplink-smarthome-api 5.0.0" % subprocess.run(
-                    ["node", "--version"], capture_output=True, text=True).stdout.strip())
+                print("node %s, %s" % (subprocess.run(
+                    ["node", "--version"], capture_output=True, text=True).stdout.strip(),
+                    ", ".join(NODE_PACKAGES)))
             except (subprocess.SubprocessError, OSError) as e:
-                print("npm install tplink-smarthome-api failed (%s): skipping the Node peer" % e)
+                print("npm install %s failed (%s): skipping the Node peer"
+                      % (" ".join(NODE_PACKAGES), e))
     try:
         for n in [int(x) for x in args.sizes.split(",")]:
             conf = bench.start_fleet(n)
@@ -379,25 +495,30 @@ def main():
             fmt("startup N=%d" % n, {"name_owned_s": owned, "all_online_s": online})
             time.sleep(5 + 2 * args.poll_interval)
             # CPU without the probe (its Gets cost the daemon CPU), then lateness
-            res = bench.measure(bench.daemon.pid, args.window, bench.polls,
-                                probe=False)
+            count = bench.tuya_polls("wattbusd") if args.tuya else bench.polls
+            res = bench.measure(bench.daemon.pid, args.window, count, probe=False)
+            if args.tuya:
+                res["requests"] = bench.tuya_requests()
             fmt("wattbusd N=%d" % n, res)
-            late = bench.measure(bench.daemon.pid, min(args.window, 10),
-                                 bench.polls)
+            late = bench.measure(bench.daemon.pid, min(args.window, 10), count)
             fmt("lateness N=%d" % n, {k: v for k, v in late.items() if k.startswith("get")})
             if args.turn_on and n in (1, max(int(x) for x in args.sizes.split(","))):
                 fmt("TurnOn N=%d polled" % n, bench.turn_on(args.turn_on))
             bench.stop_all()
-            if node_dir is not None:
-                conf = bench.start_fleet(n)
+            for mode in modes if node_dir is not None else []:
+                conf = bench.start_fleet(n)  # a fresh fleet for each peer
                 if bench.target is not None:
                     bench.target.stop()
                     bench.target = None
-                res_node = node_peer(bench, n, args.window, node_dir)
-                fmt("node N=%d" % n, res_node)
+                res_node = node_peer(bench, n, args.window, node_dir, mode)
+                if args.tuya:
+                    res_node["requests"] = bench.tuya_requests()
+                fmt("node %s N=%d" % (mode, n), res_node)
                 if res["cpu_per_poll_us"] > 0:  # 0: below the kernel's 10 ms tick
-                    fmt("ratio N=%d" % n, {"node_cpu_per_poll / wattbusd_cpu_per_poll":
-                                           res_node["cpu_per_poll_us"] / res["cpu_per_poll_us"]})
+                    fmt("ratio %s N=%d" % (mode, n),
+                        {"node_cpu_per_poll / wattbusd_cpu_per_poll":
+                         res_node["cpu_per_poll_us"] / res["cpu_per_poll_us"],
+                         "node_rss / wattbusd_rss": res_node["rss_kib"] / res["rss_kib"]})
                 bench.fleet.stop()
                 bench.fleet = None
     finally:

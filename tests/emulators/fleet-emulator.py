@@ -31,7 +31,8 @@ Usage:
                      emulated device
 
 The config gets transport=klap and http-port=PORT for each KLAP plug, and
-the account once, in a [driver kasa] group.
+the account once, in a [driver kasa] group; a Tuya device gets device-id,
+local-key, version and profile=metering-plug (the DPs it reports).
 
 File descriptors: every device holds 2 sockets (TCP listener + UDP) plus one
 per connected client, so the soft RLIMIT_NOFILE is raised to the hard limit
@@ -40,18 +41,22 @@ at start (both are printed on stderr); the fleet refuses to start if
 
 After binding, one line is printed on stdout:
   READY {"devices": [{"id": ID, "driver": "kasa"|"tuya", "port": N,
-          "version": V (tuya), "transport": "klap", "http-port": N,
-          "username": U, "password": P (KLAP)}...], "nofile": [SOFT, HARD]}
+          "version": V, "device-id": ID, "local-key": K (tuya),
+          "transport": "klap", "http-port": N, "username": U,
+          "password": P (KLAP)}...], "nofile": [SOFT, HARD]}
   (a KLAP plug's "port" is its HTTP port too)
 
 Commands on stdin (each answered by "OK" or "ERR <reason>"):
   state ID           prints "STATE <json>" first: the Kasa emulator's
                      snapshot (sysinfo, realtime), the Tuya device's DPs or a
                      KLAP plug's on/off and handshake/request counts
-  stats              prints "STATS {"requests": N, "polls": N}" first: Kasa
-                     requests served since start (TCP and UDP; and KLAP
-                     requests decrypted), and those that asked
-                     system.get_sysinfo (KLAP: get_device_info)
+  stats              prints "STATS {"requests": N, "polls": N, "tuya": {CMD: N}}"
+                     first: Kasa requests served since start (TCP and UDP;
+                     and KLAP requests decrypted), and those that asked
+                     system.get_sysinfo (KLAP: get_device_info); Tuya
+                     requests decoded, by command number in decimal (9
+                     heartbeat, 10 DP_QUERY, 16 DP_QUERY_NEW, 18 UPDATEDPS,
+                     3 and 5 the 3.4 handshake)
   quit               exit 0
 SIGTERM/SIGINT exit cleanly, and so does the fleet when its parent dies.
 """
@@ -105,6 +110,7 @@ class Counter:
     in its own), by wrapping Device.handle."""
     requests = 0
     polls = 0
+    tuya = {}  # Tuya requests by command (9 heartbeat, 10/16 DP_QUERY, 18 UPDATEDPS...)
 
 
 def kasa_device(fixture, index):
@@ -151,8 +157,18 @@ def tuya_emulator(version, index):
                               profile="metering-plug", dps=None,
                               product_key="keyexample123456", host="127.0.0.1", port=0,
                               device22=False, udp_ports=None, broadcast_interval=0,
-                              misbehave="none", log=None)
-    return tuya.Emulator(args)
+                              misbehave="none", log=None, sub=None, interleave=False)
+    emu = tuya.Emulator(args)
+    log_request = emu.log_request
+
+    def counted(req):
+        # every decoded request passes here (the emulator logs it when asked)
+        cmd = req.get("cmd")
+        if cmd is not None:
+            Counter.tuya[cmd] = Counter.tuya.get(cmd, 0) + 1
+        log_request(req)
+    emu.log_request = counted
+    return emu
 
 
 def config_text(fleet, poll):
@@ -173,6 +189,7 @@ def config_text(fleet, poll):
             out.append("device-id=%s" % emu.device.id)
             out.append("local-key=%s" % TUYA_KEY)
             out.append("version=%s" % entry["version"])
+            out.append("profile=metering-plug")  # what the emulated plugs report
         out.append("")
     return "\n".join(out)
 
@@ -187,7 +204,9 @@ class Control:
         words = line.split()
         if words[0] == "stats":
             return ["STATS " + json.dumps({"requests": Counter.requests,
-                                           "polls": Counter.polls}), "OK"]
+                                           "polls": Counter.polls,
+                                           "tuya": {str(k): v for k, v in
+                                                    Counter.tuya.items()}}), "OK"]
         if words[0] == "state" and len(words) == 2:
             for entry, emu in self.fleet:
                 if entry["id"] == words[1]:
@@ -221,8 +240,8 @@ async def run(args, fixture, smart_fixture, limits):
             emu = tuya_emulator(version, i)
             await emu.start()
             fleet.append(({"id": "tuya%s-%04d" % (version.replace(".", ""), i),
-                           "driver": "tuya", "port": emu.tcp_port, "version": version},
-                          emu))
+                           "driver": "tuya", "port": emu.tcp_port, "version": version,
+                           "device-id": emu.device.id, "local-key": TUYA_KEY}, emu))
     if args.config:
         with open(args.config, "w", encoding="utf-8") as f:
             f.write(config_text(fleet, args.poll_interval))
