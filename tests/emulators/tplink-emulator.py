@@ -33,7 +33,8 @@ After binding, prints: READY {"http": <port>, "udp": <port or null>}
 
 Commands on stdin, answered by OK or ERR <reason>:
   state                    STATE {"on": {"": bool, "<child position>": bool},
-                           "handshakes": n, "requests": n, "logins_failed": n}
+                           "handshakes": n, "requests": n, "logins_failed": n,
+                           "connections": n (TCP connections accepted)}
   expire                   forget every session (the next request gets 403,
                            or error 9999 over AES)
   password NEW             the device now holds another password
@@ -351,6 +352,7 @@ class Emulator:
         self.handshakes = 0
         self.requests = 0
         self.logins_failed = 0
+        self.connections = 0
         self.log = open(args.log, "a") if args.log else None
         self.server = None
         self.udp = None
@@ -389,6 +391,7 @@ class Emulator:
         return "TP_SESSIONID=%s;TIMEOUT=%d" % (sid, self.args.session_timeout)
 
     async def client(self, reader, writer):
+        self.connections += 1
         try:
             first = True
             while True:
@@ -567,7 +570,8 @@ class Emulator:
         cmd, rest = words[0], words[1:]
         if cmd == "state":
             snap = {"on": self.dev.snapshot(), "handshakes": self.handshakes,
-                    "requests": self.requests, "logins_failed": self.logins_failed}
+                    "requests": self.requests, "logins_failed": self.logins_failed,
+                    "connections": self.connections}
             return ["STATE " + dumps(snap).decode(), "OK"]
         if cmd == "expire":
             self.sessions.clear()

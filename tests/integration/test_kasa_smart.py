@@ -307,6 +307,24 @@ class KasaSmartTest(wbtest.DaemonTest):
         self.assertTrue(self.get(path, DEVICE, "Online"))
         self.assertEqual(emu.state()["handshakes"], before + 1)
 
+    def polls_on_one_connection(self, fixture, transport):
+        # kasa-smart.md §2: the connection is kept between requests (only P100 closes it)
+        emu = self.start(fixture, transport)
+        path = self.wait_online("dev", 20)
+        for _ in range(5):
+            requests = emu.state()["requests"]
+            self.call(path, DEVICE, "Refresh")
+            self.wait_for(lambda: emu.state()["requests"] > requests, 10, "a poll")
+        state = emu.state()
+        self.assertEqual(state["handshakes"], 1)
+        self.assertEqual(state["connections"], 1, "a TCP connection a request: %r" % state)
+
+    def test_polls_on_one_connection_klap(self):
+        self.polls_on_one_connection("KP125M(US)_1.0_1.2.3.json", "klap")
+
+    def test_polls_on_one_connection_aes(self):
+        self.polls_on_one_connection("EP25(US)_2.6_1.0.1.json", "aes")
+
     def test_session_renewed_after_aes_timeout(self):
         emu = self.start("EP25(US)_2.6_1.0.1.json", "aes")
         path = self.wait_online("dev", 20)

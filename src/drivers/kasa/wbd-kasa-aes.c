@@ -71,14 +71,12 @@ static void
 aes_login(WbdKasaHttp *self, GTask *task);
 
 static void
-aes_login_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+aes_login_cb(WbdKasaHttp *self, GTask *task);
 
 static void
-aes_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+aes_handshake_cb(WbdKasaHttp *self, GTask *task)
 {
-	GTask *task = G_TASK(user_data);
-	WbdKasaHttp *self = g_task_get_source_object(task);
-	SoupMessage *msg = res != NULL ? soup_session_get_async_result_message(self->soup, res) : NULL;
+	SoupMessage *msg = wbd_kasa_http_post_message(self);
 	GError *error = NULL;
 	g_autoptr(GBytes) body = NULL;
 	g_autoptr(JsonNode) root = NULL;
@@ -89,7 +87,7 @@ aes_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	if (msg != NULL)
 		g_object_ref(msg);
-	body = wbd_kasa_http_post_finish(self, res, &status, &error);
+	body = wbd_kasa_http_post_finish(self, &status, &error);
 	if (body == NULL) {
 		if (error == NULL)
 			error = g_error_new(WATTBUS_ERROR,
@@ -196,7 +194,7 @@ wbd_kasa_aes_handshake(WbdKasaHttp *self, GTask *task)
 
 /* a securePassthrough: @json encrypted, posted to /app (with ?token= after login) */
 static void
-aes_passthrough(WbdKasaHttp *self, GTask *task, const gchar *json, GAsyncReadyCallback callback)
+aes_passthrough(WbdKasaHttp *self, GTask *task, const gchar *json, WbdKasaHttpPosted callback)
 {
 	g_autofree gchar *inner = wbd_kasa_aes_encrypt_base64(self->aes_key, self->aes_iv, json);
 	g_autofree gchar *outer = aes_envelope("securePassthrough", "request", inner != NULL ? inner : "");
@@ -208,7 +206,7 @@ aes_passthrough(WbdKasaHttp *self, GTask *task, const gchar *json, GAsyncReadyCa
 
 /* the inner reply of a passthrough, as text; @session_dead for 9999 */
 static gchar *
-aes_inner(WbdKasaHttp *self, GAsyncResult *res, gboolean *session_dead, GError **error)
+aes_inner(WbdKasaHttp *self, gboolean *session_dead, GError **error)
 {
 	g_autoptr(GBytes) body = NULL;
 	g_autoptr(JsonNode) root = NULL;
@@ -219,7 +217,7 @@ aes_inner(WbdKasaHttp *self, GAsyncResult *res, gboolean *session_dead, GError *
 	guint status = 0;
 
 	*session_dead = FALSE;
-	body = wbd_kasa_http_post_finish(self, res, &status, error);
+	body = wbd_kasa_http_post_finish(self, &status, error);
 	if (body == NULL) {
 		if (status != 0)
 			g_set_error(error,
@@ -297,13 +295,11 @@ aes_login(WbdKasaHttp *self, GTask *task)
 }
 
 static void
-aes_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+aes_login_cb(WbdKasaHttp *self, GTask *task)
 {
-	GTask *task = G_TASK(user_data);
-	WbdKasaHttp *self = g_task_get_source_object(task);
 	GError *error = NULL;
 	gboolean dead = FALSE;
-	g_autofree gchar *text = aes_inner(self, res, &dead, &error);
+	g_autofree gchar *text = aes_inner(self, &dead, &error);
 	g_autoptr(JsonNode) root = NULL;
 	JsonObject *result;
 	const gchar *token = NULL;
@@ -354,13 +350,11 @@ aes_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-aes_request_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+aes_request_cb(WbdKasaHttp *self, GTask *task)
 {
-	GTask *task = G_TASK(user_data);
-	WbdKasaHttp *self = g_task_get_source_object(task);
 	GError *error = NULL;
 	gboolean dead = FALSE;
-	gchar *text = aes_inner(self, res, &dead, &error);
+	gchar *text = aes_inner(self, &dead, &error);
 
 	/* a session time-out may also come inside: {"error_code":9999} */
 	if (text != NULL && strstr(text, "\"error_code\":9999") != NULL && strlen(text) < 40) {

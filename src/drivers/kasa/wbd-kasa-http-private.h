@@ -22,6 +22,13 @@ struct _WbdKasaHttp {
 	gboolean busy;
 	gboolean closed; /* wbd_kasa_http_close(): nothing more is sent */
 
+	/* the last POST: its message, and its reply until wbd_kasa_http_post_finish() */
+	SoupMessage *post_msg;
+	GBytes *post_reply;
+	GError *post_error;
+	GCancellable *post_cancellable;
+	guint64 post_conn_id; /* libsoup's connection of the last reply */
+
 	/* the session */
 	gboolean established;
 	gchar *session_id;
@@ -43,6 +50,8 @@ struct _WbdKasaHttp {
 	gint login_version;  /* the one that worked, 0 unknown */
 };
 
+typedef void (*WbdKasaHttpPosted)(WbdKasaHttp *self, GTask *task);
+
 /* a POST to the device; @callback gets the task, finish with wbd_kasa_http_post_finish() */
 void
 wbd_kasa_http_post(WbdKasaHttp *self,
@@ -51,9 +60,11 @@ wbd_kasa_http_post(WbdKasaHttp *self,
 		   GBytes *body,
 		   gboolean with_cookie,
 		   GTask *task,
-		   GAsyncReadyCallback callback);
+		   WbdKasaHttpPosted callback);
 GBytes *
-wbd_kasa_http_post_finish(WbdKasaHttp *self, GAsyncResult *res, guint *status, GError **error);
+wbd_kasa_http_post_finish(WbdKasaHttp *self, guint *status, GError **error);
+SoupMessage *
+wbd_kasa_http_post_message(WbdKasaHttp *self);
 void
 wbd_kasa_http_set_session(WbdKasaHttp *self, SoupMessage *msg);
 void

@@ -17,15 +17,13 @@
  */
 
 static void
-klap_handshake2_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+klap_handshake2_cb(WbdKasaHttp *self, GTask *task)
 {
-	GTask *task = G_TASK(user_data);
-	WbdKasaHttp *self = g_task_get_source_object(task);
 	GError *error = NULL;
 	g_autoptr(GBytes) body = NULL;
 	guint status = 0;
 
-	body = wbd_kasa_http_post_finish(self, res, &status, &error);
+	body = wbd_kasa_http_post_finish(self, &status, &error);
 	if (error == NULL && status != SOUP_STATUS_OK) {
 		if (status == SOUP_STATUS_FORBIDDEN)
 			error = wbd_kasa_http_auth_error(self, "KLAP handshake2 refused with HTTP 403");
@@ -43,10 +41,8 @@ klap_handshake2_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-klap_handshake1_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+klap_handshake1_cb(WbdKasaHttp *self, GTask *task)
 {
-	GTask *task = G_TASK(user_data);
-	WbdKasaHttp *self = g_task_get_source_object(task);
 	GError *error = NULL;
 	g_autoptr(GBytes) body = NULL;
 	g_autoptr(GBytes) proof = NULL;
@@ -56,7 +52,7 @@ klap_handshake1_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	gsize len = 0;
 	guint status = 0;
 
-	body = wbd_kasa_http_post_finish(self, res, &status, &error);
+	body = wbd_kasa_http_post_finish(self, &status, &error);
 	if (error != NULL) {
 		wbd_kasa_http_handshake_done(self, task, error);
 		return;
@@ -95,7 +91,7 @@ klap_handshake1_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	if (self->transport == WBD_KASA_TRANSPORT_AUTO)
 		self->transport = WBD_KASA_TRANSPORT_KLAP;
-	wbd_kasa_http_set_session(self, g_object_get_data(G_OBJECT(task), "wbd-klap-msg"));
+	wbd_kasa_http_set_session(self, wbd_kasa_http_post_message(self));
 	account = wbd_kasa_klap_match(self->username,
 				      self->password,
 				      self->local_seed,
@@ -136,20 +132,6 @@ klap_handshake1_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	wbd_kasa_http_post(self, "/app/handshake2", "application/octet-stream", proof, TRUE, task, klap_handshake2_cb);
 }
 
-/* the message of handshake1, kept for its Set-Cookie */
-static void
-klap_handshake1_sent(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GTask *task = G_TASK(user_data);
-	WbdKasaHttp *self = g_task_get_source_object(task);
-	if (res != NULL)
-		g_object_set_data_full(G_OBJECT(task),
-				       "wbd-klap-msg",
-				       g_object_ref(soup_session_get_async_result_message(self->soup, res)),
-				       g_object_unref);
-	klap_handshake1_cb(source, res, user_data);
-}
-
 void
 wbd_kasa_klap_handshake(WbdKasaHttp *self, GTask *task)
 {
@@ -164,7 +146,7 @@ wbd_kasa_klap_handshake(WbdKasaHttp *self, GTask *task)
 		return;
 	}
 	seed = g_bytes_new(self->local_seed, sizeof(self->local_seed));
-	wbd_kasa_http_post(self, "/app/handshake1", "application/octet-stream", seed, FALSE, task, klap_handshake1_sent);
+	wbd_kasa_http_post(self, "/app/handshake1", "application/octet-stream", seed, FALSE, task, klap_handshake1_cb);
 }
 
 typedef struct {
@@ -172,10 +154,8 @@ typedef struct {
 } KlapSend;
 
 static void
-klap_request_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+klap_request_cb(WbdKasaHttp *self, GTask *task)
 {
-	GTask *task = G_TASK(user_data);
-	WbdKasaHttp *self = g_task_get_source_object(task);
 	KlapSend *send = g_object_get_data(G_OBJECT(task), "wbd-klap-send");
 	GError *error = NULL;
 	g_autoptr(GBytes) body = NULL;
@@ -184,7 +164,7 @@ klap_request_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	gsize len;
 	const guint8 *data;
 
-	body = wbd_kasa_http_post_finish(self, res, &status, &error);
+	body = wbd_kasa_http_post_finish(self, &status, &error);
 	if (error != NULL) {
 		wbd_kasa_http_send_done(self, task, NULL, error, FALSE);
 		return;
