@@ -201,14 +201,8 @@ wbc_ctl_not_running(void)
 	return WBC_EXIT_NOT_RUNNING;
 }
 
-/**
- * wbc_ctl_connect:
- * @need_daemon: fail with %WBC_EXIT_NOT_RUNNING when the daemon does not run
- *
- * Creates the client, which also starts the daemon by D-Bus activation where it can.
- */
-WbcExit
-wbc_ctl_connect(WbcCtl *ctl, gboolean need_daemon)
+static WbcExit
+wbc_ctl_connect_with_flags(WbcCtl *ctl, gboolean need_daemon, WattbusClientFlags flags)
 {
 	GBusType bus_type = G_BUS_TYPE_SYSTEM;
 	g_autoptr(GError) error = NULL;
@@ -218,7 +212,7 @@ wbc_ctl_connect(WbcCtl *ctl, gboolean need_daemon)
 		rc = wbc_ctl_get_bus_type(ctl, &bus_type);
 		if (rc != WBC_EXIT_OK)
 			return rc;
-		ctl->client = wattbus_client_new_sync(bus_type, NULL, &error);
+		ctl->client = wattbus_client_new_with_flags_sync(bus_type, flags, NULL, &error);
 		if (ctl->client == NULL) {
 			g_printerr("wattbusctl: %s: %s\n",
 				   bus_type == G_BUS_TYPE_SESSION
@@ -233,17 +227,48 @@ wbc_ctl_connect(WbcCtl *ctl, gboolean need_daemon)
 	return WBC_EXIT_OK;
 }
 
+/**
+ * wbc_ctl_connect:
+ * @need_daemon: fail with %WBC_EXIT_NOT_RUNNING when the daemon does not run
+ *
+ * Creates the client with every device (for list, monitor, add), which also starts the
+ * daemon by D-Bus activation where it can.
+ */
+WbcExit
+wbc_ctl_connect(WbcCtl *ctl, gboolean need_daemon)
+{
+	return wbc_ctl_connect_with_flags(ctl, need_daemon, WATTBUS_CLIENT_FLAGS_NONE);
+}
+
+/**
+ * wbc_ctl_connect_without_devices:
+ *
+ * wbc_ctl_connect() for a command that needs one device or none: loading every device
+ * holds the daemon for a while when there are many, so this asks for none, and
+ * wbc_ctl_lookup_device() asks for the one device.
+ */
+WbcExit
+wbc_ctl_connect_without_devices(WbcCtl *ctl, gboolean need_daemon)
+{
+	return wbc_ctl_connect_with_flags(ctl,
+					  need_daemon,
+					  WATTBUS_CLIENT_FLAGS_DO_NOT_LOAD_DEVICES);
+}
+
 WbcExit
 wbc_ctl_lookup_device(WbcCtl *ctl, const gchar *id_or_path, WattbusObject **object)
 {
-	*object = wattbus_client_lookup_device(ctl->client, id_or_path);
-	if (*object == NULL) {
-		g_printerr("wattbusctl: ");
-		g_printerr(_("no device named '%s' (see 'wattbusctl list')"), id_or_path);
-		g_printerr("\n");
-		return WBC_EXIT_NOT_FOUND;
-	}
-	return WBC_EXIT_OK;
+	g_autoptr(GError) error = NULL;
+
+	*object = wattbus_client_get_device_sync(ctl->client, id_or_path, NULL, &error);
+	if (*object != NULL)
+		return WBC_EXIT_OK;
+	if (!g_error_matches(error, WATTBUS_ERROR, WATTBUS_ERROR_NOT_FOUND))
+		return wbc_ctl_report_error(error, NULL);
+	g_printerr("wattbusctl: ");
+	g_printerr(_("no device named '%s' (see 'wattbusctl list')"), id_or_path);
+	g_printerr("\n");
+	return WBC_EXIT_NOT_FOUND;
 }
 
 /**
@@ -263,7 +288,7 @@ wbc_ctl_open_device(WbcCtl *ctl,
 	WbcExit rc = wbc_ctl_parse_options(ctl, command, _("DEVICE"), NULL, argc, argv, 1, 1);
 
 	if (rc == WBC_EXIT_OK)
-		rc = wbc_ctl_connect(ctl, TRUE);
+		rc = wbc_ctl_connect_without_devices(ctl, TRUE);
 	if (rc == WBC_EXIT_OK)
 		rc = wbc_ctl_lookup_device(ctl, (*argv)[1], object);
 	return rc;
@@ -452,7 +477,7 @@ wbc_cmd_version(WbcCtl *ctl, gint argc, gchar **argv)
 	rc = wbc_ctl_parse_options(ctl, "version", "", NULL, &argc, &argv, 0, 0);
 	if (rc != WBC_EXIT_OK)
 		return rc;
-	if (wbc_ctl_connect(ctl, FALSE) == WBC_EXIT_OK) {
+	if (wbc_ctl_connect_without_devices(ctl, FALSE) == WBC_EXIT_OK) {
 		manager = wattbus_client_get_manager(ctl->client);
 		daemon_version = wattbus_client_get_daemon_version(ctl->client);
 		if (manager != NULL)

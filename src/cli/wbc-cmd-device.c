@@ -238,10 +238,9 @@ wbc_show_format_value(WbcCtl *ctl, const gchar *property, GVariant *value)
 	/* the parent by its id, as in 'list' */
 	if (g_strcmp0(property, "Parent") == 0 &&
 	    g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH)) {
-		g_autoptr(WattbusObject) parent =
-		    wattbus_client_lookup_device(ctl->client, g_variant_get_string(value, NULL));
+		gchar *parent = wbc_json_device_id(ctl->client, g_variant_get_string(value, NULL));
 		if (parent != NULL)
-			return g_strdup(wbc_device_get_id(parent));
+			return parent;
 	}
 	return wbc_format_value(property, value);
 }

@@ -17,19 +17,65 @@ wbc_exporter_compare(gconstpointer a, gconstpointer b)
 			 wattbus_exporter_get_id(WATTBUS_EXPORTER((gpointer)b)));
 }
 
-static GList *
-wbc_list_exporters(WbcCtl *ctl)
-{
-	GDBusObjectManager *manager = wattbus_client_get_object_manager(ctl->client);
-	GList *objects = g_dbus_object_manager_get_objects(manager);
-	GList *exporters = NULL;
+#define WBC_EXPORTERS_PATH WATTBUS_DBUS_PATH "/Exporters"
 
-	for (GList *l = objects; l != NULL; l = l->next) {
-		WattbusExporter *exporter = wattbus_object_get_exporter(WATTBUS_OBJECT(l->data));
-		if (exporter != NULL)
+/* the exporters are the children of WBC_EXPORTERS_PATH: asked from Introspect, without
+ * loading every device; a proxy each (one Properties.GetAll) */
+static GList *
+wbc_list_exporters(WbcCtl *ctl, GError **error)
+{
+	GDBusConnection *connection = wattbus_client_get_connection(ctl->client);
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GDBusNodeInfo) node = NULL;
+	g_autoptr(GError) local_error = NULL;
+	GList *exporters = NULL;
+	const gchar *xml = NULL;
+
+	reply = g_dbus_connection_call_sync(connection,
+					    WATTBUS_DBUS_NAME,
+					    WBC_EXPORTERS_PATH,
+					    "org.freedesktop.DBus.Introspectable",
+					    "Introspect",
+					    NULL,
+					    G_VARIANT_TYPE("(s)"),
+					    G_DBUS_CALL_FLAGS_NONE,
+					    -1,
+					    NULL,
+					    &local_error);
+	/* no exporter: no such object */
+	if (reply == NULL && g_error_matches(local_error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT))
+		return NULL;
+	if (reply == NULL) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return NULL;
+	}
+	g_variant_get(reply, "(&s)", &xml);
+	node = g_dbus_node_info_new_for_xml(xml, error);
+	if (node == NULL)
+		return NULL;
+	for (guint i = 0; node->nodes[i] != NULL; i++) {
+		g_autofree gchar *path = NULL;
+		WattbusExporter *exporter;
+
+		if (node->nodes[i]->path == NULL || node->nodes[i]->path[0] == '/')
+			continue;
+		path = g_strconcat(WBC_EXPORTERS_PATH "/", node->nodes[i]->path, NULL);
+		exporter = wattbus_exporter_proxy_new_sync(connection,
+							   G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+							   WATTBUS_DBUS_NAME,
+							   path,
+							   NULL,
+							   error);
+		if (exporter == NULL) {
+			g_list_free_full(exporters, g_object_unref);
+			return NULL;
+		}
+		/* a child without the interface has no properties */
+		if (wattbus_exporter_get_id(exporter) == NULL)
+			g_object_unref(exporter);
+		else
 			exporters = g_list_prepend(exporters, exporter);
 	}
-	g_list_free_full(objects, g_object_unref);
 	return g_list_sort(exporters, wbc_exporter_compare);
 }
 
@@ -118,6 +164,7 @@ wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 				  _("LAST-SUCCESS"),
 				  _("LAST-ERROR")};
 	g_autoptr(WbcTable) table = NULL;
+	g_autoptr(GError) error = NULL;
 	GList *exporters;
 	WbcExit rc;
 
@@ -135,11 +182,13 @@ wbc_cmd_exporters(WbcCtl *ctl, gint argc, gchar **argv)
 			  g_strcmp0(argv[1], "enable") != 0 && g_strcmp0(argv[1], "disable") != 0))
 		return wbc_ctl_usage_error("exporters",
 					   _("the action must be flush, enable or disable"));
-	rc = wbc_ctl_connect(ctl, TRUE);
+	rc = wbc_ctl_connect_without_devices(ctl, TRUE);
 	if (rc != WBC_EXIT_OK)
 		return rc;
 
-	exporters = wbc_list_exporters(ctl);
+	exporters = wbc_list_exporters(ctl, &error);
+	if (error != NULL)
+		return wbc_ctl_report_error(error, NULL);
 	if (argc == 3) {
 		rc = wbc_exporters_call(ctl, exporters, argv[1], argv[2]);
 	} else if (ctl->json) {

@@ -26,10 +26,7 @@ wbc_discover_note(WbcCtl *ctl, GVariant *found)
 	g_variant_lookup(found, "supported", "b", &supported);
 	g_variant_lookup(found, "note", "&s", &note);
 	if (configured != NULL && g_strcmp0(configured, "/") != 0) {
-		g_autoptr(WattbusObject) object =
-		    wattbus_client_lookup_device(ctl->client, configured);
-		const gchar *id =
-		    object != NULL ? wbc_device_get_id(object) : strrchr(configured, '/') + 1;
+		g_autofree gchar *id = wbc_json_device_id(ctl->client, configured);
 		g_ptr_array_add(parts, g_strdup_printf(_("configured as %s"), id));
 	}
 	if (!supported)
@@ -143,7 +140,7 @@ wbc_cmd_discover(WbcCtl *ctl, gint argc, gchar **argv)
 	if (timeout < 0 || timeout > 60)
 		return wbc_ctl_usage_error("discover",
 					   _("the timeout must be from 1 to 60 seconds"));
-	rc = wbc_ctl_connect(ctl, TRUE);
+	rc = wbc_ctl_connect_without_devices(ctl, TRUE);
 	if (rc != WBC_EXIT_OK)
 		return rc;
 
@@ -514,7 +511,7 @@ wbc_cmd_reload(WbcCtl *ctl, gint argc, gchar **argv)
 	rc = wbc_ctl_parse_options(ctl, "reload", "", NULL, &argc, &argv, 0, 0);
 	if (rc != WBC_EXIT_OK)
 		return rc;
-	rc = wbc_ctl_connect(ctl, TRUE);
+	rc = wbc_ctl_connect_without_devices(ctl, TRUE);
 	if (rc != WBC_EXIT_OK)
 		return rc;
 	if (!wattbus_client_reload_sync(ctl->client, NULL, &error))

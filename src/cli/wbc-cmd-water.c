@@ -25,7 +25,7 @@ wbc_water_open(WbcCtl *ctl,
 	WbcExit rc = wbc_ctl_parse_options(ctl, command, parameters, NULL, argc, argv, n_args, n_args);
 
 	if (rc == WBC_EXIT_OK)
-		rc = wbc_ctl_connect(ctl, TRUE);
+		rc = wbc_ctl_connect_without_devices(ctl, TRUE);
 	if (rc == WBC_EXIT_OK)
 		rc = wbc_ctl_lookup_device(ctl, (*argv)[1], object);
 	if (rc != WBC_EXIT_OK)

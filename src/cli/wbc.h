@@ -37,6 +37,8 @@ wbc_ctl_parse_options(WbcCtl *ctl,
 WbcExit
 wbc_ctl_connect(WbcCtl *ctl, gboolean need_daemon);
 WbcExit
+wbc_ctl_connect_without_devices(WbcCtl *ctl, gboolean need_daemon);
+WbcExit
 wbc_ctl_open_device(WbcCtl *ctl,
 		    const gchar *command,
 		    gint *argc,

@@ -40,19 +40,24 @@ wattbus_client_device_compare(gconstpointer a, gconstpointer b)
  * strip are devices too; their #WattbusDevice:parent is the path of the strip.
  *
  * Returns: (transfer full) (element-type Wattbus.Object): the devices; empty when the
- *   daemon is not running
+ *   daemon is not running, and for a client made with
+ *   %WATTBUS_CLIENT_FLAGS_DO_NOT_LOAD_DEVICES
  *
  * Since: 0.1
  */
 GList *
 wattbus_client_list_devices(WattbusClient *self)
 {
+	GDBusObjectManager *object_manager;
 	GList *objects;
 	GList *devices = NULL;
 
 	g_return_val_if_fail(WATTBUS_IS_CLIENT(self), NULL);
 
-	objects = g_dbus_object_manager_get_objects(wattbus_client_get_object_manager(self));
+	object_manager = wattbus_client_get_object_manager(self);
+	if (object_manager == NULL)
+		return NULL;
+	objects = g_dbus_object_manager_get_objects(object_manager);
 	for (GList *l = objects; l != NULL; l = l->next) {
 		GDBusObject *object = G_DBUS_OBJECT(l->data);
 		if (wattbus_client_object_is_device(object))
@@ -62,19 +67,14 @@ wattbus_client_list_devices(WattbusClient *self)
 	return g_list_sort(devices, wattbus_client_device_compare);
 }
 
-static gchar *
-wattbus_client_build_device_path(const gchar *id)
-{
-	g_autofree gchar *escaped = g_dbus_escape_object_path(id);
-	return g_strconcat(WATTBUS_DBUS_DEVICES_PATH "/", escaped, NULL);
-}
-
 /**
  * wattbus_client_lookup_device:
  * @self: a #WattbusClient
  * @id_or_path: a device id (#WattbusDevice:id) or the object path of a device
  *
- * Finds a device by its id or by its object path.
+ * Finds a device by its id or by its object path among the devices of the client.
+ * A client made with %WATTBUS_CLIENT_FLAGS_DO_NOT_LOAD_DEVICES has none: use
+ * wattbus_client_get_device() there.
  *
  * Returns: (transfer full) (nullable): the #WattbusObject of the device, or %NULL when
  *   there is no such device
@@ -93,6 +93,8 @@ wattbus_client_lookup_device(WattbusClient *self, const gchar *id_or_path)
 	g_return_val_if_fail(id_or_path != NULL, NULL);
 
 	object_manager = wattbus_client_get_object_manager(self);
+	if (object_manager == NULL)
+		return NULL;
 
 	if (id_or_path[0] == '/') {
 		if (!g_variant_is_object_path(id_or_path))
@@ -124,7 +126,7 @@ wattbus_client_lookup_device(WattbusClient *self, const gchar *id_or_path)
 	/* the id property may not be loaded yet; try the path the daemon builds from it */
 	if (id_or_path[0] == '\0')
 		return NULL;
-	path = wattbus_client_build_device_path(id_or_path);
+	path = wattbus_build_device_path(id_or_path);
 	object = g_dbus_object_manager_get_object(object_manager, path);
 	if (object == NULL || !wattbus_client_object_is_device(object))
 		return NULL;
@@ -159,7 +161,7 @@ wattbus_client_resolve_device_path(WattbusClient *self, const gchar *id_or_path,
 	if (object != NULL)
 		return g_strdup(g_dbus_object_get_object_path(G_DBUS_OBJECT(object)));
 	/* let the daemon decide */
-	return wattbus_client_build_device_path(id_or_path);
+	return wattbus_build_device_path(id_or_path);
 }
 
 /* method calls */

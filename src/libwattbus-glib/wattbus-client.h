@@ -32,6 +32,28 @@ G_BEGIN_DECLS
  */
 #define WATTBUS_DBUS_DEVICES_PATH "/org/wattbus/Wattbus1/Devices"
 
+/**
+ * WattbusClientFlags:
+ * @WATTBUS_CLIENT_FLAGS_NONE: the client loads every device and follows them
+ * @WATTBUS_CLIENT_FLAGS_DO_NOT_LOAD_DEVICES: the client loads no device: it has no
+ *   #GDBusObjectManager, wattbus_client_list_devices() is empty,
+ *   wattbus_client_lookup_device() finds nothing and #WattbusClient::device-added is
+ *   never emitted; wattbus_client_get_device() asks the daemon for one device. For a
+ *   program that acts on a device or two among many, such as a command line tool.
+ *
+ * How a #WattbusClient is made.
+ *
+ * Since: 0.2
+ */
+typedef enum /*< flags >*/ {
+	WATTBUS_CLIENT_FLAGS_NONE = 0,
+	WATTBUS_CLIENT_FLAGS_DO_NOT_LOAD_DEVICES = 1 << 0,
+} WattbusClientFlags;
+
+GType
+wattbus_client_flags_get_type(void) G_GNUC_CONST;
+#define WATTBUS_TYPE_CLIENT_FLAGS (wattbus_client_flags_get_type())
+
 #define WATTBUS_TYPE_CLIENT (wattbus_client_get_type())
 G_DECLARE_FINAL_TYPE(WattbusClient, wattbus_client, WATTBUS, CLIENT, GObject)
 
@@ -47,6 +69,20 @@ wattbus_client_new_sync(GBusType bus_type,
 			GCancellable *cancellable,
 			GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+void
+wattbus_client_new_with_flags(GBusType bus_type,
+			      WattbusClientFlags flags,
+			      GCancellable *cancellable,
+			      GAsyncReadyCallback callback,
+			      gpointer user_data);
+WattbusClient *
+wattbus_client_new_with_flags_sync(GBusType bus_type,
+				   WattbusClientFlags flags,
+				   GCancellable *cancellable,
+				   GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+WattbusClientFlags
+wattbus_client_get_flags(WattbusClient *self);
 GDBusConnection *
 wattbus_client_get_connection(WattbusClient *self);
 GDBusObjectManager *
@@ -69,6 +105,24 @@ wattbus_client_list_devices(WattbusClient *self) G_GNUC_WARN_UNUSED_RESULT;
 WattbusObject *
 wattbus_client_lookup_device(WattbusClient *self,
 			     const gchar *id_or_path) G_GNUC_WARN_UNUSED_RESULT;
+
+gchar *
+wattbus_build_device_path(const gchar *id) G_GNUC_WARN_UNUSED_RESULT;
+void
+wattbus_client_get_device(WattbusClient *self,
+			  const gchar *id_or_path,
+			  GCancellable *cancellable,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data);
+WattbusObject *
+wattbus_client_get_device_finish(WattbusClient *self,
+				 GAsyncResult *res,
+				 GError **error) G_GNUC_WARN_UNUSED_RESULT;
+WattbusObject *
+wattbus_client_get_device_sync(WattbusClient *self,
+			       const gchar *id_or_path,
+			       GCancellable *cancellable,
+			       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 void
 wattbus_client_add_device(WattbusClient *self,

@@ -329,6 +329,74 @@ class CliTest(uxtest.UxTest):
         self.assertTrue(out.startswith("Exporter dash: flushed"), out)
 
 
+    # -- issue 17: a command on one device asks the daemon for that device alone
+
+    def monitor_calls(self):
+        """dbus-monitor on the test's own bus (the same user may become a monitor of a
+        session bus); its lines, once it is monitoring (it has lost its own name)."""
+        proc = self.start_program(["dbus-monitor", "--address", self.bus.address])
+        lines = uxtest.LineReader(proc.stdout)
+        lines.wait_for(lambda line: "member=NameLost" in line)
+        return proc, lines
+
+    @staticmethod
+    def method_calls(proc, lines):
+        """(path, interface, member) of every method call seen until dbus-monitor stops"""
+        os.killpg(proc.pid, 15)
+        proc.wait(10)
+        while True:
+            try:
+                lines.seen.append(lines.lines.get(timeout=1))
+            except Exception:
+                break
+        calls = []
+        for line in lines.seen:
+            m = re.match(r"^method call .* path=([^;]*); interface=([^;]*); member=(\S+)", line)
+            if m:
+                calls.append(m.groups())
+        return calls
+
+    def test_one_device_commands_load_only_that_device(self):
+        sse_port = freeport.free_ports(1)[0]
+        self.write_config(self.config("[exporter dash]\nkind=sse\nlisten=127.0.0.1:%d\n" % sse_port))
+        self.start()
+        proc, lines = self.monitor_calls()
+        out, _ = self.ctl("show", "kettle")
+        self.assertIn("HS110(EU)", out)
+        shown = json.loads(self.ctl("--json", "show", "garden_1")[0])
+        self.assertEqual(shown["parent"], "garden")
+        self.assertIn("outlet", shown["interfaces"])
+        self.assertRegex(self.ctl("show", "garden_1")[0], r"\n  Parent: +garden\n")
+        self.assertEqual(self.ctl("off", "kettle")[0], "kettle: off\n")
+        self.assertEqual(self.ctl("on", "kettle")[0], "kettle: on\n")
+        self.assertEqual(self.ctl("toggle", "garden_2")[0], "garden_2: on\n")
+        self.assertEqual(self.ctl("refresh", "kettle")[0], "kettle: refreshed\n")
+        _, err = self.ctl("on", "nosuch", expect=4)
+        self.assertEqual(err, "wattbusctl: no device named 'nosuch' (see 'wattbusctl list')\n")
+        _, err = self.ctl("show", device_path("garden") + "/x", expect=4)
+        self.assertIn("no device named", err)
+        _, err = self.ctl("on", "garden", expect=1)
+        self.assertIn("has no outlet (the outlets of a strip are devices of their own)", err)
+        self.assertEqual(self.ctl("exporters")[0].splitlines()[1].split()[:2], ["dash", "sse"])
+        self.assertEqual(self.ctl("exporters", "disable", "dash")[0], "Exporter dash: disabled\n")
+        _, err = self.ctl("exporters", "flush", "nosuch", expect=4)
+        self.assertIn("no exporter named 'nosuch'", err)
+        self.assertIn("wattbusd ", self.ctl("version")[0])
+        self.ctl("reload")
+        calls = self.method_calls(proc, lines)
+        self.assertEqual([call for call in calls if call[2] == "GetManagedObjects"], [])
+        # each asked what it needed: the one device, the exporters, the manager
+        asked = {path for path, _, _ in calls if path.startswith(wbtest.ROOT)}
+        self.assertEqual(asked, {wbtest.ROOT, wbtest.ROOT + "/Exporters", EXPORTER_PATH}
+                         | {device_path(d) for d in ("kettle", "garden", "garden_1", "garden_2", "nosuch")}
+                         | {device_path("garden") + "/x"})
+
+        # what does load every device says so on the bus: the monitor sees it
+        proc, lines = self.monitor_calls()
+        self.assertIn("kettle", self.ctl("list")[0])
+        self.assertIn("GetManagedObjects", [member for _, _, member in self.method_calls(proc, lines)])
+
+
 class BatteryCliTest(envoy.EnvoyTest):
     """An Envoy's batteries (Battery interface) in list and show."""
 

@@ -141,6 +141,83 @@ class ClientTest(wbtest.DaemonTest):
         self.assertFalse(result["on"])
         self.assertEqual(self.plug.state()["sysinfo"]["relay_state"], 0)
 
+    def test_python_gi_one_device(self):
+        """A client that loads no device, and one device asked for alone (issue 17)."""
+        load_wattbus()
+        self.start_daemon()
+        self.wait_online("kettle")
+        self.wait_online("garden")
+        client = Wattbus.Client.new_with_flags_sync(Gio.BusType.SESSION,
+                                                    Wattbus.ClientFlags.DO_NOT_LOAD_DEVICES, None)
+        self.assertEqual(client.props.flags, Wattbus.ClientFlags.DO_NOT_LOAD_DEVICES)
+        self.assertTrue(client.is_running())
+        self.assertRegex(client.get_daemon_version(), r"^\d+\.\d+")
+        self.assertIsNone(client.get_object_manager())
+        self.assertEqual(client.list_devices(), [])
+        self.assertIsNone(client.lookup_device("kettle"))
+        self.assertEqual(Wattbus.build_device_path("garden_1"), device_path("garden_1"))
+
+        kettle = client.get_device_sync("kettle", None)
+        self.assertEqual(kettle.get_object_path(), device_path("kettle"))
+        self.assertEqual(kettle.get_device().props.name, "Kettle")
+        self.assertEqual(kettle.props.device.props.model, "HS110(EU)")
+        self.assertAlmostEqual(kettle.get_electricity_meter().props.power, 61.753)
+        self.assertIs(kettle.get_outlet().get_object(), kettle)
+        self.assertEqual(sorted(i.get_interface_name() for i in kettle.get_interfaces()),
+                         [wbtest.DEVICE, wbtest.METER, wbtest.OUTLET])
+        # its properties follow the daemon
+        outlet = kettle.get_outlet()
+        outlet.call_turn_off_sync(None)
+        self.wait_for(lambda: not outlet.props.on, 5, "On false in the proxy")
+        outlet.call_turn_on_sync(None)
+        self.wait_for(lambda: outlet.props.on, 5, "On true in the proxy")
+        changes = []
+        kettle.get_electricity_meter().connect("notify::power", lambda obj, pspec: changes.append(obj.props.power))
+        self.plug.command("emeter power_mw=2000000")
+        self.wait_for(lambda: 2000.0 in changes, 10, "notify::power")
+
+        # by path; a socket of the strip has an outlet and no meter
+        socket = client.get_device_sync(device_path("garden_2"), None)
+        self.assertEqual(socket.get_device().props.parent, device_path("garden"))
+        self.assertIsNotNone(socket.get_outlet())
+        self.assertIsNone(socket.get_electricity_meter())
+        for missing in ("nosuch", device_path("nosuch"), "", "/org/wattbus/Wattbus1", "/not/a/device"):
+            with self.assertRaises(GLib.Error) as cm:
+                client.get_device_sync(missing, None)
+            self.assertTrue(cm.exception.matches(Wattbus.error_quark(), Wattbus.Error.NOT_FOUND), missing)
+
+        # asynchronously, with a client made asynchronously
+        loop = GLib.MainLoop()
+        result = {}
+
+        def client_ready(source, res):
+            result["client"] = Wattbus.Client.new_finish(res)
+            loop.quit()
+
+        def device_ready(source, res):
+            try:
+                result["device"] = source.get_device_finish(res)
+            except GLib.Error as e:
+                result["error"] = e
+            loop.quit()
+
+        Wattbus.Client.new_with_flags(Gio.BusType.SESSION, Wattbus.ClientFlags.DO_NOT_LOAD_DEVICES, None,
+                                      client_ready)
+        loop.run()
+        result["client"].get_device("garden_1", None, device_ready)
+        loop.run()
+        self.assertEqual(result["device"].get_device().props.id, "garden_1")
+        self.assertIsNotNone(result["device"].get_outlet())
+        result["client"].get_device("nosuch", None, device_ready)
+        loop.run()
+        self.assertTrue(result["error"].matches(Wattbus.error_quark(), Wattbus.Error.NOT_FOUND))
+
+        # a client with every device finds it among them
+        full = Wattbus.Client.new_sync(Gio.BusType.SESSION, None)
+        self.assertIs(full.get_device_sync("kettle", None), full.lookup_device("kettle"))
+        with self.assertRaises(GLib.Error):
+            full.get_device_sync("nosuch", None)
+
     # wattbusctl
 
     def test_wattbusctl_list_show_switch(self):
