@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Switches an outlet through gi.repository.Wattbus, asynchronously, and prints its new
-state. On the system bus polkit decides (org.wattbus.Wattbus1.switch-outlet).
+state. On the system bus polkit decides (org.wattbus.Wattbus1.switch-outlet). The client
+asks the daemon for this one device, not for all of them.
 
 Usage: switch-outlet.py [--session|--system] DEVICE on|off|toggle
 """
@@ -17,8 +18,8 @@ def main():
     p.add_argument("device", help="a device id (see list-devices.py) or object path")
     p.add_argument("action", choices=["on", "off", "toggle"])
     args = p.parse_args()
-    client = wbexample.connect(args)
-    outlet = wbexample.lookup(client, args.device).get_outlet()
+    client = wbexample.connect(args, load_devices=False)
+    outlet = wbexample.get_device(client, args.device).get_outlet()
     if outlet is None:
         sys.exit("%s has no outlet" % args.device)
 

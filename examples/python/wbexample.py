@@ -33,17 +33,21 @@ def parser(description):
     return p
 
 
-def connect(args, need_daemon=True):
+def connect(args, need_daemon=True, load_devices=True):
     """A Wattbus.Client on the chosen bus; exits with 3, as wattbusctl does, when the
     bus cannot be reached or (need_daemon) the daemon does not run. The client follows
-    the daemon: it may start later, stop and come back."""
+    the daemon: it may start later, stop and come back. With load_devices=False it loads
+    no device (Wattbus.ClientFlags.DO_NOT_LOAD_DEVICES): for a program that acts on one
+    device among many, which it gets with get_device()."""
     env = os.environ.get("WATTBUS_BUS", "") or "system"
     if env not in ("session", "system"):
         sys.exit("WATTBUS_BUS must be 'session' or 'system', not '%s'" % env)
     session = args.session or (env == "session" and not args.system)
     args.bus_name = "session" if session else "system"
     try:
-        client = Wattbus.Client.new_sync(Gio.BusType.SESSION if session else Gio.BusType.SYSTEM, None)
+        flags = Wattbus.ClientFlags.NONE if load_devices else Wattbus.ClientFlags.DO_NOT_LOAD_DEVICES
+        client = Wattbus.Client.new_with_flags_sync(Gio.BusType.SESSION if session else Gio.BusType.SYSTEM,
+                                                    flags, None)
     except GLib.Error as e:
         print("cannot connect to the %s bus: %s" % ("session" if session else "system", e.message),
               file=sys.stderr)
@@ -61,6 +65,18 @@ def lookup(client, device):
         print("no device named '%s'" % device, file=sys.stderr)
         sys.exit(4)
     return obj
+
+
+def get_device(client, device):
+    """The Wattbus.Object of a device id or object path, asked from the daemon for this
+    device alone when the client loads no device; exits with 4 when there is none."""
+    try:
+        return client.get_device_sync(device, None)
+    except GLib.Error as e:
+        if not e.matches(Wattbus.error_quark(), Wattbus.Error.NOT_FOUND):
+            raise
+    print("no device named '%s'" % device, file=sys.stderr)
+    sys.exit(4)
 
 
 def power_source(obj):
