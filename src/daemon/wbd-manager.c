@@ -10,13 +10,14 @@
 #include "wbd-discovery.h"
 #include "wbd-driver.h"
 #include "wbd-manager.h"
+#include "wbd-object-manager.h"
 
 #define WBD_MANAGER_PATH "/org/wattbus/Wattbus1"
 
 struct _WbdManager {
 	GObject parent_instance;
 	GDBusConnection *connection;
-	GDBusObjectManagerServer *object_manager;
+	WbdObjectManager *object_manager;
 	WattbusManager *skeleton;
 	gchar *config_dir;
 	gchar *state_dir;
@@ -52,8 +53,7 @@ wbd_manager_unexport_device(WbdManager *self, WbdDevice *device)
 		wbd_manager_unexport_device(self, g_ptr_array_index(children, i));
 	g_signal_handlers_disconnect_by_data(device, self);
 	g_signal_emit(self, signals[SIGNAL_DEVICE_UNEXPORTED], 0, device);
-	g_dbus_object_manager_server_unexport(self->object_manager,
-					      wbd_device_get_object_path(device));
+	wbd_object_manager_unexport(self->object_manager, wbd_device_get_object_path(device));
 	g_hash_table_remove(self->devices, wbd_device_get_id(device));
 	g_object_unref(device);
 }
@@ -75,7 +75,7 @@ wbd_manager_export_device(WbdManager *self, WbdDevice *device)
 	g_hash_table_insert(self->devices, g_strdup(id), g_object_ref(device));
 	g_signal_connect(device, "child-added", G_CALLBACK(wbd_manager_child_added_cb), self);
 	g_signal_connect(device, "child-removed", G_CALLBACK(wbd_manager_child_removed_cb), self);
-	g_dbus_object_manager_server_export(self->object_manager, wbd_device_get_object(device));
+	wbd_object_manager_export(self->object_manager, wbd_device_get_object(device));
 	g_signal_emit(self, signals[SIGNAL_DEVICE_EXPORTED], 0, device);
 }
 
@@ -593,7 +593,7 @@ wbd_manager_start(WbdManager *self, GError **error)
 					      WBD_MANAGER_PATH,
 					      error))
 		return FALSE;
-	g_dbus_object_manager_server_set_connection(self->object_manager, self->connection);
+	wbd_object_manager_set_connection(self->object_manager, self->connection);
 
 	/* at start-up a bad group is skipped with a warning; the rest still runs */
 	config = wbd_config_load(self->config_dir, self->state_dir, FALSE, error);
@@ -708,7 +708,7 @@ wbd_manager_init(WbdManager *self)
 					      (GDestroyNotify)wbd_device_config_free);
 	self->cancellable = g_cancellable_new();
 	self->discovery = wbd_discovery_new();
-	self->object_manager = g_dbus_object_manager_server_new(WBD_MANAGER_PATH);
+	self->object_manager = wbd_object_manager_new(WBD_MANAGER_PATH);
 	self->skeleton = wattbus_manager_skeleton_new();
 	g_signal_connect(self->skeleton,
 			 "handle-add-device",
@@ -726,7 +726,7 @@ wbd_manager_init(WbdManager *self)
 }
 
 /* where the devices are exported: the exporters' objects go there too */
-GDBusObjectManagerServer *
+WbdObjectManager *
 wbd_manager_get_object_manager(WbdManager *self)
 {
 	g_return_val_if_fail(WBD_IS_MANAGER(self), NULL);

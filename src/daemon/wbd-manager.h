@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "wbd-object-manager.h"
+
 G_BEGIN_DECLS
 
 #define WBD_TYPE_MANAGER (wbd_manager_get_type())
@@ -14,7 +16,7 @@ gboolean
 wbd_manager_start(WbdManager *self, GError **error);
 gboolean
 wbd_manager_reload(WbdManager *self, GError **error);
-GDBusObjectManagerServer *
+WbdObjectManager *
 wbd_manager_get_object_manager(WbdManager *self);
 
 G_END_DECLS

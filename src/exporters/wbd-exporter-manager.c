@@ -16,7 +16,7 @@
 
 struct _WbdExporterManager {
 	GObject parent_instance;
-	GDBusObjectManagerServer *object_manager;
+	WbdObjectManager *object_manager;
 	gchar *state_dir;
 	WbdSpool *spool;       /* opened with the first exporter */
 	GHashTable *exporters; /* id → WbdExporter */
@@ -162,8 +162,7 @@ wbd_exporter_manager_remove(WbdExporterManager *self, WbdExporter *exporter)
 {
 	g_object_ref(exporter);
 	wbd_exporter_stop(exporter);
-	g_dbus_object_manager_server_unexport(self->object_manager,
-					      wbd_exporter_get_object_path(exporter));
+	wbd_object_manager_unexport(self->object_manager, wbd_exporter_get_object_path(exporter));
 	g_hash_table_remove(self->exporters, wbd_exporter_get_id(exporter));
 	g_object_unref(exporter);
 }
@@ -206,8 +205,7 @@ wbd_exporter_manager_add(WbdExporterManager *self, WbdExporterConfig *config)
 	}
 	wbd_exporter_set_device_lookup(exporter, wbd_exporter_manager_lookup_device, self);
 	g_hash_table_insert(self->exporters, g_strdup(config->id), g_object_ref(exporter));
-	g_dbus_object_manager_server_export(self->object_manager,
-					    wbd_exporter_get_object(exporter));
+	wbd_object_manager_export(self->object_manager, wbd_exporter_get_object(exporter));
 	g_info("added exporter '%s' (%s)", config->id, info->kind);
 	wbd_exporter_manager_seed(self, exporter);
 	wbd_exporter_start(exporter);
@@ -304,7 +302,7 @@ wbd_exporter_manager_init(WbdExporterManager *self)
  * @state_dir: where the spool is kept
  */
 WbdExporterManager *
-wbd_exporter_manager_new(GDBusObjectManagerServer *object_manager, const gchar *state_dir)
+wbd_exporter_manager_new(WbdObjectManager *object_manager, const gchar *state_dir)
 {
 	WbdExporterManager *self = g_object_new(WBD_TYPE_EXPORTER_MANAGER, NULL);
 	wbd_exporter_kinds_register_all();

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "wbd-device.h"
+#include "wbd-object-manager.h"
 
 G_BEGIN_DECLS
 
@@ -15,7 +16,7 @@ G_DECLARE_FINAL_TYPE(WbdExporterManager, wbd_exporter_manager, WBD, EXPORTER_MAN
 #define WBD_EXPORTER_MANAGER_SPOOL_FILE "spool.db"
 
 WbdExporterManager *
-wbd_exporter_manager_new(GDBusObjectManagerServer *object_manager, const gchar *state_dir);
+wbd_exporter_manager_new(WbdObjectManager *object_manager, const gchar *state_dir);
 void
 wbd_exporter_manager_apply_config(WbdExporterManager *self, GPtrArray *configs);
 void

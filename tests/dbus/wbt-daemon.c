@@ -19,7 +19,7 @@ wbt_daemon_write_config(WbtDaemon *d, const gchar *config)
 	g_assert_no_error(error);
 }
 
-static GDBusConnection *
+GDBusConnection *
 wbt_connect(GTestDBus *bus)
 {
 	g_autoptr(GError) error = NULL;

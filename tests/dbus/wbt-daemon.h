@@ -58,4 +58,8 @@ wbt_run_for(guint ms);
 void
 wbt_wait_online(WbtDaemon *d, const gchar *id, guint timeout_ms);
 
+/* a connection of its own to @bus, as a client */
+GDBusConnection *
+wbt_connect(GTestDBus *bus);
+
 G_END_DECLS
