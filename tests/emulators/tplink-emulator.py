@@ -35,6 +35,10 @@ Commands on stdin, answered by OK or ERR <reason>:
   state                    STATE {"on": {"": bool, "<child position>": bool},
                            "handshakes": n, "requests": n, "logins_failed": n,
                            "connections": n (TCP connections accepted)}
+  reply MODE               how to answer from now on: normal, silent (never),
+                           chunked (no Content-Length), huge (a Content-Length of
+                           512 KiB), garbage (not HTTP); but normal, the connection
+                           is closed after the bad answer
   expire                   forget every session (the next request gets 403,
                            or error 9999 over AES)
   password NEW             the device now holds another password
@@ -353,6 +357,7 @@ class Emulator:
         self.requests = 0
         self.logins_failed = 0
         self.connections = 0
+        self.reply_mode = "normal"
         self.log = open(args.log, "a") if args.log else None
         self.server = None
         self.udp = None
@@ -430,6 +435,9 @@ class Emulator:
                     status, out, extra = 200, HTML_200, {}
                 else:
                     status, out, extra = self.route(method, target, headers, body)
+                if self.reply_mode != "normal":
+                    await self.misbehave(reader, writer, out)
+                    break
                 await self.reply(writer, status, out, extra)
                 if self.args.close_after_reply:
                     break
@@ -444,6 +452,19 @@ class Emulator:
         for k, v in (extra or {}).items():
             head += "%s: %s\r\n" % (k, v)
         writer.write(head.encode() + b"\r\n" + body)
+        await writer.drain()
+
+    async def misbehave(self, reader, writer, body):
+        if self.reply_mode == "silent":
+            await reader.read()  # until the client gives up
+            return
+        if self.reply_mode == "chunked":
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+                         % (len(body), body))
+        elif self.reply_mode == "huge":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY * 8) + b"\0" * 65536)
+        elif self.reply_mode == "garbage":
+            writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
         await writer.drain()
 
     def session_of(self, headers):
@@ -573,6 +594,9 @@ class Emulator:
                     "requests": self.requests, "logins_failed": self.logins_failed,
                     "connections": self.connections}
             return ["STATE " + dumps(snap).decode(), "OK"]
+        if cmd == "reply" and rest in (["normal"], ["silent"], ["chunked"], ["huge"], ["garbage"]):
+            self.reply_mode = rest[0]
+            return ["OK"]
         if cmd == "expire":
             self.sessions.clear()
             return ["OK"]

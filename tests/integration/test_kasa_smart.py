@@ -13,6 +13,8 @@ import math
 import os
 import subprocess
 
+from gi.repository import GLib
+
 import freeport
 import wbtest
 from smartbase import (FIXTURES, PASSWORD, USER, components, expected_reading, is_iot, load, name_of,
@@ -324,6 +326,29 @@ class KasaSmartTest(wbtest.DaemonTest):
 
     def test_polls_on_one_connection_aes(self):
         self.polls_on_one_connection("EP25(US)_2.6_1.0.1.json", "aes")
+
+    def refresh(self, path):
+        """Refresh, its result left to LastError (one right after a poll is coalesced with it)."""
+        try:
+            self.call(path, DEVICE, "Refresh")
+        except GLib.Error:
+            pass
+        return self.get(path, DEVICE, "LastError")
+
+    def test_bad_http_replies(self):
+        # the HTTP client's bounds: each bad answer is named in LastError, and the device
+        # comes back when the answers are good again
+        emu = self.start("KP125M(US)_1.0_1.2.3.json", "klap")
+        path = self.wait_online("dev", 20)
+        for mode, text in (("chunked", "an HTTP body over 262144 bytes or without a length"),
+                           ("huge", "an HTTP body over 262144 bytes or without a length"),
+                           ("garbage", "Bad reply from the device: not an HTTP/1.1 status line"),
+                           ("silent", "did not answer on HTTP port %d in 5 s" % emu.http_port)):
+            emu.command("reply " + mode)
+            self.wait_for(lambda: text in self.refresh(path), 30, "%s: LastError" % mode)
+            emu.command("reply normal")
+            self.wait_for(lambda: self.refresh(path) == "", 15, "%s: recovered" % mode)
+        self.assertTrue(self.get(path, DEVICE, "Online"))
 
     def test_session_renewed_after_aes_timeout(self):
         emu = self.start("EP25(US)_2.6_1.0.1.json", "aes")

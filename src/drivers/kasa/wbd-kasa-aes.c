@@ -76,7 +76,6 @@ aes_login_cb(WbdKasaHttp *self, GTask *task);
 static void
 aes_handshake_cb(WbdKasaHttp *self, GTask *task)
 {
-	SoupMessage *msg = wbd_kasa_http_post_message(self);
 	GError *error = NULL;
 	g_autoptr(GBytes) body = NULL;
 	g_autoptr(JsonNode) root = NULL;
@@ -85,8 +84,6 @@ aes_handshake_cb(WbdKasaHttp *self, GTask *task)
 	gint64 code = 0;
 	guint status = 0;
 
-	if (msg != NULL)
-		g_object_ref(msg);
 	body = wbd_kasa_http_post_finish(self, &status, &error);
 	if (body == NULL) {
 		if (error == NULL)
@@ -94,8 +91,7 @@ aes_handshake_cb(WbdKasaHttp *self, GTask *task)
 					    WATTBUS_ERROR_FAILED,
 					    "The device answered the AES handshake with HTTP %u%s",
 					    status,
-					    status == SOUP_STATUS_NOT_FOUND ? " (not a TP-Link KLAP or AES device?)" : "");
-		g_clear_object(&msg);
+					    status == WBD_KASA_HTTP_NOT_FOUND ? " (not a TP-Link KLAP or AES device?)" : "");
 		aes_fail(self, task, error);
 		return;
 	}
@@ -103,7 +99,6 @@ aes_handshake_cb(WbdKasaHttp *self, GTask *task)
 	if (obj != NULL && code == 1003) {
 		/* a KLAP device answers the AES handshake with 1003 (§1) */
 		g_clear_error(&error);
-		g_clear_object(&msg);
 		aes_fail(self,
 			 task,
 			 g_error_new_literal(WATTBUS_ERROR,
@@ -125,8 +120,7 @@ aes_handshake_cb(WbdKasaHttp *self, GTask *task)
 	if (error == NULL)
 		wbd_kasa_rsa_unwrap(rsa_key, key, self->aes_key, self->aes_iv, &error);
 	if (error == NULL)
-		wbd_kasa_http_set_session(self, msg);
-	g_clear_object(&msg);
+		wbd_kasa_http_set_session(self, wbd_kasa_http_post_cookie(self));
 	if (error == NULL && self->session_id == NULL)
 		error = g_error_new_literal(WATTBUS_ERROR,
 					    WATTBUS_ERROR_FAILED,

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
 #include "wbd-kasa-crypto.h"
 #include "wbd-kasa-http.h"
 
 G_BEGIN_DECLS
 
+#define WBD_KASA_HTTP_TIMEOUT_S 5
+#define WBD_KASA_HTTP_OK 200
+#define WBD_KASA_HTTP_FORBIDDEN 403
+#define WBD_KASA_HTTP_NOT_FOUND 404
+
+typedef void (*WbdKasaHttpConnDone)(WbdKasaHttp *self, GBytes *reply, GError *error, gpointer user_data);
+
 /* the state the transports share (wbd-kasa-http.c, -klap.c, -aes.c) */
 struct _WbdKasaHttp {
 	GObject parent_instance;
-	SoupSession *soup;
 	gchar *host;
 	guint16 port;
 	gchar *log_id;
@@ -22,12 +28,31 @@ struct _WbdKasaHttp {
 	gboolean busy;
 	gboolean closed; /* wbd_kasa_http_close(): nothing more is sent */
 
-	/* the last POST: its message, and its reply until wbd_kasa_http_post_finish() */
-	SoupMessage *post_msg;
+	/* the last POST's outcome, until wbd_kasa_http_post_finish() */
 	GBytes *post_reply;
 	GError *post_error;
-	GCancellable *post_cancellable;
-	guint64 post_conn_id; /* libsoup's connection of the last reply */
+	guint post_status;
+	gchar *post_cookie; /* its Set-Cookie, NULL: none */
+
+	/* the connection and the request on it (wbd-kasa-http-conn.c) */
+	GSocketConnection *connection;
+	guint requests_on_connection;
+	GCancellable *connect_cancellable;
+	guint connect_timeout_id;
+	GSource *io_source; /* waiting for the socket, with the deadline as ready time */
+	gint64 deadline;    /* monotonic µs */
+	gint conn_priority;
+	gboolean cancelled;
+	gboolean timed_out;
+	gboolean retried;
+	gboolean close_after_reply;
+	GByteArray *out; /* the request */
+	gsize sent;
+	GByteArray *in; /* the reply */
+	gsize head_len; /* 0 until the headers are read */
+	gsize body_len;
+	WbdKasaHttpConnDone conn_done;
+	gpointer conn_user_data;
 
 	/* the session */
 	gboolean established;
@@ -63,10 +88,24 @@ wbd_kasa_http_post(WbdKasaHttp *self,
 		   WbdKasaHttpPosted callback);
 GBytes *
 wbd_kasa_http_post_finish(WbdKasaHttp *self, guint *status, GError **error);
-SoupMessage *
-wbd_kasa_http_post_message(WbdKasaHttp *self);
+const gchar *
+wbd_kasa_http_post_cookie(WbdKasaHttp *self);
+
 void
-wbd_kasa_http_set_session(WbdKasaHttp *self, SoupMessage *msg);
+wbd_kasa_http_conn_post(WbdKasaHttp *self,
+			const gchar *path,
+			const gchar *content_type,
+			gboolean with_cookie,
+			GBytes *body,
+			gint priority,
+			WbdKasaHttpConnDone done,
+			gpointer user_data);
+void
+wbd_kasa_http_conn_cancel(WbdKasaHttp *self);
+void
+wbd_kasa_http_conn_clear(WbdKasaHttp *self);
+void
+wbd_kasa_http_set_session(WbdKasaHttp *self, const gchar *set_cookie);
 void
 wbd_kasa_http_handshake_done(WbdKasaHttp *self, GTask *task, GError *error);
 void

@@ -17,7 +17,6 @@
  * session is gone.
  */
 
-#define WBD_KASA_HTTP_TIMEOUT_S 5
 #define WBD_KASA_SESSION_DEFAULT_TIMEOUT_S 86400
 #define WBD_KASA_SESSION_MARGIN_S 1200
 
@@ -211,9 +210,8 @@ wbd_kasa_http_request_finish(WbdKasaHttp *self, GAsyncResult *res, GError **erro
 
 /* the cookie of a handshake's answer: TP_SESSIONID (or SESSIONID) and TIMEOUT */
 void
-wbd_kasa_http_set_session(WbdKasaHttp *self, SoupMessage *msg)
+wbd_kasa_http_set_session(WbdKasaHttp *self, const gchar *header)
 {
-	const gchar *header = soup_message_headers_get_list(soup_message_get_response_headers(msg), "Set-Cookie");
 	g_auto(GStrv) pairs = NULL;
 	guint64 timeout = WBD_KASA_SESSION_DEFAULT_TIMEOUT_S;
 	gint64 life;
@@ -243,127 +241,22 @@ wbd_kasa_http_set_session(WbdKasaHttp *self, SoupMessage *msg)
 	self->expires = g_get_monotonic_time() + life * G_USEC_PER_SEC;
 }
 
-static void
-wbd_kasa_http_got_headers(SoupMessage *msg, gpointer user_data)
-{
-	GCancellable *cancellable = user_data;
-	SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
-	if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH ||
-	    soup_message_headers_get_content_length(headers) > WBD_KASA_HTTP_MAX_BODY)
-		g_cancellable_cancel(cancellable);
-}
-
-/* the POST in flight (one a device), kept to send it again once */
+/* the POST in flight (one a device) */
 typedef struct {
-	WbdKasaHttp *self; /* the task holds it */
 	GTask *task;
-	gchar *path;
-	const gchar *content_type; /* static */
-	GBytes *body;
-	gboolean with_cookie;
-	gboolean again; /* sent a second time */
 	WbdKasaHttpPosted callback;
 } PostCall;
 
 static void
-post_call_free(PostCall *call)
+wbd_kasa_http_posted(WbdKasaHttp *self, GBytes *reply, GError *error, gpointer user_data)
 {
-	g_free(call->path);
-	g_bytes_unref(call->body);
-	g_free(call);
-}
-
-static void
-wbd_kasa_http_post_sent(GObject *source, GAsyncResult *res, gpointer user_data);
-
-static void
-wbd_kasa_http_post_send(PostCall *call)
-{
-	WbdKasaHttp *self = call->self;
-	g_autofree gchar *uri = g_strdup_printf("http://%s%s%s:%u%s",
-						strchr(self->host, ':') != NULL ? "[" : "",
-						self->host,
-						strchr(self->host, ':') != NULL ? "]" : "",
-						self->port,
-						call->path);
-	g_autoptr(SoupMessage) msg = soup_message_new("POST", uri);
-	SoupMessageHeaders *headers;
-
-	g_clear_object(&self->post_msg);
+	PostCall call = *(PostCall *)user_data;
+	g_free(user_data);
 	g_clear_pointer(&self->post_reply, g_bytes_unref);
 	g_clear_error(&self->post_error);
-	g_clear_object(&self->post_cancellable);
-	if (msg == NULL) {
-		self->post_error = g_error_new(WATTBUS_ERROR,
-					       WATTBUS_ERROR_INVALID_ARGUMENT,
-					       "'%s' is not an address an HTTP request can go to",
-					       self->host);
-		call->callback(self, call->task);
-		post_call_free(call);
-		return;
-	}
-	/* libsoup opens a new connection for every POST unless told that it may go on a kept
-	 * one: without this a poll cost a TCP connection although the device keeps it (§2) */
-	soup_message_add_flags(msg, SOUP_MESSAGE_IDEMPOTENT);
-	if (call->again)
-		soup_message_add_flags(msg, SOUP_MESSAGE_NEW_CONNECTION);
-	headers = soup_message_get_request_headers(msg);
-	if (call->with_cookie && self->session_id != NULL) {
-		g_autofree gchar *cookie = g_strconcat("TP_SESSIONID=", self->session_id, NULL);
-		soup_message_headers_replace(headers, "Cookie", cookie);
-	}
-	if (g_strcmp0(call->content_type, "application/json") == 0) {
-		soup_message_headers_replace(headers, "requestByApp", "true");
-		soup_message_headers_replace(headers, "Accept", "application/json");
-	}
-	soup_message_set_request_body_from_bytes(msg, call->content_type, call->body);
-	/* the task's own cancellable is not chained: wbd_kasa_http_close() ends a removed device's */
-	self->post_cancellable = g_cancellable_new();
-	g_signal_connect_object(msg, "got-headers", G_CALLBACK(wbd_kasa_http_got_headers), self->post_cancellable, 0);
-	self->post_msg = g_object_ref(msg);
-	soup_session_send_and_read_async(self->soup,
-					 msg,
-					 g_task_get_priority(call->task),
-					 self->post_cancellable,
-					 wbd_kasa_http_post_sent,
-					 call);
-}
-
-/* the device closed a kept connection before it answered (P100 closes after each reply,
- * others when they like, §2): not a device error; libsoup sends a POST again only on its
- * own, so this does it once on a new connection */
-static gboolean
-wbd_kasa_http_lost_keepalive(WbdKasaHttp *self, SoupMessage *msg, GError *error)
-{
-	return soup_message_get_status(msg) == 0 && soup_message_get_connection_id(msg) != 0 &&
-	       soup_message_get_connection_id(msg) == self->post_conn_id &&
-	       (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-		g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
-		g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT));
-}
-
-static void
-wbd_kasa_http_post_sent(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	PostCall *call = user_data;
-	WbdKasaHttp *self = call->self;
-	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
-	GError *error = NULL;
-	GBytes *reply = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
-
-	if (reply == NULL && !call->again && !self->closed && wbd_kasa_http_lost_keepalive(self, msg, error)) {
-		wbd_log_debug(self->log_id, "the device closed the kept connection (%s): sending again", error->message);
-		g_error_free(error);
-		call->again = TRUE;
-		wbd_kasa_http_post_send(call);
-		return;
-	}
 	self->post_reply = reply;
 	self->post_error = error;
-	if (reply != NULL)
-		self->post_conn_id = soup_message_get_connection_id(msg);
-	call->callback(self, call->task);
-	post_call_free(call);
+	call.callback(self, call.task);
 }
 
 void
@@ -375,65 +268,39 @@ wbd_kasa_http_post(WbdKasaHttp *self,
 		   GTask *task,
 		   WbdKasaHttpPosted callback)
 {
-	PostCall *call = g_new0(PostCall, 1);
-	call->self = self;
+	PostCall *call = g_new(PostCall, 1);
 	call->task = task;
-	call->path = g_strdup(path);
-	call->content_type = content_type;
-	call->body = g_bytes_ref(body);
-	call->with_cookie = with_cookie;
 	call->callback = callback;
-	wbd_kasa_http_post_send(call);
+	wbd_kasa_http_conn_post(self,
+				path,
+				content_type,
+				with_cookie,
+				body,
+				g_task_get_priority(task),
+				wbd_kasa_http_posted,
+				call);
 }
 
-/* the message of the last POST, for its response headers */
-SoupMessage *
-wbd_kasa_http_post_message(WbdKasaHttp *self)
+/* the Set-Cookie header of the last reply (NULL: none) */
+const gchar *
+wbd_kasa_http_post_cookie(WbdKasaHttp *self)
 {
-	return self->post_msg;
+	return self->post_cookie;
 }
 
 /* the reply's body for status 200 (else %NULL with @status set and no error), or an error */
 GBytes *
 wbd_kasa_http_post_finish(WbdKasaHttp *self, guint *status, GError **error)
 {
-	g_autoptr(GError) local_error = g_steal_pointer(&self->post_error);
 	g_autoptr(GBytes) body = g_steal_pointer(&self->post_reply);
-	SoupMessage *msg = self->post_msg;
 
 	*status = 0;
-	if (msg == NULL) {
-		g_propagate_error(error, g_steal_pointer(&local_error));
-		return NULL;
-	}
 	if (body == NULL) {
-		if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && soup_message_get_status(msg) != 0) {
-			g_set_error(error,
-				    WATTBUS_ERROR,
-				    WATTBUS_ERROR_FAILED,
-				    "Bad reply from the device: an HTTP body over %d bytes or without a length",
-				    WBD_KASA_HTTP_MAX_BODY);
-		} else if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-			g_set_error(error,
-				    WATTBUS_ERROR,
-				    WATTBUS_ERROR_TIMEOUT,
-				    "The device did not answer on HTTP port %u in %d s",
-				    self->port,
-				    WBD_KASA_HTTP_TIMEOUT_S);
-		} else if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-			g_propagate_error(error, g_steal_pointer(&local_error));
-		} else {
-			g_set_error(error,
-				    WATTBUS_ERROR,
-				    WATTBUS_ERROR_DEVICE_OFFLINE,
-				    "No answer on HTTP port %u: %s",
-				    self->port,
-				    local_error->message);
-		}
+		g_propagate_error(error, g_steal_pointer(&self->post_error));
 		return NULL;
 	}
-	*status = soup_message_get_status(msg);
-	if (*status != SOUP_STATUS_OK)
+	*status = self->post_status;
+	if (*status != WBD_KASA_HTTP_OK)
 		return NULL;
 	return g_steal_pointer(&body);
 }
@@ -476,8 +343,7 @@ void
 wbd_kasa_http_close(WbdKasaHttp *self)
 {
 	self->closed = TRUE;
-	if (self->post_cancellable != NULL)
-		g_cancellable_cancel(self->post_cancellable);
+	wbd_kasa_http_conn_cancel(self);
 	wbd_kasa_http_reset(self);
 }
 
@@ -486,11 +352,9 @@ wbd_kasa_http_finalize(GObject *object)
 {
 	WbdKasaHttp *self = WBD_KASA_HTTP(object);
 	wbd_kasa_http_reset(self);
-	g_clear_object(&self->soup);
-	g_clear_object(&self->post_msg);
+	wbd_kasa_http_conn_clear(self);
 	g_clear_pointer(&self->post_reply, g_bytes_unref);
 	g_clear_error(&self->post_error);
-	g_clear_object(&self->post_cancellable);
 	g_free(self->host);
 	g_free(self->log_id);
 	g_free(self->username);
@@ -530,14 +394,5 @@ wbd_kasa_http_new(const gchar *host,
 	self->username = g_strdup(username);
 	self->password = g_strdup(password);
 	self->log_id = g_strdup(log_id);
-	/* no cookie jar: the session cookie is set by hand (§2); P100 closes after each reply */
-	self->soup = soup_session_new_with_options("timeout",
-						   WBD_KASA_HTTP_TIMEOUT_S,
-						   "max-conns-per-host",
-						   1,
-						   "proxy-resolver",
-						   NULL,
-						   NULL);
-	soup_session_remove_feature_by_type(self->soup, SOUP_TYPE_CONTENT_DECODER);
 	return self;
 }

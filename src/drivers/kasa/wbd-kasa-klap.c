@@ -24,8 +24,8 @@ klap_handshake2_cb(WbdKasaHttp *self, GTask *task)
 	guint status = 0;
 
 	body = wbd_kasa_http_post_finish(self, &status, &error);
-	if (error == NULL && status != SOUP_STATUS_OK) {
-		if (status == SOUP_STATUS_FORBIDDEN)
+	if (error == NULL && status != WBD_KASA_HTTP_OK) {
+		if (status == WBD_KASA_HTTP_FORBIDDEN)
 			error = wbd_kasa_http_auth_error(self, "KLAP handshake2 refused with HTTP 403");
 		else
 			error = g_error_new(WATTBUS_ERROR,
@@ -69,7 +69,7 @@ klap_handshake1_cb(WbdKasaHttp *self, GTask *task)
 			wbd_kasa_aes_handshake(self, task);
 			return;
 		}
-		if (status == SOUP_STATUS_FORBIDDEN)
+		if (status == WBD_KASA_HTTP_FORBIDDEN)
 			error = g_error_new_literal(WATTBUS_ERROR,
 						    WATTBUS_ERROR_PERMISSION_DENIED,
 						    "The device refused KLAP's handshake (HTTP 403): turn on "
@@ -91,7 +91,7 @@ klap_handshake1_cb(WbdKasaHttp *self, GTask *task)
 	}
 	if (self->transport == WBD_KASA_TRANSPORT_AUTO)
 		self->transport = WBD_KASA_TRANSPORT_KLAP;
-	wbd_kasa_http_set_session(self, wbd_kasa_http_post_message(self));
+	wbd_kasa_http_set_session(self, wbd_kasa_http_post_cookie(self));
 	account = wbd_kasa_klap_match(self->username,
 				      self->password,
 				      self->local_seed,
@@ -178,7 +178,7 @@ klap_request_cb(WbdKasaHttp *self, GTask *task)
 						    WATTBUS_ERROR_FAILED,
 						    "The device answered a KLAP request with HTTP %u",
 						    status),
-					status == SOUP_STATUS_FORBIDDEN);
+					status == WBD_KASA_HTTP_FORBIDDEN);
 		return;
 	}
 	data = g_bytes_get_data(body, &len);
