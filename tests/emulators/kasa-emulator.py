@@ -61,7 +61,8 @@ MODES: none, garbage (random payload), badjson (truncated JSON), oversize
 stall (never answer), close (close without answering), refuse (stop
 listening, drop connections; leaving it re-listens on the same port),
 close-after-reply, udp-garbage (random datagram answers UDP probes),
-stuck-relay (set_relay_state answers err_code 0 and switches nothing).
+stuck-relay (set_relay_state answers err_code 0 and switches nothing),
+trailing (4 bytes 0xff after each reply's frame, in the same write).
 In all modes but stall/close/refuse a request takes effect.
 
 Model notes: replies mirror the request; errors in the fixture keep their
@@ -98,7 +99,7 @@ from emucontrol import require_loopback, serve  # noqa: E402
 XOR_KEY = 171
 MAX_FRAME = 1 << 20
 MODES = ("none", "garbage", "badjson", "oversize", "half", "stall", "close",
-         "refuse", "close-after-reply", "udp-garbage", "stuck-relay")
+         "refuse", "close-after-reply", "udp-garbage", "stuck-relay", "trailing")
 NOT_MODULES = ("discovery_result",)  # fixture keys that are not IOT modules
 KLAP_BLANK_AUTH = hashlib.md5(hashlib.md5(b"").digest() +
                               hashlib.md5(b"").digest()).digest()
@@ -609,6 +610,8 @@ class Emulator:
                 writer.write(b"\x7f\xff\xff\xf0" + xor_encrypt(plain)[:8])
             elif mode == "half":
                 writer.write(tcp_frame(plain)[:4 + len(plain) // 2])
+            elif mode == "trailing":
+                writer.write(tcp_frame(plain) + b"\xff\xff\xff\xff")
             else:
                 writer.write(tcp_frame(plain))
             await writer.drain()

@@ -262,8 +262,9 @@ class KasaTest(wbtest.DaemonTest):
     def test_refused(self):
         self.check_misbehaviour("refuse", "refused the connection")
 
-    def test_close_after_reply_is_tolerated(self):
-        emu = self.emulator(PLUG, "--misbehave", "close-after-reply")
+    def refresh_and_toggle_misbehaving(self, mode):
+        """Three Refresh + Toggle of a plug in emulator mode MODE: still online, no error."""
+        emu = self.emulator(PLUG, "--misbehave", mode)
         self.start_with({"plug": emu})
         path = device_path("plug")
         for _ in range(3):
@@ -271,6 +272,16 @@ class KasaTest(wbtest.DaemonTest):
             self.call(path, OUTLET, "Toggle")
         self.assertTrue(self.get(path, DEVICE, "Online"))
         self.assertEqual(self.get(path, DEVICE, "LastError"), "")
+
+    def test_close_after_reply_is_tolerated(self):
+        self.refresh_and_toggle_misbehaving("close-after-reply")
+
+    def test_bytes_after_the_reply_are_not_the_next_reply(self):
+        # bytes after a reply's frame (0xffffffff, a length no frame has): the reply
+        # counts, and the next request does not read them as its reply's header
+        self.refresh_and_toggle_misbehaving("trailing")
+        # nor the switches' read-backs (their failures are only logged)
+        self.assertNotIn("Bad reply", self.daemon_log())
 
     def test_dead_device_does_not_slow_a_live_one(self):
         dead = self.emulator(PLUG, "--misbehave", "stall")

@@ -3,8 +3,10 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <wattbus-glib.h>
 
+#include "wbd-fd-watch.h"
 #include "wbd-kasa-codec.h"
 #include "wbd-kasa-connection.h"
 #include "wbd-log.h"
@@ -18,11 +20,16 @@
  * A peer that closes the connection after each reply costs one reconnect, not an
  * error.
  *
- * On an open connection a request is a non-blocking send and non-blocking receives,
- * with one GSocket source while it waits for the reply; that source's ready time is
- * the request's time-out. (GIO's async stream API costs a GTask per write and per
- * read, an idle source for each result, and a timer per request: at 1000 plugs
- * polled every second, a good part of the daemon's CPU.) Connecting, rare, goes
+ * On an open connection a request is one non-blocking send of its frame and, once
+ * the socket is readable, non-blocking receives (header and body usually in one).
+ * An open socket stays in a WbdFdSet (wbd-fd-watch.c: one epoll set and one
+ * main-loop source for every connection of a priority), which also holds the
+ * request's time-out: no GSource, timer or wake-up of the loop per request. (GIO's
+ * async stream API costs a GTask per write and per read, an idle source for each
+ * result, and a timer per request; a GSocket source per request still cost an
+ * allocation and three writes to GLib's wake-up descriptor.) While no request is
+ * under way, a readable socket means the device closed it (or sent what no one
+ * asked): it is closed then, and the next request connects. Connecting, rare, goes
  * through GSocketClient with a cancellable and a timer.
  */
 struct _WbdKasaConnection {
@@ -43,7 +50,9 @@ struct _WbdKasaConnection {
 	GCancellable *task_cancellable;
 	gboolean cancelled; /* task_cancellable fired: end at the next dispatch */
 	gint64 deadline;    /* monotonic µs: the request's time-out */
-	GSource *io_source; /* waiting for the socket, with the deadline as ready time */
+	WbdFdWatch watch;   /* the open socket's, in the set of the request's priority */
+	gboolean waiting;   /* the request waits for the socket (or its deadline) */
+	gboolean extra;     /* the device sent more than the reply's frame */
 	gboolean timed_out;
 	gboolean retried;
 	GBytes *frame;
@@ -66,14 +75,15 @@ wbd_kasa_connection_close(WbdKasaConnection *self)
 {
 	if (self->connection == NULL)
 		return;
-	if (self->io_source != NULL) {
+	if (self->waiting) {
 		/* a request waits on the socket: it ends (and closes) at the next dispatch */
 		self->cancelled = TRUE;
-		g_source_set_ready_time(self->io_source, 0);
+		wbd_fd_watch_set_deadline(&self->watch, 0);
 		return;
 	}
 	wbd_log_debug(self->log_id, "closing the connection");
-	/* closing a socket does not block */
+	/* out of the epoll set before the descriptor closes; closing does not block */
+	wbd_fd_watch_remove(&self->watch);
 	g_io_stream_close(G_IO_STREAM(self->connection), NULL, NULL);
 	g_clear_object(&self->connection);
 	self->requests_on_connection = 0;
@@ -87,11 +97,14 @@ wbd_kasa_connection_finish_current(WbdKasaConnection *self,
 				   GError *error)
 {
 	g_autoptr(GTask) task = g_steal_pointer(&self->current);
+	gboolean unwatched = FALSE;
 
 	g_clear_handle_id(&self->timeout_id, g_source_remove);
-	if (self->io_source != NULL) {
-		g_source_destroy(self->io_source);
-		g_clear_pointer(&self->io_source, g_source_unref);
+	self->waiting = FALSE;
+	if (self->watch.set != NULL) {
+		wbd_fd_watch_clear_deadline(&self->watch);
+		/* idle: readable means closed by the device (see above) */
+		unwatched = !wbd_fd_watch_set_condition(&self->watch, G_IO_IN, NULL);
 	}
 	if (self->cancel_id != 0)
 		g_cancellable_disconnect(self->task_cancellable, self->cancel_id);
@@ -106,8 +119,14 @@ wbd_kasa_connection_finish_current(WbdKasaConnection *self,
 		g_task_return_error(task, error);
 	} else {
 		self->requests_on_connection++;
+		if (self->extra)
+			/* what follows the frame would be taken for the next reply's */
+			wbd_log_debug(self->log_id, "more than the reply's frame: closing");
+		if (self->extra || unwatched)
+			wbd_kasa_connection_close(self);
 		g_task_return_pointer(task, reply, reply_free);
 	}
+	self->extra = FALSE;
 	wbd_kasa_connection_next(self);
 }
 
@@ -193,25 +212,54 @@ wbd_kasa_connection_receive(WbdKasaConnection *self,
 	return TRUE;
 }
 
+/*
+ * The header is read with whatever follows it into a buffer of the process (the
+ * main thread's), so that a whole reply of the usual size is one receive; a body
+ * longer than that is read straight into its own memory.
+ */
+#define WBD_KASA_READ_CHUNK 2048
+
+/* a receive of the header (and what follows it) into the body; FALSE: failed */
+static gboolean
+wbd_kasa_connection_take_header(WbdKasaConnection *self, const guint8 *data, gsize n, GError **error)
+{
+	gsize take = MIN(n, WBD_KASA_HEADER_SIZE - self->received);
+	gsize rest;
+
+	memcpy(self->header + self->received, data, take);
+	self->received += take;
+	if (self->received < WBD_KASA_HEADER_SIZE)
+		return TRUE;
+	if (!wbd_kasa_frame_parse_header(self->header, &self->body_len, error))
+		return FALSE;
+	self->body = g_malloc(MAX(self->body_len, 1));
+	rest = MIN(n - take, self->body_len);
+	memcpy(self->body, data + take, rest);
+	self->received += rest;
+	self->extra = n - take > rest;
+	return TRUE;
+}
+
 /* reads what the socket has of the reply; waits again, fails or finishes */
 static void
 wbd_kasa_connection_read(WbdKasaConnection *self)
 {
+	static guint8 chunk[WBD_KASA_READ_CHUNK];
 	GError *error = NULL;
 	JsonNode *reply;
 	WbdKasaReply *poll_reply;
 	gssize n;
 
 	for (;;) {
-		/* the 4-byte header, then the body it announces */
+		/* the 4-byte header (with what follows it), then the rest of the body */
 		gboolean in_header = self->received < WBD_KASA_HEADER_SIZE;
-		guint8 *buffer = in_header ? self->header : self->body;
-		gsize size = in_header ? WBD_KASA_HEADER_SIZE : self->body_len;
+		guint8 *buffer = in_header ? chunk : self->body;
 		gsize got = in_header ? self->received : self->received - WBD_KASA_HEADER_SIZE;
+		gsize size = in_header ? sizeof(chunk) : self->body_len - got;
 
-		if (!in_header && got == size)
+		if (!in_header && got == self->body_len)
 			break;
-		if (!wbd_kasa_connection_receive(self, buffer + got, size - got, &n, &error)) {
+		if (!wbd_kasa_connection_receive(self, in_header ? buffer : buffer + got, size, &n, &error)) {
 			wbd_kasa_connection_wait(self, G_IO_IN);
 			return;
 		}
@@ -244,13 +292,11 @@ wbd_kasa_connection_read(WbdKasaConnection *self)
 			wbd_kasa_connection_fail(self, error);
 			return;
 		}
-		self->received += (gsize)n;
-		if (in_header && self->received == WBD_KASA_HEADER_SIZE) {
-			if (!wbd_kasa_frame_parse_header(self->header, &self->body_len, &error)) {
-				wbd_kasa_connection_fail(self, error);
-				return;
-			}
-			self->body = g_malloc(MAX(self->body_len, 1));
+		if (!in_header) {
+			self->received += (gsize)n;
+		} else if (!wbd_kasa_connection_take_header(self, chunk, (gsize)n, &error)) {
+			wbd_kasa_connection_fail(self, error);
+			return;
 		}
 	}
 	if (g_task_get_source_tag(self->current) == wbd_kasa_connection_poll_async) {
@@ -302,17 +348,27 @@ wbd_kasa_connection_write(WbdKasaConnection *self)
 		}
 		self->sent += (gsize)n;
 	}
+	/* the reply cannot be there yet: wait for it, no receive that would block */
 	self->received = 0;
-	wbd_kasa_connection_read(self);
+	wbd_kasa_connection_wait(self, G_IO_IN);
 }
 
-static gboolean
-wbd_kasa_connection_io_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+/* the open socket is ready (@condition), or the request's deadline came (0) */
+static void
+wbd_kasa_connection_io_cb(WbdFdWatch *watch, GIOCondition condition, gpointer user_data)
 {
-	WbdKasaConnection *self = user_data;
+	g_autoptr(WbdKasaConnection) self = g_object_ref(user_data);
 	gsize len = 0;
 
-	g_clear_pointer(&self->io_source, g_source_unref);
+	if (!self->waiting) {
+		/* no request under way: the device closed the connection, or talks out of turn */
+		if (self->current == NULL && condition != 0) {
+			wbd_log_debug(self->log_id, "the device closed the connection (or sent unasked)");
+			wbd_kasa_connection_close(self);
+		}
+		return;
+	}
+	self->waiting = FALSE;
 	g_bytes_get_data(self->frame, &len);
 	if (self->cancelled || self->connection == NULL) {
 		wbd_kasa_connection_fail(self,
@@ -320,7 +376,6 @@ wbd_kasa_connection_io_cb(GSocket *socket, GIOCondition condition, gpointer user
 							     G_IO_ERROR_CANCELLED,
 							     "Operation was cancelled"));
 	} else if (condition == 0 || g_get_monotonic_time() >= self->deadline) {
-		/* the source's ready time: the deadline */
 		self->timed_out = TRUE;
 		wbd_kasa_connection_fail(self,
 					 g_error_new_literal(G_IO_ERROR,
@@ -331,22 +386,57 @@ wbd_kasa_connection_io_cb(GSocket *socket, GIOCondition condition, gpointer user
 	} else {
 		wbd_kasa_connection_read(self);
 	}
-	return G_SOURCE_REMOVE;
 }
 
-/* one source a wait: its ready time is the deadline, so no timer of its own */
+/* the set of the connections' sockets at @priority (a poll's, or a command's) */
+static WbdFdSet *
+wbd_kasa_connection_get_set(gint priority)
+{
+	static WbdFdSet *sets[4];
+	guint i;
+	for (i = 0; i < G_N_ELEMENTS(sets) && sets[i] != NULL; i++) {
+		if (wbd_fd_set_get_priority(sets[i]) == priority)
+			return sets[i];
+	}
+	if (i == G_N_ELEMENTS(sets))
+		return sets[0];
+	sets[i] = wbd_fd_set_new(NULL, "[wattbus] Kasa sockets", priority);
+	return sets[i];
+}
+
+/* the socket in the set of the current request's priority, waiting for @condition */
+static gboolean
+wbd_kasa_connection_watch(WbdKasaConnection *self, GIOCondition condition, GError **error)
+{
+	WbdFdSet *set = wbd_kasa_connection_get_set(g_task_get_priority(self->current));
+	GSocket *socket = g_socket_connection_get_socket(self->connection);
+
+	if (self->watch.set == set)
+		return wbd_fd_watch_set_condition(&self->watch, condition, error);
+	wbd_fd_watch_remove(&self->watch);
+	return wbd_fd_watch_add(set,
+				&self->watch,
+				g_socket_get_fd(socket),
+				condition,
+				wbd_kasa_connection_io_cb,
+				self,
+				error);
+}
+
+/* waits for the socket, until the request's deadline (no timer of its own) */
 static void
 wbd_kasa_connection_wait(WbdKasaConnection *self, GIOCondition condition)
 {
-	GSocket *socket = g_socket_connection_get_socket(self->connection);
-	self->io_source = g_socket_create_source(socket, condition | G_IO_HUP | G_IO_ERR, NULL);
-	g_source_set_callback(self->io_source,
-			      G_SOURCE_FUNC(wbd_kasa_connection_io_cb),
-			      g_object_ref(self),
-			      g_object_unref);
-	g_source_set_ready_time(self->io_source, self->cancelled ? 0 : self->deadline);
-	g_source_set_priority(self->io_source, g_task_get_priority(self->current));
-	g_source_attach(self->io_source, g_main_context_get_thread_default());
+	GError *error = NULL;
+	gint64 deadline = self->cancelled ? 0 : self->deadline;
+
+	if (!wbd_kasa_connection_watch(self, condition, &error)) {
+		wbd_kasa_connection_fail(self, error);
+		return;
+	}
+	self->waiting = TRUE;
+	if (!self->watch.has_deadline || self->watch.deadline != deadline)
+		wbd_fd_watch_set_deadline(&self->watch, deadline);
 }
 
 static void
@@ -369,6 +459,10 @@ wbd_kasa_connection_connect_cb(GObject *source, GAsyncResult *res, gpointer user
 	}
 	self->connection = connection;
 	self->requests_on_connection = 0;
+	if (!wbd_kasa_connection_watch(self, G_IO_IN, &error)) {
+		wbd_kasa_connection_fail(self, error);
+		return;
+	}
 	if (self->cancelled) {
 		wbd_kasa_connection_fail(self,
 					 g_error_new_literal(G_IO_ERROR,
@@ -422,8 +516,8 @@ wbd_kasa_connection_task_cancelled_cb(GCancellable *cancellable, gpointer user_d
 	self->cancelled = TRUE;
 	if (self->io_cancellable != NULL)
 		g_cancellable_cancel(self->io_cancellable);
-	if (self->io_source != NULL)
-		g_source_set_ready_time(self->io_source, 0);
+	if (self->waiting)
+		wbd_fd_watch_set_deadline(&self->watch, 0);
 }
 
 static void
@@ -584,6 +678,7 @@ static void
 wbd_kasa_connection_finalize(GObject *object)
 {
 	WbdKasaConnection *self = WBD_KASA_CONNECTION(object);
+	wbd_fd_watch_remove(&self->watch);
 	g_free(self->host);
 	g_free(self->log_id);
 	G_OBJECT_CLASS(wbd_kasa_connection_parent_class)->finalize(object);
