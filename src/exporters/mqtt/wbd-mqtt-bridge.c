@@ -26,6 +26,8 @@ bridge_clear(WbdMqttBridge *bridge)
 	if (bridge->password_destroy != NULL)
 		bridge->password_destroy(bridge->password_data);
 	g_queue_clear_full(&bridge->events, event_free);
+	g_array_unref(bridge->acks);
+	g_array_unref(bridge->acks_taken);
 	g_mutex_clear(&bridge->lock);
 }
 
@@ -77,8 +79,10 @@ event_free(gpointer data)
 	g_free(event);
 }
 
-/* in the main context: every event posted since the last time, in order (one wake-up
- * for a burst of acknowledgements, not one each) */
+/* in the main context: every acknowledgement and event posted since the last time, in
+ * order (one wake-up for a burst of them, not one each). The acknowledgements go first:
+ * an event that ends the connection comes after them, and publishes of the next
+ * connection are made only once its `connected` event was handled, a wake-up before. */
 static gboolean
 bridge_dispatch(gpointer user_data)
 {
@@ -86,12 +90,19 @@ bridge_dispatch(gpointer user_data)
 	g_autoptr(WbdMqttClient) self = g_weak_ref_get(&bridge->client);
 	GQueue events = G_QUEUE_INIT;
 	WbdMqttEvent *event;
+	GArray *acks;
 
 	g_mutex_lock(&bridge->lock);
 	events = bridge->events;
 	g_queue_init(&bridge->events);
+	acks = bridge->acks;
+	bridge->acks = bridge->acks_taken;
+	bridge->acks_taken = acks;
 	bridge->scheduled = FALSE;
 	g_mutex_unlock(&bridge->lock);
+	if (self != NULL && acks->len > 0)
+		wbd_mqtt_client_handle_acks(self, (const gint *)(gpointer)acks->data, acks->len);
+	g_array_set_size(acks, 0);
 	while ((event = g_queue_pop_head(&events)) != NULL) {
 		if (self != NULL)
 			wbd_mqtt_client_handle_event(self, event);
@@ -102,14 +113,13 @@ bridge_dispatch(gpointer user_data)
 
 /* on Paho's threads: copy, post, nothing else */
 
+/* after an event or acknowledgement was queued, the lock held: wakes the main context
+ * unless a wake-up is pending */
 static void
-post(WbdMqttBridge *bridge, WbdMqttEvent *event)
+schedule_unlock(WbdMqttBridge *bridge)
 {
-	gboolean schedule;
+	gboolean schedule = !bridge->scheduled;
 
-	g_mutex_lock(&bridge->lock);
-	g_queue_push_tail(&bridge->events, event);
-	schedule = !bridge->scheduled;
 	bridge->scheduled = TRUE;
 	g_mutex_unlock(&bridge->lock);
 	if (schedule) {
@@ -121,6 +131,23 @@ post(WbdMqttBridge *bridge, WbdMqttEvent *event)
 		g_source_attach(source, bridge->context);
 		g_source_unref(source);
 	}
+}
+
+static void
+post(WbdMqttBridge *bridge, WbdMqttEvent *event)
+{
+	g_mutex_lock(&bridge->lock);
+	g_queue_push_tail(&bridge->events, event);
+	schedule_unlock(bridge);
+}
+
+/* a publish acknowledged: its token in an array (no allocation once it has grown) */
+static void
+post_ack(WbdMqttBridge *bridge, gint token)
+{
+	g_mutex_lock(&bridge->lock);
+	g_array_append_val(bridge->acks, token);
+	schedule_unlock(bridge);
 }
 
 /* any thread: an event for the main context */
@@ -278,13 +305,13 @@ on_update_connect_options(void *context, MQTTAsync_connectData *data)
 static void
 on_published(void *context, MQTTAsync_successData *response)
 {
-	wbd_mqtt_bridge_post(context, WBD_MQTT_EVENT_PUBLISHED, response->token, 0, NULL);
+	post_ack(context, response->token);
 }
 
 static void
 on_published5(void *context, MQTTAsync_successData5 *response)
 {
-	wbd_mqtt_bridge_post(context, WBD_MQTT_EVENT_PUBLISHED, response->token, 0, NULL);
+	post_ack(context, response->token);
 }
 
 static void
@@ -323,6 +350,8 @@ wbd_mqtt_bridge_new(WbdMqttClient *client, const WbdMqttClientOptions *options)
 	bridge->context = g_main_context_ref_thread_default();
 	g_weak_ref_init(&bridge->client, client);
 	g_mutex_init(&bridge->lock);
+	bridge->acks = g_array_sized_new(FALSE, FALSE, sizeof(gint), WBD_MQTT_WINDOW);
+	bridge->acks_taken = g_array_sized_new(FALSE, FALSE, sizeof(gint), WBD_MQTT_WINDOW);
 	bridge->disconnected = bridge_renew_disconnected;
 	bridge->password_func = options->password_func;
 	bridge->password_data = options->password_data;

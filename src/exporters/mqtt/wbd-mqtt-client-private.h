@@ -34,7 +34,9 @@ typedef struct {
 	gint64 issued;    /* when the current password was made, Unix seconds */
 	gint64 expiry;    /* and when it expires */
 	GQueue events;    /* WbdMqttEvents for the main context, oldest first */
+	GArray *acks;     /* tokens of the publishes acknowledged since, oldest first */
 	gboolean scheduled; /* an idle source will take them */
+	GArray *acks_taken; /* the main context's: being handled, or empty */
 } WbdMqttBridge;
 
 typedef enum {
@@ -42,7 +44,6 @@ typedef enum {
 	WBD_MQTT_EVENT_LOST,
 	WBD_MQTT_EVENT_CONNECT_FAILED,
 	WBD_MQTT_EVENT_MESSAGE,
-	WBD_MQTT_EVENT_PUBLISHED,
 	WBD_MQTT_EVENT_PUBLISH_FAILED,
 	WBD_MQTT_EVENT_RENEW, /* disconnected to renew the credentials */
 } WbdMqttEventKind;
@@ -56,6 +57,29 @@ typedef struct {
 	GBytes *payload;
 	gboolean retained;
 } WbdMqttEvent;
+
+/* publishes handed to Paho at most at a time (wbd-mqtt-batch.c) */
+#define WBD_MQTT_WINDOW 64
+
+typedef struct _WbdMqttBatch WbdMqttBatch;
+
+/* the client's publishes of batches, in the main context (wbd-mqtt-batch.c) */
+typedef struct {
+	GQueue waiting;     /* WbdMqttBatch with messages not yet handed to Paho, oldest first */
+	GHashTable *tokens; /* Paho token → WbdMqttBatch, of the publishes Paho has */
+	guint in_flight;    /* their number */
+} WbdMqttFlow;
+
+void
+wbd_mqtt_flow_init(WbdMqttFlow *flow);
+void
+wbd_mqtt_flow_clear(WbdMqttFlow *flow);
+void
+wbd_mqtt_flow_pump(WbdMqttFlow *flow);
+gboolean
+wbd_mqtt_flow_answered(WbdMqttFlow *flow, gint token, const GError *error);
+void
+wbd_mqtt_flow_fail_all(WbdMqttFlow *flow, GQuark domain, gint code, const gchar *why);
 
 /* wbd-mqtt-bridge.c */
 WbdMqttBridge *
@@ -90,6 +114,20 @@ wbd_mqtt_wipe_password(gchar *password);
 /* wbd-mqtt-client.c: an event in the main context (dropped once the client is closed) */
 void
 wbd_mqtt_client_handle_event(WbdMqttClient *self, WbdMqttEvent *event);
+/* and the publishes acknowledged since the last time, oldest first */
+void
+wbd_mqtt_client_handle_acks(WbdMqttClient *self, const gint *tokens, guint n_tokens);
+WbdMqttFlow *
+wbd_mqtt_client_get_flow(WbdMqttClient *self);
+/* a QoS 1 publish to Paho, answered through the flow; FALSE with @error */
+gboolean
+wbd_mqtt_client_send(WbdMqttClient *self,
+		     const gchar *topic,
+		     const void *payload,
+		     gsize length,
+		     gboolean retain,
+		     gint *token,
+		     GError **error);
 
 /* wbd-mqtt-closing.c: takes @handle, connected, and disconnects it in the background */
 void

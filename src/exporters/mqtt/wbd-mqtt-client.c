@@ -74,6 +74,7 @@ struct _WbdMqttClient {
 	guint renew_id;
 	GPtrArray *filters;   /* subscribed again on every connect */
 	GHashTable *pending;  /* token → Pending */
+	WbdMqttFlow flow;     /* the batches' publishes */
 };
 
 G_DEFINE_TYPE(WbdMqttClient, wbd_mqtt_client, G_TYPE_OBJECT)
@@ -88,6 +89,7 @@ wbd_mqtt_client_fail_pending(WbdMqttClient *self, const gchar *why)
 {
 	g_autoptr(GList) tokens = g_hash_table_get_keys(self->pending);
 
+	wbd_mqtt_flow_fail_all(&self->flow, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, why);
 	for (GList *l = tokens; l != NULL; l = l->next) {
 		Pending *pending = g_hash_table_lookup(self->pending, l->data);
 		g_autoptr(GTask) task = g_object_ref(pending->task);
@@ -96,26 +98,49 @@ wbd_mqtt_client_fail_pending(WbdMqttClient *self, const gchar *why)
 	}
 }
 
+/* a publish answered: acknowledged, or refused with @event (PUBLISH_FAILED) */
 static void
-wbd_mqtt_client_complete(WbdMqttClient *self, WbdMqttEvent *event)
+wbd_mqtt_client_complete(WbdMqttClient *self, gint token, WbdMqttEvent *event)
 {
-	Pending *pending = g_hash_table_lookup(self->pending, GINT_TO_POINTER(event->token));
+	g_autoptr(GError) error = NULL;
 	g_autoptr(GTask) task = NULL;
+	Pending *pending;
 
+	if (event != NULL)
+		error = g_error_new(G_IO_ERROR,
+				    G_IO_ERROR_FAILED,
+				    "the broker did not take the message (%d%s%s)",
+				    event->code,
+				    event->text != NULL ? ": " : "",
+				    event->text != NULL ? event->text : "");
+	if (wbd_mqtt_flow_answered(&self->flow, token, error))
+		return;
+	pending = g_hash_table_lookup(self->pending, GINT_TO_POINTER(token));
 	if (pending == NULL)
 		return; /* cancelled or failed meanwhile */
 	task = g_object_ref(pending->task);
-	g_hash_table_remove(self->pending, GINT_TO_POINTER(event->token));
-	if (event->kind == WBD_MQTT_EVENT_PUBLISHED)
+	g_hash_table_remove(self->pending, GINT_TO_POINTER(token));
+	if (error == NULL)
 		g_task_return_boolean(task, TRUE);
 	else
-		g_task_return_new_error(task,
-					G_IO_ERROR,
-					G_IO_ERROR_FAILED,
-					"the broker did not take the message (%d%s%s)",
-					event->code,
-					event->text != NULL ? ": " : "",
-					event->text != NULL ? event->text : "");
+		g_task_return_error(task, g_steal_pointer(&error));
+}
+
+void
+wbd_mqtt_client_handle_acks(WbdMqttClient *self, const gint *tokens, guint n_tokens)
+{
+	if (self->closed)
+		return;
+	for (guint i = 0; i < n_tokens; i++)
+		wbd_mqtt_client_complete(self, tokens[i], NULL);
+	/* the window has room again */
+	wbd_mqtt_flow_pump(&self->flow);
+}
+
+WbdMqttFlow *
+wbd_mqtt_client_get_flow(WbdMqttClient *self)
+{
+	return &self->flow;
 }
 
 static void
@@ -182,9 +207,9 @@ wbd_mqtt_client_handle_event(WbdMqttClient *self, WbdMqttEvent *event)
 			      event->payload,
 			      event->retained);
 		break;
-	case WBD_MQTT_EVENT_PUBLISHED:
 	case WBD_MQTT_EVENT_PUBLISH_FAILED:
-		wbd_mqtt_client_complete(self, event);
+		wbd_mqtt_client_complete(self, event->token, event);
+		wbd_mqtt_flow_pump(&self->flow);
 		break;
 	}
 }
@@ -214,6 +239,53 @@ wbd_mqtt_client_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* hands a publish to Paho, its answer to come through the bridge; a Paho code */
+static gint
+wbd_mqtt_client_send_message(WbdMqttClient *self,
+			     const gchar *topic,
+			     const void *payload,
+			     gsize length,
+			     gint qos,
+			     gboolean retain,
+			     gint *token)
+{
+	MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
+	MQTTAsync_message message = MQTTAsync_message_initializer;
+	gint rc;
+
+	message.payload = (void *)payload;
+	message.payloadlen = (int)length;
+	message.qos = qos;
+	message.retained = retain;
+	wbd_mqtt_bridge_set_publish_callbacks(self->bridge, &opts, self->v5);
+	rc = MQTTAsync_sendMessage(self->handle, topic, &message, &opts);
+	*token = opts.token;
+	return rc;
+}
+
+gboolean
+wbd_mqtt_client_send(WbdMqttClient *self,
+		     const gchar *topic,
+		     const void *payload,
+		     gsize length,
+		     gboolean retain,
+		     gint *token,
+		     GError **error)
+{
+	gint rc;
+
+	if (!self->connected || self->closed) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "not connected to the broker");
+		return FALSE;
+	}
+	rc = wbd_mqtt_client_send_message(self, topic, payload, length, 1, retain, token);
+	if (rc != MQTTASYNC_SUCCESS) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot publish: %s", MQTTAsync_strerror(rc));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /**
  * wbd_mqtt_client_publish_async:
  *
@@ -232,9 +304,8 @@ wbd_mqtt_client_publish_async(WbdMqttClient *self,
 			      gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
-	MQTTAsync_message message = MQTTAsync_message_initializer;
 	Pending *pending;
+	gint token = 0;
 	gint rc;
 
 	g_task_set_source_tag(task, wbd_mqtt_client_publish_async);
@@ -247,12 +318,7 @@ wbd_mqtt_client_publish_async(WbdMqttClient *self,
 					"not connected to the broker");
 		return;
 	}
-	message.payload = (void *)payload;
-	message.payloadlen = (int)length;
-	message.qos = qos;
-	message.retained = retain;
-	wbd_mqtt_bridge_set_publish_callbacks(self->bridge, &opts, self->v5);
-	rc = MQTTAsync_sendMessage(self->handle, topic, &message, &opts);
+	rc = wbd_mqtt_client_send_message(self, topic, payload, length, qos, retain, &token);
 	if (rc != MQTTASYNC_SUCCESS) {
 		g_task_return_new_error(task,
 					G_IO_ERROR,
@@ -272,7 +338,7 @@ wbd_mqtt_client_publish_async(WbdMqttClient *self,
 		g_source_attach(pending->cancel_source, self->bridge->context);
 	}
 	/* the completion is posted to this thread, so it comes after this */
-	g_hash_table_replace(self->pending, GINT_TO_POINTER(opts.token), pending);
+	g_hash_table_replace(self->pending, GINT_TO_POINTER(token), pending);
 }
 
 gboolean
@@ -505,6 +571,7 @@ wbd_mqtt_client_finalize(GObject *object)
 	g_free(self->will_payload);
 	g_clear_pointer(&self->filters, g_ptr_array_unref);
 	g_clear_pointer(&self->pending, g_hash_table_unref);
+	wbd_mqtt_flow_clear(&self->flow);
 	if (self->bridge != NULL)
 		wbd_mqtt_bridge_unref(self->bridge);
 	G_OBJECT_CLASS(wbd_mqtt_client_parent_class)->finalize(object);
@@ -561,6 +628,7 @@ wbd_mqtt_client_init(WbdMqttClient *self)
 					      g_direct_equal,
 					      NULL,
 					      (GDestroyNotify)pending_free);
+	wbd_mqtt_flow_init(&self->flow);
 }
 
 /**
