@@ -279,12 +279,51 @@ wbd_values_from_variant(GVariant *changes)
 	return values;
 }
 
-static void
-append_json_string(GString *out, const gchar *text)
+/**
+ * wbd_json_append_string:
+ * @text: UTF-8
+ *
+ * Appends @text as a JSON string, escaped as json-glib's generator does (`"`, `\\`,
+ * the short escapes, other control characters as `\u00XX`), without a generator
+ * object for each string.
+ */
+void
+wbd_json_append_string(GString *out, const gchar *text)
 {
-	g_autoptr(JsonNode) node = json_node_init_string(json_node_alloc(), text);
-	g_autofree gchar *json = json_to_string(node, FALSE);
-	g_string_append(out, json);
+	g_string_append_c(out, '"');
+	for (const gchar *p = text; *p != '\0'; p++) {
+		guchar c = (guchar)*p;
+
+		switch (c) {
+		case '"':
+			g_string_append(out, "\\\"");
+			break;
+		case '\\':
+			g_string_append(out, "\\\\");
+			break;
+		case '\b':
+			g_string_append(out, "\\b");
+			break;
+		case '\f':
+			g_string_append(out, "\\f");
+			break;
+		case '\n':
+			g_string_append(out, "\\n");
+			break;
+		case '\r':
+			g_string_append(out, "\\r");
+			break;
+		case '\t':
+			g_string_append(out, "\\t");
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				g_string_append_printf(out, "\\u%04x", c);
+			else
+				g_string_append_c(out, (gchar)c);
+		}
+	}
+	g_string_append_c(out, '"');
 }
 
 /**
@@ -307,7 +346,7 @@ wbd_values_to_json(GHashTable *values)
 
 		if (json->len > 1)
 			g_string_append_c(json, ',');
-		append_json_string(json, value->name);
+		wbd_json_append_string(json, value->name);
 		g_string_append_c(json, ':');
 		switch (value->type) {
 		case WBD_VALUE_NUMBER:
@@ -318,7 +357,7 @@ wbd_values_to_json(GHashTable *values)
 			g_string_append(json, value->boolean ? "true" : "false");
 			break;
 		case WBD_VALUE_STRING:
-			append_json_string(json, value->string);
+			wbd_json_append_string(json, value->string);
 			break;
 		case WBD_VALUE_TIME:
 			g_string_append_printf(json, "{\"time\":%" G_GINT64_FORMAT "}", value->time_us);

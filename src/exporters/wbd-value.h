@@ -70,5 +70,7 @@ wbd_values_upgrade_legacy(const gchar *json);
 
 gchar *
 wbd_exporter_format_double(gdouble value);
+void
+wbd_json_append_string(GString *out, const gchar *text);
 
 G_END_DECLS

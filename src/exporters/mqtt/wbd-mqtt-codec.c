@@ -140,15 +140,19 @@ wbd_mqtt_state_to_json(JsonObject *state)
 
 	for (GList *l = names; l != NULL; l = l->next) {
 		JsonNode *node = json_object_get_member(state, l->data);
-		g_autoptr(JsonNode) key = json_node_init_string(json_node_alloc(), l->data);
-		g_autofree gchar *key_json = json_to_string(key, FALSE);
+		GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
 
 		if (out->len > 1)
 			g_string_append_c(out, ',');
-		g_string_append_printf(out, "%s:", key_json);
-		if (JSON_NODE_HOLDS_VALUE(node) &&
-		    json_node_get_value_type(node) == G_TYPE_DOUBLE) {
+		/* once a reading: no generator for the plain values */
+		wbd_json_append_string(out, l->data);
+		g_string_append_c(out, ':');
+		if (type == G_TYPE_DOUBLE) {
 			append_number(out, json_node_get_double(node));
+		} else if (type == G_TYPE_STRING) {
+			wbd_json_append_string(out, json_node_get_string(node));
+		} else if (type == G_TYPE_BOOLEAN) {
+			g_string_append(out, json_node_get_boolean(node) ? "true" : "false");
 		} else {
 			g_autofree gchar *text = json_to_string(node, FALSE);
 			g_string_append(out, text);
