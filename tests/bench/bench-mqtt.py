@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """MQTT exporter throughput (kind=mqtt): a spool prefilled with a backlog, the real
 wattbusd, a real Mosquitto on 127.0.0.1; how long until every reading is acknowledged by
-the broker (QoS 1 PUBACK) and left the spool. Not a test: it prints a table
-(tests/bench/RESULTS.md keeps the numbers).
+the broker (QoS 1 PUBACK) and left the spool, and wattbusd's CPU time (all its threads,
+utime + stime) a reading meanwhile. Not a test: it prints a table (tests/bench/RESULTS.md
+keeps the numbers).
 
 Then the latency of one reading, live: an emulated Kasa plug's power is changed, the
 daemon is made to read it (Outlet.TurnOn, read back), and the clock runs until a subscriber of
@@ -31,15 +32,16 @@ def run(n, batch, homeassistant):
     broker = None
     try:
         broker = Broker(tmp)
-        prefill(spool_path(tmp), "bench", n)
+        prefill(spool_path(tmp), "bench", n, typed=True)
         start = time.monotonic()
         daemon = Daemon(tmp, "[exporter bench]\nkind=mqtt\nurl=%s\nbatch-size=%d\nhomeassistant=%s\n"
                         % (broker.url, batch, "true" if homeassistant else "false"))
         seconds, worst, rate = daemon.drain(start)
         sent = daemon.prop("Sent")
+        cpu = daemon.cpu_per_reading
         daemon.stop()
         assert sent == n, (sent, n)
-        return seconds, worst, rate
+        return seconds, worst, rate, cpu
     finally:
         if broker is not None:
             broker.stop()
@@ -72,17 +74,19 @@ def latency(changes):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     changes = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
-    print("MQTT exporter: a backlog of readings of 6 values from 10 devices, each published "
+    print("MQTT exporter: a backlog of readings of 6 values from 10 devices (in today's spool format), "
+          "each published "
           "retained at QoS 1 to Mosquitto, removed from the spool on PUBACK\n")
     print("| batch | HA discovery | readings | seconds | readings/s | readings/s after the first batch | "
-          "slowest D-Bus Get meanwhile |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+          "wattbusd CPU a reading | slowest D-Bus Get meanwhile | load |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for batch, count, ha in ((1, min(n, 2000), False), (100, n, False), (500, n, False),
                              (500, n, True)):
-        seconds, worst, rate = run(count, batch, ha)
-        print("| %d | %s | %d | %.2f | %.0f | %s | %.0f ms |"
+        seconds, worst, rate, cpu = run(count, batch, ha)
+        print("| %d | %s | %d | %.2f | %.0f | %s | %s | %.0f ms | %.1f |"
               % (batch, "yes" if ha else "no", count, seconds, count / seconds,
-                 "%.0f" % rate if rate else "-", worst * 1000))
+                 "%.0f" % rate if rate else "-", "%.0f µs" % (cpu * 1e6) if cpu else "-",
+                 worst * 1000, os.getloadavg()[0]))
         sys.stdout.flush()
     p50, p99, worst = latency(changes)
     print("\nLive: %d changes of an emulated Kasa plug, one at a time, to a subscriber of the broker:"

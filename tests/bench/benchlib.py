@@ -20,17 +20,25 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS readings (seq INTEGER PRIMARY KEY AUTOINC
 CREATE INDEX IF NOT EXISTS readings_by_exporter ON readings (exporter);"""
 
 
-def prefill(path, exporter, n, devices=10):
+def prefill(path, exporter, n, devices=10, typed=False):
     """A backlog of @n readings of 6 values from @devices devices, one a second, in the
     schema and format of a daemon before typed values (format 1, numbers only): the
-    daemon upgrades it."""
+    daemon upgrades it at every peek. @typed: in today's format (2, booleans as
+    booleans), as a backlog of this daemon."""
     db = sqlite3.connect(path)
-    db.executescript(SCHEMA)
+    db.executescript(SCHEMA if not typed else SCHEMA.replace(
+        "data TEXT NOT NULL)", "data TEXT NOT NULL, format INTEGER NOT NULL DEFAULT 1)"))
     start = int(time.time() * 1e6) - n * 1000000
+    on = "true" if typed else "1"
     rows = [(exporter, "dev%d" % (i % devices), "Device %d" % (i % devices), start + i * 1000000,
-             '{"Current":0.451,"Energy":%d,"On":1,"Online":1,"Power":%.3f,"Voltage":230.837}'
-             % (16323 + i, 50 + (i % 100) / 10)) for i in range(n)]
-    db.executemany("INSERT INTO readings (exporter, device, label, time, data) VALUES (?,?,?,?,?)", rows)
+             '{"Current":0.451,"Energy":%d,"On":%s,"Online":%s,"Power":%.3f,"Voltage":230.837}'
+             % (16323 + i, on, on, 50 + (i % 100) / 10)) for i in range(n)]
+    if typed:
+        db.executemany("INSERT INTO readings (exporter, device, label, time, data, format) "
+                       "VALUES (?,?,?,?,?,2)", rows)
+    else:
+        db.executemany("INSERT INTO readings (exporter, device, label, time, data) VALUES (?,?,?,?,?)",
+                       rows)
     db.commit()
     db.close()
 
@@ -79,7 +87,8 @@ class Daemon:
         readings a second from the first acknowledged batch on: the rate without the
         daemon's start and its connect)."""
         worst = 0.0
-        first = None  # (time, Sent) when a batch was first seen delivered
+        first = None  # (time, Sent, CPU s) when a batch was first seen delivered
+        self.cpu_per_reading = None
         while True:
             t = time.monotonic()
             queued = self.prop("Queued")
@@ -87,16 +96,25 @@ class Daemon:
             if first is None and queued is not None:
                 sent = self.prop("Sent")
                 if sent:
-                    first = (time.monotonic(), sent)
+                    first = (time.monotonic(), sent, self.cpu())
             if queued == 0:
                 end = time.monotonic()
+                cpu = self.cpu()
                 total = self.prop("Sent")
                 rate = ((total - first[1]) / (end - first[0])
                         if first is not None and end > first[0] and total > first[1] else None)
+                if rate is not None:
+                    self.cpu_per_reading = (cpu - first[2]) / (total - first[1])
                 return end - start, worst, rate
             if time.monotonic() - start > limit:
                 raise RuntimeError("not drained")
             time.sleep(0.02)
+
+    def cpu(self):
+        """The daemon's CPU time so far (user + system, all its threads), seconds."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def latency(self, emu, changes, arrived):
         """@changes changes of the plug emulator @emu (device "plug"), one at a time: its
