@@ -319,7 +319,9 @@ class Bench:
         stop = threading.Event()
         rtt = []
         thread = threading.Thread(target=self.lateness_probe, args=(stop, rtt))
+        fleet = self.fleet.p.pid
         r0, c0, t0 = count_polls(), cpu_seconds(pid), time.monotonic()
+        f0 = cpu_seconds(fleet)
         if probe:
             thread.start()
         rss = []
@@ -327,6 +329,7 @@ class Bench:
             time.sleep(1)
             rss.append(mem_kib(pid)["VmRSS"])
         r1, c1, t1 = count_polls(), cpu_seconds(pid), time.monotonic()
+        f1 = cpu_seconds(fleet)
         stop.set()
         if probe:
             thread.join()
@@ -334,7 +337,10 @@ class Bench:
         res = {"seconds": t1 - t0, "cpu_s": c1 - c0, "cpu_share": (c1 - c0) / (t1 - t0),
                "polls": polls, "polls_per_s": polls / (t1 - t0),
                "cpu_per_poll_us": (c1 - c0) / polls * 1e6 if polls else float("nan"),
-               "rss_kib": rss[-1], "rss_start_kib": rss[0], "hwm_kib": mem_kib(pid)["VmHWM"]}
+               "rss_kib": rss[-1], "rss_start_kib": rss[0], "hwm_kib": mem_kib(pid)["VmHWM"],
+               # the emulated devices' side: near 1.0 = saturated (the polls/s then
+               # measure the emulator, not the poller)
+               "fleet_cpu_share": (f1 - f0) / (t1 - t0)}
         if probe:
             res.update({"get_p50_ms": pct(rtt, 50), "get_p99_ms": pct(rtt, 99),
                         "get_max_ms": max(rtt), "gets": len(rtt)})
