@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "wbd-object-manager.h"
+#include "wbd-skeleton.h"
 
 /**
  * WbdObjectManager:
@@ -12,10 +13,11 @@
  * call (a `GValue`, then a `GVariant`, for each), which at a thousand devices held the
  * main loop for 160–200 ms a call and left 12–14 MB of freed memory behind. Here each
  * interface's `{sa{sv}}` entry is kept, serialised (one block of a few hundred bytes),
- * from one call to the next, and dropped when one of its properties changes (the
- * skeleton's #GObject::notify, which gdbus-codegen emits only on a change): a reply is
- * assembled from what is kept, and only the interfaces that changed since the last call
- * are read again. `InterfacesAdded` carries the same entries.
+ * from one call to the next; when properties change (the skeleton's #GObject::notify,
+ * which gdbus-codegen emits only on a change), only they are read again and the entry is
+ * put together from them and the others' values kept (every device's `LastSeen` moves
+ * at every poll: re-reading whole interfaces cost as much again as the reply). A reply
+ * is assembled from what is kept. `InterfacesAdded` carries the same entries.
  *
  * The calls are those of #GDBusObjectManagerServer that the daemon uses: export,
  * unexport, set the connection; objects must have their path set, under the manager's.
@@ -24,11 +26,29 @@
 
 typedef struct _WbdExportedObject WbdExportedObject;
 
+/* How a gdbus-codegen skeleton class keeps its properties, worked out once per class: the
+ * D-Bus property at index i of the interface info is the GObject property numbered i + 1
+ * (wbd_skeleton_set_value() relies on it too; the class's #GParamSpec is the
+ * interface's, whose own number is 0). Not "usable" for a property without a #GParamSpec
+ * or not readable, or for more properties than a mask of changes has bits: then a change
+ * re-reads them all. */
+typedef struct {
+	GDBusInterfaceInfo *info;
+	guint n_properties;
+	gboolean usable;
+	GParamSpec **pspecs; /* of index i: info->properties[i], numbered i + 1 in the class */
+	GQuark *names;	     /* their names, as #GObject::notify gives them */
+} WbdSkeletonLayout;
+
+#define ALL_CHANGED G_MAXUINT64
+
 typedef struct {
 	WbdExportedObject *object;
 	GDBusInterfaceSkeleton *skeleton;
+	const WbdSkeletonLayout *layout;
 	gulong notify_id;
-	GVariant *entry; /* {sa{sv}}, serialised; NULL once a property changed */
+	GVariant *entry; /* {sa{sv}}, serialised, with a{sv} in the order of the info */
+	guint64 changed; /* bit i: info->properties[i] changed since @entry was made */
 } WbdExportedInterface;
 
 struct _WbdExportedObject {
@@ -93,24 +113,117 @@ exported_interface_name(WbdExportedInterface *iface)
 	return g_dbus_interface_skeleton_get_info(iface->skeleton)->name;
 }
 
+static const WbdSkeletonLayout *
+skeleton_layout(GDBusInterfaceSkeleton *skeleton)
+{
+	static GQuark quark;
+	GType type = G_OBJECT_TYPE(skeleton);
+	WbdSkeletonLayout *layout;
+
+	if (quark == 0)
+		quark = g_quark_from_static_string("wbd-skeleton-layout");
+	layout = g_type_get_qdata(type, quark);
+	if (layout != NULL)
+		return layout;
+	/* kept as long as the type, that is for good */
+	layout = g_new0(WbdSkeletonLayout, 1);
+	layout->info = g_dbus_interface_skeleton_get_info(skeleton);
+	while (layout->info->properties != NULL && layout->info->properties[layout->n_properties] != NULL)
+		layout->n_properties++;
+	layout->usable = layout->n_properties <= 64;
+	layout->pspecs = g_new0(GParamSpec *, layout->n_properties);
+	layout->names = g_new0(GQuark, layout->n_properties);
+	for (guint i = 0; i < layout->n_properties; i++) {
+		GDBusPropertyInfo *property = layout->info->properties[i];
+		g_autofree gchar *name = wbd_skeleton_gobject_name(property->name);
+		GParamSpec *pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(skeleton), name);
+		if (pspec == NULL || (property->flags & G_DBUS_PROPERTY_INFO_FLAGS_READABLE) == 0)
+			layout->usable = FALSE;
+		layout->pspecs[i] = pspec;
+		layout->names[i] = g_quark_from_string(name);
+	}
+	g_type_set_qdata(type, quark, layout);
+	return layout;
+}
+
 static void
 exported_interface_notify_cb(GObject *skeleton, GParamSpec *pspec, WbdExportedInterface *iface)
 {
-	g_clear_pointer(&iface->entry, g_variant_unref);
+	const WbdSkeletonLayout *layout = iface->layout;
+	GQuark name = g_param_spec_get_name_quark(pspec);
+
+	if (!layout->usable) {
+		iface->changed = ALL_CHANGED;
+		return;
+	}
+	/* a property of the skeleton that is not one of the interface's ("g-flags") changes nothing */
+	for (guint i = 0; i < layout->n_properties; i++) {
+		if (layout->names[i] == name) {
+			iface->changed |= G_GUINT64_CONSTANT(1) << i;
+			return;
+		}
+	}
+}
+
+/* (transfer full) {sv}: property @i as it is now */
+static GVariant *
+exported_interface_read(WbdExportedInterface *iface, guint i)
+{
+	GObject *skeleton = G_OBJECT(iface->skeleton);
+	GDBusPropertyInfo *property = iface->layout->info->properties[i];
+	GParamSpec *pspec = iface->layout->pspecs[i];
+	g_auto(GValue) value = G_VALUE_INIT;
+	g_autoptr(GVariant) variant = NULL;
+
+	/* as the skeleton's own get_properties() does, without looking the property up by
+	 * its name twice */
+	g_value_init(&value, pspec->value_type);
+	G_OBJECT_GET_CLASS(skeleton)->get_property(skeleton, i + 1, &value, pspec);
+	variant = g_dbus_gvalue_to_gvariant(&value, G_VARIANT_TYPE(property->signature));
+	return g_variant_ref_sink(
+	    g_variant_new_dict_entry(g_variant_new_string(property->name), g_variant_new_variant(variant)));
+}
+
+/* (transfer full) a{sv}: what changed read again, the rest taken from @iface->entry */
+static GVariant *
+exported_interface_properties(WbdExportedInterface *iface)
+{
+	const WbdSkeletonLayout *layout = iface->layout;
+	guint n = layout->n_properties;
+	g_autoptr(GVariant) kept = NULL;
+	g_autofree GVariant **children = NULL;
+	GVariant *properties;
+
+	if (!layout->usable) /* (transfer full) too */
+		return g_dbus_interface_skeleton_get_properties(iface->skeleton);
+	if (iface->entry != NULL)
+		kept = g_variant_get_child_value(iface->entry, 1);
+	children = g_new(GVariant *, n);
+	for (guint i = 0; i < n; i++) {
+		gboolean changed = (iface->changed & (G_GUINT64_CONSTANT(1) << i)) != 0;
+		children[i] = kept != NULL && !changed ? g_variant_get_child_value(kept, i)
+						       : exported_interface_read(iface, i);
+	}
+	properties = g_variant_ref_sink(g_variant_new_array(G_VARIANT_TYPE("{sv}"), children, n));
+	for (guint i = 0; i < n; i++)
+		g_variant_unref(children[i]);
+	return properties;
 }
 
 /* (transfer none) {sa{sv}}: the interface's name and its properties as they are now */
 static GVariant *
 exported_interface_entry(WbdExportedInterface *iface)
 {
-	if (iface->entry == NULL) {
-		/* (transfer full), not floating */
-		g_autoptr(GVariant) properties = g_dbus_interface_skeleton_get_properties(iface->skeleton);
-		iface->entry = g_variant_ref_sink(
-		    g_variant_new_dict_entry(g_variant_new_string(exported_interface_name(iface)),
-					     properties));
-		/* one flat block instead of a tree of a hundred small ones */
-		g_variant_get_data(iface->entry);
+	if (iface->entry == NULL || iface->changed != 0) {
+		g_autoptr(GVariant) properties = exported_interface_properties(iface);
+		GVariant *entry = g_variant_ref_sink(
+		    g_variant_new_dict_entry(g_variant_new_string(exported_interface_name(iface)), properties));
+		/* one flat block instead of a tree of a hundred small ones, and no longer a
+		 * part of the entry it replaces */
+		g_variant_get_data(entry);
+		g_clear_pointer(&iface->entry, g_variant_unref);
+		iface->entry = entry;
+		iface->changed = 0;
 	}
 	return iface->entry;
 }
@@ -179,6 +292,8 @@ exported_object_add(WbdExportedObject *object, GDBusInterfaceSkeleton *skeleton)
 	WbdExportedInterface *iface = g_new0(WbdExportedInterface, 1);
 	iface->object = object;
 	iface->skeleton = g_object_ref(skeleton);
+	iface->layout = skeleton_layout(skeleton);
+	iface->changed = ALL_CHANGED;
 	iface->notify_id =
 	    g_signal_connect(skeleton, "notify", G_CALLBACK(exported_interface_notify_cb), iface);
 	g_ptr_array_add(object->interfaces, iface);

@@ -3,8 +3,14 @@
 
 #include "wbd-skeleton.h"
 
-/* "DayFirstReading" → "day-first-reading", as gdbus-codegen names the GObject property */
-static gchar *
+/**
+ * wbd_skeleton_gobject_name:
+ * @dbus_name: a D-Bus property name
+ *
+ * Returns: (transfer full): "DayFirstReading" → "day-first-reading", as gdbus-codegen
+ * names the GObject property
+ */
+gchar *
 wbd_skeleton_gobject_name(const gchar *dbus_name)
 {
 	GString *str = g_string_new(NULL);

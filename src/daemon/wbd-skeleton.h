@@ -5,6 +5,9 @@
 
 G_BEGIN_DECLS
 
+gchar *
+wbd_skeleton_gobject_name(const gchar *dbus_name);
+
 void
 wbd_skeleton_set_value(gpointer skeleton, const gchar *dbus_name, const GValue *value);
 void
