@@ -148,14 +148,17 @@ wbd_meter_reading_publish_empty(WattbusElectricityMeter *meter)
 	wbd_meter_reading_publish(meter, &empty);
 }
 
-/* whether @old holds the @n doubles of @values, bit by bit (as g_variant_equal() compares) */
+/*
+ * whether @old (an "ad": the property's GParamSpecVariant takes nothing else) holds the
+ * @n doubles of @values, bit by bit (as g_variant_equal() compares)
+ */
 static gboolean
 wbd_meter_phase_values_equal(GVariant *old, const gdouble *values, guint n)
 {
 	gsize n_old = 0;
 	gconstpointer data;
 
-	if (old == NULL || !g_variant_is_of_type(old, G_VARIANT_TYPE("ad")))
+	if (old == NULL)
 		return FALSE;
 	data = g_variant_get_fixed_array(old, &n_old, sizeof(gdouble));
 	return n_old == n && (n == 0 || memcmp(data, values, n * sizeof(gdouble)) == 0);

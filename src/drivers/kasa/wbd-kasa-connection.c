@@ -46,9 +46,11 @@ struct _WbdKasaConnection {
 	GTask *current;
 	GCancellable *io_cancellable; /* while connecting */
 	guint timeout_id;             /* while connecting */
+	/* the cancellable of the last request, whose handler stays connected for the next
+	 * (a device polls with the same one each time) */
 	gulong cancel_id;
 	GCancellable *task_cancellable;
-	gboolean cancelled; /* task_cancellable fired: end at the next dispatch */
+	gboolean cancelled; /* the request's cancellable fired: end at the next dispatch */
 	gint64 deadline;    /* monotonic µs: the request's time-out */
 	WbdFdWatch watch;   /* the open socket's, in the set of the request's priority */
 	gboolean waiting;   /* the request waits for the socket (or its deadline) */
@@ -106,10 +108,6 @@ wbd_kasa_connection_finish_current(WbdKasaConnection *self,
 		/* idle: readable means closed by the device (see above) */
 		unwatched = !wbd_fd_watch_set_condition(&self->watch, G_IO_IN, NULL);
 	}
-	if (self->cancel_id != 0)
-		g_cancellable_disconnect(self->task_cancellable, self->cancel_id);
-	self->cancel_id = 0;
-	g_clear_object(&self->task_cancellable);
 	g_clear_object(&self->io_cancellable);
 	g_clear_pointer(&self->body, g_free);
 	g_clear_pointer(&self->frame, g_bytes_unref);
@@ -513,11 +511,40 @@ static void
 wbd_kasa_connection_task_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 {
 	WbdKasaConnection *self = user_data;
+	/* the handler outlives its request: only the current request's cancellable counts */
+	if (self->current == NULL || g_task_get_cancellable(self->current) != cancellable)
+		return;
 	self->cancelled = TRUE;
 	if (self->io_cancellable != NULL)
 		g_cancellable_cancel(self->io_cancellable);
 	if (self->waiting)
 		wbd_fd_watch_set_deadline(&self->watch, 0);
+}
+
+/* not from inside a cancellation (only wbd_kasa_connection_next() and dispose call it) */
+static void
+wbd_kasa_connection_unfollow_cancellable(WbdKasaConnection *self)
+{
+	if (self->cancel_id != 0)
+		g_cancellable_disconnect(self->task_cancellable, self->cancel_id);
+	self->cancel_id = 0;
+	g_clear_object(&self->task_cancellable);
+}
+
+/* the request's cancellable: connected once, kept while the next requests use it too */
+static void
+wbd_kasa_connection_follow_cancellable(WbdKasaConnection *self, GCancellable *cancellable)
+{
+	if (cancellable == self->task_cancellable)
+		return;
+	wbd_kasa_connection_unfollow_cancellable(self);
+	if (cancellable == NULL)
+		return;
+	self->task_cancellable = g_object_ref(cancellable);
+	self->cancel_id = g_cancellable_connect(cancellable,
+						G_CALLBACK(wbd_kasa_connection_task_cancelled_cb),
+						self,
+						NULL);
 }
 
 static void
@@ -535,15 +562,7 @@ wbd_kasa_connection_next(WbdKasaConnection *self)
 		self->cancelled = FALSE;
 		self->deadline = g_get_monotonic_time() + (gint64)self->timeout_ms * 1000;
 		self->frame = g_bytes_ref(g_task_get_task_data(task));
-		self->task_cancellable = g_task_get_cancellable(task) != NULL
-					     ? g_object_ref(g_task_get_cancellable(task))
-					     : NULL;
-		if (self->task_cancellable != NULL)
-			self->cancel_id =
-			    g_cancellable_connect(self->task_cancellable,
-						  G_CALLBACK(wbd_kasa_connection_task_cancelled_cb),
-						  self,
-						  NULL);
+		wbd_kasa_connection_follow_cancellable(self, g_task_get_cancellable(task));
 		wbd_kasa_connection_send(self);
 	}
 }
@@ -670,6 +689,7 @@ wbd_kasa_connection_dispose(GObject *object)
 		g_object_unref(task);
 	}
 	wbd_kasa_connection_close(self);
+	wbd_kasa_connection_unfollow_cancellable(self);
 	g_clear_object(&self->client);
 	G_OBJECT_CLASS(wbd_kasa_connection_parent_class)->dispose(object);
 }
