@@ -350,6 +350,18 @@ class KasaSmartTest(wbtest.DaemonTest):
             self.wait_for(lambda: self.refresh(path) == "", 15, "%s: recovered" % mode)
         self.assertTrue(self.get(path, DEVICE, "Online"))
 
+    def test_changes_at_the_device_seen(self):
+        # the relay switched by hand and a new reading reach the objects at the next poll
+        # (the poll sets identity and state only when they changed)
+        emu = self.start("P110(UK)_1.0_1.3.0.json", "klap")
+        path = self.wait_online("dev", 20)
+        for state, watts in (("off", 0.0), ("on", 123.456), ("off", 0.0), ("on", 7.5)):
+            emu.command("relay " + state)
+            if watts:
+                emu.command("energy current_power=%d" % round(watts * 1000))
+            self.wait_for(lambda: self.refresh(path) == "" and self.get(path, OUTLET, "On") == (state == "on")
+                          and math.isclose(self.get(path, METER, "Power"), watts), 15, "%s, %s W" % (state, watts))
+
     def test_session_renewed_after_aes_timeout(self):
         emu = self.start("EP25(US)_2.6_1.0.1.json", "aes")
         path = self.wait_online("dev", 20)

@@ -28,6 +28,7 @@
 #define SMART_MAX_CHILDREN 16
 #define SMART_MAX_PAGES 8
 #define SMART_MAX_ROUNDS 6
+#define NN(s) ((s) != NULL ? (s) : "")
 
 typedef enum {
 	FAMILY_UNKNOWN,
@@ -46,6 +47,7 @@ struct _WbdKasaSmart {
 	GHashTable *unsupported; /* "method" or "child:method" */
 	GPtrArray *child_ids;	 /* the device ids of the outlets, in position order */
 	gchar *terminal_uuid;
+	gchar *applied; /* a plug's identity and state as last set (see apply_parent) */
 };
 
 typedef enum {
@@ -464,18 +466,38 @@ apply_parent(GTask *task)
 
 	if (r->entries->len == 0) {
 		gboolean metered = self->energy_version > 0 && switchable;
+		/*
+		 * Each setter costs a property set and its notify, even unchanged (a tenth of a
+		 * poll's CPU): when nothing but the readings changed since the last poll, set
+		 * only those, as the XOR path does.
+		 */
+		g_autofree gchar *applied = g_strdup_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d%d%d",
+							    NN(wbd_json_get_string(r->info, "model")),
+							    NN(wbd_json_get_string(r->info, "hw_ver")),
+							    NN(wbd_json_get_string(r->info, "fw_ver")),
+							    NN(wbd_json_get_string(r->info, "device_id")),
+							    NN(wbd_json_get_string(r->info, "mac")),
+							    NN(wbd_json_get_string(r->info, "nickname")),
+							    wbd_kasa_smart_kind(r->info),
+							    switchable,
+							    metered,
+							    on);
 		if (self->child_ids->len > 0) {
 			wbd_device_remove_children(device);
 			g_ptr_array_set_size(self->child_ids, 0);
 		}
-		wbd_kasa_smart_apply_identity(device, r->info, NULL);
-		wbd_device_set_kind(device, wbd_kasa_smart_kind(r->info));
-		wbd_device_set_capabilities(device,
-					    (switchable ? WBD_DEVICE_CAP_OUTLET : 0) |
-						(metered ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0));
-		wbd_device_set_measurement(device, "load");
-		if (switchable)
-			wbd_device_set_on(device, on);
+		if (g_strcmp0(applied, self->applied) != 0) {
+			wbd_kasa_smart_apply_identity(device, r->info, NULL);
+			wbd_device_set_kind(device, wbd_kasa_smart_kind(r->info));
+			wbd_device_set_capabilities(device,
+						    (switchable ? WBD_DEVICE_CAP_OUTLET : 0) |
+							(metered ? WBD_DEVICE_CAP_ELECTRICITY_METER : 0));
+			wbd_device_set_measurement(device, "load");
+			if (switchable)
+				wbd_device_set_on(device, on);
+			g_free(self->applied);
+			self->applied = g_steal_pointer(&applied);
+		}
 		if (metered) {
 			WbdMeterReading reading;
 			reading_from_results(r, &reading);
@@ -486,6 +508,7 @@ apply_parent(GTask *task)
 	}
 
 	/* a strip: outlets in position order (the list's order is not theirs, §5.8) */
+	g_clear_pointer(&self->applied, g_free);
 	g_ptr_array_sort(r->entries, compare_position);
 	wbd_kasa_smart_apply_identity(device, r->info, NULL);
 	wbd_device_set_kind(device, "strip");
@@ -649,7 +672,10 @@ switch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(JsonNode) root = NULL;
 	JsonObject *result = NULL, *data;
 	gdouble code = -100000;
+	WbdKasaSmart *self = g_object_get_data(G_OBJECT(task), "wbd-smart");
 
+	/* the next poll sets the state whole, not compared with one from before the switch */
+	g_clear_pointer(&self->applied, g_free);
 	text = wbd_kasa_http_request_finish(WBD_KASA_HTTP(source), res, &error);
 	if (text != NULL && g_task_get_task_data(task) == (gpointer)switch_cb) {
 		/* IOT over KLAP: the XOR-era reply */
@@ -693,6 +719,8 @@ wbd_kasa_smart_switch_async(WbdKasaSmart *self,
 
 	g_task_set_source_tag(task, wbd_kasa_smart_switch_async);
 	g_task_set_task_data(task, g_strdup(child_id), g_free);
+	/* the device (the task's source) owns @self */
+	g_object_set_data(G_OBJECT(task), "wbd-smart", self);
 	if (self->family == FAMILY_IOT) {
 		g_autoptr(JsonBuilder) state = json_builder_new_immutable();
 		g_autoptr(JsonNode) state_params = NULL;
@@ -745,5 +773,6 @@ wbd_kasa_smart_free(WbdKasaSmart *self)
 	g_ptr_array_unref(self->child_ids);
 	wbd_kasa_energy_flush();
 	g_free(self->terminal_uuid);
+	g_free(self->applied);
 	g_free(self);
 }
