@@ -35,6 +35,9 @@ N HS110 plugs with an energy meter):
     1 Hz, each mode of --node-modes in turn on a fresh fleet: CPU per poll,
     RSS, the ratios to wattbusd's, the errors the peer counted, and the
     sockets it holds at the end (a kept connection per device shows as ~N).
+    Every window also reports the fleet emulator's CPU share and, from
+    /proc/PID/schedstat, the share of the time the poller's main thread and
+    the fleet waited runnable for a CPU (other load on the machine).
     Modes: default (TCP, the package's defaults: a new connection per
     request; the default), shared (TCP with useSharedSocket: true, which the
     package documents as "UDP only" and ignores for TCP: measured to show it),
@@ -120,6 +123,13 @@ def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def run_wait_seconds(pid):
+    """(running, waiting runnable) seconds of the process's main thread."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        run, wait = f.read().split()[:2]
+    return int(run) / 1e9, int(wait) / 1e9
 
 
 def mem_kib(pid):
@@ -322,6 +332,7 @@ class Bench:
         fleet = self.fleet.p.pid
         r0, c0, t0 = count_polls(), cpu_seconds(pid), time.monotonic()
         f0 = cpu_seconds(fleet)
+        w0, fw0 = run_wait_seconds(pid)[1], run_wait_seconds(fleet)[1]
         if probe:
             thread.start()
         rss = []
@@ -330,6 +341,7 @@ class Bench:
             rss.append(mem_kib(pid)["VmRSS"])
         r1, c1, t1 = count_polls(), cpu_seconds(pid), time.monotonic()
         f1 = cpu_seconds(fleet)
+        w1, fw1 = run_wait_seconds(pid)[1], run_wait_seconds(fleet)[1]
         stop.set()
         if probe:
             thread.join()
@@ -340,7 +352,11 @@ class Bench:
                "rss_kib": rss[-1], "rss_start_kib": rss[0], "hwm_kib": mem_kib(pid)["VmHWM"],
                # the emulated devices' side: near 1.0 = saturated (the polls/s then
                # measure the emulator, not the poller)
-               "fleet_cpu_share": (f1 - f0) / (t1 - t0)}
+               "fleet_cpu_share": (f1 - f0) / (t1 - t0),
+               # time the main thread (and the fleet's) waited runnable for a CPU: a
+               # large share = the machine's other load, not the process, sets the pace
+               "wait_share": (w1 - w0) / (t1 - t0),
+               "fleet_wait_share": (fw1 - fw0) / (t1 - t0)}
         if probe:
             res.update({"get_p50_ms": pct(rtt, 50), "get_p99_ms": pct(rtt, 99),
                         "get_max_ms": max(rtt), "gets": len(rtt)})
