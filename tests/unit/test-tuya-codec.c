@@ -519,6 +519,66 @@ test_real_frames(void)
 	}
 }
 
+/*
+ * The kept cipher contexts (wbd-tuya-crypto.c): keys alternating frame by frame, as
+ * with many devices, each give their own known answer (FIPS-197 C.1 and SP 800-38A
+ * F.1.1); a failed GCM tag check does not spoil the next one.
+ */
+static void
+assert_bytes_hex(GBytes *bytes, const gchar *hex)
+{
+	g_autoptr(GBytes) expected = wbt_hex_decode(hex);
+	g_assert_nonnull(bytes);
+	g_assert_true(g_bytes_equal(bytes, expected));
+}
+
+static void
+test_kept_cipher_contexts(void)
+{
+	g_autoptr(GBytes) key_a = wbt_hex_decode("000102030405060708090a0b0c0d0e0f");
+	g_autoptr(GBytes) plain_a = wbt_hex_decode("00112233445566778899aabbccddeeff");
+	g_autoptr(GBytes) key_b = wbt_hex_decode("2b7e151628aed2a6abf7158809cf4f3c");
+	g_autoptr(GBytes) plain_b = wbt_hex_decode("6bc1bee22e409f96e93d7e117393172a");
+	const guint8 *ka = g_bytes_get_data(key_a, NULL);
+	const guint8 *kb = g_bytes_get_data(key_b, NULL);
+	const guint8 iv[WBD_TUYA_GCM_IV_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+	const guint8 aad[4] = {0, 0, 0x66, 0x99};
+	guint8 sealed_a[16], sealed_b[16], tag_a[WBD_TUYA_GCM_TAG_SIZE], tag_b[WBD_TUYA_GCM_TAG_SIZE];
+	guint8 bad_tag[WBD_TUYA_GCM_TAG_SIZE], opened[16];
+
+	for (guint round = 0; round < 3; round++) {
+		g_autoptr(GBytes) ea = wbd_tuya_ecb_encrypt(ka, g_bytes_get_data(plain_a, NULL), 16, FALSE);
+		g_autoptr(GBytes) eb = wbd_tuya_ecb_encrypt(kb, g_bytes_get_data(plain_b, NULL), 16, FALSE);
+		g_autoptr(GBytes) da = NULL;
+		g_autoptr(GBytes) db = NULL;
+		g_autoptr(GBytes) wrong = NULL;
+
+		assert_bytes_hex(ea, "69c4e0d86a7b0430d8cdb78070b4c55a");
+		assert_bytes_hex(eb, "3ad77bb40d7a3660a89ecaf32466ef97");
+		/* a wrong key's padding check fails; the next decryption is unharmed */
+		wrong = wbd_tuya_ecb_decrypt(ka, g_bytes_get_data(eb, NULL), 16, TRUE);
+		(void)wrong;
+		db = wbd_tuya_ecb_decrypt(kb, g_bytes_get_data(eb, NULL), 16, FALSE);
+		da = wbd_tuya_ecb_decrypt(ka, g_bytes_get_data(ea, NULL), 16, FALSE);
+		g_assert_true(g_bytes_equal(da, plain_a));
+		g_assert_true(g_bytes_equal(db, plain_b));
+	}
+
+	for (guint round = 0; round < 2; round++) {
+		g_assert_true(wbd_tuya_gcm_encrypt(ka, iv, aad, sizeof(aad), g_bytes_get_data(plain_a, NULL), 16, sealed_a, tag_a));
+		g_assert_true(wbd_tuya_gcm_encrypt(kb, iv, aad, sizeof(aad), g_bytes_get_data(plain_a, NULL), 16, sealed_b, tag_b));
+		g_assert_true(memcmp(sealed_a, sealed_b, 16) != 0);
+		memcpy(bad_tag, tag_a, sizeof(bad_tag));
+		bad_tag[0] ^= 1;
+		g_assert_false(wbd_tuya_gcm_decrypt(ka, iv, aad, sizeof(aad), sealed_a, 16, bad_tag, opened));
+		g_assert_false(wbd_tuya_gcm_decrypt(kb, iv, aad, sizeof(aad), sealed_a, 16, tag_a, opened));
+		g_assert_true(wbd_tuya_gcm_decrypt(ka, iv, aad, sizeof(aad), sealed_a, 16, tag_a, opened));
+		g_assert_cmpmem(opened, 16, g_bytes_get_data(plain_a, NULL), 16);
+		g_assert_true(wbd_tuya_gcm_decrypt(kb, iv, aad, sizeof(aad), sealed_b, 16, tag_b, opened));
+		g_assert_cmpmem(opened, 16, g_bytes_get_data(plain_a, NULL), 16);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -543,6 +603,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tuya/codec/bad-frames", test_bad_frames);
 	g_test_add_func("/tuya/codec/scan", test_scan);
 	g_test_add_func("/tuya/codec/real-frames", test_real_frames);
+	g_test_add_func("/tuya/codec/kept-cipher-contexts", test_kept_cipher_contexts);
 	ret = g_test_run();
 	json_node_unref(vectors_root);
 	return ret;

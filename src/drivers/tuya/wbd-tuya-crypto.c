@@ -80,21 +80,96 @@ wbd_tuya_md5_hex(const guint8 *data, gsize len)
 	return hex;
 }
 
+/*
+ * Cipher contexts kept per thread, one per algorithm and direction: setting one up
+ * from nothing (EVP_CipherInit_ex() with the cipher) looks the algorithm up in the
+ * provider and allocates, which cost more than the AES of a whole frame; a kept one
+ * is only given the next frame's key (and its key schedule is kept as long as the key
+ * does not change). A context whose use failed is freed, not reused.
+ */
+typedef struct {
+	EVP_CIPHER_CTX *ecb[2]; /* [encrypt] */
+	guint8 ecb_key[2][WBD_TUYA_KEY_SIZE];
+	EVP_CIPHER_CTX *gcm[2];
+} CipherCache;
+
+static void
+cipher_cache_free(gpointer data)
+{
+	CipherCache *cache = data;
+	for (guint i = 0; i < 2; i++) {
+		EVP_CIPHER_CTX_free(cache->ecb[i]);
+		EVP_CIPHER_CTX_free(cache->gcm[i]);
+	}
+	OPENSSL_cleanse(cache, sizeof(*cache));
+	g_free(cache);
+}
+
+static GPrivate cipher_cache = G_PRIVATE_INIT(cipher_cache_free);
+
+static CipherCache *
+cipher_cache_get(void)
+{
+	CipherCache *cache = g_private_get(&cipher_cache);
+	if (cache == NULL) {
+		cache = g_new0(CipherCache, 1);
+		g_private_set(&cipher_cache, cache);
+	}
+	return cache;
+}
+
+static void
+cipher_cache_drop(EVP_CIPHER_CTX **slot)
+{
+	EVP_CIPHER_CTX_free(*slot);
+	*slot = NULL;
+}
+
+/* the thread's ECB context for @encrypt, keyed with @key */
+static EVP_CIPHER_CTX *
+wbd_tuya_ecb_context(const guint8 *key, gboolean encrypt)
+{
+	CipherCache *cache = cipher_cache_get();
+	guint i = encrypt ? 1 : 0;
+
+	if (cache->ecb[i] != NULL && CRYPTO_memcmp(cache->ecb_key[i], key, WBD_TUYA_KEY_SIZE) == 0)
+		return cache->ecb[i];
+	if (cache->ecb[i] == NULL) {
+		cache->ecb[i] = EVP_CIPHER_CTX_new();
+		if (cache->ecb[i] == NULL ||
+		    EVP_CipherInit_ex(cache->ecb[i], EVP_aes_128_ecb(), NULL, key, NULL, (int)i) != 1) {
+			cipher_cache_drop(&cache->ecb[i]);
+			return NULL;
+		}
+	} else if (EVP_CipherInit_ex(cache->ecb[i], NULL, NULL, key, NULL, (int)i) != 1) {
+		cipher_cache_drop(&cache->ecb[i]);
+		return NULL;
+	}
+	if (EVP_CIPHER_CTX_set_padding(cache->ecb[i], 0) != 1) {
+		cipher_cache_drop(&cache->ecb[i]);
+		return NULL;
+	}
+	memcpy(cache->ecb_key[i], key, WBD_TUYA_KEY_SIZE);
+	return cache->ecb[i];
+}
+
 /* AES-128-ECB over whole blocks; our own PKCS#7 so that its check is strict */
 static gboolean
 wbd_tuya_ecb(const guint8 *key, gboolean encrypt, const guint8 *in, gsize len, guint8 *out)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX *ctx = wbd_tuya_ecb_context(key, encrypt);
 	int n = 0;
-	gboolean ok;
 
 	if (ctx == NULL)
 		return FALSE;
-	ok = EVP_CipherInit_ex(ctx, EVP_aes_128_ecb(), NULL, key, NULL, encrypt ? 1 : 0) == 1 &&
-	     EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
-	     (len == 0 || EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1) && (gsize)n == len;
-	EVP_CIPHER_CTX_free(ctx);
-	return ok;
+	if (len == 0)
+		return TRUE;
+	/* whole blocks without padding: nothing stays buffered in the context */
+	if (EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1 || (gsize)n != len) {
+		cipher_cache_drop(&cipher_cache_get()->ecb[encrypt ? 1 : 0]);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /**
@@ -165,16 +240,21 @@ wbd_tuya_gcm(gboolean encrypt,
 	     guint8 *out,
 	     guint8 *tag)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX **slot = &cipher_cache_get()->gcm[encrypt ? 1 : 0];
+	EVP_CIPHER_CTX *ctx;
 	guint8 final[WBD_TUYA_AES_BLOCK];
 	int n = 0;
-	gboolean ok;
+	gboolean ok = TRUE;
 
-	if (ctx == NULL)
-		return FALSE;
-	ok = EVP_CipherInit_ex(ctx, EVP_aes_128_gcm(), NULL, NULL, NULL, encrypt ? 1 : 0) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, WBD_TUYA_GCM_IV_SIZE, NULL) == 1 &&
-	     EVP_CipherInit_ex(ctx, NULL, NULL, key, iv, encrypt ? 1 : 0) == 1;
+	if (*slot == NULL) {
+		*slot = EVP_CIPHER_CTX_new();
+		ok = *slot != NULL &&
+		     EVP_CipherInit_ex(*slot, EVP_aes_128_gcm(), NULL, NULL, NULL, encrypt ? 1 : 0) == 1 &&
+		     EVP_CIPHER_CTX_ctrl(*slot, EVP_CTRL_GCM_SET_IVLEN, WBD_TUYA_GCM_IV_SIZE, NULL) == 1;
+	}
+	/* the key and the IV set the whole state of a kept context */
+	ok = ok && EVP_CipherInit_ex(*slot, NULL, NULL, key, iv, encrypt ? 1 : 0) == 1;
+	ctx = *slot;
 	if (ok && aad_len > 0)
 		ok = EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) == 1;
 	if (ok && len > 0)
@@ -186,7 +266,9 @@ wbd_tuya_gcm(gboolean encrypt,
 		ok = EVP_CipherFinal_ex(ctx, final, &n) == 1 && n == 0;
 	if (ok && encrypt)
 		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, WBD_TUYA_GCM_TAG_SIZE, tag) == 1;
-	EVP_CIPHER_CTX_free(ctx);
+	/* a tag that did not verify, too: the next use starts from a new context */
+	if (!ok)
+		cipher_cache_drop(slot);
 	return ok;
 }
 
