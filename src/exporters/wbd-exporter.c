@@ -6,55 +6,12 @@
 #include "wbd-auth.h"
 #include "wbd-dbus-error.h"
 #include "wbd-exporter-filter.h"
-#include "wbd-exporter.h"
+#include "wbd-exporter-private.h"
 
 #define WBD_EXPORTER_PATH_PREFIX "/org/wattbus/Wattbus1/Exporters/"
 #define WBD_EXPORTER_DEFAULT_MAX_QUEUED 1000000
 #define WBD_EXPORTER_DEFAULT_BATCH 500
 #define WBD_EXPORTER_DEFAULT_TIMEOUT_S 30
-#define WBD_EXPORTER_MAX_BACKOFF_S 300
-
-#define STATE_CONNECTING "connecting"
-#define STATE_CONNECTED "connected"
-#define STATE_BACKING_OFF "backing-off"
-#define STATE_DISABLED "disabled"
-#define STATE_ERROR "error"
-
-typedef struct {
-	gchar *id;
-	const WbdExporterInfo *info;
-	GHashTable *settings;
-	WbdSpool *spool;
-	WbdExporterFilter *filter;
-	GHashTable *labels; /* device id → its name, for records the filter makes later */
-	guint64 max_queued;
-	guint batch_size;
-	guint timeout_s;
-
-	WattbusObjectSkeleton *object;
-	WattbusExporter *iface;
-
-	GCancellable *cancellable; /* cancelled when the exporter stops */
-	GCancellable *send_cancellable;
-	gboolean started;
-	gboolean enabled;
-	gboolean refused; /* the target said no: wait for Flush/Enable/a new config */
-	gboolean sending; /* a peek, send or remove is under way */
-	guint writing;	  /* readings of the append under way, 0 for none */
-	gboolean timed_out;
-	GPtrArray *pending; /* WbdSpoolRecord, accepted by the filter, not yet written */
-	guint write_id;
-	guint retry_id;
-	guint send_timeout_id;
-	guint tick_id;
-	guint snapshot_id;
-	guint backoff_s;
-	guint64 drops_unlogged; /* a full spool is logged once a minute at most */
-	gint64 drop_logged_us;
-	WbdExporterDeviceLookup lookup; /* the daemon's devices, for commands */
-	gpointer lookup_data;
-} WbdExporterPrivate;
-
 G_DEFINE_TYPE_WITH_PRIVATE(WbdExporter, wbd_exporter, G_TYPE_OBJECT)
 /* clang-format off */
 G_DEFINE_QUARK(wbd-exporter-error-quark, wbd_exporter_error)
@@ -62,8 +19,12 @@ G_DEFINE_QUARK(wbd-exporter-error-quark, wbd_exporter_error)
 
 #define GET_PRIVATE(o) ((WbdExporterPrivate *)wbd_exporter_get_instance_private(o))
 
-static void
-wbd_exporter_kick(WbdExporter *self);
+/* for the parts of the class in other files (wbd-exporter-private.h) */
+WbdExporterPrivate *
+wbd_exporter_get_private(WbdExporter *self)
+{
+	return GET_PRIVATE(self);
+}
 
 /* identity */
 
@@ -113,13 +74,13 @@ wbd_exporter_get_object(WbdExporter *self)
 	return G_DBUS_OBJECT_SKELETON(GET_PRIVATE(self)->object);
 }
 
-static gboolean
+gboolean
 wbd_exporter_is_stopped(WbdExporter *self)
 {
 	return g_cancellable_is_cancelled(GET_PRIVATE(self)->cancellable);
 }
 
-static void
+void
 wbd_exporter_set_state(WbdExporter *self, const gchar *state)
 {
 	wattbus_exporter_set_state(GET_PRIVATE(self)->iface, state);
@@ -322,225 +283,6 @@ wbd_exporter_forget_device(WbdExporter *self, const gchar *device)
 		WBD_EXPORTER_GET_CLASS(self)->device_removed(self, device);
 }
 
-/* delivering */
-
-static void
-wbd_exporter_retry_later(WbdExporter *self);
-
-static gboolean
-wbd_exporter_retry_cb(gpointer user_data)
-{
-	WbdExporter *self = WBD_EXPORTER(user_data);
-	GET_PRIVATE(self)->retry_id = 0;
-	wbd_exporter_kick(self);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-wbd_exporter_fail(WbdExporter *self, const GError *error)
-{
-	WbdExporterPrivate *priv = GET_PRIVATE(self);
-	const gchar *old = wattbus_exporter_get_last_error(priv->iface);
-	gboolean refused = g_error_matches(error, WBD_EXPORTER_ERROR, WBD_EXPORTER_ERROR_REFUSED);
-
-	wattbus_exporter_set_failed(priv->iface, wattbus_exporter_get_failed(priv->iface) + 1);
-	if (g_strcmp0(old, error->message) != 0 || refused)
-		wbd_exp_warning(self,
-				"%s: %s",
-				refused ? "refused, not retrying until flushed or reconfigured"
-					: "delivery failed",
-				error->message);
-	wattbus_exporter_set_last_error(priv->iface, error->message);
-	if (refused) {
-		priv->refused = TRUE;
-		wbd_exporter_set_state(self, STATE_ERROR);
-		return;
-	}
-	wbd_exporter_retry_later(self);
-}
-
-static void
-wbd_exporter_retry_later(WbdExporter *self)
-{
-	WbdExporterPrivate *priv = GET_PRIVATE(self);
-	priv->backoff_s =
-	    priv->backoff_s == 0 ? 1 : MIN(priv->backoff_s * 2, WBD_EXPORTER_MAX_BACKOFF_S);
-	wbd_exp_debug(self, "retrying in %u s", priv->backoff_s);
-	if (priv->enabled)
-		wbd_exporter_set_state(self, STATE_BACKING_OFF);
-	g_clear_handle_id(&priv->retry_id, g_source_remove);
-	priv->retry_id = g_timeout_add_seconds(priv->backoff_s, wbd_exporter_retry_cb, self);
-}
-
-typedef struct {
-	WbdExporter *self;
-	GPtrArray *records;
-} SendData;
-
-static void
-send_data_free(SendData *data)
-{
-	g_clear_object(&data->self);
-	g_clear_pointer(&data->records, g_ptr_array_unref);
-	g_free(data);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SendData, send_data_free)
-
-static void
-wbd_exporter_remove_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(SendData) data = user_data;
-	WbdExporter *self = data->self;
-	WbdExporterPrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GError) error = NULL;
-	guint64 count = 0;
-
-	priv->sending = FALSE;
-	/* delivered but still there: they will be delivered again, which is allowed */
-	if (!wbd_spool_remove_through_finish(WBD_SPOOL(source), res, &count, &error))
-		wbd_exp_warning(self, "cannot remove delivered readings: %s", error->message);
-	wattbus_exporter_set_queued(priv->iface, count);
-	wbd_exporter_kick(self);
-}
-
-static void
-wbd_exporter_send_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(SendData) data = user_data;
-	WbdExporter *self = data->self;
-	WbdExporterPrivate *priv = GET_PRIVATE(self);
-	g_autoptr(GError) error = NULL;
-	WbdSpoolRecord *last;
-	gboolean ok;
-
-	g_clear_handle_id(&priv->send_timeout_id, g_source_remove);
-	g_clear_object(&priv->send_cancellable);
-	ok = WBD_EXPORTER_GET_CLASS(self)->send_finish(self, res, &error);
-	if (wbd_exporter_is_stopped(self)) {
-		priv->sending = FALSE;
-		return;
-	}
-	if (!ok) {
-		if (priv->timed_out) {
-			g_clear_error(&error);
-			g_set_error(&error,
-				    WBD_EXPORTER_ERROR,
-				    WBD_EXPORTER_ERROR_FAILED,
-				    "No answer from %s within %u s",
-				    wattbus_exporter_get_target(priv->iface),
-				    priv->timeout_s);
-		}
-		priv->sending = FALSE;
-		wbd_exporter_fail(self, error);
-		return;
-	}
-	if (priv->backoff_s > 0 ||
-	    !g_str_equal(wattbus_exporter_get_state(priv->iface), STATE_CONNECTED))
-		wbd_exp_info(self, "delivering to %s", wattbus_exporter_get_target(priv->iface));
-	priv->backoff_s = 0;
-	g_object_set(priv->iface,
-		     "sent",
-		     wattbus_exporter_get_sent(priv->iface) + data->records->len,
-		     "last-success",
-		     (guint64)g_get_real_time(),
-		     "last-error",
-		     "",
-		     NULL);
-	if (priv->enabled)
-		wbd_exporter_set_state(self, STATE_CONNECTED);
-	last = g_ptr_array_index(data->records, data->records->len - 1);
-	wbd_spool_remove_through_async(priv->spool,
-				       priv->id,
-				       last->seq,
-				       NULL,
-				       wbd_exporter_remove_cb,
-				       g_steal_pointer(&data));
-}
-
-static gboolean
-wbd_exporter_send_timeout_cb(gpointer user_data)
-{
-	WbdExporter *self = WBD_EXPORTER(user_data);
-	WbdExporterPrivate *priv = GET_PRIVATE(self);
-	priv->send_timeout_id = 0;
-	priv->timed_out = TRUE;
-	g_cancellable_cancel(priv->send_cancellable);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-wbd_exporter_peek_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(SendData) data = g_new0(SendData, 1);
-	WbdExporter *self;
-	WbdExporterPrivate *priv;
-	g_autoptr(GError) error = NULL;
-
-	data->self = user_data;
-	self = data->self;
-	priv = GET_PRIVATE(self);
-	data->records = wbd_spool_peek_finish(WBD_SPOOL(source), res, &error);
-	if (data->records == NULL) {
-		priv->sending = FALSE;
-		wbd_exporter_fail(self, error);
-		return;
-	}
-	if (data->records->len == 0 || wbd_exporter_is_stopped(self) || !priv->enabled) {
-		priv->sending = FALSE;
-		return;
-	}
-	priv->timed_out = FALSE;
-	priv->send_cancellable = g_cancellable_new();
-	priv->send_timeout_id =
-	    g_timeout_add_seconds(priv->timeout_s, wbd_exporter_send_timeout_cb, self);
-	wbd_exp_debug(self, "sending %u readings", data->records->len);
-	WBD_EXPORTER_GET_CLASS(self)->send_async(self,
-						 data->records,
-						 priv->send_cancellable,
-						 wbd_exporter_send_cb,
-						 data);
-	data = NULL;
-}
-
-/* sends the oldest queued readings, unless something stands in the way */
-static void
-wbd_exporter_kick(WbdExporter *self)
-{
-	WbdExporterPrivate *priv = GET_PRIVATE(self);
-	guint64 queued = wattbus_exporter_get_queued(priv->iface);
-
-	if (!priv->started || wbd_exporter_is_stopped(self) || !priv->enabled || priv->refused ||
-	    priv->sending || priv->retry_id != 0 || queued == 0 || wbd_exporter_is_live(self))
-		return;
-	priv->sending = TRUE;
-	if (!g_str_equal(wattbus_exporter_get_state(priv->iface), STATE_CONNECTED))
-		wbd_exporter_set_state(self, STATE_CONNECTING);
-	wbd_spool_peek_async(priv->spool,
-			     priv->id,
-			     priv->batch_size,
-			     NULL,
-			     wbd_exporter_peek_cb,
-			     g_object_ref(self));
-}
-
-/**
- * wbd_exporter_retry_now:
- *
- * For kinds that learn by themselves that the target is reachable again (a broker
- * connection is back): ends a back-off, not a refusal, and delivers what is queued.
- */
-void
-wbd_exporter_retry_now(WbdExporter *self)
-{
-	WbdExporterPrivate *priv = GET_PRIVATE(self);
-
-	if (priv->retry_id == 0)
-		return;
-	g_clear_handle_id(&priv->retry_id, g_source_remove);
-	wbd_exporter_kick(self);
-}
-
 void
 wbd_exporter_set_device_lookup(WbdExporter *self, WbdExporterDeviceLookup lookup, gpointer data)
 {
@@ -615,7 +357,7 @@ wbd_exporter_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		priv->refused = FALSE;
 		priv->backoff_s = 0;
 		g_clear_handle_id(&priv->retry_id, g_source_remove);
-		if (!priv->sending)
+		if (!wbd_exporter_is_sending(self))
 			wbd_exporter_set_state(self,
 					       wbd_exporter_is_live(self) ? STATE_CONNECTED
 									  : STATE_CONNECTING);
@@ -793,11 +535,9 @@ wbd_exporter_stop(WbdExporter *self)
 		wbd_exporter_take(self, out);
 	}
 	g_cancellable_cancel(priv->cancellable);
-	if (priv->send_cancellable != NULL)
-		g_cancellable_cancel(priv->send_cancellable);
+	wbd_exporter_cancel_sends(self);
 	g_clear_handle_id(&priv->write_id, g_source_remove);
 	g_clear_handle_id(&priv->retry_id, g_source_remove);
-	g_clear_handle_id(&priv->send_timeout_id, g_source_remove);
 	g_clear_handle_id(&priv->tick_id, g_source_remove);
 	g_clear_handle_id(&priv->snapshot_id, g_source_remove);
 	if (priv->pending->len > 0 && priv->spool != NULL) {
@@ -842,7 +582,7 @@ wbd_exporter_finalize(GObject *object)
 	g_clear_pointer(&priv->labels, g_hash_table_unref);
 	g_clear_pointer(&priv->pending, g_ptr_array_unref);
 	g_clear_object(&priv->cancellable);
-	g_clear_object(&priv->send_cancellable);
+	wbd_exporter_clear_sends(WBD_EXPORTER(object));
 	G_OBJECT_CLASS(wbd_exporter_parent_class)->finalize(object);
 }
 

@@ -70,6 +70,12 @@ G_DECLARE_DERIVABLE_TYPE(WbdExporter, wbd_exporter, WBD, EXPORTER, GObject)
  *   the record is sent): for kinds that name their target after something else than
  *   the device's @name (e.g. EmonCMS: the node of the device's family). Optional; the
  *   default is @name.
+ * @max_batches: how many batches may be under way at once (0 or 1: one at a time).
+ *   With more, @send_async is called for the next readings before the earlier
+ *   batches are acknowledged, and may complete out of order; the base class still
+ *   removes them from the spool in order, and after a failure sends again from the
+ *   oldest batch not acknowledged (for targets that acknowledge a stream, e.g. an
+ *   MQTT broker's PUBACKs).
  *
  * The base class does the rest: the D-Bus object and its methods, selecting and
  * rating readings, the spool, the delivery loop. Kinds never touch D-Bus or the
@@ -94,6 +100,7 @@ struct _WbdExporterClass {
 	void (*device_removed)(WbdExporter *self, const gchar *device);
 	void (*device_changed)(WbdExporter *self, const gchar *device, GVariant *changes);
 	gchar *(*record_label)(WbdExporter *self, const gchar *device, const gchar *name);
+	guint max_batches;
 
 	gpointer padding[4];
 };

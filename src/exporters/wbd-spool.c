@@ -160,7 +160,7 @@ wbd_spool_setup(WbdSpool *self, GError **error)
 			       error) ||
 	    !wbd_spool_prepare(self,
 			       "SELECT seq, device, label, time, data, format FROM readings "
-			       "WHERE exporter = ?1 ORDER BY seq LIMIT ?2",
+			       "WHERE exporter = ?1 AND seq > ?3 ORDER BY seq LIMIT ?2",
 			       &self->peek,
 			       error) ||
 	    !wbd_spool_prepare(self,
@@ -318,7 +318,11 @@ wbd_spool_append(WbdSpool *self,
 }
 
 static GPtrArray *
-wbd_spool_peek_locked(WbdSpool *self, const gchar *exporter, guint limit, GError **error)
+wbd_spool_peek_locked(WbdSpool *self,
+		      const gchar *exporter,
+		      gint64 after,
+		      guint limit,
+		      GError **error)
 {
 	g_autoptr(GPtrArray) records =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)wbd_spool_record_free);
@@ -327,6 +331,7 @@ wbd_spool_peek_locked(WbdSpool *self, const gchar *exporter, guint limit, GError
 	sqlite3_reset(self->peek);
 	sqlite3_bind_text(self->peek, 1, exporter, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(self->peek, 2, limit);
+	sqlite3_bind_int64(self->peek, 3, after);
 	while ((rc = sqlite3_step(self->peek)) == SQLITE_ROW) {
 		const gchar *data = (const gchar *)sqlite3_column_text(self->peek, 4);
 		g_autofree gchar *upgraded = NULL;
@@ -362,7 +367,7 @@ wbd_spool_peek(WbdSpool *self, const gchar *exporter, guint limit, GError **erro
 {
 	GPtrArray *records;
 	g_mutex_lock(&self->lock);
-	records = wbd_spool_peek_locked(self, exporter, limit, error);
+	records = wbd_spool_peek_locked(self, exporter, 0, limit, error);
 	g_mutex_unlock(&self->lock);
 	return records;
 }
@@ -465,7 +470,7 @@ wbd_spool_worker_func(gpointer data, gpointer user_data)
 					     &error);
 		break;
 	case SPOOL_OP_PEEK:
-		op->records = wbd_spool_peek_locked(self, op->exporter, op->limit, &error);
+		op->records = wbd_spool_peek_locked(self, op->exporter, op->seq, op->limit, &error);
 		ok = op->records != NULL;
 		break;
 	case SPOOL_OP_REMOVE:
@@ -549,9 +554,29 @@ wbd_spool_peek_async(WbdSpool *self,
 		     GAsyncReadyCallback callback,
 		     gpointer user_data)
 {
+	wbd_spool_peek_after_async(self, exporter, 0, limit, cancellable, callback, user_data);
+}
+
+/**
+ * wbd_spool_peek_after_async:
+ * @after: only readings with a greater seq (0: from the oldest)
+ *
+ * As wbd_spool_peek_async(), after the readings already handed out (several batches
+ * under way at once); finish with wbd_spool_peek_finish().
+ */
+void
+wbd_spool_peek_after_async(WbdSpool *self,
+			   const gchar *exporter,
+			   gint64 after,
+			   guint limit,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data)
+{
 	SpoolOp *op = g_new0(SpoolOp, 1);
 	op->kind = SPOOL_OP_PEEK;
 	op->exporter = g_strdup(exporter);
+	op->seq = after;
 	op->limit = limit;
 	wbd_spool_queue(self, op, wbd_spool_peek_async, cancellable, callback, user_data);
 }

@@ -76,6 +76,14 @@ wbd_spool_peek_async(WbdSpool *self,
 		     GCancellable *cancellable,
 		     GAsyncReadyCallback callback,
 		     gpointer user_data);
+void
+wbd_spool_peek_after_async(WbdSpool *self,
+			   const gchar *exporter,
+			   gint64 after,
+			   guint limit,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data);
 GPtrArray *
 wbd_spool_peek_finish(WbdSpool *self, GAsyncResult *res, GError **error);
 void

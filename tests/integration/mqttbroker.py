@@ -72,6 +72,8 @@ class Broker:
                  "log_dest file %s" % self.log_path,
                  "log_type all",
                  "set_tcp_nodelay true",
+                 # a backlog published while a recorder reconnects is kept for it whole
+                 "max_queued_messages 1000000",
                  "listener %d 127.0.0.1" % self.port]
         if os.geteuid() == 0:
             lines.insert(0, "user root")

@@ -574,6 +574,55 @@ class MqttTest(MqttBase):
         self.assertIn("upgraded to typed values", self.daemon_log())
 
 
+    def test_broker_restart_during_backlog(self):
+        """The broker stopped and started again while several batches of a backlog are
+        under way (batch-size 200, up to 4 batches at once, 64 publishes in Paho): every
+        reading arrives and the spool empties, each device's readings in order; a
+        reading comes again only from where the spool rewound (the oldest batch not
+        acknowledged), at most the batches that were under way."""
+        spec = importlib.util.spec_from_file_location(
+            "benchlib", os.path.join(wbtest.SOURCE_DIR, "tests", "bench", "benchlib.py"))
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+        total, batch, under_way = 20000, 200, 4
+        broker = self.broker()
+        rec = self.recorder(broker, subscribe=("wattbus/+",))
+        os.makedirs(self.state_dir, exist_ok=True)
+        bench.prefill(os.path.join(self.state_dir, "spool.db"), "mq", total, typed=True)
+        self.write_config(self.exporter(broker, batch_size=batch))
+        self.start_daemon()
+        self.wait_for(lambda: (self.exp("Sent") or 0) >= 1000, 30, "the first batches delivered")
+        broker.stop()
+        queued = self.exp("Queued")
+        self.assertGreater(queued, 0, "the broker must stop during the backlog")
+        broker.start()
+        self.wait_for(lambda: self.exp("Queued") == 0, 120, "the backlog delivered")
+        self.assertEqual(self.exp("Sent"), total)
+
+        def energies(dev):
+            with rec.lock:  # live deliveries only: not the retained copy of a resubscribe
+                return [json.loads(m[1])["energy"] for m in rec.messages
+                        if m[0] == "wattbus/dev%d" % dev and not m[2]]
+        expected = {dev: [16323 + i for i in range(dev, total, 10)] for dev in range(10)}
+        self.wait_for(lambda: all(set(energies(d)) >= set(expected[d]) for d in range(10)), 60,
+                      "every reading at the broker")
+        for dev in range(10):
+            got = energies(dev)
+            self.assertEqual(set(got), set(expected[dev]))
+            seen = set()
+            firsts = []
+            for e in got:
+                if e not in seen:
+                    seen.add(e)
+                    firsts.append(e)
+            self.assertEqual(firsts, expected[dev], "device %d out of order" % dev)
+            rewinds = [(got[i - 1], got[i]) for i in range(1, len(got)) if got[i] <= got[i - 1]]
+            self.assertLessEqual(len(rewinds), 3, rewinds)
+            for before, back in rewinds:
+                # 10 devices: a reading of one device is 10 apart in the backlog
+                self.assertLessEqual(before - back, batch * under_way, (before, back))
+
+
 class TuyaEdgeTest(MqttBase):
     """kind=tuya-edge: the test is Tuya's edge gateway (shared/specs/mqtt-clouds.md §5)
     on a Mosquitto that knows the gateway's MD5 password, computed here with hashlib."""

@@ -22,6 +22,7 @@
 #define WBD_MQTT_DEFAULT_TLS_PORT 8883
 /* a password-file holds one password */
 #define WBD_MQTT_SECRET_FILE_MAX 4096
+#define WBD_MQTT_CLOUD_MAX_BATCHES 4
 
 typedef struct {
 	WbdMqttClient *client;
@@ -732,6 +733,9 @@ wbd_mqtt_cloud_class_init(WbdMqttCloudClass *klass)
 	exporter_class->send_finish = wbd_mqtt_cloud_send_finish;
 	exporter_class->stop = wbd_mqtt_cloud_stop;
 	exporter_class->device_changed = wbd_mqtt_cloud_device_changed;
+	/* the broker acknowledges a stream: the next batches go while one is acknowledged
+	 * (the client keeps at most its window of them in Paho) */
+	exporter_class->max_batches = WBD_MQTT_CLOUD_MAX_BATCHES;
 }
 
 static void
