@@ -12,7 +12,6 @@
 #include "wbd-log.h"
 #include "wbd-meter-reading.h"
 
-#define WBD_DEVICE_PATH_PREFIX "/org/wattbus/Wattbus1/Devices/"
 
 
 G_DEFINE_TYPE_WITH_PRIVATE(WbdDevice, wbd_device, G_TYPE_OBJECT)
@@ -36,8 +35,8 @@ wbd_device_get_private(WbdDevice *self)
 gchar *
 wbd_device_build_object_path(const gchar *id)
 {
-	g_autofree gchar *escaped = g_dbus_escape_object_path(id);
-	return g_strconcat(WBD_DEVICE_PATH_PREFIX, escaped, NULL);
+	/* the one escaping the clients use too */
+	return wattbus_build_device_path(id);
 }
 
 const gchar *
