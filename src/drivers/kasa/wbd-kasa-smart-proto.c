@@ -7,6 +7,7 @@
 #include <wattbus-glib.h>
 
 #include "wbd-json.h"
+#include "wbd-kasa-json.h"
 #include "wbd-kasa-smart-proto.h"
 
 /*
@@ -91,7 +92,7 @@ wbd_kasa_smart_parse_reply(JsonNode **root, const gchar *text, gsize len, GError
 	JsonObject *obj, *result;
 	gdouble code = 0;
 
-	*root = wbd_json_parse_object(text, len, error);
+	*root = wbd_kasa_json_parse_object(text, len, error);
 	if (*root == NULL)
 		return NULL;
 	obj = json_node_get_object(*root);
