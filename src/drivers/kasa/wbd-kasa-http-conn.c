@@ -7,14 +7,18 @@
 
 #include <wattbus-glib.h>
 
+#include "wbd-fd-watch.h"
 #include "wbd-kasa-http-private.h"
 #include "wbd-log.h"
 
 /*
  * The HTTP/1.1 client of TP-Link's transports: one kept TCP connection a device, one
- * POST at a time, the request in one send and the reply read without blocking, with one
- * GSocket source while it waits whose ready time is the request's time-out (the way
- * wbd-kasa-connection.c reads XOR). A libsoup SoupMessage a poll (headers, signals, a
+ * POST at a time, the request in one send and the reply read without blocking once the
+ * socket is readable. An open socket stays in a WbdFdSet (wbd-fd-watch.c: one epoll set
+ * and one main-loop source for every socket of a priority), which also holds the
+ * request's time-out, as wbd-kasa-connection.c does for XOR: no GSource or timer a
+ * request. While no request is under way, a readable socket means the device closed
+ * it: it is closed then, and the next request connects. A libsoup SoupMessage a poll (headers, signals, a
  * GTask and sources of its own) cost 5-8 times an XOR poll's CPU at 1,000 plugs; the
  * devices speak a narrow HTTP: a POST with Content-Length, a reply with Content-Length
  * (no chunks, no redirects, no compression, no proxies).
@@ -44,7 +48,9 @@ wbd_kasa_http_conn_close(WbdKasaHttp *self)
 {
 	if (self->connection == NULL)
 		return;
-	/* closing a socket does not block */
+	/* out of the epoll set before the descriptor closes; closing does not block */
+	self->waiting = FALSE;
+	wbd_fd_watch_remove(&self->watch);
 	g_io_stream_close(G_IO_STREAM(self->connection), NULL, NULL);
 	g_clear_object(&self->connection);
 	self->requests_on_connection = 0;
@@ -57,13 +63,17 @@ wbd_kasa_http_conn_done(WbdKasaHttp *self, GBytes *reply, GError *error)
 	WbdKasaHttpConnDone done = self->conn_done;
 	gpointer user_data = self->conn_user_data;
 
-	if (self->io_source != NULL) {
-		g_source_destroy(self->io_source);
-		g_clear_pointer(&self->io_source, g_source_unref);
+	gboolean unwatched = FALSE;
+
+	self->waiting = FALSE;
+	if (self->watch.set != NULL) {
+		wbd_fd_watch_clear_deadline(&self->watch);
+		/* idle: readable means closed by the device */
+		unwatched = !wbd_fd_watch_set_condition(&self->watch, G_IO_IN, NULL);
 	}
 	self->conn_done = NULL;
 	self->conn_user_data = NULL;
-	if (error != NULL || self->close_after_reply)
+	if (error != NULL || self->close_after_reply || unwatched)
 		wbd_kasa_http_conn_close(self);
 	else
 		self->requests_on_connection++;
@@ -111,22 +121,48 @@ wbd_kasa_http_conn_retry(WbdKasaHttp *self, GError *error)
 	return TRUE;
 }
 
-static gboolean
-wbd_kasa_http_conn_io_cb(GSocket *socket, GIOCondition condition, gpointer user_data);
+static void
+wbd_kasa_http_conn_io_cb(WbdFdWatch *watch, GIOCondition condition, gpointer user_data);
 
-/* one source a wait: its ready time is the deadline, so no timer of its own */
+/* the set of the sockets at @priority (a poll's, or a command's) */
+static WbdFdSet *
+wbd_kasa_http_conn_get_set(gint priority)
+{
+	static WbdFdSet *sets[4];
+	guint i;
+	for (i = 0; i < G_N_ELEMENTS(sets) && sets[i] != NULL; i++) {
+		if (wbd_fd_set_get_priority(sets[i]) == priority)
+			return sets[i];
+	}
+	if (i == G_N_ELEMENTS(sets))
+		return sets[0];
+	sets[i] = wbd_fd_set_new(NULL, "[wattbus] TP-Link HTTP sockets", priority);
+	return sets[i];
+}
+
+/* waits for the socket, until the request's deadline (no timer of its own) */
 static void
 wbd_kasa_http_conn_wait(WbdKasaHttp *self, GIOCondition condition)
 {
+	WbdFdSet *set = wbd_kasa_http_conn_get_set(self->conn_priority);
 	GSocket *socket = g_socket_connection_get_socket(self->connection);
-	self->io_source = g_socket_create_source(socket, condition | G_IO_HUP | G_IO_ERR, NULL);
-	g_source_set_callback(self->io_source,
-			      G_SOURCE_FUNC(wbd_kasa_http_conn_io_cb),
-			      g_object_ref(self),
-			      g_object_unref);
-	g_source_set_ready_time(self->io_source, self->cancelled ? 0 : self->deadline);
-	g_source_set_priority(self->io_source, self->conn_priority);
-	g_source_attach(self->io_source, g_main_context_get_thread_default());
+	gint64 deadline = self->cancelled ? 0 : self->deadline;
+	GError *error = NULL;
+	gboolean ok;
+
+	if (self->watch.set == set) {
+		ok = wbd_fd_watch_set_condition(&self->watch, condition, &error);
+	} else {
+		wbd_fd_watch_remove(&self->watch);
+		ok = wbd_fd_watch_add(set, &self->watch, g_socket_get_fd(socket), condition, wbd_kasa_http_conn_io_cb, self, &error);
+	}
+	if (!ok) {
+		wbd_kasa_http_conn_fail(self, error);
+		return;
+	}
+	self->waiting = TRUE;
+	if (!self->watch.has_deadline || self->watch.deadline != deadline)
+		wbd_fd_watch_set_deadline(&self->watch, deadline);
 }
 
 static GError *
@@ -291,26 +327,34 @@ wbd_kasa_http_conn_write(WbdKasaHttp *self)
 		}
 		self->sent += (gsize)n;
 	}
-	wbd_kasa_http_conn_read(self);
+	/* the reply cannot be there yet: no receive before the socket says so */
+	wbd_kasa_http_conn_wait(self, G_IO_IN);
 }
 
-static gboolean
-wbd_kasa_http_conn_io_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+/* the open socket is ready (@condition), or the request's deadline came (0) */
+static void
+wbd_kasa_http_conn_io_cb(WbdFdWatch *watch, GIOCondition condition, gpointer user_data)
 {
-	WbdKasaHttp *self = user_data;
+	g_autoptr(WbdKasaHttp) self = g_object_ref(user_data);
 
-	g_clear_pointer(&self->io_source, g_source_unref);
+	if (!self->waiting) {
+		/* no request under way: the device closed the connection, or talks out of turn */
+		if (self->conn_done == NULL && condition != 0) {
+			wbd_log_debug(self->log_id, "the device closed the kept connection");
+			wbd_kasa_http_conn_close(self);
+		}
+		return;
+	}
+	self->waiting = FALSE;
 	if (self->cancelled)
 		wbd_kasa_http_conn_fail(self, g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled"));
 	else if (condition == 0 || g_get_monotonic_time() >= self->deadline) {
-		/* the source's ready time: the deadline */
 		self->timed_out = TRUE;
 		wbd_kasa_http_conn_fail(self, g_error_new_literal(G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Timed out"));
 	} else if (self->sent < self->out->len)
 		wbd_kasa_http_conn_write(self);
 	else
 		wbd_kasa_http_conn_read(self);
-	return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -436,8 +480,9 @@ wbd_kasa_http_conn_cancel(WbdKasaHttp *self)
 	self->cancelled = TRUE;
 	if (self->connect_cancellable != NULL)
 		g_cancellable_cancel(self->connect_cancellable);
-	else if (self->io_source != NULL)
-		g_source_set_ready_time(self->io_source, 0);
+	else if (self->waiting)
+		/* it ends (and closes) at the next dispatch */
+		wbd_fd_watch_set_deadline(&self->watch, 0);
 }
 
 void

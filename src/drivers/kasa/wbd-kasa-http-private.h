@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "wbd-fd-watch.h"
 #include "wbd-kasa-crypto.h"
 #include "wbd-kasa-http.h"
 
@@ -39,7 +40,8 @@ struct _WbdKasaHttp {
 	guint requests_on_connection;
 	GCancellable *connect_cancellable;
 	guint connect_timeout_id;
-	GSource *io_source; /* waiting for the socket, with the deadline as ready time */
+	WbdFdWatch watch;   /* the open socket's, in the set of the request's priority */
+	gboolean waiting;   /* a request waits on the watch */
 	gint64 deadline;    /* monotonic µs */
 	gint conn_priority;
 	gboolean cancelled;
