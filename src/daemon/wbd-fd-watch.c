@@ -29,10 +29,25 @@
 
 #define WBD_FD_SET_BATCH 64
 
+/*
+ * Lingering (wbd_fd_set_set_linger()): while requests are under way and new ones came
+ * lately, a reply does not wake the loop; what came is read once a linger, in one
+ * batch. The sockets' epoll set (inner) is itself in the one GLib polls (epfd) with
+ * EPOLLONESHOT: once it reported, it reports no more until re-armed, which is done
+ * when the set stops lingering. A wake-up of the loop costs more than the rest of a
+ * poll's work (poll(), the scheduler's switches, the loop's turn).
+ */
+#define WBD_FD_SET_FRESH_LINGERS 3
+
 struct _WbdFdSet {
 	GSource source;
-	gint epfd;
+	gint epfd;  /* in the main loop's poll; holds inner */
+	gint inner; /* the sockets */
 	gpointer tag;
+	gboolean outer_armed; /* inner's one report in epfd not used up */
+	gint64 linger_us;     /* 0: every reply at once */
+	gint64 linger_until;  /* monotonic µs, 0: not lingering */
+	gint64 fresh_until;   /* a request started within WBD_FD_SET_FRESH_LINGERS lingers */
 	GQueue deadlines; /* WbdFdWatch, by deadline */
 	gint64 armed;	  /* the source's ready time, -1: none */
 	/* the events of the epoll_wait() being dispatched: a watch removed meanwhile is
@@ -83,6 +98,53 @@ wbd_fd_set_arm(WbdFdSet *set, gint64 ready_time)
 }
 
 static gboolean
+wbd_fd_set_prepare(GSource *source, gint *timeout)
+{
+	WbdFdSet *set = (WbdFdSet *)source;
+	gint64 now;
+
+	*timeout = -1;
+	if (set->linger_until == 0)
+		return FALSE;
+	now = g_source_get_time(source);
+	if (now >= set->linger_until)
+		return TRUE;
+	*timeout = (gint)MIN((set->linger_until - now + 999) / 1000, G_MAXINT);
+	return FALSE;
+}
+
+static gboolean
+wbd_fd_set_check(GSource *source)
+{
+	WbdFdSet *set = (WbdFdSet *)source;
+	return set->linger_until != 0 && g_source_get_time(source) >= set->linger_until;
+}
+
+static gboolean
+wbd_fd_set_arm_outer(WbdFdSet *set)
+{
+	struct epoll_event event = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = NULL};
+	if (set->outer_armed)
+		return TRUE;
+	if (epoll_ctl(set->epfd, EPOLL_CTL_MOD, set->inner, &event) != 0) {
+		g_warning("epoll_ctl: %s", g_strerror(errno));
+		return FALSE;
+	}
+	set->outer_armed = TRUE;
+	return TRUE;
+}
+
+static gint
+wbd_fd_set_epoll_wait(gint epfd, struct epoll_event *events, gint max)
+{
+	gint n;
+	do
+		n = epoll_wait(epfd, events, max, 0);
+	while (n < 0 && errno == EINTR);
+	return MAX(n, 0);
+}
+
+static gboolean
 wbd_fd_set_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 {
 	WbdFdSet *set = (WbdFdSet *)source;
@@ -94,21 +156,22 @@ wbd_fd_set_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	set->dispatching = TRUE;
 	if (g_source_query_unix_fd(source, set->tag) & G_IO_IN) {
-		gint n;
-		do
-			n = epoll_wait(set->epfd, set->batch, WBD_FD_SET_BATCH, 0);
-		while (n < 0 && errno == EINTR);
-		set->n_batch = MAX(n, 0);
-		/* a watch's function may remove any watch, see wbd_fd_watch_remove() */
-		for (set->next = 0; set->next < set->n_batch; set->next++) {
-			WbdFdWatch *watch = set->batch[set->next].data.ptr;
-			if (watch != NULL)
-				watch->func(watch,
-					    wbd_fd_watch_condition(set->batch[set->next].events),
-					    watch->user_data);
-		}
-		set->n_batch = 0;
+		/* uses up inner's one report: epfd is quiet until re-armed */
+		struct epoll_event event;
+		if (wbd_fd_set_epoll_wait(set->epfd, &event, 1) > 0)
+			set->outer_armed = FALSE;
 	}
+	/* whatever is ready, however this dispatch came (a reply, a linger, a deadline) */
+	set->n_batch = wbd_fd_set_epoll_wait(set->inner, set->batch, WBD_FD_SET_BATCH);
+	/* a watch's function may remove any watch, see wbd_fd_watch_remove() */
+	for (set->next = 0; set->next < set->n_batch; set->next++) {
+		WbdFdWatch *watch = set->batch[set->next].data.ptr;
+		if (watch != NULL)
+			watch->func(watch,
+				    wbd_fd_watch_condition(set->batch[set->next].events),
+				    watch->user_data);
+	}
+	set->n_batch = 0;
 	/* the deadlines that came, each taken out before its function runs */
 	if (set->armed >= 0 && set->armed <= now) {
 		while ((first = g_queue_peek_head_link(&set->deadlines)) != NULL) {
@@ -122,6 +185,15 @@ wbd_fd_set_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 		first = g_queue_peek_head_link(&set->deadlines);
 		wbd_fd_set_arm(set, first != NULL ? ((WbdFdWatch *)first->data)->deadline : -1);
 	}
+	/* requests under way, new ones lately: the next replies together, a linger on */
+	if (set->linger_us > 0 && !g_queue_is_empty(&set->deadlines) && now < set->fresh_until) {
+		set->linger_until = now + set->linger_us;
+	} else {
+		set->linger_until = 0;
+		/* a reply, or a device closing an idle connection, wakes the loop again */
+		if (!wbd_fd_set_arm_outer(set))
+			set->linger_until = now + MAX(set->linger_us, 1000);
+	}
 	set->dispatching = FALSE;
 	return G_SOURCE_CONTINUE;
 }
@@ -132,9 +204,14 @@ wbd_fd_set_finalize(GSource *source)
 	WbdFdSet *set = (WbdFdSet *)source;
 	if (set->epfd >= 0)
 		close(set->epfd);
+	if (set->inner >= 0)
+		close(set->inner);
 }
 
-static GSourceFuncs wbd_fd_set_funcs = {NULL, NULL, wbd_fd_set_dispatch, wbd_fd_set_finalize};
+static GSourceFuncs wbd_fd_set_funcs = {wbd_fd_set_prepare,
+					wbd_fd_set_check,
+					wbd_fd_set_dispatch,
+					wbd_fd_set_finalize};
 
 /**
  * wbd_fd_set_new:
@@ -149,9 +226,14 @@ wbd_fd_set_new(GMainContext *context, const gchar *name, gint priority)
 {
 	WbdFdSet *set = (WbdFdSet *)g_source_new(&wbd_fd_set_funcs, sizeof(WbdFdSet));
 
+	struct epoll_event event = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = NULL};
+
 	set->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (set->epfd < 0)
-		g_error("epoll_create1: %s", g_strerror(errno));
+	set->inner = epoll_create1(EPOLL_CLOEXEC);
+	if (set->epfd < 0 || set->inner < 0 ||
+	    epoll_ctl(set->epfd, EPOLL_CTL_ADD, set->inner, &event) != 0)
+		g_error("epoll: %s", g_strerror(errno));
+	set->outer_armed = TRUE;
 	set->tag = g_source_add_unix_fd(&set->source, set->epfd, G_IO_IN);
 	g_queue_init(&set->deadlines);
 	set->armed = -1;
@@ -176,6 +258,21 @@ wbd_fd_set_free(WbdFdSet *set)
 	g_source_unref(&set->source);
 }
 
+/**
+ * wbd_fd_set_set_linger:
+ * @linger_us: 0 (the default): each reply is dispatched when it comes; else, while
+ *   watches have deadlines (requests under way) and one was set within the last three
+ *   lingers, what is ready is dispatched once every @linger_us, in one batch
+ *
+ * Fewer wake-ups of the loop for a stream of requests, at the cost of up to
+ * @linger_us of delay for their replies. Deadlines keep their time.
+ */
+void
+wbd_fd_set_set_linger(WbdFdSet *set, gint64 linger_us)
+{
+	set->linger_us = MAX(linger_us, 0);
+}
+
 gint
 wbd_fd_set_get_priority(WbdFdSet *set)
 {
@@ -187,7 +284,7 @@ wbd_fd_watch_ctl(WbdFdWatch *watch, gint op, guint32 events, GError **error)
 {
 	struct epoll_event event = {.events = events, .data.ptr = watch};
 	gint saved;
-	if (epoll_ctl(watch->set->epfd, op, watch->fd, &event) == 0)
+	if (epoll_ctl(watch->set->inner, op, watch->fd, &event) == 0)
 		return TRUE;
 	saved = errno;
 	g_set_error(error,
@@ -262,6 +359,8 @@ wbd_fd_watch_set_deadline(WbdFdWatch *watch, gint64 deadline)
 	wbd_fd_watch_clear_deadline(watch);
 	watch->deadline = deadline;
 	watch->has_deadline = TRUE;
+	if (set->linger_us > 0)
+		set->fresh_until = g_get_monotonic_time() + WBD_FD_SET_FRESH_LINGERS * set->linger_us;
 	/* from the tail: deadlines are mostly added in the order they come */
 	for (before = g_queue_peek_tail_link(&set->deadlines);
 	     before != NULL && ((WbdFdWatch *)before->data)->deadline > deadline;
@@ -294,7 +393,7 @@ wbd_fd_watch_remove(WbdFdWatch *watch)
 		return;
 	wbd_fd_watch_clear_deadline(watch);
 	/* fails only if the descriptor was closed already, which takes it out too */
-	epoll_ctl(set->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
+	epoll_ctl(set->inner, EPOLL_CTL_DEL, watch->fd, NULL);
 	for (gint i = set->next + 1; i < set->n_batch; i++) {
 		if (set->batch[i].data.ptr == watch)
 			set->batch[i].data.ptr = NULL;

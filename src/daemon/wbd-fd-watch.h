@@ -35,6 +35,8 @@ WbdFdSet *
 wbd_fd_set_new(GMainContext *context, const gchar *name, gint priority);
 void
 wbd_fd_set_free(WbdFdSet *set);
+void
+wbd_fd_set_set_linger(WbdFdSet *set, gint64 linger_us);
 gint
 wbd_fd_set_get_priority(WbdFdSet *set);
 gboolean

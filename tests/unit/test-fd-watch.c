@@ -181,6 +181,43 @@ test_removed_while_dispatching(Fixture *f, gconstpointer data)
 	}
 }
 
+/* lingering: a reply while requests are under way waits for the linger, in one batch */
+static void
+test_linger(Fixture *f, gconstpointer data)
+{
+	gint64 far = g_get_monotonic_time() + (gint64)3600 * G_USEC_PER_SEC;
+
+	/* long enough that the non-blocking turns below never reach its end */
+	wbd_fd_set_set_linger(f->set, G_USEC_PER_SEC);
+	/* no request under way: a reply is dispatched at once */
+	g_assert_cmpint(write(f->socks[1].fds[1], "a", 1), ==, 1);
+	run_pending();
+	g_assert_cmpuint(f->socks[1].calls, ==, 1);
+
+	/* a request under way (a deadline set just now): the first reply at once... */
+	wbd_fd_watch_set_deadline(&f->socks[0].watch, far);
+	g_assert_cmpint(write(f->socks[1].fds[1], "b", 1), ==, 1);
+	run_pending();
+	g_assert_cmpuint(f->socks[1].calls, ==, 2);
+	/* ...then the set lingers: the next replies wait, and come together */
+	g_assert_cmpint(write(f->socks[1].fds[1], "c", 1), ==, 1);
+	g_assert_cmpint(write(f->socks[2].fds[1], "d", 1), ==, 1);
+	run_pending();
+	g_assert_cmpuint(f->socks[1].calls, ==, 2);
+	g_assert_cmpuint(f->socks[2].calls, ==, 0);
+	run_until(f, 4);
+	g_assert_cmpuint(f->socks[1].calls, ==, 3);
+	g_assert_cmpuint(f->socks[2].calls, ==, 1);
+
+	/* nothing under way any more: replies at once again (after the linger that ends) */
+	wbd_fd_watch_clear_deadline(&f->socks[0].watch);
+	g_assert_cmpint(write(f->socks[2].fds[1], "e", 1), ==, 1);
+	run_until(f, 5);
+	g_assert_cmpint(write(f->socks[2].fds[1], "f", 1), ==, 1);
+	run_pending();
+	g_assert_cmpuint(f->socks[2].calls, ==, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -206,5 +243,6 @@ main(int argc, char **argv)
 		   fixture_setup,
 		   test_removed_while_dispatching,
 		   fixture_teardown);
+	g_test_add("/fd-watch/linger", Fixture, NULL, fixture_setup, test_linger, fixture_teardown);
 	return g_test_run();
 }

@@ -10,6 +10,7 @@
 #include "wbd-kasa-codec.h"
 #include "wbd-kasa-connection.h"
 #include "wbd-log.h"
+#include "wbd-poll-schedule.h"
 
 #define WBD_KASA_REQUEST_TIMEOUT_MS 5000
 #define WBD_KASA_MAX_QUEUE 64
@@ -399,6 +400,9 @@ wbd_kasa_connection_get_set(gint priority)
 	if (i == G_N_ELEMENTS(sets))
 		return sets[0];
 	sets[i] = wbd_fd_set_new(NULL, "[wattbus] Kasa sockets", priority);
+	/* polls' replies a slot of the poll schedule at a time, not a wake-up each */
+	if (priority == WBD_DEVICE_POLL_PRIORITY)
+		wbd_fd_set_set_linger(sets[i], G_USEC_PER_SEC / WBD_POLL_SCHEDULE_SLOTS);
 	return sets[i];
 }
 
