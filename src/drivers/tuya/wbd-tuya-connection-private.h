@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "wbd-fd-watch.h"
 #include "wbd-tuya-codec.h"
 #include "wbd-tuya-connection.h"
 
@@ -16,6 +17,7 @@ G_BEGIN_DECLS
  */
 
 #define WBD_TUYA_READ_SIZE 4096
+#define WBD_TUYA_MAX_READS 16 /* reads of WBD_TUYA_READ_SIZE per wake-up, at most */
 #define WBD_TUYA_MAX_BAD_FRAMES 3 /* bad frames in a row before the stream is given up */
 
 typedef enum {
@@ -54,9 +56,12 @@ struct _WbdTuyaConnection {
 	guint32 seq;
 	GByteArray *inbuf;
 	guint8 *readbuf;
+	/* the socket, while connected, in the drivers' one set of sockets; its deadline is
+	 * the time-out of the handshake or of the current request */
+	WbdFdWatch watch;
 	GQueue queue;	/* GTask of Request, not sent yet */
 	GTask *current; /* sent, waiting for its answer */
-	guint timeout_id;
+	guint timeout_id; /* the time-out while connecting (no socket to watch yet) */
 	guint heartbeat_id;
 	gint64 last_rx;
 	gint64 last_tx;
@@ -101,6 +106,10 @@ const guint8 *
 wbd_tuya_connection_key(WbdTuyaConnection *self);
 void
 wbd_tuya_connection_fail(WbdTuyaConnection *self, GError *error);
+void
+wbd_tuya_connection_timed_out(WbdTuyaConnection *self);
+void
+wbd_tuya_connection_clear_timeout(WbdTuyaConnection *self);
 GError *
 wbd_tuya_connection_map_io_error(WbdTuyaConnection *self, const GError *error);
 void
@@ -117,7 +126,7 @@ wbd_tuya_connection_emit_subdev_report(WbdTuyaConnection *self, GStrv online, GS
 /* wbd-tuya-connection-read.c */
 gchar *
 wbd_tuya_connection_describe_partial(WbdTuyaConnection *self);
-void
-wbd_tuya_connection_read(WbdTuyaConnection *self);
+gboolean
+wbd_tuya_connection_watch(WbdTuyaConnection *self, GError **error);
 
 G_END_DECLS

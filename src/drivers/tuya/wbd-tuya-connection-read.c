@@ -64,7 +64,7 @@ wbd_tuya_connection_refused(WbdTuyaConnection *self, WbdTuyaFrame *frame, const 
 	if (request == NULL || frame->cmd != request->cmd)
 		return FALSE;
 	task = g_steal_pointer(&self->current);
-	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	wbd_tuya_connection_clear_timeout(self);
 	g_task_return_new_error(task,
 				WATTBUS_ERROR,
 				WATTBUS_ERROR_NOT_SUPPORTED,
@@ -152,7 +152,7 @@ wbd_tuya_connection_handle_bad_frame(WbdTuyaConnection *self, GError *error)
 	}
 	if (self->current != NULL) {
 		task = g_steal_pointer(&self->current);
-		g_clear_handle_id(&self->timeout_id, g_source_remove);
+		wbd_tuya_connection_clear_timeout(self);
 		g_task_return_error(task, error);
 		wbd_tuya_connection_pump(self);
 		return self->state != STATE_CLOSED;
@@ -224,55 +224,97 @@ wbd_tuya_connection_process_input(WbdTuyaConnection *self)
 }
 
 static void
-wbd_tuya_connection_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+wbd_tuya_connection_closed_by_device(WbdTuyaConnection *self)
 {
-	g_autoptr(IoData) io = user_data;
-	WbdTuyaConnection *self = io->self;
-	g_autoptr(GError) error = NULL;
-	gssize n;
-
-	n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, &error);
-	if (!io_data_is_current(io))
-		return;
-	if (n < 0) {
-		wbd_tuya_connection_fail(self, wbd_tuya_connection_map_io_error(self, error));
-		return;
-	}
-	if (n == 0) {
-		g_autofree gchar *partial = wbd_tuya_connection_describe_partial(self);
-		if (partial != NULL)
-			wbd_tuya_connection_fail(self,
-						 g_error_new(WATTBUS_ERROR,
+	g_autofree gchar *partial = wbd_tuya_connection_describe_partial(self);
+	if (partial != NULL)
+		wbd_tuya_connection_fail(self,
+					 g_error_new(WATTBUS_ERROR,
+						     WATTBUS_ERROR_DEVICE_OFFLINE,
+						     "Truncated frame from the device: it closed "
+						     "the connection after %s",
+						     partial));
+	else
+		wbd_tuya_connection_fail(self,
+					 g_error_new_literal(WATTBUS_ERROR,
 							     WATTBUS_ERROR_DEVICE_OFFLINE,
-							     "Truncated frame from the device: it closed "
-							     "the connection after %s",
-							     partial));
-		else
-			wbd_tuya_connection_fail(self,
-						 g_error_new_literal(WATTBUS_ERROR,
-								     WATTBUS_ERROR_DEVICE_OFFLINE,
-								     self->state == STATE_HANDSHAKE
-									 ? "The device closed the connection "
-									   "during the session-key handshake "
-									   "(check the protocol version and the "
-									   "local key)"
-									 : "The device closed the connection"));
-		return;
-	}
-	g_byte_array_append(self->inbuf, self->readbuf, (guint)n);
-	wbd_tuya_connection_process_input(self);
-	if (io_data_is_current(io))
-		wbd_tuya_connection_read(self);
+							     self->state == STATE_HANDSHAKE
+								 ? "The device closed the connection "
+								   "during the session-key handshake "
+								   "(check the protocol version and the "
+								   "local key)"
+								 : "The device closed the connection"));
 }
 
-void
-wbd_tuya_connection_read(WbdTuyaConnection *self)
+/*
+ * The socket is readable (or the deadline came, @condition 0): what it holds is read
+ * without blocking, in reads of WBD_TUYA_READ_SIZE until one comes back short, and
+ * every whole frame in it is handled in this one wake-up. No GSource or GTask per read.
+ */
+static void
+wbd_tuya_connection_io_cb(WbdFdWatch *watch, GIOCondition condition, gpointer user_data)
 {
-	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(self->connection)),
-				  self->readbuf,
-				  WBD_TUYA_READ_SIZE,
-				  G_PRIORITY_DEFAULT,
-				  self->cancellable,
-				  wbd_tuya_connection_read_cb,
-				  io_data_new(self));
+	WbdTuyaConnection *self = user_data;
+	/* a handler of what was read may drop the last reference */
+	g_autoptr(WbdTuyaConnection) keep = g_object_ref(self);
+	guint generation = self->generation;
+	GSocket *socket;
+
+	if (condition == 0) {
+		wbd_tuya_connection_timed_out(self);
+		return;
+	}
+	socket = g_socket_connection_get_socket(self->connection);
+	for (guint reads = 0; reads < WBD_TUYA_MAX_READS; reads++) {
+		g_autoptr(GError) error = NULL;
+		gssize n = g_socket_receive_with_blocking(socket,
+							  (gchar *)self->readbuf,
+							  WBD_TUYA_READ_SIZE,
+							  FALSE,
+							  NULL,
+							  &error);
+
+		if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+			/* nothing to read, yet the socket says it hung up: do not spin on it */
+			if (reads == 0 && (condition & (G_IO_HUP | G_IO_ERR)) != 0)
+				wbd_tuya_connection_closed_by_device(self);
+			return;
+		}
+		if (n < 0) {
+			wbd_tuya_connection_fail(self, wbd_tuya_connection_map_io_error(self, error));
+			return;
+		}
+		if (n == 0) {
+			wbd_tuya_connection_closed_by_device(self);
+			return;
+		}
+		g_byte_array_append(self->inbuf, self->readbuf, (guint)n);
+		wbd_tuya_connection_process_input(self);
+		if (self->generation != generation || self->state == STATE_CLOSED || n < WBD_TUYA_READ_SIZE)
+			return;
+	}
+}
+
+/* the set of every Tuya connection's socket (one main-loop source for all) */
+static WbdFdSet *
+wbd_tuya_connection_get_set(void)
+{
+	static WbdFdSet *set = NULL;
+	if (set == NULL)
+		set = wbd_fd_set_new(NULL, "[wattbus] Tuya sockets", G_PRIORITY_DEFAULT);
+	return set;
+}
+
+/* reads what the device sends from now on, for as long as the connection is open */
+gboolean
+wbd_tuya_connection_watch(WbdTuyaConnection *self, GError **error)
+{
+	GSocket *socket = g_socket_connection_get_socket(self->connection);
+	return wbd_fd_watch_add(wbd_tuya_connection_get_set(),
+				&self->watch,
+				g_socket_get_fd(socket),
+				G_IO_IN,
+				wbd_tuya_connection_io_cb,
+				self,
+				error);
 }

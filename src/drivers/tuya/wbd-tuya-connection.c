@@ -89,6 +89,7 @@ wbd_tuya_connection_shutdown(WbdTuyaConnection *self, const GError *error, gbool
 	self->generation++;
 	g_cancellable_cancel(self->cancellable);
 	g_clear_object(&self->cancellable);
+	wbd_fd_watch_remove(&self->watch);
 	/* the socket itself, so that the device sees the close even with I/O pending */
 	if (self->connection != NULL)
 		g_socket_close(g_socket_connection_get_socket(self->connection), NULL);
@@ -96,7 +97,7 @@ wbd_tuya_connection_shutdown(WbdTuyaConnection *self, const GError *error, gbool
 	self->writing = FALSE;
 	g_queue_clear_full(&self->outq, (GDestroyNotify)outgoing_free);
 	self->have_session = FALSE;
-	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	wbd_tuya_connection_clear_timeout(self);
 	g_clear_handle_id(&self->heartbeat_id, g_source_remove);
 	g_byte_array_set_size(self->inbuf, 0);
 	memset(self->session_key, 0, sizeof(self->session_key));
@@ -136,15 +137,13 @@ wbd_tuya_connection_map_io_error(WbdTuyaConnection *self, const GError *error)
 
 /* time-outs */
 
-static gboolean
-wbd_tuya_connection_timeout_cb(gpointer user_data)
+void
+wbd_tuya_connection_timed_out(WbdTuyaConnection *self)
 {
-	WbdTuyaConnection *self = user_data;
 	guint seconds = self->timeout_ms / 1000;
 	g_autofree gchar *partial = NULL;
 	GError *error;
 
-	self->timeout_id = 0;
 	if (self->state == STATE_CONNECTING) {
 		error = g_error_new(WATTBUS_ERROR,
 				    WATTBUS_ERROR_TIMEOUT,
@@ -170,14 +169,35 @@ wbd_tuya_connection_timeout_cb(gpointer user_data)
 				    seconds);
 	}
 	wbd_tuya_connection_fail(self, error);
+}
+
+static gboolean
+wbd_tuya_connection_timeout_cb(gpointer user_data)
+{
+	WbdTuyaConnection *self = user_data;
+	self->timeout_id = 0;
+	wbd_tuya_connection_timed_out(self);
 	return G_SOURCE_REMOVE;
+}
+
+void
+wbd_tuya_connection_clear_timeout(WbdTuyaConnection *self)
+{
+	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	if (self->watch.set != NULL)
+		wbd_fd_watch_clear_deadline(&self->watch);
 }
 
 static void
 wbd_tuya_connection_arm_timeout(WbdTuyaConnection *self)
 {
-	g_clear_handle_id(&self->timeout_id, g_source_remove);
-	self->timeout_id = g_timeout_add(self->timeout_ms, wbd_tuya_connection_timeout_cb, self);
+	wbd_tuya_connection_clear_timeout(self);
+	/* connected, the deadline of the socket's watch: no timer to add and remove */
+	if (self->watch.set != NULL)
+		wbd_fd_watch_set_deadline(&self->watch,
+					  g_get_monotonic_time() + (gint64)self->timeout_ms * 1000);
+	else
+		self->timeout_id = g_timeout_add(self->timeout_ms, wbd_tuya_connection_timeout_cb, self);
 }
 
 /* writing: frames are encoded when queued and written one at a time */
@@ -211,22 +231,41 @@ wbd_tuya_connection_write_next(WbdTuyaConnection *self)
 {
 	Outgoing *out;
 	IoData *io;
+	GSocket *socket;
+	gssize sent;
+	gsize size;
+	const guint8 *data;
 
-	if (self->writing || self->state == STATE_CLOSED || (out = g_queue_pop_head(&self->outq)) == NULL)
-		return;
-	self->writing = TRUE;
-	io = io_data_new(self);
-	io->frame = g_bytes_ref(out->frame);
-	io->written = out->written;
-	outgoing_free(out);
-	/* the whole frame in one write: some devices take each segment for a message */
-	g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(self->connection)),
-					g_bytes_get_data(io->frame, NULL),
-					g_bytes_get_size(io->frame),
-					G_PRIORITY_DEFAULT,
-					self->cancellable,
-					wbd_tuya_connection_written_cb,
-					io);
+	while (!self->writing && self->state != STATE_CLOSED && self->connection != NULL &&
+	       (out = g_queue_pop_head(&self->outq)) != NULL) {
+		WrittenFunc written = out->written;
+
+		/* the whole frame in one write: some devices take each segment for a message */
+		socket = g_socket_connection_get_socket(self->connection);
+		data = g_bytes_get_data(out->frame, &size);
+		sent = g_socket_send_with_blocking(socket, (const gchar *)data, size, FALSE, NULL, NULL);
+		if (sent == (gssize)size) {
+			/* sent at once (almost always): no GTask, no turn of the main loop */
+			outgoing_free(out);
+			if (written != NULL)
+				written(self);
+			continue;
+		}
+		/* the rest, or the error, the asynchronous way */
+		self->writing = TRUE;
+		io = io_data_new(self);
+		io->frame = sent > 0 ? g_bytes_new_from_bytes(out->frame, (gsize)sent, size - (gsize)sent)
+				     : g_bytes_ref(out->frame);
+		io->written = written;
+		outgoing_free(out);
+		g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(self->connection)),
+						g_bytes_get_data(io->frame, NULL),
+						g_bytes_get_size(io->frame),
+						G_PRIORITY_DEFAULT,
+						self->cancellable,
+						wbd_tuya_connection_written_cb,
+						io);
+	}
 }
 
 /* encodes now, with the current key and the next sequence number */
@@ -267,7 +306,7 @@ void
 wbd_tuya_connection_complete_current(WbdTuyaConnection *self, GVariant *dps)
 {
 	g_autoptr(GTask) task = g_steal_pointer(&self->current);
-	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	wbd_tuya_connection_clear_timeout(self);
 	if (dps != NULL)
 		g_task_return_pointer(task, g_variant_ref(dps), (GDestroyNotify)g_variant_unref);
 	else
@@ -336,7 +375,7 @@ wbd_tuya_connection_handle_session_response(WbdTuyaConnection *self, WbdTuyaFram
 	wbd_log_debug(self->log_id, "session key negotiated");
 	self->have_session = TRUE;
 	self->state = STATE_READY;
-	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	wbd_tuya_connection_clear_timeout(self);
 	wbd_tuya_connection_pump(self);
 }
 
@@ -445,12 +484,15 @@ wbd_tuya_connection_connect_cb(GObject *source, GAsyncResult *res, gpointer user
 	self->heartbeat_id = g_timeout_add_seconds(WBD_TUYA_HEARTBEAT_CHECK_S,
 						   wbd_tuya_connection_heartbeat_timer_cb,
 						   self);
-	wbd_tuya_connection_read(self);
+	if (!wbd_tuya_connection_watch(self, &error)) {
+		wbd_tuya_connection_fail(self, wbd_tuya_connection_map_io_error(self, error));
+		return;
+	}
 	if (self->version >= WBD_TUYA_VERSION_3_4) {
 		wbd_tuya_connection_start_handshake(self);
 		return;
 	}
-	g_clear_handle_id(&self->timeout_id, g_source_remove);
+	wbd_tuya_connection_clear_timeout(self);
 	self->state = STATE_READY;
 	wbd_tuya_connection_pump(self);
 }
