@@ -35,7 +35,8 @@
  * batch. The sockets' epoll set (inner) is itself in the one GLib polls (epfd) with
  * EPOLLONESHOT: once it reported, it reports no more until re-armed, which is done
  * when the set stops lingering. A wake-up of the loop costs more than the rest of a
- * poll's work (poll(), the scheduler's switches, the loop's turn).
+ * poll's work (poll(), the scheduler's switches, the loop's turn). A set that does
+ * not linger has inner in epfd level-triggered: nothing to re-arm.
  */
 #define WBD_FD_SET_FRESH_LINGERS 3
 
@@ -120,10 +121,12 @@ wbd_fd_set_check(GSource *source)
 	return set->linger_until != 0 && g_source_get_time(source) >= set->linger_until;
 }
 
+/* inner's place in epfd: one report at a time when the set lingers, else level-triggered */
 static gboolean
 wbd_fd_set_arm_outer(WbdFdSet *set)
 {
-	struct epoll_event event = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = NULL};
+	struct epoll_event event = {.events = EPOLLIN | (set->linger_us > 0 ? EPOLLONESHOT : 0),
+				    .data.ptr = NULL};
 	if (set->outer_armed)
 		return TRUE;
 	if (epoll_ctl(set->epfd, EPOLL_CTL_MOD, set->inner, &event) != 0) {
@@ -155,7 +158,7 @@ wbd_fd_set_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 	if (set->dispatching)
 		return G_SOURCE_CONTINUE;
 	set->dispatching = TRUE;
-	if (g_source_query_unix_fd(source, set->tag) & G_IO_IN) {
+	if (set->linger_us > 0 && (g_source_query_unix_fd(source, set->tag) & G_IO_IN)) {
 		/* uses up inner's one report: epfd is quiet until re-armed */
 		struct epoll_event event;
 		if (wbd_fd_set_epoll_wait(set->epfd, &event, 1) > 0)
@@ -226,7 +229,7 @@ wbd_fd_set_new(GMainContext *context, const gchar *name, gint priority)
 {
 	WbdFdSet *set = (WbdFdSet *)g_source_new(&wbd_fd_set_funcs, sizeof(WbdFdSet));
 
-	struct epoll_event event = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = NULL};
+	struct epoll_event event = {.events = EPOLLIN, .data.ptr = NULL};
 
 	set->epfd = epoll_create1(EPOLL_CLOEXEC);
 	set->inner = epoll_create1(EPOLL_CLOEXEC);
@@ -270,7 +273,13 @@ wbd_fd_set_free(WbdFdSet *set)
 void
 wbd_fd_set_set_linger(WbdFdSet *set, gint64 linger_us)
 {
+	gboolean was = set->linger_us > 0;
 	set->linger_us = MAX(linger_us, 0);
+	if (was != (set->linger_us > 0)) {
+		/* inner registered again in the new way */
+		set->outer_armed = FALSE;
+		wbd_fd_set_arm_outer(set);
+	}
 }
 
 gint
