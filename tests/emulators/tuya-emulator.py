@@ -71,7 +71,8 @@ too, in the "3.1"+signature+base64 form); badcrc (bad CRC32 on 3.1-3.3, bad
 HMAC on 3.4, bad GCM tag on 3.5, after the handshake); truncate (half of each
 reply, then silence); truncate-close (half, then close); oversize (a header
 with a 0x7ffffff0 length, then silence); stall (read, never answer); drop
-(close every connection, and each new one at once).
+(close every connection, and each new one at once); ignore-updatedps (no
+answer at all to UPDATEDPS 0x12, as plugs that do not re-measure).
 
 A frame that does not verify, or of another version, gets an error frame of
 the emulator's own version (return code 1, "parse data error"), as devices do.
@@ -111,7 +112,7 @@ CMD_SUBDEV = 0x40
 UDP_KEY = hashlib.md5(b"yGAdlopoPVldABfn").digest()
 MAX_FRAME = 4096
 MODES = ("none", "wrongkey", "badcrc", "truncate", "truncate-close",
-         "oversize", "stall", "drop")
+         "oversize", "stall", "drop", "ignore-updatedps")
 
 PROFILES = {
     "metering-plug": {"1": True, "18": 75, "19": 86, "20": 2284},
@@ -602,6 +603,8 @@ class Session:
             await self.send(self.frame(cmd, b"", 0, seq=seq))
             if changed:
                 await self.emu.push_all(changed)
+            return
+        if cmd == CMD_UPDATEDPS and self.emu.mode == "ignore-updatedps":
             return
         if cmd == CMD_UPDATEDPS:
             ids = body.get("dpId", []) if isinstance(body, dict) else []

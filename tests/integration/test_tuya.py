@@ -277,6 +277,47 @@ class TuyaTest(TuyaBase):
         self.wait_prop(path, METER, "Power", 86.0)
         self.assertEqual(self.get(path, METER, "Measured"), ["Power"])
 
+    # a poll: UPDATEDPS alone once the plug has answered one, a heartbeat otherwise
+
+    def polls_by_command(self, emu):
+        cmds = [r.get("cmd") for r in emu.requests()]
+        return cmds.count(0x09), cmds.count(0x12)
+
+    def check_poll_is_one_request(self, version):
+        emu = self.tuya(version=version)
+        self.start_with([self.section("plug", emu, poll=1)], online=["plug"])
+        path = device_path("plug")
+        self.wait_for(lambda: self.polls_by_command(emu)[1] >= 5, 15, "five UPDATEDPS")
+        heartbeats, updates = self.polls_by_command(emu)
+        # the first poll's heartbeat; after the first acknowledgement, none (no 10 s idle)
+        self.assertLessEqual(heartbeats, 2)
+        self.assertTrue(self.get(path, DEVICE, "Online"))
+        self.assertEqual(self.get(path, DEVICE, "LastError"), "")
+        # the UPDATEDPS's push still lands
+        emu.command("set 19 4321")
+        self.wait_prop(path, METER, "Power", 432.1, timeout=3)
+
+        # a plug that stops answering UPDATEDPS: the poll's time-out, as for a heartbeat
+        emu.command("misbehave ignore-updatedps")
+        self.wait_last_error("plug", "did not answer within")
+
+    def test_poll_is_one_request_v33(self):
+        self.check_poll_is_one_request("3.3")
+
+    def test_poll_is_one_request_v34(self):
+        self.check_poll_is_one_request("3.4")
+
+    def test_plug_ignoring_updatedps_keeps_heartbeats(self):
+        emu = self.tuya("--misbehave", "ignore-updatedps", version="3.3")
+        self.start_with([self.section("plug", emu, poll=1)], online=["plug"])
+        path = device_path("plug")
+        self.wait_for(lambda: self.polls_by_command(emu)[0] >= 5, 15, "five heartbeats")
+        heartbeats, updates = self.polls_by_command(emu)
+        # every poll a heartbeat and the UPDATEDPS after it, unanswered, never a failure
+        self.assertGreaterEqual(updates, heartbeats - 2)
+        self.assertTrue(self.get(path, DEVICE, "Online"))
+        self.assertEqual(self.get(path, DEVICE, "LastError"), "")
+
     def test_metering_plug_v2(self):
         emu = self.tuya("--profile", "metering-plug-v2", version="3.3")
         self.start_with([self.section("plug", emu, profile="metering-plug-v2")], online=["plug"])

@@ -66,6 +66,7 @@ struct _WbdTuyaConnection {
 	gint64 last_rx;
 	gint64 last_tx;
 	guint bad_frames;
+	gboolean acks_update_dps; /* the device answered an UPDATEDPS on this connection */
 };
 
 /* an I/O callback's view of which connection it was started on */

@@ -118,6 +118,8 @@ wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 		wbd_tuya_connection_refused(self, frame, text[0] != '\0' ? text : "(no reason given)");
 		return;
 	}
+	if (frame->cmd == WBD_TUYA_CMD_UPDATEDPS)
+		self->acks_update_dps = TRUE;
 	if (frame->cmd == WBD_TUYA_CMD_LAN_EXT_STREAM && wbd_tuya_connection_handle_subdev_report(self, frame))
 		return;
 	dps = wbd_tuya_payload_parse(plain, len, &has_dps, &error);

@@ -102,6 +102,7 @@ wbd_tuya_connection_shutdown(WbdTuyaConnection *self, const GError *error, gbool
 	g_byte_array_set_size(self->inbuf, 0);
 	memset(self->session_key, 0, sizeof(self->session_key));
 	self->bad_frames = 0;
+	self->acks_update_dps = FALSE;
 	wbd_tuya_connection_fail_all(self, error);
 	if (announce)
 		g_signal_emit(self, signals[SIGNAL_CLOSED], 0, error);
@@ -585,6 +586,17 @@ gboolean
 wbd_tuya_connection_is_ready(WbdTuyaConnection *self)
 {
 	return self->state == STATE_READY;
+}
+
+/*
+ * Whether the device has answered an UPDATEDPS (0x12) on the open connection: such a
+ * request can then be a poll's proof of life on its own. Devices that ignore it never
+ * do; a new connection starts without it.
+ */
+gboolean
+wbd_tuya_connection_acks_update_dps(WbdTuyaConnection *self)
+{
+	return self->state == STATE_READY && self->acks_update_dps;
 }
 
 void

@@ -44,6 +44,8 @@ void
 wbd_tuya_connection_set_timeout(WbdTuyaConnection *self, guint timeout_ms);
 gboolean
 wbd_tuya_connection_is_ready(WbdTuyaConnection *self);
+gboolean
+wbd_tuya_connection_acks_update_dps(WbdTuyaConnection *self);
 void
 wbd_tuya_connection_request_async(WbdTuyaConnection *self,
 				  guint32 cmd,

@@ -13,10 +13,12 @@ G_BEGIN_DECLS
 
 /*
  * A Tuya device on the local protocol (3.1 to 3.5): one persistent connection, values
- * applied as the device pushes them, a heartbeat (and a re-measure request for plugs)
- * on each poll, and a full read now and then. A hub's sub-device (@parent_hub set)
+ * applied as the device pushes them, a heartbeat (and a re-measure request for plugs;
+ * once a plug has acknowledged one, that request alone) on each poll, and a full read
+ * now and then. A hub's sub-device (@parent_hub set)
  * shares its hub's connection and reads only the frames that name its @cid.
- * Private to the driver's files: wbd-tuya-device.c, wbd-tuya-values.c.
+ * Private to the driver's files: wbd-tuya-device.c, wbd-tuya-device-config.c,
+ * wbd-tuya-values.c.
  */
 struct _WbdTuyaDevice {
 	WbdDevice parent_instance;
@@ -40,6 +42,10 @@ struct _WbdTuyaDevice {
 	guint reconnect_id;
 	GCancellable *cancellable; /* the driver's own work */
 };
+
+/* wbd-tuya-device-config.c */
+gboolean
+wbd_tuya_device_parse_settings(WbdTuyaDevice *self, GHashTable *settings, GError **error);
 
 gboolean
 wbd_tuya_device_count_energy(WbdTuyaDevice *self, GVariant *dps, guint cmd, gint64 t);

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <wattbus-glib.h>
 
-#include "wbd-address.h"
 #include "wbd-log.h"
 #include "wbd-tuya-codec.h"
 #include "wbd-tuya-connection.h"
@@ -30,8 +29,8 @@
 
 /*
  * A Tuya device on the local protocol (3.1 to 3.5): one persistent connection, values
- * applied as the device pushes them, a heartbeat (and a re-measure request for plugs)
- * on each poll, and a full read now and then. Its profile maps DPs to the Outlet,
+ * applied as the device pushes them, a heartbeat (and a re-measure request for plugs;
+ * once a plug has acknowledged one, that request alone) on each poll, and a full read now and then. Its profile maps DPs to the Outlet,
  * ElectricityMeter and WaterMeter interfaces; the Tuya interface shows them raw.
  */
 
@@ -41,104 +40,6 @@ WbdTuyaProfile *
 wbd_tuya_device_get_profile(WbdTuyaDevice *self)
 {
 	return self->profile;
-}
-
-/* configuration */
-
-static gboolean
-config_error(GError **error, WbdDevice *device, const gchar *message)
-{
-	g_set_error(error,
-		    WATTBUS_ERROR,
-		    WATTBUS_ERROR_INVALID_ARGUMENT,
-		    "Device '%s': %s",
-		    wbd_device_get_id(device),
-		    message);
-	return FALSE;
-}
-
-/* a hub's sub-device: no address or key of its own, its cid, a profile */
-static gboolean
-wbd_tuya_device_parse_sub_settings(WbdTuyaDevice *self, GHashTable *settings, GError **error)
-{
-	WbdDevice *device = WBD_DEVICE(self);
-	WbdDevice *hub = wbd_device_get_parent(device);
-	const gchar *cid = g_hash_table_lookup(settings, "node-id");
-	const gchar *profile = g_hash_table_lookup(settings, "profile");
-	static const gchar *const hub_keys[] = {"address", "device-id", "local-key", "version", NULL};
-
-	if (!WBD_IS_TUYA_DEVICE(hub) || WBD_TUYA_DEVICE(hub)->cid != NULL)
-		return config_error(error, device, "its gateway is not a Tuya device connected directly");
-	for (guint i = 0; hub_keys[i] != NULL; i++) {
-		if (g_hash_table_lookup(settings, hub_keys[i]) != NULL) {
-			g_autofree gchar *msg = g_strdup_printf("%s belongs to the gateway, not to a sub-device",
-								hub_keys[i]);
-			return config_error(error, device, msg);
-		}
-	}
-	if (!wbd_tuya_cid_is_valid(cid))
-		return config_error(error,
-				    device,
-				    "node-id is missing or not a cid (the sub-device's node_id, up to 64 characters)");
-	if (profile == NULL || profile[0] == '\0')
-		return config_error(error, device, "a sub-device needs a profile");
-	self->cid = g_strdup(cid);
-	self->device_id = g_strdup(WBD_TUYA_DEVICE(hub)->device_id);
-	self->version = WBD_TUYA_DEVICE(hub)->version;
-	self->profile = wbd_tuya_profile_load(profile, error);
-	return self->profile != NULL;
-}
-
-static gboolean
-wbd_tuya_device_parse_settings(WbdTuyaDevice *self, GHashTable *settings, GError **error)
-{
-	WbdDevice *device = WBD_DEVICE(self);
-	const gchar *address = g_hash_table_lookup(settings, "address");
-	const gchar *device_id = g_hash_table_lookup(settings, "device-id");
-	const gchar *local_key = g_hash_table_lookup(settings, "local-key");
-	const gchar *version = g_hash_table_lookup(settings, "version");
-	const gchar *profile = g_hash_table_lookup(settings, "profile");
-
-	if (wbd_device_get_parent(device) != NULL)
-		return wbd_tuya_device_parse_sub_settings(self, settings, error);
-	if (g_hash_table_lookup(settings, "node-id") != NULL)
-		return config_error(error, device, "node-id is for a hub's sub-devices (with gateway=)");
-	if (!wbd_address_parse(address, WBD_TUYA_DEFAULT_PORT, &self->host, &self->port, NULL))
-		return config_error(error, device, "the address is not a host or host:port");
-	if (device_id == NULL || device_id[0] == '\0')
-		return config_error(error, device, "device-id is missing (the Tuya device id, gwId)");
-	if (strlen(device_id) > 64)
-		return config_error(error, device, "device-id is longer than 64 characters");
-	for (const gchar *p = device_id; *p != '\0'; p++) {
-		if (!g_ascii_isgraph(*p) || *p == '"' || *p == '\\')
-			return config_error(error, device, "device-id has characters that are not in Tuya ids");
-	}
-	self->device_id = g_strdup(device_id);
-	/* the key is 16 opaque bytes, never hex-decoded; never quote it */
-	if (local_key == NULL || local_key[0] == '\0')
-		return config_error(error, device, "local-key is missing (16 characters, from the Tuya cloud)");
-	if (strlen(local_key) != WBD_TUYA_KEY_SIZE) {
-		g_autofree gchar *msg = g_strdup_printf("local-key must be exactly 16 characters, not %" G_GSIZE_FORMAT,
-							strlen(local_key));
-		return config_error(error, device, msg);
-	}
-	memcpy(self->local_key, local_key, WBD_TUYA_KEY_SIZE);
-	if (version != NULL && version[0] != '\0') {
-		self->version = wbd_tuya_version_from_string(version);
-		if (self->version == WBD_TUYA_VERSION_UNKNOWN) {
-			g_autofree gchar *clean = g_utf8_make_valid(version, MIN(strlen(version), 16));
-			g_autofree gchar *msg = g_strdup_printf("protocol version '%s' is not supported (3.1, 3.2, "
-								"3.3, 3.4 or 3.5)",
-								clean);
-			return config_error(error, device, msg);
-		}
-	}
-	if (profile != NULL && profile[0] != '\0') {
-		self->profile = wbd_tuya_profile_load(profile, error);
-		if (self->profile == NULL)
-			return FALSE;
-	}
-	return TRUE;
 }
 
 static void
@@ -448,6 +349,8 @@ wbd_tuya_device_on_closed(WbdTuyaConnection *connection, GError *error, WbdTuyaD
 
 static void
 wbd_tuya_device_refresh_step(GTask *task);
+static void
+wbd_tuya_device_write_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
 static void
 wbd_tuya_device_heartbeat_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -549,7 +452,24 @@ wbd_tuya_device_refresh_step(GTask *task)
 	}
 	wbd_tuya_device_publish_version(self);
 	if (hub_only || (wbd_tuya_connection_is_ready(self->connection) && now - self->last_query < WBD_TUYA_FULL_QUERY_US)) {
-		g_autofree gchar *json = wbd_tuya_build_heartbeat(self->device_id);
+		guint n_ids = 0;
+		const guint *ids = self->profile != NULL ? wbd_tuya_profile_get_update_dps(self->profile, &n_ids) : NULL;
+		g_autofree gchar *json = NULL;
+
+		/* a plug that acknowledges UPDATEDPS: that alone, answered, is the poll (the
+		 * connection still sends a heartbeat after 10 s without a request, spec §9) */
+		if (!hub_only && n_ids > 0 && wbd_tuya_connection_acks_update_dps(self->connection)) {
+			json = wbd_tuya_build_update_dps(ids, n_ids);
+			wbd_tuya_connection_request_async(self->connection,
+							  WBD_TUYA_CMD_UPDATEDPS,
+							  json,
+							  WBD_TUYA_REQUEST_ACK,
+							  g_task_get_cancellable(task),
+							  wbd_tuya_device_write_cb,
+							  task);
+			return;
+		}
+		json = wbd_tuya_build_heartbeat(self->device_id);
 		wbd_tuya_connection_request_async(self->connection,
 						  WBD_TUYA_CMD_HEART_BEAT,
 						  json,
@@ -610,6 +530,7 @@ wbd_tuya_device_refresh_finish(WbdDevice *device, GAsyncResult *res, GError **er
 
 /* writing DPs */
 
+/* also a poll's UPDATEDPS: the request answered */
 static void
 wbd_tuya_device_write_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
