@@ -185,6 +185,12 @@ wbd_meter_set_phase_values(WattbusElectricityMeter *meter,
 	g_variant_unref(value);
 }
 
+/* what a meter skeleton was last given (its qdata) */
+typedef struct {
+	guint publishes;
+	WbdMeterReading last; /* what the properties hold, once publishes >= 2 */
+} WbdMeterState;
+
 /**
  * wbd_device_set_meter_reading:
  *
@@ -228,16 +234,28 @@ wbd_meter_reading_publish(WattbusElectricityMeter *meter, const WbdMeterReading 
 	 * and the notify handler would look the value up only to throw it away (most of
 	 * the cost of a poll of a steady meter).
 	 */
-	static GQuark publishes_quark = 0;
-	guint publishes;
+	static GQuark state_quark = 0;
+	WbdMeterState *state;
 	gboolean force;
 
-	if (publishes_quark == 0)
-		publishes_quark = g_quark_from_static_string("wbd-publishes");
-	publishes = GPOINTER_TO_UINT(g_object_get_qdata(G_OBJECT(meter), publishes_quark));
-	force = publishes < 2;
+	if (state_quark == 0)
+		state_quark = g_quark_from_static_string("wbd-meter-state");
+	state = g_object_get_qdata(G_OBJECT(meter), state_quark);
+	if (state == NULL) {
+		state = g_new0(WbdMeterState, 1);
+		g_object_set_qdata_full(G_OBJECT(meter), state_quark, state, g_free);
+	}
+	/*
+	 * The reading's properties of a meter change only here, so a reading equal bit for
+	 * bit to the last one published would set nothing: not even compared property by
+	 * property (a steady plug, at every poll)
+	 */
+	if (state->publishes >= 2 && memcmp(&state->last, reading, sizeof(*reading)) == 0)
+		return;
+	force = state->publishes < 2;
 	if (force)
-		g_object_set_qdata(G_OBJECT(meter), publishes_quark, GUINT_TO_POINTER(publishes + 1));
+		state->publishes++;
+	state->last = *reading;
 
 	for (guint i = 0; i < WBD_QUANTITY_LAST; i++) {
 		gboolean has = wbd_meter_reading_has(reading, i);
