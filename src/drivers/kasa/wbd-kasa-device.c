@@ -27,6 +27,14 @@
  * by a WbdKasaSmart (wbd-kasa-smart.c), which `transport=auto` switches to when port
  * 9999 refuses or answers HTTP. A strip is a parent with one WbdKasaOutlet per socket.
  */
+/* the members of a plug's sysinfo that its setters use, as last applied */
+typedef struct {
+	gboolean valid;
+	gchar *strings[6]; /* model, hw_ver, sw_ver, mac, device_id, alias; never NULL */
+	gint relay_state;
+	WbdDeviceCaps caps;
+} WbdKasaApplied;
+
 struct _WbdKasaDevice {
 	WbdDevice parent_instance;
 	gchar *host;
@@ -42,7 +50,7 @@ struct _WbdKasaDevice {
 	gboolean has_emeter;
 	gboolean emeter_unsupported;
 	GPtrArray *child_ids; /* gchar *, the device's ids of the current children */
-	gchar *applied; /* what a plug's sysinfo last set, but its readings (see below) */
+	WbdKasaApplied applied; /* what a plug's sysinfo last set, but its readings (see below) */
 	/* a plug's emeter.get_daystat/get_monthstat, asked once a WBD_KASA_STATS_S */
 	gint64 stats_due;	/* monotonic µs */
 	gboolean stats_unsupported;
@@ -149,6 +157,42 @@ wbd_kasa_device_apply_identity(WbdDevice *device, WbdKasaSysinfo *info, const gc
 
 #define NONNULL(s) ((s) != NULL ? (s) : "")
 
+static void
+wbd_kasa_applied_clear(WbdKasaApplied *applied)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(applied->strings); i++)
+		g_clear_pointer(&applied->strings[i], g_free);
+	applied->valid = FALSE;
+}
+
+/* whether @info (with @caps) is what @applied holds; else @applied becomes it */
+static gboolean
+wbd_kasa_applied_update(WbdKasaApplied *applied, WbdKasaSysinfo *info, WbdDeviceCaps caps)
+{
+	const gchar *strings[G_N_ELEMENTS(applied->strings)] = {
+	    NONNULL(info->model),
+	    NONNULL(info->hw_ver),
+	    NONNULL(info->sw_ver),
+	    NONNULL(info->mac),
+	    NONNULL(info->device_id),
+	    NONNULL(info->alias),
+	};
+	gboolean same = applied->valid && applied->relay_state == info->relay_state &&
+			applied->caps == caps;
+
+	for (guint i = 0; same && i < G_N_ELEMENTS(strings); i++)
+		same = g_str_equal(applied->strings[i], strings[i]);
+	if (same)
+		return TRUE;
+	wbd_kasa_applied_clear(applied);
+	for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
+		applied->strings[i] = g_strdup(strings[i]);
+	applied->relay_state = info->relay_state;
+	applied->caps = caps;
+	applied->valid = TRUE;
+	return FALSE;
+}
+
 void
 wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
 {
@@ -166,18 +210,7 @@ wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
 		 * one poll a second of many plugs that was a good part of a poll's CPU. So
 		 * when nothing but the readings changed since the last poll, set only those.
 		 */
-		g_autofree gchar *applied = NULL;
-
-		applied = g_strdup_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d\x1f%u",
-					  NONNULL(info->model),
-					  NONNULL(info->hw_ver),
-					  NONNULL(info->sw_ver),
-					  NONNULL(info->mac),
-					  NONNULL(info->device_id),
-					  NONNULL(info->alias),
-					  info->relay_state,
-					  (guint)caps);
-		if (self->child_ids->len == 0 && g_strcmp0(applied, self->applied) == 0)
+		if (wbd_kasa_applied_update(&self->applied, info, caps) && self->child_ids->len == 0)
 			return;
 		if (self->child_ids->len > 0) {
 			wbd_device_remove_children(device);
@@ -189,12 +222,10 @@ wbd_kasa_device_apply_sysinfo(WbdKasaDevice *self, WbdKasaSysinfo *info)
 		wbd_device_set_capabilities(device, caps);
 		wbd_device_set_measurement(device, "load");
 		wbd_device_set_on(device, info->relay_state == 1);
-		g_free(self->applied);
-		self->applied = g_steal_pointer(&applied);
 		return;
 	}
 
-	g_clear_pointer(&self->applied, g_free);
+	wbd_kasa_applied_clear(&self->applied);
 	wbd_kasa_device_apply_identity(device, info, info->device_id);
 	wbd_device_set_device_name(device, info->alias);
 	wbd_device_set_kind(device, wbd_kasa_sysinfo_get_kind(info));
@@ -240,7 +271,7 @@ wbd_kasa_device_drop_emeter(WbdKasaDevice *self, const GError *error)
 	GPtrArray *children = wbd_device_get_children(WBD_DEVICE(self));
 	wbd_dev_info(self, "no energy meter after all: %s", error->message);
 	self->emeter_unsupported = TRUE;
-	g_clear_pointer(&self->applied, g_free);
+	wbd_kasa_applied_clear(&self->applied);
 	wbd_device_set_capabilities(WBD_DEVICE(self),
 				    wbd_device_get_capabilities(WBD_DEVICE(self)) &
 					~WBD_DEVICE_CAP_ELECTRICITY_METER);
@@ -720,7 +751,7 @@ wbd_kasa_device_switch_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	}
 	wbd_device_set_on(data->target, data->on);
 	/* the next sysinfo is compared with the state set here, not with the last one */
-	g_clear_pointer(&self->applied, g_free);
+	wbd_kasa_applied_clear(&self->applied);
 	wbd_device_report_success(WBD_DEVICE(self));
 	g_task_return_boolean(task, TRUE);
 
@@ -842,7 +873,7 @@ wbd_kasa_device_finalize(GObject *object)
 {
 	WbdKasaDevice *self = WBD_KASA_DEVICE(object);
 	g_free(self->host);
-	g_free(self->applied);
+	wbd_kasa_applied_clear(&self->applied);
 	g_free(self->username);
 	if (self->password != NULL)
 		memset(self->password, 0, strlen(self->password));
