@@ -315,4 +315,5 @@ wbd_mqtt_batch_end(GTask *task)
 	batch->waiting = TRUE;
 	g_queue_push_tail(&wbd_mqtt_client_get_flow(batch->client)->waiting, batch_ref(batch));
 	wbd_mqtt_flow_pump(wbd_mqtt_client_get_flow(batch->client));
+	wbd_mqtt_client_update_wake(batch->client);
 }

@@ -113,6 +113,9 @@ bridge_dispatch(gpointer user_data)
 
 /* on Paho's threads: copy, post, nothing else */
 
+static void
+bridge_schedule_unlocked(WbdMqttBridge *bridge, gboolean schedule);
+
 /* after an event or acknowledgement was queued, the lock held: wakes the main context
  * unless a wake-up is pending */
 static void
@@ -121,6 +124,12 @@ schedule_unlock(WbdMqttBridge *bridge)
 	gboolean schedule = !bridge->scheduled;
 
 	bridge->scheduled = TRUE;
+	bridge_schedule_unlocked(bridge, schedule);
+}
+
+static void
+bridge_schedule_unlocked(WbdMqttBridge *bridge, gboolean schedule)
+{
 	g_mutex_unlock(&bridge->lock);
 	if (schedule) {
 		GSource *source = g_idle_source_new();
@@ -141,13 +150,35 @@ post(WbdMqttBridge *bridge, WbdMqttEvent *event)
 	schedule_unlock(bridge);
 }
 
-/* a publish acknowledged: its token in an array (no allocation once it has grown) */
+/* a publish acknowledged: its token in an array (no allocation once it has grown); the
+ * main context is woken once wake_at of them are there (events wake it at once) */
 static void
 post_ack(WbdMqttBridge *bridge, gint token)
 {
 	g_mutex_lock(&bridge->lock);
 	g_array_append_val(bridge->acks, token);
-	schedule_unlock(bridge);
+	if (bridge->acks->len >= bridge->wake_at)
+		schedule_unlock(bridge);
+	else
+		g_mutex_unlock(&bridge->lock);
+}
+
+/**
+ * wbd_mqtt_bridge_set_wake_at:
+ * @count: at least 1, at most the publishes the main context waits for
+ *
+ * In the main context: acknowledgements wake it only once @count are queued, so that
+ * a window of publishes is answered in bursts.
+ */
+void
+wbd_mqtt_bridge_set_wake_at(WbdMqttBridge *bridge, guint count)
+{
+	g_mutex_lock(&bridge->lock);
+	bridge->wake_at = MAX(count, 1);
+	if (bridge->acks->len > 0 && bridge->acks->len >= bridge->wake_at)
+		schedule_unlock(bridge);
+	else
+		g_mutex_unlock(&bridge->lock);
 }
 
 /* any thread: an event for the main context */
@@ -352,6 +383,7 @@ wbd_mqtt_bridge_new(WbdMqttClient *client, const WbdMqttClientOptions *options)
 	g_mutex_init(&bridge->lock);
 	bridge->acks = g_array_sized_new(FALSE, FALSE, sizeof(gint), WBD_MQTT_WINDOW);
 	bridge->acks_taken = g_array_sized_new(FALSE, FALSE, sizeof(gint), WBD_MQTT_WINDOW);
+	bridge->wake_at = 1;
 	bridge->disconnected = bridge_renew_disconnected;
 	bridge->password_func = options->password_func;
 	bridge->password_data = options->password_data;

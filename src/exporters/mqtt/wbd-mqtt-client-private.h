@@ -36,6 +36,7 @@ typedef struct {
 	GQueue events;    /* WbdMqttEvents for the main context, oldest first */
 	GArray *acks;     /* tokens of the publishes acknowledged since, oldest first */
 	gboolean scheduled; /* an idle source will take them */
+	guint wake_at;      /* acknowledgements that wake the main context */
 	GArray *acks_taken; /* the main context's: being handled, or empty */
 } WbdMqttBridge;
 
@@ -110,6 +111,8 @@ wbd_mqtt_bridge_post(WbdMqttBridge *bridge,
 		     const gchar *text);
 void
 wbd_mqtt_wipe_password(gchar *password);
+void
+wbd_mqtt_bridge_set_wake_at(WbdMqttBridge *bridge, guint count);
 
 /* wbd-mqtt-client.c: an event in the main context (dropped once the client is closed) */
 void
@@ -119,6 +122,9 @@ void
 wbd_mqtt_client_handle_acks(WbdMqttClient *self, const gint *tokens, guint n_tokens);
 WbdMqttFlow *
 wbd_mqtt_client_get_flow(WbdMqttClient *self);
+/* after publishes were handed to Paho or answered */
+void
+wbd_mqtt_client_update_wake(WbdMqttClient *self);
 /* a QoS 1 publish to Paho, answered through the flow; FALSE with @error */
 gboolean
 wbd_mqtt_client_send(WbdMqttClient *self,

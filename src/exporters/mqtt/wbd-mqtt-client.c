@@ -96,6 +96,7 @@ wbd_mqtt_client_fail_pending(WbdMqttClient *self, const gchar *why)
 		g_hash_table_remove(self->pending, l->data);
 		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "%s", why);
 	}
+	wbd_mqtt_client_update_wake(self);
 }
 
 /* a publish answered: acknowledged, or refused with @event (PUBLISH_FAILED) */
@@ -133,8 +134,26 @@ wbd_mqtt_client_handle_acks(WbdMqttClient *self, const gint *tokens, guint n_tok
 		return;
 	for (guint i = 0; i < n_tokens; i++)
 		wbd_mqtt_client_complete(self, tokens[i], NULL);
-	/* the window has room again */
-	wbd_mqtt_flow_pump(&self->flow);
+	/* the window is topped up once half of it is free: Paho's send thread then takes
+	 * a run of publishes at a wake-up, and the main context is woken a burst at a time */
+	if (self->flow.in_flight <= WBD_MQTT_WINDOW / 2)
+		wbd_mqtt_flow_pump(&self->flow);
+	wbd_mqtt_client_update_wake(self);
+}
+
+/*
+ * Acknowledgements wake the main context when the window is half free, or when every
+ * publish under way is answered (the end of a backlog, a single publish): a publish
+ * never waits for others that will not come (a lost connection wakes it at once).
+ */
+void
+wbd_mqtt_client_update_wake(WbdMqttClient *self)
+{
+	guint waiting = self->flow.in_flight + g_hash_table_size(self->pending);
+
+	wbd_mqtt_bridge_set_wake_at(self->bridge,
+				    waiting > WBD_MQTT_WINDOW / 2 ? waiting - WBD_MQTT_WINDOW / 2
+								  : waiting);
 }
 
 WbdMqttFlow *
@@ -210,6 +229,7 @@ wbd_mqtt_client_handle_event(WbdMqttClient *self, WbdMqttEvent *event)
 	case WBD_MQTT_EVENT_PUBLISH_FAILED:
 		wbd_mqtt_client_complete(self, event->token, event);
 		wbd_mqtt_flow_pump(&self->flow);
+		wbd_mqtt_client_update_wake(self);
 		break;
 	}
 }
@@ -236,6 +256,7 @@ wbd_mqtt_client_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 		g_task_return_error_if_cancelled(task);
 		break;
 	}
+	wbd_mqtt_client_update_wake(self);
 	return G_SOURCE_REMOVE;
 }
 
@@ -339,6 +360,7 @@ wbd_mqtt_client_publish_async(WbdMqttClient *self,
 	}
 	/* the completion is posted to this thread, so it comes after this */
 	g_hash_table_replace(self->pending, GINT_TO_POINTER(token), pending);
+	wbd_mqtt_client_update_wake(self);
 }
 
 gboolean
