@@ -104,10 +104,10 @@ NODE_SCRIPT = os.path.join(HERE, "node-kasa-poll.js")
 NODE_TUYA_SCRIPT = os.path.join(HERE, "node-tuya-poll.js")
 NODE_PACKAGES = ["tplink-smarthome-api@5.0.0", "tuyapi@7.7.1"]
 # what a poll is, in Tuya requests counted by the fleet (by command number):
-# wattbusd sends a heartbeat (9) on every poll, and UPDATEDPS (18) for the
-# metering-plug profile; tuyapi's get() is DP_QUERY (10; 16 on 3.4), its
-# refresh() UPDATEDPS (18)
-TUYA_POLL = {"wattbusd": (9,), "get": (10, 16), "refresh": (18,)}
+# wattbusd sends one UPDATEDPS (18) on every poll of a metering-plug (before
+# bfcad38 after a heartbeat, 9; since, alone once the plug has acknowledged one);
+# tuyapi's get() is DP_QUERY (10; 16 on 3.4), its refresh() UPDATEDPS (18)
+TUYA_POLL = {"wattbusd": (18,), "get": (10, 16), "refresh": (18,)}
 NAME = "org.wattbus.Wattbus1"
 ROOT = "/org/wattbus/Wattbus1"
 DEVICE = "org.wattbus.Wattbus1.Device"
