@@ -522,7 +522,8 @@ test_real_frames(void)
 /*
  * The kept cipher contexts (wbd-tuya-crypto.c): keys alternating frame by frame, as
  * with many devices, each give their own known answer (FIPS-197 C.1 and SP 800-38A
- * F.1.1); a failed GCM tag check does not spoil the next one.
+ * F.1.1 for AES, RFC 4231 for HMAC-SHA256); a failed GCM tag check does not spoil
+ * the next one.
  */
 static void
 assert_bytes_hex(GBytes *bytes, const gchar *hex)
@@ -562,6 +563,22 @@ test_kept_cipher_contexts(void)
 		da = wbd_tuya_ecb_decrypt(ka, g_bytes_get_data(ea, NULL), 16, FALSE);
 		g_assert_true(g_bytes_equal(da, plain_a));
 		g_assert_true(g_bytes_equal(db, plain_b));
+	}
+
+	/* HMAC-SHA256 with alternating keys: RFC 4231 test cases 1 and 2 */
+	for (guint round = 0; round < 2; round++) {
+		const guint8 key1[20] = {0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+					 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b};
+		guint8 mac[WBD_TUYA_HMAC_SIZE];
+		g_autoptr(GBytes) mac1 = NULL;
+		g_autoptr(GBytes) mac2 = NULL;
+
+		wbd_tuya_hmac_sha256(key1, sizeof(key1), (const guint8 *)"Hi There", 8, mac);
+		mac1 = g_bytes_new(mac, sizeof(mac));
+		assert_bytes_hex(mac1, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+		wbd_tuya_hmac_sha256((const guint8 *)"Jefe", 4, (const guint8 *)"what do ya want for nothing?", 28, mac);
+		mac2 = g_bytes_new(mac, sizeof(mac));
+		assert_bytes_hex(mac2, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	}
 
 	for (guint round = 0; round < 2; round++) {

@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <string.h>
@@ -52,16 +53,6 @@ wbd_tuya_memeq(const guint8 *a, const guint8 *b, gsize len)
 }
 
 void
-wbd_tuya_hmac_sha256(const guint8 *key, gsize key_len, const guint8 *data, gsize len, guint8 *out)
-{
-	unsigned int out_len = WBD_TUYA_HMAC_SIZE;
-	static const guint8 empty = 0;
-	if (HMAC(EVP_sha256(), key, (int)key_len, len > 0 ? data : &empty, len, out, &out_len) ==
-	    NULL)
-		memset(out, 0, WBD_TUYA_HMAC_SIZE);
-}
-
-void
 wbd_tuya_md5(const guint8 *data, gsize len, guint8 *out)
 {
 	unsigned int out_len = 16;
@@ -91,6 +82,8 @@ typedef struct {
 	EVP_CIPHER_CTX *ecb[2]; /* [encrypt] */
 	guint8 ecb_key[2][WBD_TUYA_KEY_SIZE];
 	EVP_CIPHER_CTX *gcm[2];
+	EVP_MAC *hmac;
+	EVP_MAC_CTX *hmac_ctx; /* HMAC-SHA256 */
 } CipherCache;
 
 static void
@@ -101,6 +94,8 @@ cipher_cache_free(gpointer data)
 		EVP_CIPHER_CTX_free(cache->ecb[i]);
 		EVP_CIPHER_CTX_free(cache->gcm[i]);
 	}
+	EVP_MAC_CTX_free(cache->hmac_ctx);
+	EVP_MAC_free(cache->hmac);
 	OPENSSL_cleanse(cache, sizeof(*cache));
 	g_free(cache);
 }
@@ -151,6 +146,51 @@ wbd_tuya_ecb_context(const guint8 *key, gboolean encrypt)
 	}
 	memcpy(cache->ecb_key[i], key, WBD_TUYA_KEY_SIZE);
 	return cache->ecb[i];
+}
+
+/* the thread's HMAC-SHA256 context (the algorithm looked up once), or %NULL */
+static EVP_MAC_CTX *
+wbd_tuya_hmac_context(CipherCache *cache)
+{
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_end(),
+	};
+
+	if (cache->hmac_ctx != NULL)
+		return cache->hmac_ctx;
+	if (cache->hmac == NULL)
+		cache->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (cache->hmac == NULL || (cache->hmac_ctx = EVP_MAC_CTX_new(cache->hmac)) == NULL)
+		return NULL;
+	if (EVP_MAC_CTX_set_params(cache->hmac_ctx, params) != 1) {
+		EVP_MAC_CTX_free(cache->hmac_ctx);
+		cache->hmac_ctx = NULL;
+	}
+	return cache->hmac_ctx;
+}
+
+void
+wbd_tuya_hmac_sha256(const guint8 *key, gsize key_len, const guint8 *data, gsize len, guint8 *out)
+{
+	CipherCache *cache = cipher_cache_get();
+	EVP_MAC_CTX *ctx = wbd_tuya_hmac_context(cache);
+	static const guint8 empty = 0;
+	unsigned int one_shot_len = WBD_TUYA_HMAC_SIZE;
+	size_t out_len = 0;
+
+	/* a kept context is given the key each time (an empty key would mean "the last one") */
+	if (ctx != NULL && key_len > 0 && EVP_MAC_init(ctx, key, key_len, NULL) == 1 &&
+	    (len == 0 || EVP_MAC_update(ctx, data, len) == 1) &&
+	    EVP_MAC_final(ctx, out, &out_len, WBD_TUYA_HMAC_SIZE) == 1 && out_len == WBD_TUYA_HMAC_SIZE)
+		return;
+	if (ctx != NULL && key_len > 0) {
+		EVP_MAC_CTX_free(cache->hmac_ctx);
+		cache->hmac_ctx = NULL;
+	}
+	/* no kept context (or it failed): the one-shot way */
+	if (HMAC(EVP_sha256(), key, (int)key_len, len > 0 ? data : &empty, len, out, &one_shot_len) == NULL)
+		memset(out, 0, WBD_TUYA_HMAC_SIZE);
 }
 
 /* AES-128-ECB over whole blocks; our own PKCS#7 so that its check is strict */
