@@ -227,6 +227,60 @@ test_bad_input(void)
 	g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED);
 }
 
+/* one parse a frame: the DPs and the meta of wbd_tuya_payload_parse_with_meta() are
+ * those of wbd_tuya_payload_parse() and wbd_tuya_payload_get_meta() */
+static void
+test_parse_with_meta(void)
+{
+	static const gchar *const payloads[] = {
+	    "{\"dps\":{\"1\":true,\"19\":86},\"t\":1700000000}",
+	    "{\"cid\":\"a4c138abcdef\",\"dps\":{\"1\":false}}",
+	    "{\"protocol\":4,\"t\":1700000001,\"data\":{\"cid\":\"zb01\",\"dps\":{\"18\":75}}}",
+	    "{\"t\":-5,\"cid\":\"bad\\\"cid\",\"dps\":{}}",
+	    "{}",
+	    "",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(payloads); i++) {
+		const guint8 *plain = (const guint8 *)payloads[i];
+		gsize len = strlen(payloads[i]);
+		gboolean has1 = FALSE, has2 = FALSE;
+		g_autoptr(GVariant) meta = NULL;
+		g_autoptr(GVariant) expected_meta = g_variant_ref_sink(wbd_tuya_payload_get_meta(plain, len));
+		g_autoptr(GVariant) dps1 = wbd_tuya_payload_parse(plain, len, &has1, NULL);
+		g_autoptr(GVariant) dps2 = wbd_tuya_payload_parse_with_meta(plain, len, &has2, &meta, NULL);
+
+		g_assert_nonnull(dps2);
+		g_assert_true(g_variant_equal(dps1, dps2));
+		g_assert_cmpint(has1, ==, has2);
+		g_assert_nonnull(meta);
+		g_assert_true(g_variant_equal(meta, expected_meta));
+	}
+	/* what the meta holds, for one of them */
+	{
+		const gchar *payload = payloads[2];
+		gboolean has = FALSE;
+		g_autoptr(GVariant) meta = NULL;
+		g_autoptr(GVariant) dps =
+		    wbd_tuya_payload_parse_with_meta((const guint8 *)payload, strlen(payload), &has, &meta, NULL);
+		gint64 t = 0;
+		const gchar *cid = NULL;
+		g_assert_true(g_variant_lookup(meta, "t", "x", &t));
+		g_assert_cmpint(t, ==, 1700000001);
+		g_assert_true(g_variant_lookup(meta, "cid", "&s", &cid));
+		g_assert_cmpstr(cid, ==, "zb01");
+	}
+	/* not JSON: an error, no meta */
+	{
+		gboolean has = FALSE;
+		g_autoptr(GVariant) meta = NULL;
+		g_autoptr(GError) error = NULL;
+		g_assert_null(wbd_tuya_payload_parse_with_meta((const guint8 *)"nope", 4, &has, &meta, &error));
+		g_assert_error(error, WATTBUS_ERROR, WATTBUS_ERROR_FAILED);
+		g_assert_null(meta);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -242,5 +296,6 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/tuya/gateway/fixture-messages", test_fixture_messages);
 	g_test_add_func("/tuya/gateway/bad-input", test_bad_input);
+	g_test_add_func("/tuya/gateway/parse-with-meta", test_parse_with_meta);
 	return g_test_run();
 }

@@ -117,6 +117,14 @@ GVariant *
 wbd_tuya_payload_parse(const guint8 *plain, gsize len, gboolean *has_dps, GError **error);
 gint64
 wbd_tuya_payload_get_time(const guint8 *plain, gsize len);
+gint64
+wbd_tuya_payload_time_of(JsonObject *root);
+GVariant *
+wbd_tuya_payload_parse_with_meta(const guint8 *plain,
+				 gsize len,
+				 gboolean *has_dps,
+				 GVariant **meta,
+				 GError **error);
 gchar *
 wbd_tuya_payload_to_text(const guint8 *plain, gsize len);
 JsonNode *

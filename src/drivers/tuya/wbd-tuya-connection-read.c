@@ -103,6 +103,7 @@ wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 	gsize len = 0;
 	const guint8 *plain = g_bytes_get_data(frame->payload, &len);
 	g_autoptr(GVariant) dps = NULL;
+	g_autoptr(GVariant) meta = NULL;
 	g_autoptr(GError) error = NULL;
 	gboolean has_dps = FALSE;
 	Request *request;
@@ -122,7 +123,7 @@ wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 		self->acks_update_dps = TRUE;
 	if (frame->cmd == WBD_TUYA_CMD_LAN_EXT_STREAM && wbd_tuya_connection_handle_subdev_report(self, frame))
 		return;
-	dps = wbd_tuya_payload_parse(plain, len, &has_dps, &error);
+	dps = wbd_tuya_payload_parse_with_meta(plain, len, &has_dps, &meta, &error);
 	if (dps == NULL) {
 		g_autofree gchar *text = wbd_tuya_payload_to_text(plain, len);
 		if (!wbd_tuya_connection_refused(self, frame, text))
@@ -131,7 +132,7 @@ wbd_tuya_connection_handle_frame(WbdTuyaConnection *self, WbdTuyaFrame *frame)
 	}
 	wbd_log_debug(self->log_id, "← 0x%02x %" G_GSIZE_FORMAT " DPs", frame->cmd, g_variant_n_children(dps));
 	if (has_dps && g_variant_n_children(dps) > 0)
-		wbd_tuya_connection_emit_dps(self, dps, frame->cmd, wbd_tuya_payload_get_meta(plain, len));
+		wbd_tuya_connection_emit_dps(self, dps, frame->cmd, meta);
 	/* a handler may have closed us */
 	if (self->state != STATE_READY || self->current == NULL)
 		return;

@@ -27,8 +27,16 @@
 GVariant *
 wbd_tuya_payload_get_meta(const guint8 *plain, gsize len)
 {
-	g_autofree gchar *cid = wbd_tuya_payload_get_cid(plain, len);
-	gint64 t = wbd_tuya_payload_get_time(plain, len);
+	g_autoptr(JsonNode) node = len > 0 ? wbd_tuya_json_parse(plain, len, NULL) : NULL;
+	return wbd_tuya_payload_meta_of(node != NULL ? json_node_get_object(node) : NULL);
+}
+
+/* wbd_tuya_payload_get_meta() of a payload already parsed (@root nullable) */
+GVariant *
+wbd_tuya_payload_meta_of(JsonObject *root)
+{
+	g_autofree gchar *cid = wbd_tuya_payload_cid_of(root);
+	gint64 t = wbd_tuya_payload_time_of(root);
 	GVariantBuilder builder;
 
 	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
@@ -134,12 +142,17 @@ gchar *
 wbd_tuya_payload_get_cid(const guint8 *plain, gsize len)
 {
 	g_autoptr(JsonNode) node = len > 0 ? wbd_tuya_json_parse(plain, len, NULL) : NULL;
-	JsonObject *root;
+	return wbd_tuya_payload_cid_of(node != NULL ? json_node_get_object(node) : NULL);
+}
+
+/* wbd_tuya_payload_get_cid() of a payload already parsed (@root nullable) */
+gchar *
+wbd_tuya_payload_cid_of(JsonObject *root)
+{
 	const gchar *cid;
 
-	if (node == NULL)
+	if (root == NULL)
 		return NULL;
-	root = json_node_get_object(node);
 	cid = wbd_json_get_string(root, "cid");
 	if (cid == NULL)
 		cid = wbd_json_get_string(wbd_json_get_object(root, "data"), "cid");

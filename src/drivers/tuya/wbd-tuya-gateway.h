@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "wbd-tuya-codec.h"
 
@@ -24,6 +25,10 @@ gchar *
 wbd_tuya_payload_get_cid(const guint8 *plain, gsize len);
 GVariant *
 wbd_tuya_payload_get_meta(const guint8 *plain, gsize len);
+GVariant *
+wbd_tuya_payload_meta_of(JsonObject *root);
+gchar *
+wbd_tuya_payload_cid_of(JsonObject *root);
 gboolean
 wbd_tuya_payload_parse_subdev_report(const guint8 *plain,
 				     gsize len,

@@ -8,6 +8,7 @@
 
 #include "wbd-json.h"
 #include "wbd-tuya-codec.h"
+#include "wbd-tuya-gateway.h"
 
 /*
  * The JSON side of the Tuya protocol: reading the DPs out of what a device sends,
@@ -142,6 +143,23 @@ wbd_tuya_json_parse(const guint8 *text, gsize len, GError **error)
 GVariant *
 wbd_tuya_payload_parse(const guint8 *plain, gsize len, gboolean *has_dps, GError **error)
 {
+	return wbd_tuya_payload_parse_with_meta(plain, len, has_dps, NULL, error);
+}
+
+/**
+ * wbd_tuya_payload_parse_with_meta:
+ * @meta: (out) (optional) (transfer full): wbd_tuya_payload_get_meta() of the same
+ *   payload, from the same parse (one JSON parse a frame, not three)
+ *
+ * wbd_tuya_payload_parse() and wbd_tuya_payload_get_meta() together.
+ */
+GVariant *
+wbd_tuya_payload_parse_with_meta(const guint8 *plain,
+				 gsize len,
+				 gboolean *has_dps,
+				 GVariant **meta,
+				 GError **error)
+{
 	g_autoptr(JsonNode) node = NULL;
 	g_autoptr(GPtrArray) ids = g_ptr_array_new();
 	GVariantBuilder builder;
@@ -149,8 +167,13 @@ wbd_tuya_payload_parse(const guint8 *plain, gsize len, gboolean *has_dps, GError
 	JsonObject *dps;
 
 	*has_dps = FALSE;
-	if (len == 0)
+	if (meta != NULL)
+		*meta = NULL;
+	if (len == 0) {
+		if (meta != NULL)
+			*meta = g_variant_ref_sink(wbd_tuya_payload_meta_of(NULL));
 		return g_variant_ref_sink(g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
+	}
 	node = wbd_tuya_json_parse(plain, len, NULL);
 	if (node == NULL) {
 		g_autofree gchar *text = wbd_tuya_payload_to_text(plain, len);
@@ -162,6 +185,8 @@ wbd_tuya_payload_parse(const guint8 *plain, gsize len, gboolean *has_dps, GError
 		return NULL;
 	}
 	root = json_node_get_object(node);
+	if (meta != NULL)
+		*meta = g_variant_ref_sink(wbd_tuya_payload_meta_of(root));
 	dps = wbd_json_get_object(root, "dps");
 	if (dps == NULL)
 		dps = wbd_json_get_object(wbd_json_get_object(root, "data"), "dps");
@@ -193,9 +218,16 @@ gint64
 wbd_tuya_payload_get_time(const guint8 *plain, gsize len)
 {
 	g_autoptr(JsonNode) node = len > 0 ? wbd_tuya_json_parse(plain, len, NULL) : NULL;
+	return wbd_tuya_payload_time_of(node != NULL ? json_node_get_object(node) : NULL);
+}
+
+/* wbd_tuya_payload_get_time() of a payload already parsed (@root nullable) */
+gint64
+wbd_tuya_payload_time_of(JsonObject *root)
+{
 	gdouble t;
 
-	if (node == NULL || !wbd_json_get_number(json_node_get_object(node), "t", &t) || t < 0 || t > 1e12)
+	if (root == NULL || !wbd_json_get_number(root, "t", &t) || t < 0 || t > 1e12)
 		return -1;
 	return (gint64)t;
 }
