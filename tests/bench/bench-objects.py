@@ -35,8 +35,8 @@ wattbusd polls them every second. Once every device is online and after a warm-u
   - `wattbusctl list --json` and `wattbusctl show ID` run as processes, a few times each,
     the same probe running: what a user's command costs the daemon.
 
---perf FILE records wattbusd with `perf record -e cpu-clock -F 999 -g` during the
-GetManagedObjects phase.
+--perf FILE records wattbusd's main thread with `perf record -e cpu-clock -F 999
+--call-graph dwarf` during the GetManagedObjects phase.
 """
 
 import argparse
@@ -231,7 +231,7 @@ def main():
         perf = None
         if args.perf:
             perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "999",
-                                     "-g", "-o", args.perf, "-p", str(pid)],
+                                     "--call-graph", "dwarf", "-o", args.perf, "-t", str(pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
         probe, watch = Probe(bench.address, path), LoopWatch(pid, tmp)
