@@ -270,6 +270,38 @@ wbd_fd_set_free(WbdFdSet *set)
  * Fewer wake-ups of the loop for a stream of requests, at the cost of up to
  * @linger_us of delay for their replies. Deadlines keep their time.
  */
+/**
+ * wbd_fd_set_get_shared:
+ * @name: a static string: the sets' main-loop source's name, one set per name and priority
+ * @priority: the set's main-loop priority
+ * @linger_us: how long a set made by this call lingers (wbd_fd_set_set_linger())
+ *
+ * The set of every connection of a kind at @priority (a driver's poll and command sockets),
+ * in the default main context: made at its first use and kept for good. For the main
+ * thread only.
+ *
+ * Returns: (transfer none): the set
+ */
+WbdFdSet *
+wbd_fd_set_get_shared(const gchar *name, gint priority, gint64 linger_us)
+{
+	static GPtrArray *sets;
+	WbdFdSet *set;
+
+	if (sets == NULL)
+		sets = g_ptr_array_new();
+	for (guint i = 0; i < sets->len; i++) {
+		set = g_ptr_array_index(sets, i);
+		if (g_strcmp0(g_source_get_name(&set->source), name) == 0 &&
+		    g_source_get_priority(&set->source) == priority)
+			return set;
+	}
+	set = wbd_fd_set_new(NULL, name, priority);
+	wbd_fd_set_set_linger(set, linger_us);
+	g_ptr_array_add(sets, set);
+	return set;
+}
+
 void
 wbd_fd_set_set_linger(WbdFdSet *set, gint64 linger_us)
 {

@@ -35,6 +35,8 @@ WbdFdSet *
 wbd_fd_set_new(GMainContext *context, const gchar *name, gint priority);
 void
 wbd_fd_set_free(WbdFdSet *set);
+WbdFdSet *
+wbd_fd_set_get_shared(const gchar *name, gint priority, gint64 linger_us);
 void
 wbd_fd_set_set_linger(WbdFdSet *set, gint64 linger_us);
 gint

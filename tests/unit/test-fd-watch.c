@@ -218,6 +218,21 @@ test_linger(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->socks[2].calls, ==, 3);
 }
 
+/* one set per name and priority, for the process's life, lingering as its first user asked */
+static void
+test_shared(void)
+{
+	WbdFdSet *poll = wbd_fd_set_get_shared("[test] sockets", G_PRIORITY_DEFAULT_IDLE, G_USEC_PER_SEC);
+	WbdFdSet *command = wbd_fd_set_get_shared("[test] sockets", G_PRIORITY_DEFAULT, 0);
+	WbdFdSet *other = wbd_fd_set_get_shared("[test] other sockets", G_PRIORITY_DEFAULT, 0);
+
+	g_assert_true(poll != command && command != other && poll != other);
+	g_assert_true(wbd_fd_set_get_shared("[test] sockets", G_PRIORITY_DEFAULT_IDLE, 0) == poll);
+	g_assert_true(wbd_fd_set_get_shared("[test] sockets", G_PRIORITY_DEFAULT, 0) == command);
+	g_assert_cmpint(wbd_fd_set_get_priority(poll), ==, G_PRIORITY_DEFAULT_IDLE);
+	g_assert_cmpint(wbd_fd_set_get_priority(command), ==, G_PRIORITY_DEFAULT);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,5 +259,6 @@ main(int argc, char **argv)
 		   test_removed_while_dispatching,
 		   fixture_teardown);
 	g_test_add("/fd-watch/linger", Fixture, NULL, fixture_setup, test_linger, fixture_teardown);
+	g_test_add_func("/fd-watch/shared", test_shared);
 	return g_test_run();
 }

@@ -391,19 +391,11 @@ wbd_kasa_connection_io_cb(WbdFdWatch *watch, GIOCondition condition, gpointer us
 static WbdFdSet *
 wbd_kasa_connection_get_set(gint priority)
 {
-	static WbdFdSet *sets[4];
-	guint i;
-	for (i = 0; i < G_N_ELEMENTS(sets) && sets[i] != NULL; i++) {
-		if (wbd_fd_set_get_priority(sets[i]) == priority)
-			return sets[i];
-	}
-	if (i == G_N_ELEMENTS(sets))
-		return sets[0];
-	sets[i] = wbd_fd_set_new(NULL, "[wattbus] Kasa sockets", priority);
 	/* polls' replies a slot of the poll schedule at a time, not a wake-up each */
-	if (priority == WBD_DEVICE_POLL_PRIORITY)
-		wbd_fd_set_set_linger(sets[i], G_USEC_PER_SEC / WBD_POLL_SCHEDULE_SLOTS);
-	return sets[i];
+	return wbd_fd_set_get_shared("[wattbus] Kasa sockets",
+				     priority,
+				     priority == WBD_DEVICE_POLL_PRIORITY ? G_USEC_PER_SEC / WBD_POLL_SCHEDULE_SLOTS
+									  : 0);
 }
 
 /* the socket in the set of the current request's priority, waiting for @condition */

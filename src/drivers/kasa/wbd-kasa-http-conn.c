@@ -128,16 +128,7 @@ wbd_kasa_http_conn_io_cb(WbdFdWatch *watch, GIOCondition condition, gpointer use
 static WbdFdSet *
 wbd_kasa_http_conn_get_set(gint priority)
 {
-	static WbdFdSet *sets[4];
-	guint i;
-	for (i = 0; i < G_N_ELEMENTS(sets) && sets[i] != NULL; i++) {
-		if (wbd_fd_set_get_priority(sets[i]) == priority)
-			return sets[i];
-	}
-	if (i == G_N_ELEMENTS(sets))
-		return sets[0];
-	sets[i] = wbd_fd_set_new(NULL, "[wattbus] TP-Link HTTP sockets", priority);
-	return sets[i];
+	return wbd_fd_set_get_shared("[wattbus] TP-Link HTTP sockets", priority, 0);
 }
 
 /* waits for the socket, until the request's deadline (no timer of its own) */

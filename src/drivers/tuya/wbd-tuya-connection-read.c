@@ -302,10 +302,7 @@ wbd_tuya_connection_io_cb(WbdFdWatch *watch, GIOCondition condition, gpointer us
 static WbdFdSet *
 wbd_tuya_connection_get_set(void)
 {
-	static WbdFdSet *set = NULL;
-	if (set == NULL)
-		set = wbd_fd_set_new(NULL, "[wattbus] Tuya sockets", G_PRIORITY_DEFAULT);
-	return set;
+	return wbd_fd_set_get_shared("[wattbus] Tuya sockets", G_PRIORITY_DEFAULT, 0);
 }
 
 /* reads what the device sends from now on, for as long as the connection is open */
