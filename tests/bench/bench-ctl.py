@@ -114,8 +114,7 @@ def main():
                     probe.join()
                     results.setdefault((name, command[0] + " probe"), []).append(max(rtt))
     finally:
-        bench.stop_all()
-        bench.bus_proc.terminate()
+        bench.close()
     with open("/proc/loadavg") as f:
         print("load average after:", f.read().split()[:3])
 

@@ -292,6 +292,13 @@ class Bench:
             time.sleep(0.1)
         return time.monotonic() - t0
 
+    def close(self):
+        """Everything stopped, the private bus too, and the temporary directory gone."""
+        self.stop_all()
+        self.bus_proc.terminate()
+        self.bus_proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
     def stop_all(self):
         if self.daemon is not None:
             self.daemon.send_signal(signal.SIGTERM)
@@ -451,6 +458,17 @@ def install_node(tmp):
     return node_dir
 
 
+def keep_off_cpu(parser, cpu):
+    """This process, and every one it starts from now on, on the CPUs but @cpu (the
+    fleet's: it is started with taskset there)."""
+    if cpu is None:
+        return
+    others = os.sched_getaffinity(0) - {cpu}
+    if not others:
+        parser.error("--fleet-cpu needs a machine with more than one CPU")
+    os.sched_setaffinity(0, others)
+
+
 def fmt(name, res):
     print("%-28s " % name + " ".join("%s=%s" % (k, ("%.3f" % v) if isinstance(v, float)
                                                  else v) for k, v in res.items()), flush=True)
@@ -487,12 +505,7 @@ def main():
         p.error("--node-modes: %s here" % ", ".join(known))
     build = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SRC, "_build"))
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-fleet-")
-    if args.fleet_cpu is not None:
-        # inherited by every process started from here on, but the fleet (taskset)
-        others = os.sched_getaffinity(0) - {args.fleet_cpu}
-        if not others:
-            p.error("--fleet-cpu needs a machine with more than one CPU")
-        os.sched_setaffinity(0, others)
+    keep_off_cpu(p, args.fleet_cpu)
     bench = Bench(build, tmp, args.fleet_nice, not args.no_unit_env, args.fleet_cpu,
                   args.tplink_klap, args.poll_interval, args.turn_on > 0, args.tuya)
     node_dir = None
@@ -544,10 +557,7 @@ def main():
                 bench.fleet.stop()
                 bench.fleet = None
     finally:
-        bench.stop_all()
-        bench.bus_proc.terminate()
-        bench.bus_proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        bench.close()
     return 0
 
 

@@ -206,11 +206,7 @@ def main():
     args = p.parse_args()
     build = os.environ.get("WATTBUS_BUILD_DIR", os.path.join(SRC, "_build"))
     tmp = tempfile.mkdtemp(prefix="wattbus-bench-objects-")
-    if args.fleet_cpu is not None:
-        others = os.sched_getaffinity(0) - {args.fleet_cpu}
-        if not others:
-            p.error("--fleet-cpu needs a machine with more than one CPU")
-        os.sched_setaffinity(0, others)
+    fleet.keep_off_cpu(p, args.fleet_cpu)
     bench = fleet.Bench(build, tmp, fleet_cpu=args.fleet_cpu, target=False)
     try:
         conf = bench.start_fleet(args.devices)
@@ -256,10 +252,7 @@ def main():
                 out["hwm_kib"] = fleet.mem_kib(pid)["VmHWM"]
                 fleet.fmt("wattbusctl %s" % argv[0], out)
     finally:
-        bench.stop_all()
-        bench.bus_proc.terminate()
-        bench.bus_proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        bench.close()
     return 0
 
 
